@@ -1,0 +1,6 @@
+package dev.iommulab.hw.iommu;
+
+/** PCIe completion status of a non-posted request. */
+public enum CompletionStatus {
+    SUCCESS, UR, CA
+}

@@ -1,0 +1,27 @@
+package dev.iommulab.hw.sim;
+
+/**
+ * Latency of each simulated step, in nanoseconds. The defaults are estimates of the right order of
+ * magnitude (PCIe round trips of ~0.5-1 us, a page walk of a few hundred ns, interrupt delivery and
+ * thread wake-up of a few microseconds), not measurements of any particular part.
+ *
+ * @param pcieTlpNs       one-way PCIe transfer of a request or completion
+ * @param iommuWalkNs     one table walk by the IOMMU (context, PASID, page table)
+ * @param memoryAccessNs  a DMA burst of one page reaching memory
+ * @param msiNs           from the IOMMU raising an interrupt to the handler running
+ * @param threadWakeNs    from a hard IRQ to its threaded handler, or from queue_work to the worker
+ * @param handleMmFaultNs one handle_mm_fault() that allocates and maps a page
+ */
+public record TimingModel(long pcieTlpNs, long iommuWalkNs, long memoryAccessNs, long msiNs,
+                          long threadWakeNs, long handleMmFaultNs) {
+
+    /** Estimated defaults; see the class comment. */
+    public static final TimingModel ESTIMATES = new TimingModel(500, 250, 100, 1_000, 2_000, 1_500);
+
+    public TimingModel {
+        if (pcieTlpNs < 0 || iommuWalkNs < 0 || memoryAccessNs < 0 || msiNs < 0 || threadWakeNs < 0
+                || handleMmFaultNs < 0) {
+            throw new IllegalArgumentException("latencies must not be negative");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.iommulab.lab.scenario;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Validation helpers shared by the model records and the loader; each throws IllegalArgumentException. */
+final class Checks {
+
+    static final long PAGE_SIZE = 4096;
+    static final int MAX_PASID = (1 << 20) - 1;
+    static final int MAX_GRPID = 511;
+
+    private static final Pattern BDF = Pattern.compile("([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\\.([0-7])");
+
+    private Checks() {
+    }
+
+    static String name(String value, String what) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(what + " must not be empty");
+        }
+        return value;
+    }
+
+    static String oneOf(String value, List<String> allowed, String what) {
+        if (!allowed.contains(value)) {
+            throw new IllegalArgumentException("unknown " + what + " '" + value + "'; allowed: "
+                    + String.join(", ", allowed));
+        }
+        return value;
+    }
+
+    static String optionalOneOf(String value, List<String> allowed, String what) {
+        return value == null ? null : oneOf(value, allowed, what);
+    }
+
+    static long nonNegative(long value, String what) {
+        if (value < 0) {
+            throw new IllegalArgumentException(what + " must be >= 0, got " + value);
+        }
+        return value;
+    }
+
+    static long positive(long value, String what) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(what + " must be > 0, got " + value);
+        }
+        return value;
+    }
+
+    static int range(int value, int min, int max, String what) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(what + " must be in " + min + ".." + max + ", got " + value);
+        }
+        return value;
+    }
+
+    static Integer optionalRange(Integer value, int min, int max, String what) {
+        return value == null ? null : range(value, min, max, what);
+    }
+
+    static Long time(Long ns, String what) {
+        if (ns != null && ns < 0) {
+            throw new IllegalArgumentException(what + " must be >= 0 ns, got " + ns);
+        }
+        return ns;
+    }
+
+    static long pageAligned(long value, String what) {
+        if (value % PAGE_SIZE != 0) {
+            throw new IllegalArgumentException(what + " 0x" + Long.toHexString(value)
+                    + " is not page aligned (" + PAGE_SIZE + ")");
+        }
+        return value;
+    }
+
+    /** Protection: {@code none} or a non-empty set of the letters r, w, x, each at most once. */
+    static String prot(String value) {
+        Objects.requireNonNull(value, "prot");
+        boolean ok = value.equals("none") || (!value.isEmpty() && value.length() <= 3
+                && value.chars().allMatch(c -> c == 'r' || c == 'w' || c == 'x')
+                && value.chars().distinct().count() == value.length());
+        if (!ok) {
+            throw new IllegalArgumentException("invalid prot '" + value
+                    + "'; allowed: the letters r, w, x (e.g. r, rw, rwx) or none");
+        }
+        return value;
+    }
+
+    /** Parses {@code bb:dd.f} (hex) into the PCI requester ID. */
+    static int rid(String bdf) {
+        Matcher m = BDF.matcher(bdf == null ? "" : bdf);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("invalid bdf '" + bdf + "'; expected bb:dd.f in hex, e.g. 00:03.0");
+        }
+        int bus = Integer.parseInt(m.group(1), 16);
+        int dev = Integer.parseInt(m.group(2), 16);
+        int fn = Integer.parseInt(m.group(3), 16);
+        if (dev > 0x1f) {
+            throw new IllegalArgumentException("invalid bdf '" + bdf + "'; device number must be 00..1f");
+        }
+        return bus << 8 | dev << 3 | fn;
+    }
+}
