@@ -1,0 +1,63 @@
+package dev.iommulab.core;
+
+import java.util.Objects;
+
+/**
+ * A device the IOMMU core knows ({@code struct device} with its {@code dev_iommu}): a PCI function by
+ * requester ID, the driver ({@link IommuOps}) of the IOMMU it sits behind, and its group.
+ *
+ * @see IommuCore#probeDevice
+ */
+public final class Device {
+
+    private final String name;
+    private final int rid;
+    private final int maxPasids;
+    private final IommuOps ops;
+    private IommuGroup group;
+
+    Device(String name, int rid, int maxPasids, IommuOps ops) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.rid = rid;
+        this.maxPasids = maxPasids;
+        this.ops = Objects.requireNonNull(ops, "ops");
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** PCI requester ID (bus << 8 | devfn). */
+    public int rid() {
+        return rid;
+    }
+
+    /** dev->iommu->max_pasids: PASIDs usable by this device (0 without PASID support). */
+    public int maxPasids() {
+        return maxPasids;
+    }
+
+    /** The driver of the IOMMU this device is behind (dev_iommu_ops()). */
+    public IommuOps ops() {
+        return ops;
+    }
+
+    /** The device's group, or null before probe finished. */
+    public IommuGroup group() {
+        return group;
+    }
+
+    void setGroup(IommuGroup group) {
+        this.group = group;
+    }
+
+    /** Bus:device.function, as dev_name() prints a PCI device (domain 0000). */
+    public String pciName() {
+        return String.format("0000:%02x:%02x.%d", rid >>> 8, (rid >>> 3) & 0x1f, rid & 7);
+    }
+
+    @Override
+    public String toString() {
+        return name + "(" + pciName() + ")";
+    }
+}

@@ -1,0 +1,23 @@
+package dev.iommulab.core.fault;
+
+/** Who answered a page request group (SCENARIO-FORMAT.md {@code origin}). */
+public enum ResponseOrigin {
+    SVA("sva"),
+    IOMMUFD("iommufd"),
+    ABORT("abort"),
+    BAD_SETUP("bad-setup"),
+    REMOVE_DEVICE("remove-device"),
+    AUTO_RESPONSE("auto-response"),
+    DRIVER("driver"),
+    HARDWARE("hardware");
+
+    private final String label;
+
+    ResponseOrigin(String label) {
+        this.label = label;
+    }
+
+    public String label() {
+        return label;
+    }
+}

@@ -1,0 +1,32 @@
+package dev.iommulab.core.kernel;
+
+/** The kernel error numbers the simulated kernel calls fail with (include/uapi/asm-generic/errno*.h). */
+public enum Errno {
+    ENOENT(2), EFAULT(14), EBUSY(16), ENODEV(19), EINVAL(22), ENOSPC(28), ESPIPE(29), ENOMEM(12),
+    EOPNOTSUPP(95), EOVERFLOW(75);
+
+    private final int number;
+
+    Errno(int number) {
+        this.number = number;
+    }
+
+    public int number() {
+        return number;
+    }
+
+    /** The kernel's negative return value, e.g. -22 for EINVAL. */
+    public int negative() {
+        return -number;
+    }
+
+    /** The errno whose negative value is {@code ret}, for readable logs; null for 0 or unknown values. */
+    public static Errno fromReturn(int ret) {
+        for (Errno e : values()) {
+            if (e.number == -ret) {
+                return e;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,13 @@
+package dev.iommulab.core.mm;
+
+/** The FAULT_FLAG_* bits passed to handle_mm_fault() (include/linux/mm_types.h). */
+public final class FaultFlags {
+
+    public static final int FAULT_FLAG_WRITE = 1 << 0;
+    public static final int FAULT_FLAG_REMOTE = 1 << 7;
+    public static final int FAULT_FLAG_USER = 1 << 6;
+    public static final int FAULT_FLAG_INSTRUCTION = 1 << 8;
+
+    private FaultFlags() {
+    }
+}

@@ -1,0 +1,207 @@
+package dev.iommulab.drivers.intel;
+
+import dev.iommulab.core.Device;
+import dev.iommulab.core.DomainType;
+import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuOps;
+import dev.iommulab.core.fault.FaultEvents;
+import dev.iommulab.core.fault.IommuFault;
+import dev.iommulab.core.fault.PageResponse;
+import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.core.kernel.FrameAllocator;
+import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.hw.mem.PhysicalMemory;
+import dev.iommulab.hw.pci.PcieEndpoint;
+import dev.iommulab.hw.sim.EventLoop;
+import dev.iommulab.hw.sim.Layer;
+import dev.iommulab.hw.sim.TimingModel;
+import dev.iommulab.hw.vtd.QiDescriptor;
+import dev.iommulab.hw.vtd.VtdRegs;
+import dev.iommulab.hw.vtd.VtdUnit;
+import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IopfQueue;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The Intel VT-d driver for one remapping unit ({@code drivers/iommu/intel}): programs root, context
+ * and PASID tables in memory, enables queued invalidation and the page request queue, services page
+ * requests from its interrupt ({@link PrqHandler}) and answers groups with page group response
+ * descriptors.
+ */
+public final class IntelIommu implements IommuOps {
+
+    /** PRQ_ORDER: the page request queue is 2^4 pages = 2048 descriptors. */
+    public static final int PRQ_ORDER = 4;
+    /** PRQ_DEPTH: descriptors in the ring, also the PRI allocation given to each device. */
+    public static final int PRQ_DEPTH = (4096 << PRQ_ORDER) / VtdRegs.DESC_SIZE;
+
+    private final String name;
+    private final VtdUnit unit;
+    private final FrameAllocator frames;
+    private final Iopf iopf;
+    private final EventLoop loop;
+    private final TimingModel timing;
+    private final KernelLog log;
+    private final PasidTables tables;
+    private final QueuedInvalidation qi;
+    private final IopfQueue iopfQueue;
+    private final Map<Integer, DeviceInfo> devices = new HashMap<>();
+    private int nextDomainId = 1;
+
+    /** Counterpart of init_dmars() / intel_iommu_init() for one unit: tables, QI, PRQ, translation on. */
+    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
+                      KernelLog log, FaultEvents events) {
+        this.name = name;
+        this.unit = unit;
+        this.frames = frames;
+        this.iopf = iopf;
+        this.loop = loop;
+        this.timing = timing;
+        this.log = log;
+        this.tables = new PasidTables(frames);
+        unit.writeReg(VtdRegs.RTADDR, tables.rootTable() | VtdRegs.RTADDR_SMT);
+        unit.writeReg(VtdRegs.GCMD, VtdRegs.GCMD_SRTP);
+        this.qi = new QueuedInvalidation(unit, frames);
+        log.info("DMAR: %s: Using Queued invalidation", name);
+        this.iopfQueue = iopf.queueAlloc(name + "-iopfq");
+        long prq = frames.allocateContiguous(1 << PRQ_ORDER);
+        PrqHandler handler = new PrqHandler(this, prq, PRQ_ORDER, devices, iopf, iopfQueue, log, events, loop);
+        unit.setPageRequestInterrupt(handler::irq);
+        unit.writeReg(VtdRegs.PQH, 0);
+        unit.writeReg(VtdRegs.PQA, prq | PRQ_ORDER);
+        unit.writeReg(VtdRegs.GCMD, unit.readReg(VtdRegs.GSTS) | VtdRegs.GCMD_TE);
+        log.info("DMAR: Intel(R) Virtualization Technology for Directed I/O");
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    VtdUnit unit() {
+        return unit;
+    }
+
+    PhysicalMemory memory() {
+        return frames.memory();
+    }
+
+    TimingModel timing() {
+        return timing;
+    }
+
+    QueuedInvalidation qi() {
+        return qi;
+    }
+
+    public IopfQueue iopfQueue() {
+        return iopfQueue;
+    }
+
+    /**
+     * Counterpart of intel_iommu_probe_device() and probe_finalize: writes the device's scalable context
+     * entry and enables its PASID and ATS capabilities.
+     */
+    public void probeDevice(Device dev, PcieEndpoint pci) {
+        if (devices.containsKey(dev.rid())) {
+            throw new KernelException(Errno.EBUSY, "dev", dev + " already probed");
+        }
+        boolean pasid = dev.maxPasids() > 0;
+        boolean ats = pci.config().ats();
+        long[] dir = tables.allocPasidDirectory(Math.max(dev.maxPasids(), 1));
+        tables.setContext(dev.rid(), dir[0], (int) dir[1], ats, pasid, pci.config().pri());
+        pci.setPasidEnabled(pasid);
+        pci.setAtsEnabled(ats);
+        devices.put(dev.rid(), new DeviceInfo(dev, pci, dir[0]));
+    }
+
+    private DeviceInfo info(Device dev) {
+        DeviceInfo info = devices.get(dev.rid());
+        if (info == null) {
+            throw new KernelException(Errno.ENODEV, "dev", dev + " is not behind " + name);
+        }
+        return info;
+    }
+
+    @Override
+    public IommuDomain domainAllocSva(Device dev, MmStruct mm) {
+        info(dev);
+        IommuDomain domain = new IommuDomain(DomainType.SVA, this, mm);
+        domain.setDriverData(nextDomainId++);
+        return domain;
+    }
+
+    /** Counterpart of intel_svm_set_dev_pasid(): IOPF on, then a first-stage PASID entry on mm->pgd. */
+    @Override
+    public void setDevPasid(IommuDomain domain, Device dev, int pasid) {
+        DeviceInfo info = info(dev);
+        if (domain.type() != DomainType.SVA) {
+            throw new KernelException(Errno.EOPNOTSUPP, "domain", "only SVA domains are attachable at a PASID here");
+        }
+        if (!info.pci.pasidEnabled() || !info.pci.atsEnabled()) {
+            throw new KernelException(Errno.EINVAL, "dev", dev + " needs PASID and ATS enabled for SVA");
+        }
+        if (domain.iopfHandler() != null) {
+            enableIopf(info);
+        }
+        tables.setupFirstLevel(info.pasidDir, pasid, domain.mm().pgd(), (Integer) domain.driverData());
+        loop.trace().step(loop.now(), Layer.DRIVER, "intel_pasid_setup_first_level", String.format(
+                "%s: PASID %d of %s -> first-stage table %#x (%s)", name, pasid, dev.name(), domain.mm().pgd(),
+                domain.mm().name()));
+    }
+
+    /** The blocked domain at a PASID: IOPF reference dropped, entry torn down, caches flushed. */
+    @Override
+    public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
+        DeviceInfo info = info(dev);
+        if (domain.iopfHandler() != null) {
+            disableIopf(info);
+        }
+        int did = tables.tearDown(info.pasidDir, pasid, false);
+        qi.submitSync(
+                new QiDescriptor(QiDescriptor.TYPE_PASID_CACHE | (long) did << 16 | (long) pasid << 32 | 1L << 4, 0, 0, 0),
+                QiDescriptor.pasidIotlbAll(did, pasid),
+                new QiDescriptor(QiDescriptor.TYPE_PASID_DEVICE_TLB | (long) dev.rid() << 16 | (long) pasid << 32,
+                        -1L & ~0xfffL | 0x7ffL, 0, 0));
+    }
+
+    /** Counterpart of intel_iommu_enable_iopf(): first user adds the device to the queue and enables PRI. */
+    private void enableIopf(DeviceInfo info) {
+        if (!info.pci.config().pri()) {
+            return;
+        }
+        if (info.iopfRefcount++ > 0) {
+            return;
+        }
+        iopf.queueAddDevice(iopfQueue, info.dev);
+        info.pci.enablePri(PRQ_DEPTH);
+    }
+
+    /** Counterpart of intel_iommu_disable_iopf(): last user disables PRI, then removes the device. */
+    private void disableIopf(DeviceInfo info) {
+        if (!info.pci.config().pri() || info.iopfRefcount == 0) {
+            return;
+        }
+        if (--info.iopfRefcount > 0) {
+            return;
+        }
+        info.pci.disablePri();
+        iopf.queueRemoveDevice(iopfQueue, info.dev);
+    }
+
+    /**
+     * Counterpart of intel_iommu_page_response(): one page group response descriptor, PASID-present
+     * from the request, the kernel's code value unchanged, PRG index and LPIG from the last fault.
+     */
+    @Override
+    public void pageResponse(Device dev, IommuFault evt, PageResponse msg) {
+        loop.trace().step(loop.now(), Layer.DRIVER, "intel_iommu_page_response", String.format(
+                "%s: page group response to %s PASID %d PRGI %d code %d", name, dev.name(), msg.pasid(), msg.grpid(),
+                msg.code().value()));
+        qi.submitSync(QiDescriptor.pageGroupResponse(dev.rid(), evt.pasidValid(), msg.pasid(), msg.code().value(),
+                msg.grpid(), evt.lastPage()));
+    }
+}

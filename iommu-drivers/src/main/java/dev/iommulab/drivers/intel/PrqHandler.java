@@ -1,0 +1,145 @@
+package dev.iommulab.drivers.intel;
+
+import dev.iommulab.core.Device;
+import dev.iommulab.core.fault.FaultEvents;
+import dev.iommulab.core.fault.IommuFault;
+import dev.iommulab.core.fault.PageResponse;
+import dev.iommulab.core.fault.PageResponseCode;
+import dev.iommulab.core.fault.ResponseOrigin;
+import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.hw.mem.PhysicalMemory;
+import dev.iommulab.hw.sim.EventLoop;
+import dev.iommulab.hw.sim.Layer;
+import dev.iommulab.hw.vtd.PageRequestDescriptor;
+import dev.iommulab.hw.vtd.QiDescriptor;
+import dev.iommulab.hw.vtd.VtdRegs;
+import dev.iommulab.hw.vtd.VtdUnit;
+import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IopfQueue;
+import java.util.Map;
+
+/**
+ * The page request interrupt thread, the counterpart of {@code prq_event_thread()} and
+ * {@code intel_prq_report()} in drivers/iommu/intel/prq.c: clears PPR, consumes descriptors from head
+ * to tail, answers malformed requests itself, drops stop markers, reports the rest to io-pgfault, and
+ * recovers from overflow once the ring is empty.
+ */
+final class PrqHandler {
+
+    private final IntelIommu iommu;
+    private final VtdUnit unit;
+    private final PhysicalMemory memory;
+    private final long ring;
+    private final long ringMask;
+    private final Map<Integer, DeviceInfo> devices;
+    private final Iopf iopf;
+    private final IopfQueue queue;
+    private final KernelLog log;
+    private final FaultEvents events;
+    private final EventLoop loop;
+
+    PrqHandler(IntelIommu iommu, long ring, int order, Map<Integer, DeviceInfo> devices, Iopf iopf, IopfQueue queue,
+               KernelLog log, FaultEvents events, EventLoop loop) {
+        this.iommu = iommu;
+        this.unit = iommu.unit();
+        this.memory = iommu.memory();
+        this.ring = ring;
+        this.ringMask = (4096L << order) - VtdRegs.DESC_SIZE;
+        this.devices = devices;
+        this.iopf = iopf;
+        this.queue = queue;
+        this.log = log;
+        this.events = events;
+        this.loop = loop;
+    }
+
+    /** The hard IRQ handler: wakes the thread. */
+    void irq() {
+        loop.schedule(iommu.timing().threadWakeNs(), iommu.name() + "-prq", this::prqEventThread);
+    }
+
+    void prqEventThread() {
+        unit.writeReg(VtdRegs.PRS, VtdRegs.PRS_PPR);
+        long tail = unit.readReg(VtdRegs.PQT) & ringMask;
+        long head = unit.readReg(VtdRegs.PQH) & ringMask;
+        trace("prq_event_thread", "PQH %#x PQT %#x", head, tail);
+        while (head != tail) {
+            handle(PageRequestDescriptor.readFrom(memory, ring + head));
+            head = (head + VtdRegs.DESC_SIZE) & ringMask;
+        }
+        unit.writeReg(VtdRegs.PQH, tail);
+        if ((unit.readReg(VtdRegs.PRS) & VtdRegs.PRS_PRO) != 0) {
+            log.info("DMAR: IOMMU: %s: PRQ overflow detected", iommu.name());
+            head = unit.readReg(VtdRegs.PQH) & ringMask;
+            tail = unit.readReg(VtdRegs.PQT) & ringMask;
+            if (head == tail) {
+                iopf.queueDiscardPartial(queue);
+                unit.writeReg(VtdRegs.PRS, VtdRegs.PRS_PRO);
+                log.info("DMAR: IOMMU: %s: PRQ overflow cleared", iommu.name());
+            }
+        }
+    }
+
+    private void handle(PageRequestDescriptor req) {
+        String bad = malformed(req);
+        if (bad != null) {
+            log.err("DMAR: IOMMU: %s: %s", iommu.name(), bad);
+            handleBadPrqEvent(req);
+            return;
+        }
+        if (req.lpig() && !req.rdReq() && !req.wrReq()) {
+            trace("prq_event_thread", "stop marker for PASID %d dropped", req.pasid());
+            return;
+        }
+        DeviceInfo info = devices.get(req.rid());
+        if (info == null) {
+            handleBadPrqEvent(req);
+            return;
+        }
+        iopf.reportDeviceFault(info.dev, toFault(req));
+    }
+
+    private static String malformed(PageRequestDescriptor req) {
+        if (!req.pasidPresent()) {
+            return "Page request without PASID";
+        }
+        long top = req.addr() >> 47;
+        if (top != 0 && top != -1) {
+            return "Address is not canonical";
+        }
+        if (req.pmReq() && (req.rdReq() || req.wrReq())) {
+            return "Unexpected page request in Privilege Mode";
+        }
+        if (req.exeReq() && req.rdReq()) {
+            return "Execution request not supported";
+        }
+        return null;
+    }
+
+    /** Counterpart of intel_prq_report(): the descriptor as an iommu_fault. */
+    static IommuFault toFault(PageRequestDescriptor req) {
+        int flags = (req.lpig() ? IommuFault.PAGE_REQUEST_LAST_PAGE : 0)
+                | (req.pasidPresent() ? IommuFault.PAGE_REQUEST_PASID_VALID | IommuFault.PAGE_RESPONSE_NEEDS_PASID : 0);
+        int perm = (req.rdReq() ? IommuFault.PERM_READ : 0) | (req.wrReq() ? IommuFault.PERM_WRITE : 0)
+                | (req.exeReq() ? IommuFault.PERM_EXEC : 0) | (req.pmReq() ? IommuFault.PERM_PRIV : 0);
+        return IommuFault.pageRequest(flags, req.pasid(), req.prgIndex(), perm, req.addr());
+    }
+
+    /** Counterpart of handle_bad_prq_event(): Invalid Request for an LPIG (or private-data) request. */
+    private void handleBadPrqEvent(PageRequestDescriptor req) {
+        if (!req.lpig() && req.privData0() == 0 && req.privData1() == 0) {
+            return;
+        }
+        Device dev = devices.containsKey(req.rid()) ? devices.get(req.rid()).dev : null;
+        if (dev != null) {
+            events.pageResponse(dev, toFault(req), new PageResponse(req.pasid(), req.prgIndex(),
+                    PageResponseCode.INVALID), ResponseOrigin.DRIVER);
+        }
+        iommu.qi().submitSync(QiDescriptor.pageGroupResponse(req.rid(), req.pasidPresent(), req.pasid(),
+                PageResponseCode.INVALID.value(), req.prgIndex(), req.lpig()));
+    }
+
+    private void trace(String symbol, String format, Object... args) {
+        loop.trace().step(loop.now(), Layer.DRIVER, symbol, iommu.name() + ": " + String.format(format, args));
+    }
+}

@@ -1,0 +1,59 @@
+package dev.iommulab.drivers.intel;
+
+import dev.iommulab.core.kernel.FrameAllocator;
+import dev.iommulab.hw.mem.PhysicalMemory;
+import dev.iommulab.hw.vtd.QiDescriptor;
+import dev.iommulab.hw.vtd.VtdRegs;
+import dev.iommulab.hw.vtd.VtdUnit;
+
+/**
+ * The driver side of queued invalidation ({@code qi_submit_sync()} in drivers/iommu/intel/dmar.c):
+ * writes descriptors at the tail, follows them with a wait descriptor whose status write tells that
+ * the unit has fetched them all, and moves the tail.
+ */
+final class QueuedInvalidation {
+
+    private static final int QI_DONE = 2;
+    private static final int QI_IN_USE = 1;
+
+    private final VtdUnit unit;
+    private final PhysicalMemory memory;
+    private final long ring;
+    private final long ringSize;
+    private final long statusAddr;
+    private long tail;
+
+    QueuedInvalidation(VtdUnit unit, FrameAllocator frames) {
+        this.unit = unit;
+        this.memory = frames.memory();
+        this.ring = frames.allocate();
+        this.ringSize = 4096;
+        this.statusAddr = frames.allocate();
+        unit.writeReg(VtdRegs.IQA, ring | VtdRegs.IQA_DW_256);
+        unit.writeReg(VtdRegs.IQT, 0);
+        unit.writeReg(VtdRegs.GCMD, unit.readReg(VtdRegs.GSTS) | VtdRegs.GCMD_QIE);
+    }
+
+    /**
+     * Submits {@code descriptors} and a wait; returns true when the unit completed them (the wait's
+     * status was written), false when it stopped on a queue error.
+     */
+    boolean submitSync(QiDescriptor... descriptors) {
+        memory.writeInt(statusAddr, QI_IN_USE);
+        for (QiDescriptor d : descriptors) {
+            put(d);
+        }
+        put(QiDescriptor.invalidationWait(QI_DONE, statusAddr, QiDescriptor.IWD_FENCE));
+        unit.writeReg(VtdRegs.IQT, tail);
+        return memory.readInt(statusAddr) == QI_DONE;
+    }
+
+    private void put(QiDescriptor d) {
+        long at = ring + tail;
+        memory.writeLong(at, d.qw0());
+        memory.writeLong(at + 8, d.qw1());
+        memory.writeLong(at + 16, d.qw2());
+        memory.writeLong(at + 24, d.qw3());
+        tail = (tail + VtdRegs.DESC_SIZE) % ringSize;
+    }
+}
