@@ -2,6 +2,7 @@ package dev.iommulab.core;
 
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.hw.pci.PcieEndpoint;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -22,16 +23,21 @@ public final class IommuCore {
     private int nextGroupId;
 
     /**
-     * Counterpart of iommu_probe_device(): the device gets its own group (one function per group, as
-     * with ACS isolation).
+     * Counterpart of iommu_probe_device(): the PCI function becomes a device behind {@code ops}, in a
+     * group of its own (one function per group, as with ACS isolation).
+     *
+     * @throws KernelException EBUSY if a device with the same requester ID was probed already
      */
-    public Device probeDevice(String name, int rid, int maxPasids, IommuOps ops) {
+    public Device probeDevice(PcieEndpoint pci, IommuOps ops) {
+        String name = pci.config().name();
+        int rid = pci.rid();
         for (Device d : devices) {
             if (d.rid() == rid) {
                 throw new KernelException(Errno.EBUSY, "rid", String.format("%04x already probed as %s", rid, d));
             }
         }
-        Device dev = new Device(name, rid, maxPasids, ops);
+        Device dev = new Device(name, rid, pci.config().maxPasids(), ops);
+        ops.probeDevice(dev, pci);
         IommuGroup group = new IommuGroup(nextGroupId++);
         group.addDevice(dev);
         dev.setGroup(group);

@@ -3,6 +3,7 @@ package dev.iommulab.core;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.hw.pci.PcieEndpoint;
 
 /**
  * The driver SPI, {@code struct iommu_ops}: what the core asks of a vendor driver. All methods run on
@@ -26,6 +27,13 @@ public interface IommuOps {
     default boolean hasPageResponse() {
         return true;
     }
+
+    /**
+     * {@code probe_device} and {@code probe_finalize}: set the device up behind this IOMMU (its context
+     * entry, PASID table) and enable what it supports of PASID and ATS. Called once by
+     * {@link IommuCore#probeDevice}.
+     */
+    void probeDevice(Device dev, PcieEndpoint pci);
 
     /**
      * {@code domain_alloc_sva}: a new SVA domain for {@code mm}, usable on {@code dev}. Called by the

@@ -102,9 +102,10 @@ public final class IntelIommu implements IommuOps {
     }
 
     /**
-     * Counterpart of intel_iommu_probe_device() and probe_finalize: writes the device's scalable context
+     * Counterpart of intel_iommu_probe_device() and intel_iommu_probe_finalize(): writes the device's scalable context
      * entry and enables its PASID and ATS capabilities.
      */
+    @Override
     public void probeDevice(Device dev, PcieEndpoint pci) {
         if (devices.containsKey(dev.rid())) {
             throw new KernelException(Errno.EBUSY, "dev", dev + " already probed");

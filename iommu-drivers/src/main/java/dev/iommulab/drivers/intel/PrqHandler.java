@@ -55,6 +55,7 @@ final class PrqHandler {
 
     /** The hard IRQ handler: wakes the thread. */
     void irq() {
+        trace("prq_event_irq", "page request interrupt, waking the PRQ thread");
         loop.schedule(iommu.timing().threadWakeNs(), iommu.name() + "-prq", this::prqEventThread);
     }
 

@@ -182,6 +182,8 @@ final class DmaEngine {
             finish(status, cursor);
             return;
         }
+        loop.trace().step(loop.now(), Layer.DEVICE, "dma", String.format("%s %s %d bytes at %#x done",
+                ep.config().name(), job.access() == Access.WRITE ? "wrote" : "read", length, cursor));
         readData.writeBytes(completion.data());
         retries = 0;
         cursor += length;

@@ -41,6 +41,7 @@ public final class PcieEndpoint implements PcieFunction {
     private boolean unexpectedPrgIndex;
     private int priAllocation;
     private int creditsInUse;
+    private int creditHighWater;
     private int nextPrgi;
     private final Map<Integer, OutstandingGroup> outstanding = new HashMap<>();
     private final Queue<PageRequestMessage> creditWaiters = new ArrayDeque<>();
@@ -135,6 +136,11 @@ public final class PcieEndpoint implements PcieFunction {
                 priEnabled && outstanding.isEmpty(), priAllocation, creditsInUse);
     }
 
+    /** The most page requests ever outstanding at once (never above the allocation). */
+    public int creditHighWater() {
+        return creditHighWater;
+    }
+
     /** Whether the function may issue page requests now. */
     boolean priUsable() {
         return priEnabled && !responseFailure;
@@ -194,6 +200,7 @@ public final class PcieEndpoint implements PcieFunction {
             creditWaiters.poll();
             if (needsCredit) {
                 creditsInUse++;
+                creditHighWater = Math.max(creditHighWater, creditsInUse);
                 outstanding.get(next.prgi()).requests++;
             }
             loop.trace().step(loop.now(), Layer.DEVICE, "pci-pri",
@@ -214,13 +221,15 @@ public final class PcieEndpoint implements PcieFunction {
                     responseFailure ? "stopped by Response Failure" : "disabled"));
             return;
         }
-        OutstandingGroup group = outstanding.remove(response.prgi());
+        OutstandingGroup group = outstanding.get(response.prgi());
         if (group == null || group.requests == 0) {
+            // Keep a group whose requests still wait for credits: they are sent (and answered) later.
             unexpectedPrgIndex = true;
             loop.trace().step(loop.now(), Layer.DEVICE, "pci-pri", String.format(
                     "%s: PRG response for PRGI %d that is not outstanding (UPRGI)", config.name(), response.prgi()));
             return;
         }
+        outstanding.remove(response.prgi());
         creditsInUse -= group.requests;
         PrgResponseCode code = response.code();
         loop.trace().step(loop.now(), Layer.DEVICE, "pci-pri", String.format(

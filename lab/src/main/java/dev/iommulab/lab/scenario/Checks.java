@@ -12,6 +12,7 @@ final class Checks {
     static final int MAX_PASID = (1 << 20) - 1;
     static final int MAX_GRPID = 511;
 
+    private static final Pattern REASON = Pattern.compile("[A-Z][A-Z0-9_]*");
     private static final Pattern BDF = Pattern.compile("([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\\.([0-7])");
 
     private Checks() {
@@ -89,6 +90,11 @@ final class Checks {
         return value;
     }
 
+    /** Whether the text looks like an enum constant name, e.g. {@code TRANSLATION_NOT_PRESENT}. */
+    static boolean isReasonName(String reason) {
+        return reason != null && REASON.matcher(reason).matches();
+    }
+
     /** Parses {@code bb:dd.f} (hex) into the PCI requester ID. */
     static int rid(String bdf) {
         Matcher m = BDF.matcher(bdf == null ? "" : bdf);
@@ -102,5 +108,15 @@ final class Checks {
             throw new IllegalArgumentException("invalid bdf '" + bdf + "'; device number must be 00..1f");
         }
         return bus << 8 | dev << 3 | fn;
+    }
+
+    /** {@code " x" + count}, or {@code ""} when the count is not constrained (for describe()). */
+    static String times(Integer count) {
+        return count == null ? "" : " x" + count;
+    }
+
+    /** {@code " name=value"}, or {@code ""} when the value is {@code null} (for describe()). */
+    static String opt(String name, Object value) {
+        return value == null ? "" : " " + name + "=" + value;
     }
 }

@@ -1,0 +1,138 @@
+package dev.iommulab.lab.cli;
+
+import dev.iommulab.lab.machine.MachineConfigException;
+import dev.iommulab.lab.report.JsonReporter;
+import dev.iommulab.lab.report.TextReporter;
+import dev.iommulab.lab.run.RunResult;
+import dev.iommulab.lab.run.ScenarioRunner;
+import dev.iommulab.lab.scenario.Scenario;
+import dev.iommulab.lab.scenario.ScenarioException;
+import dev.iommulab.lab.scenario.ScenarioLoader;
+import dev.iommulab.lab.scenario.ScenarioProblem;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The {@code iommu-lab} command (SCENARIO-FORMAT.md): exit 0 when the run finished and every invariant
+ * and expectation holds, 1 when one does not, 2 when the input is invalid.
+ */
+@Command(name = "iommu-lab", mixinStandardHelpOptions = true, version = "iommu-lab 0.1.0",
+        description = "The Linux IOMMU fault-handling stack as a deterministic simulation.",
+        subcommands = {IommuLab.Run.class, IommuLab.Validate.class})
+public final class IommuLab implements Callable<Integer> {
+
+    static final int EXIT_INVALID = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return EXIT_INVALID;
+    }
+
+    /** Runs the command line and returns the exit status. */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = new CommandLine(new IommuLab());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setParameterExceptionHandler((ex, a) -> {
+            err.println(ex.getMessage());
+            return EXIT_INVALID;
+        });
+        return cli.execute(args);
+    }
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true);
+        PrintWriter err = new PrintWriter(System.err, true);
+        int status = execute(out, err, args);
+        out.flush();
+        System.exit(status);
+    }
+
+    static Scenario load(Path file, List<String> overrides, PrintWriter err) {
+        try {
+            return new ScenarioLoader().load(file, overrides);
+        } catch (ScenarioException e) {
+            for (ScenarioProblem p : e.problems()) {
+                err.println(p);
+            }
+            return null;
+        }
+    }
+
+    @Command(name = "run", description = "Run a scenario and report what happened.")
+    static final class Run implements Callable<Integer> {
+
+        @Parameters(index = "0", paramLabel = "FILE", description = "scenario file (YAML)")
+        Path file;
+
+        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE})")
+        Format format;
+
+        @Option(names = "--seed", description = "override the scenario's seed")
+        Long seed;
+
+        @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a scalar of the file by dotted path")
+        List<String> sets = new ArrayList<>();
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        enum Format { text, json }
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            List<String> overrides = new ArrayList<>(sets);
+            if (seed != null) {
+                overrides.add("seed=" + seed);
+            }
+            Scenario scenario = load(file, overrides, err);
+            if (scenario == null) {
+                return EXIT_INVALID;
+            }
+            RunResult result;
+            try {
+                result = new ScenarioRunner().run(scenario);
+            } catch (MachineConfigException e) {
+                err.println(file + ": " + e.getMessage());
+                return EXIT_INVALID;
+            }
+            out.print(format == Format.json ? new JsonReporter().render(result) + System.lineSeparator()
+                    : new TextReporter().render(result));
+            out.flush();
+            return result.passed() ? 0 : 1;
+        }
+    }
+
+    @Command(name = "validate", description = "Check a scenario file without running it.")
+    static final class Validate implements Callable<Integer> {
+
+        @Parameters(index = "0", paramLabel = "FILE")
+        Path file;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Scenario scenario = load(file, List.of(), spec.commandLine().getErr());
+            if (scenario == null) {
+                return EXIT_INVALID;
+            }
+            spec.commandLine().getOut().println(file + ": valid scenario '" + scenario.name() + "'");
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.iommulab.lab.report;
+
+import dev.iommulab.hw.sim.TraceEvent;
+import dev.iommulab.lab.run.RunResult;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The readable report: the fault's journey layer by layer, the kernel log, page responses, DMA outcomes,
+ * fault records, device PRI state, invariants and expectations.
+ */
+public final class TextReporter {
+
+    public String render(RunResult r) {
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "iommu-lab run: %s (seed %d, hardware %s)%n%n", r.scenario(), r.seed(),
+                r.hardware()));
+        section(out, "The journey, layer by layer");
+        for (TraceEvent.Step s : r.journey()) {
+            out.append(String.format(Locale.ROOT, "%12s  %-6s  %-28s %s%n", time(s.atNs()), s.layer(), s.symbol(),
+                    s.message()));
+        }
+        section(out, "Kernel log (dmesg)");
+        lines(out, r.log());
+        section(out, "Page responses");
+        lines(out, r.pageResponses().stream().map(p -> String.format(Locale.ROOT,
+                "%12s  %s PASID %s grpid %d: %s (wire %s) from %s", time(p.atNs()), p.device(),
+                p.pasid() == null ? "-" : p.pasid(), p.grpid(), p.code(), p.wireCode(), p.origin())).toList());
+        section(out, "DMA");
+        lines(out, r.dma().stream().map(d -> String.format(Locale.ROOT, "%s %s %s+%d%s: %s%s%s%s", d.device(),
+                d.access(), d.addr(), d.size(), d.pasid() == null ? "" : " PASID " + d.pasid(), d.status(),
+                d.latencyNs() == null ? "" : " after " + time(d.latencyNs()),
+                d.faultAddr() == null ? "" : " at " + d.faultAddr(),
+                d.memoryMatches() == null ? "" : d.memoryMatches() ? "; the bytes are in the process's memory"
+                        : "; process memory DIFFERS from the bytes written")).toList());
+        section(out, "Fault records");
+        lines(out, r.faultRecords().stream().map(f -> String.format(Locale.ROOT, "%12s  %s PASID %s %s %s: %s (%s)%s",
+                time(f.atNs()), f.device(), f.pasid() == null ? "-" : f.pasid(), f.access(), f.addr(), f.reason(),
+                f.vendorCode(), f.recorded() ? "" : " not recorded")).toList());
+        section(out, "Devices");
+        lines(out, r.devices().stream().map(d -> String.format(Locale.ROOT,
+                "%s: PRI %s, RF %d, UPRGI %d, credits in use %d", d.name(), d.priEnabled() ? "enabled" : "disabled",
+                d.priResponseFailure() ? 1 : 0, d.uprgi() ? 1 : 0, d.creditsInUse())).toList());
+        if (!r.stepErrors().isEmpty()) {
+            section(out, "Step errors");
+            lines(out, r.stepErrors().stream().map(e -> e.location() + ": " + e.step() + ": " + e.error()).toList());
+        }
+        section(out, "Invariants");
+        lines(out, r.invariants().stream().map(i -> (i.holds() ? "[ok]   " : "[FAIL] ") + i.name()
+                + (i.detail().isEmpty() ? "" : " - " + i.detail())).toList());
+        section(out, "Expectations");
+        lines(out, r.expectations().stream().map(e -> (e.holds() ? "[ok]   " : "[FAIL] ") + e.text() + " (seen "
+                + e.seen() + ")").toList());
+        out.append(String.format(Locale.ROOT, "%nOutcome: %s after %s simulated%n",
+                r.passed() ? "PASS" : "FAIL", time(r.simulatedNs())));
+        return out.toString();
+    }
+
+    private static void section(StringBuilder out, String title) {
+        out.append(String.format("%n== %s ==%n", title));
+    }
+
+    private static void lines(StringBuilder out, List<String> lines) {
+        if (lines.isEmpty()) {
+            out.append("  (none)").append(System.lineSeparator());
+        }
+        lines.forEach(l -> out.append("  ").append(l).append(System.lineSeparator()));
+    }
+
+    /** Virtual time in microseconds with nanosecond precision. */
+    static String time(long ns) {
+        return String.format(Locale.ROOT, "%d.%03d us", ns / 1_000, ns % 1_000);
+    }
+}

@@ -1,0 +1,127 @@
+package dev.iommulab.lab.run;
+
+import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.hw.iommu.HwFault;
+import dev.iommulab.hw.iommu.PrgResponseCode;
+import dev.iommulab.hw.pci.DmaOutcome;
+import dev.iommulab.hw.pci.DmaStatus;
+import dev.iommulab.hw.pci.PcieEndpoint;
+import dev.iommulab.hw.pci.PriState;
+import dev.iommulab.hw.pgtable.Access;
+import dev.iommulab.hw.sim.TraceEvent;
+import dev.iommulab.lab.machine.Machine;
+import dev.iommulab.lab.scenario.Scenario;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Turns what a run observed into a {@link RunResult}. */
+final class ResultAssembler {
+
+    private final Scenario scenario;
+    private final Machine machine;
+    private final Observations obs;
+    private final List<TraceEvent.Step> journey;
+    private final List<RunResult.StepErrorEntry> errors;
+
+    ResultAssembler(Scenario scenario, Machine machine, Observations obs, List<TraceEvent.Step> journey,
+                    List<RunResult.StepErrorEntry> errors) {
+        this.scenario = scenario;
+        this.machine = machine;
+        this.obs = obs;
+        this.journey = journey;
+        this.errors = errors;
+    }
+
+    RunResult assemble() {
+        List<RunResult.PageResponseEntry> responses = pageResponses();
+        List<RunResult.DmaEntry> dma = dma();
+        List<RunResult.FaultRecordEntry> faults = faultRecords();
+        List<RunResult.DeviceEntry> devices = devices();
+        List<String> log = machine.log().lines().stream().map(KernelLog.Line::formatted).toList();
+        List<RunResult.InvariantEntry> invariants = new Invariants(machine, obs).check();
+        RunResult partial = new RunResult(scenario.name(), scenario.seed(), scenario.hardware().model(), "pending",
+                machine.loop().now(), responses, dma, faults, devices, log, List.copyOf(errors), invariants, List.of(),
+                counters(), journey);
+        List<RunResult.ExpectationEntry> expectations = new ExpectationChecker(partial).check(scenario.expectations());
+        boolean pass = errors.isEmpty() && invariants.stream().allMatch(RunResult.InvariantEntry::holds)
+                && expectations.stream().allMatch(RunResult.ExpectationEntry::holds);
+        return new RunResult(partial.scenario(), partial.seed(), partial.hardware(), pass ? "pass" : "fail",
+                partial.simulatedNs(), responses, dma, faults, devices, log, partial.stepErrors(), invariants,
+                expectations, partial.counters(), journey);
+    }
+
+    private List<RunResult.PageResponseEntry> pageResponses() {
+        List<RunResult.PageResponseEntry> out = new ArrayList<>();
+        for (Observations.Delivered d : obs.delivered) {
+            out.add(new RunResult.PageResponseEntry(d.atNs(), d.device(),
+                    d.response().pasidPresent() ? d.response().pasid() : null, d.response().prgi(),
+                    pcieCode(d.response().code()), String.format("%#x", d.response().wireCode()), d.origin().label()));
+        }
+        return out;
+    }
+
+    static String pcieCode(PrgResponseCode code) {
+        return switch (code) {
+            case SUCCESS -> "SUCCESS";
+            case INVALID_REQUEST -> "INVALID";
+            case RESPONSE_FAILURE -> "FAILURE";
+        };
+    }
+
+    private List<RunResult.DmaEntry> dma() {
+        List<RunResult.DmaEntry> out = new ArrayList<>();
+        for (Observations.DmaItem item : obs.dma) {
+            DmaOutcome o = item.outcome[0];
+            DmaStatus status = o == null ? DmaStatus.PENDING : o.status();
+            Boolean matches = null;
+            if (status == DmaStatus.OK && item.job.access() == Access.WRITE && item.process != null) {
+                MmStruct mm = machine.process(item.process);
+                matches = Arrays.equals(mm.read(item.job.addr(), item.job.size()), item.job.data());
+            }
+            out.add(new RunResult.DmaEntry(item.device, item.pasid, String.format("%#x", item.job.addr()),
+                    item.job.size(), item.job.access().name().toLowerCase(Locale.ROOT), status.label(),
+                    o == null ? null : o.latencyNs(),
+                    o == null || o.faultAddr() < 0 ? null : String.format("%#x", o.faultAddr()), matches));
+        }
+        return out;
+    }
+
+    private List<RunResult.FaultRecordEntry> faultRecords() {
+        List<RunResult.FaultRecordEntry> out = new ArrayList<>();
+        for (HwFault f : machine.faultRecorder().faults()) {
+            String device = machine.endpoints().values().stream().filter(e -> e.rid() == f.rid())
+                    .map(e -> e.config().name()).findFirst().orElse(String.format("%04x", f.rid()));
+            out.add(new RunResult.FaultRecordEntry(f.atNs(), device, f.pasid() < 0 ? null : f.pasid(),
+                    String.format("%#x", f.addr()), f.access().name().toLowerCase(Locale.ROOT), f.reason().name(),
+                    String.format("%#x", f.vendorCode()), f.recorded()));
+        }
+        return out;
+    }
+
+    private List<RunResult.DeviceEntry> devices() {
+        List<RunResult.DeviceEntry> out = new ArrayList<>();
+        for (PcieEndpoint ep : machine.endpoints().values()) {
+            PriState pri = ep.priState();
+            out.add(new RunResult.DeviceEntry(ep.config().name(), pri.enabled(), pri.responseFailure(),
+                    pri.unexpectedPrgIndex(), pri.creditsInUse()));
+        }
+        return out;
+    }
+
+    private Map<String, Long> counters() {
+        Map<String, Long> counters = new LinkedHashMap<>();
+        long lpig = obs.reportedByDevice.values().stream().flatMap(List::stream).filter(f -> f.lastPage()).count();
+        counters.put("pageRequests", obs.faultsReported);
+        counters.put("iopfGroups", lpig);
+        counters.put("pageResponses", (long) obs.delivered.size());
+        counters.put("mmFaults", scenario.processes().stream()
+                .mapToLong(p -> machine.process(p.name()).handledFaults()).sum());
+        counters.put("events", machine.loop().dispatchedEvents());
+        return counters;
+    }
+}

@@ -1,0 +1,54 @@
+package dev.iommulab.lab.run;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import dev.iommulab.hw.sim.TraceEvent;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a run produced, in the shape of the JSON output of SCENARIO-FORMAT.md. Field names are the
+ * public contract.
+ */
+@JsonPropertyOrder({"scenario", "seed", "hardware", "outcome", "simulatedNs", "pageResponses", "dma", "faultRecords",
+        "devices", "log", "stepErrors", "invariants", "expectations", "counters"})
+public record RunResult(String scenario, long seed, String hardware, String outcome, long simulatedNs,
+                        List<PageResponseEntry> pageResponses, List<DmaEntry> dma, List<FaultRecordEntry> faultRecords,
+                        List<DeviceEntry> devices, List<String> log, List<StepErrorEntry> stepErrors,
+                        List<InvariantEntry> invariants, List<ExpectationEntry> expectations,
+                        Map<String, Long> counters, @JsonIgnore List<TraceEvent.Step> journey) {
+
+    /** A PRG response as the function received it, with who decided it. */
+    public record PageResponseEntry(long atNs, String device, Integer pasid, int grpid, String code, String wireCode,
+                                    String origin) {
+    }
+
+    /** One DMA work item. {@code memoryMatches} is set for SVA writes that completed. */
+    public record DmaEntry(String device, Integer pasid, String addr, long size, String access, String status,
+                           Long latencyNs, String faultAddr, Boolean memoryMatches) {
+    }
+
+    /** A fault the IOMMU detected; {@code recorded} false when its record was lost or suppressed. */
+    public record FaultRecordEntry(long atNs, String device, Integer pasid, String addr, String access, String reason,
+                                   String vendorCode, boolean recorded) {
+    }
+
+    /** PRI state of a function at the end of the run. */
+    public record DeviceEntry(String name, boolean priEnabled, boolean priResponseFailure, boolean uprgi,
+                              int creditsInUse) {
+    }
+
+    /** A step whose kernel call failed; the run goes on with the next step. */
+    public record StepErrorEntry(String step, String location, String error) {
+    }
+
+    public record InvariantEntry(String name, boolean holds, String detail) {
+    }
+
+    public record ExpectationEntry(String text, boolean holds, String seen) {
+    }
+
+    public boolean passed() {
+        return "pass".equals(outcome);
+    }
+}

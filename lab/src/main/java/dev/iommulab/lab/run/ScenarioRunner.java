@@ -1,0 +1,63 @@
+package dev.iommulab.lab.run;
+
+import com.google.inject.Module;
+import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.hw.sim.RecordingTraceSink;
+import dev.iommulab.lab.machine.Machine;
+import dev.iommulab.lab.machine.MachineConfigException;
+import dev.iommulab.lab.scenario.Scenario;
+import dev.iommulab.lab.scenario.Step;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs a scenario: boots its machine, performs the steps in order (each when the previous step's work
+ * is idle, or at its {@code at} time), and collects the result with invariants and expectations.
+ */
+public final class ScenarioRunner {
+
+    /** The machine, after {@link #run}, for tests that look deeper than the result. */
+    private Machine machine;
+
+    /**
+     * Runs {@code scenario}; {@code overrides} replace bindings of the layer modules.
+     *
+     * @throws MachineConfigException when the scenario asks for hardware or steps this lab lacks
+     */
+    public RunResult run(Scenario scenario, Module... overrides) throws MachineConfigException {
+        List<Step> unsupported = StepExecutor.unsupported(scenario.steps());
+        if (!unsupported.isEmpty()) {
+            Step first = unsupported.get(0);
+            throw new MachineConfigException("steps", first.location() + ": step '" + first.kind()
+                    + "' is not available yet; available: " + String.join(", ", StepExecutor.SUPPORTED.stream()
+                    .sorted().toList()));
+        }
+        machine = Machine.boot(scenario, overrides);
+        RecordingTraceSink trace = new RecordingTraceSink();
+        machine.loop().trace().addSink(event -> {
+            if (event instanceof dev.iommulab.hw.sim.TraceEvent.Step) {
+                trace.accept(event);
+            }
+        });
+        Observations observations = new Observations(machine);
+        StepExecutor executor = new StepExecutor(machine, observations);
+        List<RunResult.StepErrorEntry> errors = new ArrayList<>();
+        for (Step step : scenario.steps()) {
+            if (step.atNs() != null) {
+                machine.loop().runUntil(Math.max(step.atNs(), machine.loop().now()));
+            } else {
+                machine.loop().runUntilIdle();
+            }
+            try {
+                executor.execute(step);
+            } catch (KernelException e) {
+                errors.add(new RunResult.StepErrorEntry(step.kind(), step.location().toString(), e.getMessage()));
+            }
+        }
+        return new ResultAssembler(scenario, machine, observations, trace.steps(), errors).assemble();
+    }
+
+    public Machine machine() {
+        return machine;
+    }
+}

@@ -1,0 +1,124 @@
+package dev.iommulab.lab.run;
+
+import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.hw.iommu.PageRequestMessage;
+import dev.iommulab.hw.pci.DmaJob;
+import dev.iommulab.hw.pci.PcieEndpoint;
+import dev.iommulab.hw.pgtable.Access;
+import dev.iommulab.hw.sim.EventLoop;
+import dev.iommulab.hw.sim.Layer;
+import dev.iommulab.lab.machine.Machine;
+import dev.iommulab.lab.scenario.Dma;
+import dev.iommulab.lab.scenario.FailAllocations;
+import dev.iommulab.lab.scenario.PageRequest;
+import dev.iommulab.lab.scenario.Run;
+import dev.iommulab.lab.scenario.Step;
+import dev.iommulab.lab.scenario.StopMarker;
+import dev.iommulab.lab.scenario.SvaBind;
+import dev.iommulab.lab.scenario.SvaUnbind;
+import dev.iommulab.sva.SvaHandle;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** Performs scenario steps on a machine. */
+final class StepExecutor {
+
+    /** Step kinds this version of the lab can perform. */
+    static final Set<String> SUPPORTED = Set.of("sva-bind", "sva-unbind", "dma", "page-request", "stop-marker",
+            "fail-allocations", "run");
+
+    private final Machine machine;
+    private final EventLoop loop;
+    private final Observations observations;
+    private final Map<String, SvaHandle> bindings = new HashMap<>();
+
+    StepExecutor(Machine machine, Observations observations) {
+        this.machine = machine;
+        this.loop = machine.loop();
+        this.observations = observations;
+    }
+
+    /** Performs {@code step}; a failing kernel call throws {@link KernelException}. */
+    void execute(Step step) {
+        if (step instanceof SvaBind s) {
+            SvaHandle h = machine.sva().bindDevice(machine.device(s.device()), machine.process(s.process()));
+            bindings.put(s.device() + "/" + s.process(), h);
+        } else if (step instanceof SvaUnbind s) {
+            SvaHandle h = bindings.get(s.device() + "/" + s.process());
+            if (h == null || h.users() == 0) {
+                throw new KernelException(Errno.EINVAL, "process", s.device() + " is not bound to " + s.process());
+            }
+            machine.sva().unbindDevice(h);
+        } else if (step instanceof Dma s) {
+            dma(s);
+        } else if (step instanceof PageRequest s) {
+            pageRequest(s.device(), s.grpid(), s.addr(), s.access(), s.last(), pasidOf(s.pasid(), s.process()),
+                    s.privileged());
+        } else if (step instanceof StopMarker s) {
+            pageRequest(s.device(), 0, 0, null, true, pasidOf(s.pasid(), s.process()), false);
+        } else if (step instanceof FailAllocations s) {
+            machine.failures().failNext(s.site(), s.count());
+        } else if (step instanceof Run s) {
+            if (s.forNs() == null) {
+                loop.runUntilIdle();
+            } else {
+                loop.runFor(s.forNs());
+            }
+        } else {
+            throw new IllegalStateException("step " + step.kind() + " is not supported yet");
+        }
+    }
+
+    private int pasidOf(Integer pasid, String process) {
+        if (pasid != null) {
+            return pasid;
+        }
+        if (process == null) {
+            return -1;
+        }
+        int p = machine.sva().mmPasid(machine.process(process));
+        if (p < 0) {
+            throw new KernelException(Errno.EINVAL, "process", process + " has no PASID");
+        }
+        return p;
+    }
+
+    private void dma(Dma s) {
+        int pasid = pasidOf(null, s.process());
+        Access access = Access.valueOf(s.access().toUpperCase(Locale.ROOT));
+        byte[] data = null;
+        if (access == Access.WRITE) {
+            data = new byte[(int) s.size()];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (byte) loop.random().nextInt(256);
+            }
+        }
+        DmaJob job = new DmaJob(s.addr(), (int) s.size(), access, pasid, s.privileged(), data);
+        Observations.DmaItem item = new Observations.DmaItem(s.device(), pasid >= 0 ? pasid : null, s.process(), job);
+        observations.dma.add(item);
+        machine.endpoint(s.device()).startDma(job, outcome -> item.outcome[0] = outcome);
+    }
+
+    private void pageRequest(String device, int grpid, long addr, String access, boolean last, int pasid,
+                             boolean privileged) {
+        PcieEndpoint ep = machine.endpoint(device);
+        boolean read = "read".equals(access) || "exec".equals(access);
+        boolean write = "write".equals(access);
+        boolean exec = "exec".equals(access);
+        PageRequestMessage m = new PageRequestMessage(ep.rid(), pasid >= 0, Math.max(pasid, 0), exec, privileged,
+                read, write, last, grpid, addr & ~0xfffL);
+        loop.trace().step(loop.now(), Layer.LAB, "page-request", device + " raw " + (m.isStopMarker()
+                ? "stop marker" : "page request grpid " + grpid));
+        ep.sendPageRequest(m, null);
+    }
+
+    /** Steps of {@code steps} this lab cannot perform yet. */
+    static List<Step> unsupported(List<Step> steps) {
+        return steps.stream().filter(s -> !SUPPORTED.contains(s.kind())).toList();
+    }
+}

@@ -1,0 +1,25 @@
+package dev.iommulab.lab.scenario;
+
+import java.util.Objects;
+
+/**
+ * Step {@code exit-process}: the process exits and its mm is torn down.
+ *
+ * @param process declared process name
+ * @param atNs simulated time to run at, or {@code null}
+ * @param location where the step is written
+ */
+public record ExitProcess(String process, Long atNs, SourceLocation location) implements Step, ProcessRef {
+
+    /** Validates the fields. */
+    public ExitProcess {
+        Checks.name(process, "process");
+        Checks.time(atNs, "at");
+        Objects.requireNonNull(location, "location");
+    }
+
+    @Override
+    public String kind() {
+        return "exit-process";
+    }
+}

@@ -1,0 +1,110 @@
+package dev.iommulab.lab.scenario;
+
+import dev.iommulab.lab.scenario.Tree.Entry;
+import dev.iommulab.lab.scenario.Tree.ListNode;
+import dev.iommulab.lab.scenario.Tree.MapNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Binds the {@code expect} list: each item is a mapping with one expectation kind key. */
+final class ExpectationBinder {
+
+    private static final Map<String, List<String>> KINDS = Map.of(
+            "page-response", List.of("device", "code", "origin", "grpid", "pasid", "count"),
+            "dma", List.of("device", "status", "count"),
+            "fault-record", List.of("device", "reason", "recorded", "count"),
+            "device", List.of("name", "pri-enabled", "pri-response-failure"),
+            "log", List.of("contains"));
+    private static final List<String> KIND_NAMES = List.of("page-response", "dma", "fault-record", "device", "log");
+
+    private final Binding binding;
+
+    ExpectationBinder(Binding binding) {
+        this.binding = binding;
+    }
+
+    List<Expectation> expectations(ListNode list) {
+        List<Expectation> out = new ArrayList<>();
+        List<MapNode> nodes = SpecBinder.mappings(list, "expect", binding.problems());
+        for (int i = 0; i < nodes.size(); i++) {
+            out.add(nodes.get(i) == null ? null : expectation(nodes.get(i), "expect." + i));
+        }
+        return out;
+    }
+
+    private Expectation expectation(MapNode item, String path) {
+        Fields outer = new Fields(item, path, binding, KIND_NAMES);
+        Entry kind = outer.onlyOneOf(KIND_NAMES, "expectation");
+        if (kind == null) {
+            return null;
+        }
+        if (!(kind.value() instanceof MapNode args)) {
+            outer.error(kind.value().pos(), kind.key(), "expected a mapping, found " + kind.value().what());
+            return null;
+        }
+        SourceLocation loc = kind.keyPos().location() != null ? kind.keyPos().location() : item.pos().location();
+        Fields f = new Fields(args, outer.path(kind.key()), binding, KINDS.get(kind.key()));
+        Expectation e = bind(kind.key(), f, loc);
+        return f.ok() && outer.ok() ? e : null;
+    }
+
+    private static Expectation bind(String kind, Fields f, SourceLocation loc) {
+        switch (kind) {
+            case "page-response":
+                return pageResponse(f, loc);
+            case "dma":
+                return dma(f, loc);
+            case "fault-record":
+                return faultRecord(f, loc);
+            case "device":
+                return device(f, loc);
+            default:
+                String contains = f.text("contains");
+                return f.ok() ? new LogExpect(contains, loc) : null;
+        }
+    }
+
+    private static Expectation dma(Fields f, SourceLocation loc) {
+        String device = f.device("device");
+        String status = f.choice("status", DmaExpect.STATUSES);
+        Integer count = count(f);
+        return f.ok() ? new DmaExpect(device, status, count, loc) : null;
+    }
+
+    private static Expectation pageResponse(Fields f, SourceLocation loc) {
+        String device = f.device("device");
+        String code = f.choice("code", PageResponseExpect.CODES);
+        String origin = f.choice("origin", PageResponseExpect.ORIGINS, null);
+        Integer grpid = f.integer("grpid", 0, Checks.MAX_GRPID, null);
+        Integer pasid = f.integer("pasid", 0, Checks.MAX_PASID, null);
+        Integer count = count(f);
+        return f.ok() ? new PageResponseExpect(device, code, origin, grpid, pasid, count, loc) : null;
+    }
+
+    private static Expectation faultRecord(Fields f, SourceLocation loc) {
+        String device = f.device("device");
+        String reason = f.text("reason");
+        if (reason != null && !Checks.isReasonName(reason)) {
+            f.error(f.valuePos("reason"), "reason", "invalid reason '" + reason
+                    + "'; expected an upper-case reason name such as TRANSLATION_NOT_PRESENT");
+        }
+        Boolean recorded = f.bool("recorded", null);
+        Integer count = count(f);
+        return f.ok() ? new FaultRecordExpect(device, reason, recorded, count, loc) : null;
+    }
+
+    private static Expectation device(Fields f, SourceLocation loc) {
+        String name = f.device("name");
+        Boolean priEnabled = f.bool("pri-enabled", null);
+        Boolean priResponseFailure = f.bool("pri-response-failure", null);
+        if (!f.has("pri-enabled") && !f.has("pri-response-failure")) {
+            f.error(f.pos(), "", "a device expectation needs pri-enabled or pri-response-failure");
+        }
+        return f.ok() ? new DeviceExpect(name, priEnabled, priResponseFailure, loc) : null;
+    }
+
+    private static Integer count(Fields f) {
+        return f.integer("count", 0, Integer.MAX_VALUE, null);
+    }
+}

@@ -1,0 +1,30 @@
+package dev.iommulab.lab.scenario;
+
+import java.util.Objects;
+
+/**
+ * Step {@code run}: advance simulated time ({@code run: idle} or {@code run: {for: TIME}}).
+ *
+ * @param forNs how long to run in ns, or {@code null} to run until idle
+ * @param atNs simulated time to run at, or {@code null}
+ * @param location where the step is written
+ */
+public record Run(Long forNs, Long atNs, SourceLocation location) implements Step {
+
+    /** Runs until no work is pending. */
+    public static Run idle(SourceLocation location) {
+        return new Run(null, null, location);
+    }
+
+    /** Validates the fields. */
+    public Run {
+        Checks.time(forNs, "for");
+        Checks.time(atNs, "at");
+        Objects.requireNonNull(location, "location");
+    }
+
+    @Override
+    public String kind() {
+        return "run";
+    }
+}

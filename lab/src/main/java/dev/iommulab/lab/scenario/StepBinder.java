@@ -1,0 +1,77 @@
+package dev.iommulab.lab.scenario;
+
+import dev.iommulab.lab.scenario.Tree.Entry;
+import dev.iommulab.lab.scenario.Tree.ListNode;
+import dev.iommulab.lab.scenario.Tree.MapNode;
+import dev.iommulab.lab.scenario.Tree.Node;
+import dev.iommulab.lab.scenario.Tree.ScalarNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Binds the {@code steps} list. Each item is a mapping with one step kind key, whose value holds the
+ * arguments, plus an optional {@code at}; {@code at} may also be given among the arguments.
+ */
+final class StepBinder {
+
+    private static final List<String> ITEM_KEYS = itemKeys();
+
+    private final Binding binding;
+
+    StepBinder(Binding binding) {
+        this.binding = binding;
+    }
+
+    List<Step> steps(ListNode list) {
+        List<Step> out = new ArrayList<>();
+        List<MapNode> nodes = SpecBinder.mappings(list, "steps", binding.problems());
+        for (int i = 0; i < nodes.size(); i++) {
+            out.add(nodes.get(i) == null ? null : step(nodes.get(i), "steps." + i));
+        }
+        return out;
+    }
+
+    private Step step(MapNode item, String path) {
+        Fields outer = new Fields(item, path, binding, ITEM_KEYS);
+        Long outerAt = outer.time("at", null);
+        Entry kind = outer.onlyOneOf(StepArgs.KINDS.keySet(), "step");
+        if (kind == null) {
+            return null;
+        }
+        SourceLocation loc = kind.keyPos().location() != null ? kind.keyPos().location() : item.pos().location();
+        Step step = args(kind, outer.path(kind.key()), outerAt, loc);
+        return outer.ok() ? step : null;
+    }
+
+    private Step args(Entry kind, String path, Long outerAt, SourceLocation loc) {
+        Node value = kind.value();
+        if (kind.key().equals("run") && value instanceof ScalarNode s) {
+            if ("idle".equals(s.text())) {
+                return new Run(null, outerAt, loc);
+            }
+            binding.problems().add(s.pos(), path, "expected 'idle' or {for: TIME}, found "
+                    + (s.isNull() ? "nothing" : "'" + s.text() + "'"));
+            return null;
+        }
+        if (!(value instanceof MapNode args)) {
+            binding.problems().add(value.pos(), path, "expected a mapping of arguments, found " + value.what());
+            return null;
+        }
+        StepArgs.Kind k = StepArgs.KINDS.get(kind.key());
+        List<String> keys = new ArrayList<>(k.keys());
+        keys.add("at");
+        Fields f = new Fields(args, path, binding, keys);
+        Long innerAt = f.time("at", null);
+        if (innerAt != null && outerAt != null) {
+            f.error(f.valuePos("at"), "at", "'at' is given both beside and inside the step");
+        }
+        Step step = k.binder().bind(f, innerAt != null ? innerAt : outerAt, loc);
+        return f.ok() ? step : null;
+    }
+
+    private static List<String> itemKeys() {
+        List<String> keys = new ArrayList<>(StepArgs.KINDS.keySet());
+        keys.add("at");
+        return List.copyOf(keys);
+    }
+}
