@@ -45,7 +45,7 @@ public final class PhysicalMemory {
             }
             int off = (int) (pa & PAGE_MASK);
             long value = 0;
-            for (int i = 0; i <= 7; i++) {
+            for (int i = 7; i >= 0; i--) {
                 value = (value << 8) | (frame[off + i] & 0xffL);
             }
             return value;

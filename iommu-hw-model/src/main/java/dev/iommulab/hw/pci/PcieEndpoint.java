@@ -194,7 +194,7 @@ public final class PcieEndpoint implements PcieFunction {
         while (!creditWaiters.isEmpty() && priUsable()) {
             PageRequestMessage next = creditWaiters.peek();
             boolean needsCredit = !next.isStopMarker();
-            if (needsCredit && creditsInUse >= priAllocation) {
+            if (needsCredit && creditsInUse > priAllocation) {
                 return;
             }
             creditWaiters.poll();
