@@ -133,7 +133,7 @@ public final class PcieEndpoint implements PcieFunction {
 
     public PriState priState() {
         return new PriState(priEnabled, responseFailure, unexpectedPrgIndex,
-                priEnabled && outstanding.isEmpty(), priAllocation, creditsInUse);
+                !priEnabled && outstanding.isEmpty(), priAllocation, creditsInUse);
     }
 
     /** The most page requests ever outstanding at once (never above the allocation). */
@@ -194,7 +194,7 @@ public final class PcieEndpoint implements PcieFunction {
         while (!creditWaiters.isEmpty() && priUsable()) {
             PageRequestMessage next = creditWaiters.peek();
             boolean needsCredit = !next.isStopMarker();
-            if (needsCredit && creditsInUse > priAllocation) {
+            if (needsCredit && creditsInUse >= priAllocation) {
                 return;
             }
             creditWaiters.poll();

@@ -69,6 +69,7 @@ final class InvalidationQueue {
     private boolean execute(QiDescriptor d) {
         switch (d.type()) {
             case QiDescriptor.TYPE_CONTEXT_CACHE, QiDescriptor.TYPE_IOTLB, QiDescriptor.TYPE_DEVICE_TLB,
+                    QiDescriptor.TYPE_INTERRUPT_ENTRY_CACHE,
                     QiDescriptor.TYPE_PASID_IOTLB, QiDescriptor.TYPE_PASID_CACHE, QiDescriptor.TYPE_PASID_DEVICE_TLB -> {
                 return true;
             }

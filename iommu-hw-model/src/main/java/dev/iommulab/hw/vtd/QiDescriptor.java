@@ -9,6 +9,7 @@ public record QiDescriptor(long qw0, long qw1, long qw2, long qw3) {
     public static final int TYPE_CONTEXT_CACHE = 0x1;
     public static final int TYPE_IOTLB = 0x2;
     public static final int TYPE_DEVICE_TLB = 0x3;
+    public static final int TYPE_INTERRUPT_ENTRY_CACHE = 0x4;
     public static final int TYPE_WAIT = 0x5;
     public static final int TYPE_PASID_IOTLB = 0x6;
     public static final int TYPE_PASID_CACHE = 0x7;

@@ -15,7 +15,7 @@ public record DmaExpect(String device, String status, Integer count, SourceLocat
         implements Expectation, DeviceRef {
 
     /** DMA outcomes. */
-    public static final List<String> STATUSES = List.of("ok", "ur", "ca", "dropped", "invalid", "pri-failed",
+    public static final List<String> STATUSES = List.of("ok", "ur", "ca", "dropped", "invalid", "pri-failed", "retry-limit",
             "pending");
 
     /** Validates the fields. */

@@ -1,0 +1,127 @@
+package dev.iommulab.hw.mem;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The byte-level contract of {@link PhysicalMemory}: a sparse, little-endian array that is zero where
+ * never written. Derives from DESIGN.md §2 ("the hardware walks real bytes") and the class contract
+ * (accesses outside [0, size) throw).
+ */
+class PhysicalMemoryTest {
+
+    private static final long SIZE = 1L << 20;
+    private final PhysicalMemory memory = new PhysicalMemory(SIZE);
+
+    /** Little-endian: the least significant byte lands at the lowest address, also across a page. */
+    @Test
+    void writeLong_acrossPageBoundary_storesLittleEndianBytesInBothFrames() {
+        long pa = 0x1ffc;
+
+        memory.writeLong(pa, 0x1122_3344_5566_7788L);
+
+        assertThat(memory.read(pa, 8)).containsExactly(
+                0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11);
+        assertThat(memory.readLong(pa)).isEqualTo(0x1122_3344_5566_7788L);
+        assertThat(memory.readInt(0x1ffc)).isEqualTo(0x5566_7788);
+        assertThat(memory.readInt(0x2000)).isEqualTo(0x1122_3344);
+        assertThat(memory.read(0x2000, 1)).containsExactly(0x44);
+    }
+
+    /** readLong inside one page and across one agree with the bytes written one by one. */
+    @Test
+    void readLong_bytesWrittenIndividually_assemblesLittleEndian() {
+        memory.write(0x0ff8, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+
+        assertThat(memory.readLong(0x0ff8)).isEqualTo(0x0807_0605_0403_0201L);
+        assertThat(memory.readLong(0x0ffc)).isEqualTo(0x0c0b_0a09_0807_0605L);
+    }
+
+    /** Negative values keep all 64 bits (no sign mangling in the byte assembly). */
+    @Test
+    void writeLong_negativeValue_readsBackUnchanged() {
+        memory.writeLong(0x3000, -2L);
+        memory.writeInt(0x3010, 0x8000_0001);
+
+        assertThat(memory.readLong(0x3000)).isEqualTo(-2L);
+        assertThat(memory.read(0x3000, 8)).containsExactly(0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+        assertThat(memory.readInt(0x3010)).isEqualTo(0x8000_0001);
+    }
+
+    /** PhysicalMemory contract: memory never written reads as zero. */
+    @Test
+    void read_unwrittenMemory_returnsZero() {
+        memory.writeLong(0x5000, -1L);
+
+        assertThat(memory.readLong(0x4ff8)).isZero();
+        assertThat(memory.readLong(0x5008)).isZero();
+        assertThat(memory.readLong(0x8_0000)).isZero();
+        assertThat(memory.readInt(SIZE - 4)).isZero();
+        assertThat(memory.read(0x9_0ff0, 64)).containsOnly(0);
+    }
+
+    /** PhysicalMemory contract: an access that does not lie wholly inside memory throws. */
+    @Test
+    void access_outsideMemory_throws() {
+        assertThatThrownBy(() -> memory.readLong(SIZE - 4)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> memory.readLong(-8)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> memory.writeLong(SIZE, 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> memory.read(SIZE - 1, 2)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> memory.writeInt(SIZE - 2, 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> memory.zero(SIZE - 8, 16)).isInstanceOf(IllegalArgumentException.class);
+
+        assertThat(memory.readLong(SIZE - 8)).isZero();
+    }
+
+    /** A rejected write changes nothing, not even the part that would have fitted. */
+    @Test
+    void write_partlyOutsideMemory_leavesMemoryUnchanged() {
+        assertThatThrownBy(() -> memory.write(SIZE - 4, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}))
+                .isInstanceOf(IllegalArgumentException.class);
+
+        assertThat(memory.readInt(SIZE - 4)).isZero();
+    }
+
+    /** contains() is the check hardware models use before an access (class contract). */
+    @Test
+    void contains_rangeAtEdges_answersWhetherWhollyInside() {
+        assertThat(memory.contains(0, SIZE)).isTrue();
+        assertThat(memory.contains(SIZE - 8, 8)).isTrue();
+        assertThat(memory.contains(SIZE - 7, 8)).isFalse();
+        assertThat(memory.contains(-1, 1)).isFalse();
+        assertThat(memory.contains(0, -1)).isFalse();
+        assertThat(memory.contains(Long.MAX_VALUE, 8)).isFalse();
+    }
+
+    /** zero() clears exactly the range, across a page boundary, and leaves its neighbours alone. */
+    @Test
+    void zero_rangeAcrossPageBoundary_clearsOnlyThatRange() {
+        byte[] pattern = new byte[32];
+        java.util.Arrays.fill(pattern, (byte) 0xa5);
+        memory.write(0x6ff0, pattern);
+
+        memory.zero(0x6ff4, 24);
+
+        assertThat(memory.read(0x6ff0, 4)).containsOnly(0xa5);
+        assertThat(memory.read(0x6ff4, 24)).containsOnly(0);
+        assertThat(memory.read(0x700c, 4)).containsOnly(0xa5);
+    }
+
+    /** zero() on memory never written keeps it reading as zero. */
+    @Test
+    void zero_unwrittenRange_readsZero() {
+        memory.zero(0x2_0000, 3 * PhysicalMemory.PAGE_SIZE);
+
+        assertThat(memory.read(0x2_0000, 16)).containsOnly(0);
+    }
+
+    /** Memory is whole 4 KiB frames. */
+    @Test
+    void constructor_sizeNotMultipleOfPage_throws() {
+        assertThatThrownBy(() -> new PhysicalMemory(4097)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new PhysicalMemory(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(new PhysicalMemory(8192).size()).isEqualTo(8192);
+    }
+}
