@@ -162,11 +162,8 @@ public final class IntelIommu implements IommuOps {
             disableIopf(info);
         }
         int did = tables.tearDown(info.pasidDir, pasid, false);
-        qi.submitSync(
-                new QiDescriptor(QiDescriptor.TYPE_PASID_CACHE | (long) did << 16 | (long) pasid << 32 | 1L << 4, 0, 0, 0),
-                QiDescriptor.pasidIotlbAll(did, pasid),
-                new QiDescriptor(QiDescriptor.TYPE_PASID_DEVICE_TLB | (long) dev.rid() << 16 | (long) pasid << 32,
-                        -1L & ~0xfffL | 0x7ffL, 0, 0));
+        qi.submitSync(QiDescriptor.pasidCache(did, pasid), QiDescriptor.pasidIotlbAll(did, pasid),
+                QiDescriptor.pasidDeviceTlbAll(dev.rid(), pasid));
     }
 
     /** Counterpart of intel_iommu_enable_iopf(): first user adds the device to the queue and enables PRI. */

@@ -51,6 +51,18 @@ public record QiDescriptor(long qw0, long qw1, long qw2, long qw3) {
                 | 1L << 4, 0, 0, 0);
     }
 
+    /** PASID-cache invalidation (type 0x7), PASID-selective within a domain. */
+    public static QiDescriptor pasidCache(int domainId, int pasid) {
+        return new QiDescriptor(TYPE_PASID_CACHE | (long) (domainId & 0xffff) << 16 | (long) (pasid & 0xfffff) << 32
+                | 1L << 4, 0, 0, 0);
+    }
+
+    /** PASID-based device-TLB invalidation (type 0x8) of the whole address space of a PASID. */
+    public static QiDescriptor pasidDeviceTlbAll(int sid, int pasid) {
+        return new QiDescriptor(TYPE_PASID_DEVICE_TLB | (long) (sid & 0xffff) << 16 | (long) (pasid & 0xfffff) << 32,
+                0x7fff_ffff_ffff_f000L | 1L << 11, 0, 0);
+    }
+
     // fields of a page group response
     int pgrpRid() {
         return (int) ((qw0 >>> 16) & 0xffff);
