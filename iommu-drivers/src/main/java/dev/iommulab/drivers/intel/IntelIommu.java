@@ -148,7 +148,14 @@ public final class IntelIommu implements IommuOps {
         if (domain.iopfHandler() != null) {
             enableIopf(info);
         }
-        tables.setupFirstLevel(info.pasidDir, pasid, domain.mm().pgd(), (Integer) domain.driverData());
+        try {
+            tables.setupFirstLevel(info.pasidDir, pasid, domain.mm().pgd(), (Integer) domain.driverData());
+        } catch (KernelException e) {
+            if (domain.iopfHandler() != null) {
+                disableIopf(info); // out_unwind_iopf: a failed attach leaves no IOPF reference behind
+            }
+            throw e;
+        }
         loop.trace().step(loop.now(), Layer.DRIVER, "intel_pasid_setup_first_level", String.format(
                 "%s: PASID %d of %s -> first-stage table %#x (%s)", name, pasid, dev.name(), domain.mm().pgd(),
                 domain.mm().name()));

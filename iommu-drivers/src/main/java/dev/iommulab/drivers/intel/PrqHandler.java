@@ -101,15 +101,12 @@ final class PrqHandler {
     }
 
     private static String malformed(PageRequestDescriptor req) {
-        if (!req.pasidPresent()) {
-            return "Page request without PASID";
-        }
         long top = req.addr() >> 47;
         if (top != 0 && top != -1) {
             return "Address is not canonical";
         }
         if (req.pmReq() && (req.rdReq() || req.wrReq())) {
-            return "Unexpected page request in Privilege Mode";
+            return "Page request in Privilege Mode";
         }
         if (req.exeReq() && req.rdReq()) {
             return "Execution request not supported";

@@ -1,0 +1,116 @@
+package dev.iommulab.drivers.intel;
+
+import static dev.iommulab.drivers.intel.IntelIommuFixture.PASID;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.core.kernel.FrameAllocator;
+import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.hw.pci.PriState;
+import dev.iommulab.hw.vtd.VtdEntries;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Attaching an SVA domain at a PASID through the Intel driver: what ends up in the translation
+ * structures in memory and on the device. Derives from intel_svm_set_dev_pasid() (intel/svm.c),
+ * intel_pasid_setup_first_level() (intel/pasid.c), context_entry_set_pasid_table() (intel/iommu.c),
+ * intel_iommu_enable_iopf() and pci_enable_pri(dev, PRQ_DEPTH), and reference/iommu-hardware.md §2.1.1 and
+ * linux-fault-stack.md §6.1 ({@code PRQ_DEPTH} is the PRI allocation given to devices).
+ */
+class IntelSvaSetDevPasidTest {
+
+    /**
+     * probe + intel_svm_set_dev_pasid(): the scalable context entry has P, DTE, PASIDE and PRE and a PASID
+     * directory big enough for 20 PASID bits; the PASID entry of the attached PASID, found by walking
+     * context → directory → table in memory, is present, first-stage only (PGTT=1), points at mm->pgd,
+     * carries the domain's DID and has no SRE (user requests only).
+     */
+    @Test
+    void setDevPasid_svaDomain_programsPresentFirstStagePasidEntryOnMmPgd() {
+        IntelIommuFixture f = new IntelIommuFixture().attach();
+
+        long ctx = f.contextLo();
+        assertThat(ctx & VtdEntries.PRESENT).as("context P").isNotZero();
+        assertThat(ctx & VtdEntries.CTX_DTE).as("context DTE").isNotZero();
+        assertThat(ctx & VtdEntries.CTX_PASIDE).as("context PASIDE").isNotZero();
+        assertThat(ctx & VtdEntries.CTX_PRE).as("context PRE").isNotZero();
+        assertThat(VtdEntries.pasidLimit(ctx)).as("PASIDs covered by PDTS").isGreaterThanOrEqualTo(1L << 20);
+
+        long[] pe = f.pasidEntry(PASID);
+        assertThat(pe[0] & 1).as("P").isEqualTo(1);
+        assertThat(pe[0] & VtdEntries.FPD).as("FPD").isZero();
+        assertThat((pe[0] >>> 6) & 0x7).as("PGTT").isEqualTo(1);
+        assertThat(pe[1] & 0xffff).as("DID").isEqualTo((long) (Integer) f.domain.driverData()).isNotZero();
+        assertThat(pe[2] & VtdEntries.ADDR_MASK).as("FLPTR").isEqualTo(f.mm.pgd());
+        assertThat(pe[2] & 1).as("SRE").isZero();
+        assertThat((pe[2] >>> 2) & 0x3).as("FLPM: 4-level").isZero();
+        assertThat(new long[] {pe[3], pe[4], pe[5], pe[6], pe[7]}).as("qwords 3..7").containsOnly(0L);
+    }
+
+    /** The PASID next to the attached one stays not present: only the attached PASID gets an entry. */
+    @Test
+    void setDevPasid_svaDomain_leavesNeighbourPasidEntryNotPresent() {
+        IntelIommuFixture f = new IntelIommuFixture().attach();
+
+        assertThat(f.pasidEntry(PASID + 1)).containsOnly(0L);
+    }
+
+    /**
+     * intel_iommu_enable_iopf() for the first fault-capable attachment: the device joins the IOMMU's
+     * iopf queue (iopf_queue_add_device(), fault param with one user) and PRI is enabled with
+     * pci_enable_pri(PRQ_DEPTH), which the function clamps to its Outstanding Page Request Capacity.
+     */
+    @ParameterizedTest(name = "capacity {0} -> allocation {1}")
+    @CsvSource({"32, 32", "2048, 2048", "4096, 2048"})
+    void setDevPasid_faultCapableDomain_enablesPriWithMinOfPrqDepthAndCapacity(int capacity, int allocation) {
+        IntelIommuFixture f = new IntelIommuFixture(capacity);
+        assertThat(f.endpoint.priState().enabled()).as("PRI before attach").isFalse();
+        assertThat(f.iopf.faultParamUsers(f.dev)).as("fault param before attach").isZero();
+
+        f.attach();
+
+        assertThat(f.endpoint.priState()).isEqualTo(new PriState(true, false, false, false, allocation, 0));
+        assertThat(IntelIommu.PRQ_DEPTH).isEqualTo(2048);
+        assertThat(f.iopf.faultParamUsers(f.dev)).isEqualTo(1);
+        assertThat(f.intel.iopfQueue().deviceNames()).containsExactly("acc0");
+    }
+
+    /** intel_iommu_probe_finalize(): PASID and ATS are enabled on the function at probe time, before any attach. */
+    @Test
+    void probeDevice_svaCapableFunction_enablesPasidAndAts() {
+        IntelIommuFixture f = new IntelIommuFixture();
+
+        assertThat(f.endpoint.pasidEnabled()).isTrue();
+        assertThat(f.endpoint.atsEnabled()).isTrue();
+        long pasidDir = f.contextLo() & VtdEntries.ADDR_MASK;
+        assertThat(f.memory.readLong(pasidDir + (PASID >>> 6) * 8L) & 1).as("directory entry before attach").isZero();
+    }
+
+    /**
+     * intel_svm_set_dev_pasid() unwinds IOPF when the PASID entry cannot be set up (out_unwind_iopf), and a
+     * KernelException leaves no state behind (DESIGN §6, IommuOps): when the PASID table frame cannot be
+     * allocated the attach fails with ENOMEM, PRI is off again, the device is off the iopf queue, and a
+     * retried attach followed by a detach turns PRI off (the IOPF reference count did not leak).
+     */
+    @Test
+    void setDevPasid_pasidTableAllocationFails_unwindsIopfAndLeavesNoState() {
+        IntelIommuFixture f = new IntelIommuFixture();
+        f.failures.failNext(FrameAllocator.SITE, 1);
+
+        assertThatThrownBy(f::attach).isInstanceOfSatisfying(KernelException.class,
+                e -> assertThat(e.errno()).isEqualTo(Errno.ENOMEM));
+
+        assertThat(f.endpoint.priState().enabled()).isFalse();
+        assertThat(f.iopf.faultParamUsers(f.dev)).isZero();
+        assertThat(f.intel.iopfQueue().deviceNames()).isEmpty();
+
+        f.attach();
+        f.core.detachDevicePasid(f.domain, f.dev, PASID);
+
+        assertThat(f.endpoint.priState().enabled()).isFalse();
+        assertThat(f.iopf.faultParamUsers(f.dev)).isZero();
+    }
+}

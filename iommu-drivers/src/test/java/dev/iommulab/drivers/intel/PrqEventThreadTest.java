@@ -1,0 +1,349 @@
+package dev.iommulab.drivers.intel;
+
+import static dev.iommulab.core.fault.IommuFault.PAGE_REQUEST_LAST_PAGE;
+import static dev.iommulab.core.fault.IommuFault.PAGE_REQUEST_PASID_VALID;
+import static dev.iommulab.core.fault.IommuFault.PAGE_RESPONSE_NEEDS_PASID;
+import static dev.iommulab.core.fault.IommuFault.PERM_EXEC;
+import static dev.iommulab.core.fault.IommuFault.PERM_PRIV;
+import static dev.iommulab.core.fault.IommuFault.PERM_READ;
+import static dev.iommulab.core.fault.IommuFault.PERM_WRITE;
+import static dev.iommulab.drivers.intel.IntelIommuFixture.PASID;
+import static dev.iommulab.drivers.intel.IntelIommuFixture.RID;
+import static dev.iommulab.drivers.intel.IntelIommuFixture.VA;
+import static dev.iommulab.drivers.intel.IntelIommuFixture.request;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import dev.iommulab.core.fault.IommuFault;
+import dev.iommulab.core.fault.IopfGroup;
+import dev.iommulab.core.fault.PageResponse;
+import dev.iommulab.core.fault.PageResponseCode;
+import dev.iommulab.core.fault.ResponseOrigin;
+import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.drivers.intel.IntelIommuFixture.Answer;
+import dev.iommulab.drivers.intel.IntelIommuFixture.Report;
+import dev.iommulab.hw.iommu.PageRequestMessage;
+import dev.iommulab.hw.iommu.PrgResponse;
+import dev.iommulab.hw.vtd.QiDescriptor;
+import dev.iommulab.hw.vtd.VtdRegs;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The page request interrupt thread of the Intel driver, fed through the real page request queue: a
+ * function sends PCIe page requests, the VT-d unit writes descriptors and interrupts, and
+ * {@link PrqHandler} reports, answers or drops them. Derives from prq_event_thread(), intel_prq_report()
+ * and handle_bad_prq_event() in drivers/iommu/intel/prq.c, and reference/linux-fault-stack.md §6.1, §2.2 and
+ * §8 items 45-48.
+ */
+class PrqEventThreadTest {
+
+    private static final int FLAGS_PARTIAL = PAGE_REQUEST_PASID_VALID | PAGE_RESPONSE_NEEDS_PASID;
+    private static final int FLAGS_LAST = FLAGS_PARTIAL | PAGE_REQUEST_LAST_PAGE;
+
+    private final IntelIommuFixture f = new IntelIommuFixture().attach();
+
+    // ---- intel_prq_report() ----
+
+    /**
+     * intel_prq_report(): a well-formed LPIG request reaches the domain's handler as a one-fault group
+     * whose fault carries the descriptor's fields: type PAGE_REQ, address, PASID, PRGI as grpid, R/W as
+     * perm, and flags LAST_PAGE plus PASID_VALID and NEEDS_PASID (set together for a PASID-present
+     * descriptor, §1.1). iommu_report_device_fault() returns 0.
+     */
+    @Test
+    void prqEventThread_validLpigRequest_reportsDescriptorFields() {
+        f.send(request(0x1a5, true, true, true, VA));
+
+        assertThat(f.groups).hasSize(1);
+        IopfGroup group = f.groups.get(0);
+        IommuFault fault = group.lastFault();
+        assertThat(fault.type()).isEqualTo(IommuFault.IOMMU_FAULT_PAGE_REQ);
+        assertThat(fault.flags()).isEqualTo(FLAGS_LAST);
+        assertThat(fault.pasid()).isEqualTo(PASID);
+        assertThat(fault.grpid()).isEqualTo(0x1a5);
+        assertThat(fault.perm()).isEqualTo(PERM_READ | PERM_WRITE);
+        assertThat(fault.addr()).isEqualTo(VA);
+        assertThat(group.faults()).containsExactly(fault);
+        assertThat(group.device()).isSameAs(f.dev);
+        assertThat(group.attachHandle().domain()).isSameAs(f.domain);
+        assertThat(f.reports).containsExactly(new Report(fault, 0));
+        assertThat(f.prgResponses).containsExactly(new PrgResponse(RID, true, PASID, 0x1a5, 0x0));
+    }
+
+    /**
+     * prq_to_iommu_prot(): each descriptor bit maps to its perm bit, R→READ, W→WRITE, EXE→EXEC,
+     * PM→PRIV. The combinations the thread accepts (no exec with read, no privileged R/W, no LPIG without
+     * R/W) are sent as partials of one group closed by a read LPIG.
+     */
+    @Test
+    void prqEventThread_permissionBits_mapToIommuFaultPerm() {
+        f.send(request(3, true, false, false, VA),
+                new PageRequestMessage(RID, true, PASID, true, false, false, true, false, 3, VA + 0x1000),
+                new PageRequestMessage(RID, true, PASID, true, true, false, false, false, 3, VA + 0x2000),
+                request(3, true, false, true, VA + 0x3000));
+
+        assertThat(f.groups).hasSize(1);
+        assertThat(f.groups.get(0).faults()).extracting(IommuFault::perm)
+                .containsExactly(PERM_READ, PERM_WRITE | PERM_EXEC, PERM_EXEC | PERM_PRIV, PERM_READ);
+        assertThat(f.groups.get(0).faults()).extracting(IommuFault::flags)
+                .containsExactly(FLAGS_PARTIAL, FLAGS_PARTIAL, FLAGS_PARTIAL, FLAGS_LAST);
+    }
+
+    // ---- partial groups ----
+
+    /**
+     * Two non-last requests and the LPIG of the same PRGI, all drained from the ring in one pass: io-pgfault
+     * parks the partials and hands the handler one group of three faults in arrival order, LPIG last
+     * (iopf_group_alloc(), §2.2 step 5); the device gets exactly one response, for that PRGI, and all
+     * three credits back.
+     */
+    @Test
+    void prqEventThread_partialsThenLpig_handlerGetsOneGroupInArrivalOrder() {
+        f.send(request(7, true, false, false, VA),
+                request(7, false, true, false, VA + 0x1000),
+                request(7, true, true, true, VA + 0x2000));
+
+        assertThat(f.groups).hasSize(1);
+        List<IommuFault> faults = f.groups.get(0).faults();
+        assertThat(faults).extracting(IommuFault::addr).containsExactly(VA, VA + 0x1000, VA + 0x2000);
+        assertThat(faults).extracting(IommuFault::grpid).containsOnly(7);
+        assertThat(faults).extracting(IommuFault::flags).containsExactly(FLAGS_PARTIAL, FLAGS_PARTIAL, FLAGS_LAST);
+        assertThat(faults).extracting(IommuFault::perm)
+                .containsExactly(PERM_READ, PERM_WRITE, PERM_READ | PERM_WRITE);
+        assertThat(f.reports).extracting(Report::ret).containsExactly(0, 0, 0);
+        assertThat(f.prgResponses).containsExactly(new PrgResponse(RID, true, PASID, 7, 0x0));
+        assertThat(f.pageGroupResponseDescriptors()).hasSize(1);
+        assertThat(f.iopf.partials(f.dev)).isEmpty();
+        assertThat(f.endpoint.priState().creditsInUse()).isZero();
+    }
+
+    /**
+     * Partials are matched by grpid only: a partial of another PRGI that arrived in between is not taken
+     * into the group and stays parked, unanswered, with its credit still in use.
+     */
+    @Test
+    void prqEventThread_partialOfOtherPrgiInBetween_staysParked() {
+        f.send(request(7, true, false, false, VA),
+                request(8, true, false, false, VA + 0x8000),
+                request(7, true, false, false, VA + 0x1000),
+                request(7, true, false, true, VA + 0x2000));
+
+        assertThat(f.groups).hasSize(1);
+        assertThat(f.groups.get(0).faults()).extracting(IommuFault::addr)
+                .containsExactly(VA, VA + 0x1000, VA + 0x2000);
+        assertThat(f.iopf.partials(f.dev)).extracting(IommuFault::grpid, IommuFault::addr)
+                .containsExactly(tuple(8, VA + 0x8000));
+        assertThat(f.prgResponses).extracting(PrgResponse::prgi).containsExactly(7);
+        assertThat(f.endpoint.priState().creditsInUse()).isEqualTo(1);
+    }
+
+    // ---- malformed requests: handle_bad_prq_event() ----
+
+    /** The requests prq_event_thread() rejects before looking the device up, with its pr_err() text. */
+    enum Malformed {
+        NON_CANONICAL_LOW_HALF("Address is not canonical", false, false, true, false, 0x0000_8000_0000_0000L),
+        NON_CANONICAL_HIGH_HALF("Address is not canonical", false, false, true, true, 0xffff_0000_0000_0000L),
+        PRIVILEGED_READ("Page request in Privilege Mode", false, true, true, false, VA),
+        PRIVILEGED_WRITE("Page request in Privilege Mode", false, true, false, true, VA),
+        EXEC_WITH_READ("Execution request not supported", true, false, true, false, VA);
+
+        final String why;
+        final boolean exe;
+        final boolean priv;
+        final boolean read;
+        final boolean write;
+        final long addr;
+
+        Malformed(String why, boolean exe, boolean priv, boolean read, boolean write, long addr) {
+            this.why = why;
+            this.exe = exe;
+            this.priv = priv;
+            this.read = read;
+            this.write = write;
+            this.addr = addr;
+        }
+
+        PageRequestMessage message(int prgi, boolean last) {
+            return new PageRequestMessage(RID, true, PASID, exe, priv, read, write, last, prgi, addr);
+        }
+
+        String logLine() {
+            return "DMAR: IOMMU: dmar0: " + why;
+        }
+    }
+
+    /**
+     * §8 item 47 and §6.1: a malformed LPIG request is answered by the driver itself with a page group
+     * response Invalid (0x1), LPIG and PASID-present set, PASID and PRGI of the request; it never reaches
+     * iommu_report_device_fault() or the handler, and the kernel log has the thread's pr_err() line, e.g.
+     * "DMAR: IOMMU: dmar0: Address is not canonical".
+     */
+    @ParameterizedTest
+    @EnumSource(Malformed.class)
+    void prqEventThread_malformedLpigRequest_driverAnswersInvalidWithoutReporting(Malformed bad) {
+        f.send(bad.message(0x42, true));
+
+        assertThat(f.prgResponses).containsExactly(new PrgResponse(RID, true, PASID, 0x42, 0x1));
+        List<QiDescriptor> descriptors = f.pageGroupResponseDescriptors();
+        assertThat(descriptors).hasSize(1);
+        assertPageGroupResponse(descriptors.get(0), 0x1, true, 0x42, true);
+        assertThat(f.answers).extracting(Answer::origin, a -> a.response().code())
+                .containsExactly(tuple(ResponseOrigin.DRIVER, PageResponseCode.INVALID));
+        assertThat(f.reports).isEmpty();
+        assertThat(f.groups).isEmpty();
+        assertThat(f.errTexts()).containsExactly(bad.logLine());
+        assertThat(f.hwFaults).as("the unit queued it; the driver judged it").isEmpty();
+        assertThat(f.endpoint.priState().creditsInUse()).isZero();
+    }
+
+    /**
+     * §8 item 47, second half: the same malformed request without LPIG gets no response at all
+     * (handle_bad_prq_event() returns early for !lpig), is not reported and not parked; only the log line
+     * remains. The function's credit stays in use, as nothing ever answers that request.
+     */
+    @ParameterizedTest
+    @EnumSource(Malformed.class)
+    void prqEventThread_malformedNonLastRequest_noResponseNotReported(Malformed bad) {
+        f.send(bad.message(0x42, false));
+
+        assertThat(f.prgResponses).isEmpty();
+        assertThat(f.pageGroupResponseDescriptors()).isEmpty();
+        assertThat(f.answers).isEmpty();
+        assertThat(f.reports).isEmpty();
+        assertThat(f.iopf.partials(f.dev)).isEmpty();
+        assertThat(f.errTexts()).containsExactly(bad.logLine());
+        assertThat(f.endpoint.priState().creditsInUse()).isEqualTo(1);
+    }
+
+    /**
+     * A canonical upper-half address is not malformed: bits 63:47 all set pass is_canonical_address(), so
+     * the request is reported like any other (what happens to it is the handler's business).
+     */
+    @Test
+    void prqEventThread_canonicalUpperHalfAddress_isReported() {
+        f.send(request(4, true, false, true, 0xffff_8000_0000_0000L));
+
+        assertThat(f.reports).extracting(r -> r.fault().addr()).containsExactly(0xffff_8000_0000_0000L);
+        assertThat(f.errTexts()).isEmpty();
+    }
+
+    /**
+     * A page request without PASID is not a bad request in the current prq_event_thread() (the
+     * pasid_present check was removed when PRI without PASID became reportable; reference §6.1 lists only
+     * non-canonical, privileged R/W, exec+read and unknown RID): intel_prq_report() reports it with neither
+     * PASID_VALID nor NEEDS_PASID. With nothing attached at the RID, find_fault_handler() finds no handler
+     * and err_bad_iopf answers INVALID (§2.2 step 2), which intel_iommu_page_response() sends with
+     * PASID-present clear.
+     */
+    @Test
+    void prqEventThread_lpigRequestWithoutPasid_reportedAndAnsweredInvalidByBadSetupPath() {
+        f.send(new PageRequestMessage(RID, false, 0, false, false, true, false, true, 9, VA));
+
+        assertThat(f.reports).hasSize(1);
+        assertThat(f.reports.get(0).fault().flags()).isEqualTo(PAGE_REQUEST_LAST_PAGE);
+        assertThat(f.reports.get(0).ret()).isEqualTo(Errno.EINVAL.negative());
+        assertThat(f.groups).isEmpty();
+        assertThat(f.answers).extracting(Answer::origin, Answer::response).containsExactly(
+                tuple(ResponseOrigin.BAD_SETUP,
+                        new PageResponse(0, 9, PageResponseCode.INVALID)));
+        assertThat(f.prgResponses).containsExactly(new PrgResponse(RID, false, 0, 9, 0x1));
+        assertPageGroupResponse(f.pageGroupResponseDescriptors().get(0), 0x1, false, 9, true);
+        assertThat(f.logTexts()).noneMatch(t -> t.contains("without PASID"));
+    }
+
+    /**
+     * The as-coded quirk of §2.2 step 2 and §8b invariant 1: a non-last request that cannot be routed is
+     * answered INVALID too, before the LPIG check; VT-d then emits a page group response with LPIG=0.
+     */
+    @Test
+    void prqEventThread_nonLastRequestWithoutPasid_answeredInvalidWithLpigClear() {
+        f.send(new PageRequestMessage(RID, false, 0, false, false, true, false, false, 10, VA));
+
+        assertThat(f.reports).extracting(Report::ret).containsExactly(Errno.EINVAL.negative());
+        assertThat(f.prgResponses).containsExactly(new PrgResponse(RID, false, 0, 10, 0x1));
+        assertPageGroupResponse(f.pageGroupResponseDescriptors().get(0), 0x1, false, 10, false);
+        assertThat(f.iopf.partials(f.dev)).isEmpty();
+    }
+
+    // ---- stop markers ----
+
+    /**
+     * §8 item 48 and §4.5: a PASID Stop Marker (LPIG, R=W=0) goes through the ring (PQH catches up with
+     * PQT) and is dropped: not reported, no response, no log line.
+     */
+    @Test
+    void prqEventThread_stopMarker_droppedWithoutReportOrResponse() {
+        f.send(new PageRequestMessage(RID, true, PASID, false, false, false, false, true, 0, 0));
+
+        assertThat(f.unit.readReg(VtdRegs.PQT)).as("queued by the unit").isEqualTo(VtdRegs.DESC_SIZE);
+        assertThat(f.unit.readReg(VtdRegs.PQH)).as("consumed by the thread").isEqualTo(VtdRegs.DESC_SIZE);
+        assertThat(f.reports).isEmpty();
+        assertThat(f.groups).isEmpty();
+        assertThat(f.answers).isEmpty();
+        assertThat(f.prgResponses).isEmpty();
+        assertThat(f.pageGroupResponseDescriptors()).isEmpty();
+        assertThat(f.errTexts()).isEmpty();
+        assertThat(f.endpoint.priState().creditsInUse()).isZero();
+    }
+
+    /** A stop marker between the partials and the LPIG of a group changes nothing in that group. */
+    @Test
+    void prqEventThread_stopMarkerInsideGroup_groupUnchanged() {
+        f.send(request(5, true, false, false, VA),
+                new PageRequestMessage(RID, true, PASID, false, false, false, false, true, 5, 0),
+                request(5, true, false, true, VA + 0x1000));
+
+        assertThat(f.groups).hasSize(1);
+        assertThat(f.groups.get(0).faults()).extracting(IommuFault::addr).containsExactly(VA, VA + 0x1000);
+        assertThat(f.reports).hasSize(2);
+        assertThat(f.prgResponses).containsExactly(new PrgResponse(RID, true, PASID, 5, 0x0));
+    }
+
+    // ---- overflow ----
+
+    /**
+     * §8 items 45 and 46 with PRQ_DEPTH credits: the ring holds 2047 descriptors, so the 2048th request
+     * (an LPIG) finds it full: the unit sets PRO and answers Success itself (VT-d Table 31), the driver
+     * never sees it. The thread's pass then drains the 2047 partials, finds PRO set and the ring empty,
+     * discards the partials (iopf_queue_discard_partial()) and clears PRO, logging both steps.
+     */
+    @Test
+    void prqEventThread_ringOverflowed_hardwareAnswersSuccessThenDriverDiscardsPartialsAndClearsPro() {
+        IntelIommuFixture big = new IntelIommuFixture(4096).attach();
+        List<PageRequestMessage> burst = new ArrayList<>();
+        for (int i = 0; i < IntelIommu.PRQ_DEPTH - 1; i++) {
+            burst.add(request(1, true, false, false, VA + 0x1000L * i));
+        }
+        burst.add(request(2, true, false, true, VA - 0x1000));
+
+        big.send(burst.toArray(PageRequestMessage[]::new));
+
+        assertThat(big.endpoint.creditHighWater()).isEqualTo(IntelIommu.PRQ_DEPTH);
+        assertThat(big.prgResponses).containsExactly(new PrgResponse(RID, true, PASID, 2, 0x0));
+        assertThat(big.pageGroupResponseDescriptors()).as("answered by the unit, not through QI").isEmpty();
+        assertThat(big.reports).hasSize(IntelIommu.PRQ_DEPTH - 1)
+                .allSatisfy(r -> assertThat(r.fault().lastPage()).isFalse());
+        assertThat(big.groups).isEmpty();
+        assertThat(big.iopf.partials(big.dev)).isEmpty();
+        assertThat(big.unit.readReg(VtdRegs.PRS) & VtdRegs.PRS_PRO).isZero();
+        assertThat(big.logTexts()).containsSubsequence("DMAR: IOMMU: dmar0: PRQ overflow detected",
+                "DMAR: IOMMU: dmar0: PRQ overflow cleared");
+    }
+
+    /** Fields of a page group response descriptor (type 0x9) as the QI_PGRP_* macros place them. */
+    static void assertPageGroupResponse(QiDescriptor d, int code, boolean pasidPresent, int prgi, boolean lpig) {
+        assertThat(d.type()).isEqualTo(QiDescriptor.TYPE_PAGE_GROUP_RESPONSE);
+        assertThat((int) ((d.qw0() >>> 12) & 0xf)).as("response code").isEqualTo(code);
+        assertThat((d.qw0() & (1L << 4)) != 0).as("PASID present").isEqualTo(pasidPresent);
+        assertThat((int) ((d.qw0() >>> 16) & 0xffff)).as("RID").isEqualTo(RID);
+        if (pasidPresent) {
+            assertThat((int) ((d.qw0() >>> 32) & 0xfffff)).as("PASID").isEqualTo(PASID);
+        }
+        assertThat((int) ((d.qw1() >>> 3) & 0x1ff)).as("PRGI").isEqualTo(prgi);
+        assertThat((d.qw1() & (1L << 2)) != 0).as("LPIG").isEqualTo(lpig);
+    }
+}
