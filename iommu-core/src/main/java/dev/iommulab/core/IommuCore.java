@@ -84,8 +84,8 @@ public final class IommuCore {
         if (handle == null || handle.domain() != domain) {
             throw new KernelException(Errno.EINVAL, "domain", "not attached at PASID " + pasid + " of " + dev);
         }
-        group.removeHandle(pasid);
         dev.ops().removeDevPasid(dev, pasid, domain);
+        group.removeHandle(pasid);
     }
 
     /**
