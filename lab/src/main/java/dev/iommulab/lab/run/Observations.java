@@ -6,6 +6,7 @@ import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
 import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.hw.iommu.PrgResponse;
+import dev.iommulab.hw.pci.DmaJob;
 import dev.iommulab.hw.pci.DmaOutcome;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.sim.EventLoop;
@@ -37,10 +38,10 @@ final class Observations implements FaultEvents.Listener {
         final String device;
         final Integer pasid;
         final String process;
-        final DmaOutcome[] outcome = new DmaOutcome[1];
-        final dev.iommulab.hw.pci.DmaJob job;
+        DmaOutcome outcome;
+        final DmaJob job;
 
-        DmaItem(String device, Integer pasid, String process, dev.iommulab.hw.pci.DmaJob job) {
+        DmaItem(String device, Integer pasid, String process, DmaJob job) {
             this.device = device;
             this.pasid = pasid;
             this.process = process;
@@ -51,7 +52,6 @@ final class Observations implements FaultEvents.Listener {
     private final EventLoop loop;
     final List<Decided> decided = new ArrayList<>();
     final List<Delivered> delivered = new ArrayList<>();
-    final List<IommuFault> reportedLast = new ArrayList<>();
     final Map<String, List<IommuFault>> reportedByDevice = new HashMap<>();
     final List<DmaItem> dma = new ArrayList<>();
     long faultsReported;

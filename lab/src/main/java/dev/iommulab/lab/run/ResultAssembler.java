@@ -76,7 +76,7 @@ final class ResultAssembler {
     private List<RunResult.DmaEntry> dma() {
         List<RunResult.DmaEntry> out = new ArrayList<>();
         for (Observations.DmaItem item : obs.dma) {
-            DmaOutcome o = item.outcome[0];
+            DmaOutcome o = item.outcome;
             DmaStatus status = o == null ? DmaStatus.PENDING : o.status();
             Boolean matches = null;
             if (status == DmaStatus.OK && item.job.access() == Access.WRITE && item.process != null) {

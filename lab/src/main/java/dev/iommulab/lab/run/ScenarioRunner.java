@@ -3,6 +3,7 @@ package dev.iommulab.lab.run;
 import com.google.inject.Module;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.hw.sim.RecordingTraceSink;
+import dev.iommulab.hw.sim.TraceEvent;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.machine.MachineConfigException;
 import dev.iommulab.lab.scenario.Scenario;
@@ -35,7 +36,7 @@ public final class ScenarioRunner {
         machine = Machine.boot(scenario, overrides);
         RecordingTraceSink trace = new RecordingTraceSink();
         machine.loop().trace().addSink(event -> {
-            if (event instanceof dev.iommulab.hw.sim.TraceEvent.Step) {
+            if (event instanceof TraceEvent.Step) {
                 trace.accept(event);
             }
         });

@@ -2,7 +2,6 @@ package dev.iommulab.lab.run;
 
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
-import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.pci.DmaJob;
 import dev.iommulab.hw.pci.PcieEndpoint;
@@ -101,7 +100,7 @@ final class StepExecutor {
         DmaJob job = new DmaJob(s.addr(), (int) s.size(), access, pasid, s.privileged(), data);
         Observations.DmaItem item = new Observations.DmaItem(s.device(), pasid >= 0 ? pasid : null, s.process(), job);
         observations.dma.add(item);
-        machine.endpoint(s.device()).startDma(job, outcome -> item.outcome[0] = outcome);
+        machine.endpoint(s.device()).startDma(job, outcome -> item.outcome = outcome);
     }
 
     private void pageRequest(String device, int grpid, long addr, String access, boolean last, int pasid,
