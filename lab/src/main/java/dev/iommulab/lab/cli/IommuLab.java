@@ -131,6 +131,12 @@ public final class IommuLab implements Callable<Integer> {
             if (scenario == null) {
                 return EXIT_INVALID;
             }
+            try {
+                ScenarioRunner.check(scenario);
+            } catch (MachineConfigException e) {
+                spec.commandLine().getErr().println(file + ": " + e.getMessage());
+                return EXIT_INVALID;
+            }
             spec.commandLine().getOut().println(file + ": valid scenario '" + scenario.name() + "'");
             return 0;
         }

@@ -82,6 +82,11 @@ public final class Machine {
         return machine;
     }
 
+    /** Fails when the scenario's hardware model or one of its options is not available. */
+    public static void checkHardware(Scenario scenario) throws MachineConfigException {
+        vtdConfig(scenario);
+    }
+
     private static VtdConfig vtdConfig(Scenario scenario) throws MachineConfigException {
         String model = scenario.hardware().model();
         if (!model.equals("vtd")) {

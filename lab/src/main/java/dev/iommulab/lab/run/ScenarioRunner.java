@@ -23,16 +23,10 @@ public final class ScenarioRunner {
     /**
      * Runs {@code scenario}; {@code overrides} replace bindings of the layer modules.
      *
-     * @throws MachineConfigException when the scenario asks for hardware or steps this lab lacks
+     * @throws MachineConfigException when the scenario asks for hardware or steps this lab lacks ({@link #check})
      */
     public RunResult run(Scenario scenario, Module... overrides) throws MachineConfigException {
-        List<Step> unsupported = StepExecutor.unsupported(scenario.steps());
-        if (!unsupported.isEmpty()) {
-            Step first = unsupported.get(0);
-            throw new MachineConfigException("steps", first.location() + ": step '" + first.kind()
-                    + "' is not available yet; available: " + String.join(", ", StepExecutor.SUPPORTED.stream()
-                    .sorted().toList()));
-        }
+        check(scenario);
         machine = Machine.boot(scenario, overrides);
         RecordingTraceSink trace = new RecordingTraceSink();
         machine.loop().trace().addSink(event -> {
@@ -56,6 +50,23 @@ public final class ScenarioRunner {
             }
         }
         return new ResultAssembler(scenario, machine, observations, trace.steps(), errors).assemble();
+    }
+
+    /**
+     * Checks that this lab can run {@code scenario}: its hardware model and options exist and every step
+     * kind is implemented. Boots nothing.
+     *
+     * @throws MachineConfigException naming the first thing that is missing
+     */
+    public static void check(Scenario scenario) throws MachineConfigException {
+        List<Step> unsupported = StepExecutor.unsupported(scenario.steps());
+        if (!unsupported.isEmpty()) {
+            Step first = unsupported.get(0);
+            throw new MachineConfigException("steps", first.location() + ": step '" + first.kind()
+                    + "' is not available yet; available: " + String.join(", ", StepExecutor.SUPPORTED.stream()
+                    .sorted().toList()));
+        }
+        Machine.checkHardware(scenario);
     }
 
     public Machine machine() {

@@ -104,6 +104,29 @@ class IommuLabCliTest {
     }
 
     @Test
+    void validate_stepNotAvailableYet_exitsTwoNamingItsLocation() {
+        Path file = ScenarioFiles.write(dir, "later.yaml", ScenarioFiles.svaScenario(
+                "{ start: 0x7f0000000000, size: 64KiB, prot: rw }",
+                "{ device: acc0, process: app, addr: 0x7f0000000000, size: 4KiB, access: write }")
+                + "  - flr: { device: acc0 }\n");
+
+        assertThat(run("validate", file.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains(file + ":20:").contains("step 'flr' is not available yet");
+        assertThat(run("run", file.toString())).isEqualTo(2);
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void run_unknownHardwareOption_exitsTwoNamingTheKey() {
+        Path file = ScenarioFiles.write(dir, "opt.yaml", ScenarioFiles.svaScenario(
+                "{ start: 0x7f0000000000, size: 64KiB, prot: rw }",
+                "{ device: acc0, process: app, addr: 0x7f0000000000, size: 4KiB, access: write }"));
+
+        assertThat(run("run", file.toString(), "--set", "hardware.options.prq-depth=4")).isEqualTo(2);
+        assertThat(err.toString()).contains("hardware.options.prq-depth").contains("unknown vtd option");
+    }
+
+    @Test
     void validate_goodFile_exitsZero() {
         assertThat(run("validate", quickstart())).isZero();
         assertThat(out.toString()).contains("valid scenario 'sva-first-touch'");
