@@ -18,4 +18,11 @@ public interface IommuHardware {
 
     /** Receives a PRI Page Request Message (posted). */
     void pageRequest(PageRequestMessage message);
+
+    /**
+     * Receives a function's ATS Invalidate Completion for the tags in {@code itagVector} (bit i = ITAG i).
+     * Models that do not track invalidations ignore it.
+     */
+    default void atsInvalidateCompletion(int rid, int itagVector) {
+    }
 }

@@ -28,6 +28,16 @@ public final class PcieFabric {
         }
     }
 
+    /** Sends an ATS Invalidate Request downstream; it arrives one TLP latency later. */
+    public void sendAtsInvalidate(AtsInvalidateRequest request) {
+        PcieFunction target = functions.get(request.rid());
+        loop.schedule(tlpLatencyNs, "ats-invalidate", () -> {
+            if (target != null) {
+                target.atsInvalidate(request);
+            }
+        });
+    }
+
     /** Sends a PRG response downstream; it arrives one TLP latency later. */
     public void sendPrgResponse(PrgResponse response) {
         PcieFunction target = functions.get(response.rid());

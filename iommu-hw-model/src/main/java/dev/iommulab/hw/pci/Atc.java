@@ -1,6 +1,7 @@
 package dev.iommulab.hw.pci;
 
 import dev.iommulab.hw.iommu.AtsCompletion;
+import dev.iommulab.hw.iommu.AtsInvalidateRequest;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -29,6 +30,13 @@ final class Atc {
 
     void fill(int pasid, long page, AtsCompletion translation) {
         entries.put(new Key(pasid, page), translation);
+    }
+
+    /** Drops the entries {@code request} covers; returns how many. */
+    int invalidate(AtsInvalidateRequest request) {
+        int before = entries.size();
+        entries.keySet().removeIf(k -> request.covers(k.pasid(), k.page()));
+        return before - entries.size();
     }
 
     void invalidateAll() {

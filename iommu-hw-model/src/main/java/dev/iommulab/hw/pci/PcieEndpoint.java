@@ -1,5 +1,6 @@
 package dev.iommulab.hw.pci;
 
+import dev.iommulab.hw.iommu.AtsInvalidateRequest;
 import dev.iommulab.hw.iommu.IommuHardware;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PcieFunction;
@@ -242,6 +243,18 @@ public final class PcieEndpoint implements PcieFunction {
             group.waiter.accept(code);
         }
         pumpCredits();
+    }
+
+    @Override
+    public void atsInvalidate(AtsInvalidateRequest request) {
+        int dropped = atc.invalidate(request);
+        loop.trace().step(loop.now(), Layer.DEVICE, "ats-inval", String.format(
+                "%s invalidates ATC %#x+%#x%s: %d entr%s dropped", config.name(), request.addr(), request.size(),
+                request.global() ? " (all PASIDs)" : request.pasidPresent() ? " PASID " + request.pasid() : "",
+                dropped, dropped == 1 ? "y" : "ies"));
+        IommuHardware upstream = iommu();
+        loop.schedule(timing.pcieTlpNs(), "ats-invalidate-completion",
+                () -> upstream.atsInvalidateCompletion(rid(), 1 << request.itag()));
     }
 
     /** Function Level Reset: capabilities disabled, ATC and PRI state cleared. */

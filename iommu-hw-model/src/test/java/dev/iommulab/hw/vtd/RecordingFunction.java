@@ -1,5 +1,6 @@
 package dev.iommulab.hw.vtd;
 
+import dev.iommulab.hw.iommu.AtsInvalidateRequest;
 import dev.iommulab.hw.iommu.PcieFunction;
 import dev.iommulab.hw.iommu.PrgResponse;
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ final class RecordingFunction implements PcieFunction {
     private final int rid;
     private PcieFunction next;
     final List<PrgResponse> responses = new ArrayList<>();
+    final List<AtsInvalidateRequest> invalidations = new ArrayList<>();
 
     RecordingFunction(int rid) {
         this.rid = rid;
@@ -34,6 +36,14 @@ final class RecordingFunction implements PcieFunction {
         responses.add(response);
         if (next != null) {
             next.prgResponse(response);
+        }
+    }
+
+    @Override
+    public void atsInvalidate(AtsInvalidateRequest request) {
+        invalidations.add(request);
+        if (next != null) {
+            next.atsInvalidate(request);
         }
     }
 }
