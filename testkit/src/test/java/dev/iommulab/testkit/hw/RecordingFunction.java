@@ -1,0 +1,36 @@
+package dev.iommulab.testkit.hw;
+
+import dev.iommulab.hw.iommu.AtsInvalidateRequest;
+import dev.iommulab.hw.iommu.IommuHardware;
+import dev.iommulab.hw.iommu.PcieFunction;
+import dev.iommulab.hw.iommu.PrgResponse;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A PCIe function that records what the IOMMU sends it and completes ATS invalidations at once. */
+final class RecordingFunction implements PcieFunction {
+
+    private final int rid;
+    private final IommuHardware iommu;
+    final List<PrgResponse> responses = new ArrayList<>();
+
+    RecordingFunction(int rid, IommuHardware iommu) {
+        this.rid = rid;
+        this.iommu = iommu;
+    }
+
+    @Override
+    public int rid() {
+        return rid;
+    }
+
+    @Override
+    public void prgResponse(PrgResponse response) {
+        responses.add(response);
+    }
+
+    @Override
+    public void atsInvalidate(AtsInvalidateRequest request) {
+        iommu.atsInvalidateCompletion(rid, 1 << request.itag());
+    }
+}
