@@ -188,7 +188,8 @@ public final class X86PageTable {
         long old = memory.readLong(leafAddr);
         if (leafLevel > 1 && X86Pte.present(old) && (old & X86Pte.PS) == 0) {
             throw new IllegalStateException(String.format(
-                    "a page table is present at level %d for %#x; unmap it before mapping a large page", leafLevel, va));
+                    "a page table is present at level %d for %#x; unmap it before mapping a large page",
+                    leafLevel, va));
         }
         memory.writeLong(leafAddr, pa | flags | X86Pte.P);
         return leafAddr;
