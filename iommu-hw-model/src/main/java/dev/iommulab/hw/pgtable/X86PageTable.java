@@ -16,6 +16,10 @@ public final class X86PageTable {
 
     /** Physical address width assumed for reserved-bit checks (bits 51:46 must be zero). */
     public static final int MAX_PHYS_ADDR_BITS = 46;
+    /** Page sizes a leaf can map: PTE, PDE with PS, PDPTE with PS. */
+    public static final long PAGE_4K = 1L << 12;
+    public static final long PAGE_2M = 1L << 21;
+    public static final long PAGE_1G = 1L << 30;
     private static final long HIGH_RESERVED = ((1L << 52) - 1) & ~((1L << MAX_PHYS_ADDR_BITS) - 1);
 
     private final PhysicalMemory memory;
@@ -113,8 +117,62 @@ public final class X86PageTable {
         if ((va & 0xfff) != 0 || (pa & 0xfff) != 0) {
             throw new IllegalArgumentException(String.format("va %#x and pa %#x must be 4 KiB aligned", va, pa));
         }
+        return install(root, va, pa, 1, leafFlags, allocateTable);
+    }
+
+    /**
+     * Installs a leaf {@code va -> pa} of {@code pageSize} ({@link #PAGE_4K}, {@link #PAGE_2M} in a PDE
+     * or {@link #PAGE_1G} in a PDPTE, SDM Vol. 3A §4.5 Tables 4-15 and 4-17) with {@code leafFlags};
+     * P is added, and PS for the two large sizes. Missing intermediate tables are taken from
+     * {@code allocateTable} (zeroed 4 KiB frames) and their entries get P|RW|US, as in
+     * {@link #map4k}. A present leaf of the same size is replaced.
+     *
+     * @param leafFlags attribute bits only: P, RW, US, PWT, PCD, A, D, G, XD (and PS, which is implied
+     *                  by the size); no address bits, so the PAT bit of a large leaf (bit 12) is
+     *                  not supported
+     * @return the physical address of the leaf entry
+     * @throws IllegalArgumentException for another page size, a misaligned {@code va} or {@code pa}, a
+     *                                  non-canonical {@code va}, a {@code pa} beyond
+     *                                  {@link #MAX_PHYS_ADDR_BITS} or address bits in {@code leafFlags}
+     * @throws IllegalStateException    when {@code va} lies inside a present larger page, or a present
+     *                                  table sits where the large leaf goes (it would be orphaned)
+     */
+    public long map(long root, long va, long pa, long pageSize, long leafFlags, LongSupplier allocateTable) {
+        int level = leafLevel(pageSize);
+        if ((va & (pageSize - 1)) != 0 || (pa & (pageSize - 1)) != 0) {
+            throw new IllegalArgumentException(String.format("va %#x and pa %#x must be aligned to %#x",
+                    va, pa, pageSize));
+        }
+        if (!isCanonical(va)) {
+            throw new IllegalArgumentException(String.format("va %#x is not canonical for %d levels", va, levels));
+        }
+        if ((pa & (HIGH_RESERVED | ~X86Pte.ADDR_MASK)) != 0) {
+            throw new IllegalArgumentException(String.format("pa %#x is wider than %d bits", pa, MAX_PHYS_ADDR_BITS));
+        }
+        if ((leafFlags & X86Pte.ADDR_MASK) != 0) {
+            throw new IllegalArgumentException(String.format("leafFlags %#x hold address bits", leafFlags));
+        }
+        long flags = level == 1 ? leafFlags & ~X86Pte.PS : leafFlags | X86Pte.PS;
+        return install(root, va, pa, level, flags, allocateTable);
+    }
+
+    /** The level whose entry maps a page of {@code pageSize}: 1 for 4 KiB, 2 for 2 MiB, 3 for 1 GiB. */
+    private static int leafLevel(long pageSize) {
+        if (pageSize == PAGE_4K) {
+            return 1;
+        }
+        if (pageSize == PAGE_2M) {
+            return 2;
+        }
+        if (pageSize == PAGE_1G) {
+            return 3;
+        }
+        throw new IllegalArgumentException(String.format("x86-64 pages are 4 KiB, 2 MiB or 1 GiB, not %#x", pageSize));
+    }
+
+    private long install(long root, long va, long pa, int leafLevel, long flags, LongSupplier allocateTable) {
         long table = root & X86Pte.ADDR_MASK;
-        for (int level = levels; level > 1; level--) {
+        for (int level = levels; level > leafLevel; level--) {
             long entryAddr = table + 8L * X86Pte.index(va, level);
             long pte = memory.readLong(entryAddr);
             if (!X86Pte.present(pte)) {
@@ -126,8 +184,14 @@ public final class X86PageTable {
             }
             table = pte & X86Pte.ADDR_MASK;
         }
-        long leafAddr = table + 8L * X86Pte.index(va, 1);
-        memory.writeLong(leafAddr, pa | leafFlags | X86Pte.P);
+        long leafAddr = table + 8L * X86Pte.index(va, leafLevel);
+        long old = memory.readLong(leafAddr);
+        if (leafLevel > 1 && X86Pte.present(old) && (old & X86Pte.PS) == 0) {
+            throw new IllegalStateException(String.format(
+                    "a page table is present at level %d for %#x; unmap it before mapping a large page",
+                    leafLevel, va));
+        }
+        memory.writeLong(leafAddr, pa | flags | X86Pte.P);
         return leafAddr;
     }
 
