@@ -1,200 +1,288 @@
 package dev.iommulab.hw.pci;
 
 import dev.iommulab.hw.iommu.AddressType;
-import dev.iommulab.hw.iommu.AtsCompletion;
-import dev.iommulab.hw.iommu.AtsTranslationRequest;
 import dev.iommulab.hw.iommu.CompletionStatus;
 import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
-import dev.iommulab.hw.iommu.PageRequestMessage;
-import dev.iommulab.hw.iommu.PrgResponseCode;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
-import java.io.ByteArrayOutputStream;
 import java.util.function.Consumer;
 
 /**
- * Runs one {@link DmaJob} page by page, as an SVA-capable DMA engine does: ATC lookup, ATS
- * Translation Request on a miss, a one-request page request group when the translation is not
- * accessible, retry after Success, then the translated memory request. Without ATS it issues
- * untranslated requests and the IOMMU translates them.
+ * Runs one {@link DmaJob}: first its descriptor fetch (if any), then its data, page by page. Each page is
+ * translated by a {@link PageTranslator} (untranslated without ATS; ATC hit or ATS + PRI with it) and then
+ * transferred as MPS-sized memory requests, all issued at once:
+ * <ul>
+ *   <li>reads take a tag each and wait for their completions; any error ends the work item at the first
+ *       failing address once every read of the page has come back (no tag is ever left behind, §6/48);</li>
+ *   <li>writes are posted: the function never learns that one was discarded (§1.2, §6/47), so it goes on;
+ *       the outcome reports {@link DmaStatus#DROPPED} at the first lost write;</li>
+ *   <li>a failed descriptor fetch leaves the function non-functional until FLR (reference §4).</li>
+ * </ul>
+ * Abort (PASID stop) lets outstanding non-posted requests retire first; FLR ends the work item at once.
  */
 final class DmaEngine {
 
-    private static final long PAGE = 4096;
+    private static final long PAGE = Atc.PAGE;
 
     private final PcieEndpoint ep;
     private final EventLoop loop;
     private final DmaJob job;
     private final Consumer<DmaOutcome> done;
+    private final ProfileBehaviour profile;
+    private final PageTranslator translator;
     private final long startNs;
-    private final ByteArrayOutputStream readData = new ByteArrayOutputStream();
+    private final int generation;
+    private final byte[] readData;
+    private boolean descriptorPhase;
+    private long segmentEnd;
     private long cursor;
-    private int retries;
+    private long pageEnd;
+    private int pendingChunks;
+    private long failedAt = -1;
+    private CompletionStatus failedWith;
+    private long firstLostWrite = -1;
+    private int nonPosted;
+    private boolean finished;
+    private Runnable onAbortDone;
 
     DmaEngine(PcieEndpoint ep, DmaJob job, Consumer<DmaOutcome> done) {
         this.ep = ep;
         this.loop = ep.loop();
         this.job = job;
         this.done = done;
+        this.profile = ep.profile();
+        this.translator = new PageTranslator(ep, this, job);
         this.startNs = loop.now();
-        this.cursor = job.addr();
+        this.generation = ep.generation();
+        this.readData = job.access() == Access.WRITE ? new byte[0] : new byte[job.size()];
+    }
+
+    DmaJob job() {
+        return job;
+    }
+
+    long cursor() {
+        return cursor;
+    }
+
+    /** The end of the part of the work item being transferred (descriptor or data). */
+    long segmentEnd() {
+        return segmentEnd;
+    }
+
+    boolean readsDescriptor() {
+        return descriptorPhase;
     }
 
     void start() {
-        loop.trace().step(loop.now(), Layer.DEVICE, "dma", String.format("%s starts DMA %s %#x+%d%s",
-                ep.config().name(), job.access().name().toLowerCase(), job.addr(), job.size(),
-                job.pasid() >= 0 ? " PASID " + job.pasid() : ""));
-        nextChunk();
-    }
-
-    private long end() {
-        return job.addr() + job.size();
-    }
-
-    private boolean pasidTagged() {
-        return job.pasid() >= 0 && ep.pasidEnabled();
-    }
-
-    private void nextChunk() {
-        if (cursor >= end()) {
-            finish(DmaStatus.OK, -1);
+        trace("dma", String.format("%s starts DMA %s %#x+%d%s%s", ep.config().name(), job.access().name().toLowerCase(),
+                job.addr(), job.size(), job.pasid() >= 0 ? " PASID " + job.pasid() : "",
+                job.hasDescriptor() ? String.format(" (descriptor at %#x)", job.descriptorAddr()) : ""));
+        if (!ep.functional()) {
+            trace("dma", ep.config().name() + " is non-functional since a descriptor fetch failed: FLR needed");
+            finish(DmaStatus.DEVICE_ERROR, -1);
             return;
         }
         if (job.pasid() >= 0 && !ep.pasidEnabled()) {
-            finish(DmaStatus.UR, cursor);
+            finish(DmaStatus.UR, job.addr());
             return;
         }
-        if (!ep.atsEnabled()) {
-            memoryRequest(AddressType.UNTRANSLATED, cursor);
-            return;
+        if (job.hasDescriptor()) {
+            descriptorPhase = true;
+            cursor = job.descriptorAddr();
+            segmentEnd = cursor + job.descriptorSize();
+        } else {
+            cursor = job.addr();
+            segmentEnd = job.addr() + job.size();
         }
-        long page = cursor & ~(PAGE - 1);
-        AtsCompletion cached = ep.atc.lookup(pasidTag(), page);
-        if (cached != null && cached.grants(needWrite(), needExec())) {
-            memoryRequest(AddressType.TRANSLATED, cached.translatedAddr() | (cursor & (PAGE - 1)));
-            return;
+        nextPage();
+    }
+
+    /** Whether callbacks of this work item still matter (not finished, not aborted, no FLR since it began). */
+    boolean live() {
+        return !finished && onAbortDone == null && generation == ep.generation();
+    }
+
+    void nonPostedIssued() {
+        nonPosted++;
+    }
+
+    /** A non-posted request came back; false when the work item no longer cares (aborted or reset). */
+    boolean nonPostedReturned() {
+        if (finished || generation != ep.generation()) {
+            return false;
         }
-        translationRequest(page);
-    }
-
-    private int pasidTag() {
-        return pasidTagged() ? job.pasid() : -1;
-    }
-
-    private boolean needWrite() {
-        return job.access() == Access.WRITE;
-    }
-
-    private boolean needExec() {
-        return job.access() == Access.EXEC;
-    }
-
-    private void translationRequest(long page) {
-        AtsTranslationRequest tr = new AtsTranslationRequest(ep.rid(), pasidTagged(), Math.max(job.pasid(), 0), page,
-                !needWrite(), needExec(), job.privileged());
-        loop.schedule(ep.timing().pcieTlpNs(), "ats-translation-request", () -> {
-            AtsCompletion completion = ep.iommu().translationRequest(tr);
-            loop.schedule(ep.timing().iommuWalkNs() + ep.timing().pcieTlpNs(), "ats-completion",
-                    () -> onTranslation(page, completion));
-        });
-    }
-
-    private void onTranslation(long page, AtsCompletion completion) {
-        String name = ep.config().name();
-        if (completion.status() != CompletionStatus.SUCCESS) {
-            loop.trace().step(loop.now(), Layer.DEVICE, "ats", name + " ATS completion " + completion.status());
-            finish(completion.status() == CompletionStatus.UR ? DmaStatus.UR : DmaStatus.CA, cursor);
-            return;
-        }
-        if (completion.grants(needWrite(), needExec())) {
-            loop.trace().step(loop.now(), Layer.DEVICE, "ats", String.format(
-                    "%s ATS completion Success %s -> %#x, fills ATC", name, rights(completion), completion.translatedAddr()));
-            ep.atc.fill(pasidTag(), page, completion);
-            memoryRequest(AddressType.TRANSLATED, completion.translatedAddr() | (cursor & (PAGE - 1)));
-            return;
-        }
-        loop.trace().step(loop.now(), Layer.DEVICE, "ats", String.format(
-                "%s ATS completion Success %s for %#x: not accessible for %s", name, rights(completion), page,
-                job.access().name().toLowerCase()));
-        if (!ep.priUsable()) {
-            finish(ep.priState().responseFailure() ? DmaStatus.PRI_FAILED : DmaStatus.UR, cursor);
-            return;
-        }
-        requestPage(page);
-    }
-
-    private static String rights(AtsCompletion c) {
-        return "R=" + (c.read() ? 1 : 0) + " W=" + (c.write() ? 1 : 0);
-    }
-
-    private void requestPage(long page) {
-        int prgi = ep.allocatePrgi();
-        if (prgi < 0) {
-            loop.schedule(ep.timing().pcieTlpNs(), "prgi-wait", () -> requestPage(page));
-            return;
-        }
-        PageRequestMessage pr = new PageRequestMessage(ep.rid(), pasidTagged(), Math.max(job.pasid(), 0),
-                needExec() && pasidTagged(), job.privileged() && pasidTagged(), !needWrite() || needExec(),
-                needWrite(), true, prgi, page);
-        ep.sendPageRequest(pr, code -> onPrgResponse(page, code));
-    }
-
-    private void onPrgResponse(long page, PrgResponseCode code) {
-        switch (code) {
-            case SUCCESS -> {
-                if (++retries > ep.config().maxPriRetries()) {
-                    finish(DmaStatus.RETRY_LIMIT, cursor);
-                } else {
-                    translationRequest(page);
-                }
+        nonPosted--;
+        if (onAbortDone != null) {
+            if (nonPosted == 0) {
+                finish(DmaStatus.ABORTED, -1);
             }
-            case INVALID_REQUEST -> finish(DmaStatus.INVALID, cursor);
-            case RESPONSE_FAILURE -> finish(DmaStatus.PRI_FAILED, cursor);
-            default -> throw new AssertionError(code);
+            return false;
+        }
+        return true;
+    }
+
+    private void nextPage() {
+        if (cursor >= segmentEnd) {
+            segmentDone();
+            return;
+        }
+        translator.resolve(cursor & ~(PAGE - 1));
+    }
+
+    /** The page of the cursor translates to {@code pageBase} ({@code type} says how it is addressed). */
+    void translated(AddressType type, long pageBase) {
+        long page = cursor & ~(PAGE - 1);
+        pageEnd = Math.min(page + PAGE, segmentEnd);
+        int mps = ep.config().options().mps() == 0 ? profile.defaultMps() : ep.config().options().mps();
+        Access access = descriptorPhase ? Access.READ : job.access();
+        pendingChunks = 0;
+        for (long at = cursor; at < pageEnd; at = Math.min((at & -mps) + mps, pageEnd)) {
+            pendingChunks++;
+        }
+        for (long at = cursor; at < pageEnd; ) {
+            long next = Math.min((at & -mps) + mps, pageEnd);
+            issue(type, access, at, pageBase + (at - page), (int) (next - at));
+            at = next;
         }
     }
 
-    private void memoryRequest(AddressType type, long addr) {
-        long pageEnd = (cursor & ~(PAGE - 1)) + PAGE;
-        int length = (int) (Math.min(pageEnd, end()) - cursor);
+    private void issue(AddressType type, Access access, long at, long addr, int length) {
         byte[] data = null;
-        if (job.access() == Access.WRITE) {
+        if (access == Access.WRITE) {
             data = new byte[length];
-            System.arraycopy(job.data(), (int) (cursor - job.addr()), data, 0, length);
+            System.arraycopy(job.data(), (int) (at - job.addr()), data, 0, length);
         }
-        DmaRequest request = new DmaRequest(ep.rid(), type, pasidTagged(), Math.max(job.pasid(), 0), addr, length,
-                job.access(), job.privileged(), data);
+        DmaRequest request = new DmaRequest(ep.rid(), type, translator.pasidTagged(), Math.max(job.pasid(), 0), addr,
+                length, access, job.privileged(), data);
+        if (access == Access.WRITE) {
+            loop.schedule(ep.timing().pcieTlpNs(), "memory-request", () -> {
+                DmaCompletion fate = ep.iommu().memoryRequest(request);
+                loop.schedule(ep.timing().memoryAccessNs(), "memory-completion", () -> onWritten(at, length, fate));
+            });
+            return;
+        }
+        ReadTags.Tag tag = ep.tags().allocate(ReadTags.Kind.READ, translator.pasidTag(), at & ~(PAGE - 1),
+                type == AddressType.TRANSLATED);
+        if (tag == null) {
+            ep.tags().whenFree(() -> {
+                if (live()) {
+                    issue(type, access, at, addr, length);
+                }
+            });
+            return;
+        }
+        nonPostedIssued();
         loop.schedule(ep.timing().pcieTlpNs(), "memory-request", () -> {
             DmaCompletion completion = ep.iommu().memoryRequest(request);
-            long latency = ep.timing().memoryAccessNs() + (job.access() == Access.WRITE ? 0 : ep.timing().pcieTlpNs());
-            loop.schedule(latency, "memory-completion", () -> onMemoryCompletion(length, completion));
+            loop.schedule(ep.timing().memoryAccessNs() + ep.timing().pcieTlpNs(), "memory-completion",
+                    () -> onRead(tag, at, length, completion));
         });
     }
 
-    private void onMemoryCompletion(int length, DmaCompletion completion) {
-        if (!completion.ok()) {
-            DmaStatus status = switch (job.access()) {
-                case WRITE -> DmaStatus.DROPPED;
-                default -> completion.status() == CompletionStatus.CA ? DmaStatus.CA : DmaStatus.UR;
-            };
-            finish(status, cursor);
+    private void onRead(ReadTags.Tag tag, long at, int length, DmaCompletion completion) {
+        ep.tags().retire(tag);
+        if (!nonPostedReturned()) {
             return;
         }
-        loop.trace().step(loop.now(), Layer.DEVICE, "dma", String.format("%s %s %d bytes at %#x done",
-                ep.config().name(), job.access() == Access.WRITE ? "wrote" : "read", length, cursor));
-        readData.writeBytes(completion.data());
-        retries = 0;
-        cursor += length;
-        nextChunk();
+        if (!completion.ok()) {
+            trace("dma", String.format("%s read %#x+%d: %s completion, tag %d retired", ep.config().name(), at,
+                    length, completion.status(), tag.number));
+            if (failedAt < 0 || at < failedAt) {
+                failedAt = at;
+                failedWith = completion.status();
+            }
+        } else if (!descriptorPhase) {
+            System.arraycopy(completion.data(), 0, readData, (int) (at - job.addr()), length);
+        }
+        chunkDone();
+    }
+
+    private void onWritten(long at, int length, DmaCompletion fate) {
+        if (!live()) {
+            return;
+        }
+        if (!fate.ok() && (firstLostWrite < 0 || at < firstLostWrite)) {
+            firstLostWrite = at;
+            trace("dma", String.format("%s posted write %#x+%d discarded by the IOMMU: %s", ep.config().name(), at,
+                    length, profile.lostWrite()));
+        }
+        chunkDone();
+    }
+
+    private void chunkDone() {
+        if (--pendingChunks > 0) {
+            return;
+        }
+        if (failedAt >= 0) {
+            fail(failedWith == CompletionStatus.CA ? DmaStatus.CA : DmaStatus.UR, failedAt);
+            return;
+        }
+        trace("dma", String.format("%s %s %#x..%#x done", ep.config().name(),
+                descriptorPhase ? "fetched descriptor" : job.access() == Access.WRITE ? "wrote" : "read", cursor,
+                pageEnd));
+        translator.pageDone();
+        cursor = pageEnd;
+        nextPage();
+    }
+
+    private void segmentDone() {
+        if (descriptorPhase) {
+            descriptorPhase = false;
+            cursor = job.addr();
+            segmentEnd = job.addr() + job.size();
+            nextPage();
+            return;
+        }
+        finish(firstLostWrite >= 0 ? DmaStatus.DROPPED : DmaStatus.OK, firstLostWrite);
+    }
+
+    /** The work item cannot go on: {@code status} at {@code addr}. */
+    void fail(DmaStatus status, long addr) {
+        if (descriptorPhase) {
+            ep.markNonFunctional();
+            trace("dma", String.format("%s descriptor fetch at %#x failed (%s): non-functional until FLR",
+                    ep.config().name(), addr, status.label()));
+        } else {
+            trace("dma", ep.config().name() + " " + profile.failedWorkItem(status, addr));
+        }
+        finish(status, addr);
+    }
+
+    /** The device driver stops the work item; {@code stopped} runs once its non-posted requests retired. */
+    void abort(Runnable stopped) {
+        if (finished) {
+            stopped.run();
+            return;
+        }
+        onAbortDone = stopped;
+        if (nonPosted == 0) {
+            finish(DmaStatus.ABORTED, -1);
+        }
+    }
+
+    /** Function Level Reset: the work item ends now; completions still on their way are discarded. */
+    void resetAbort() {
+        if (!finished) {
+            finish(DmaStatus.ABORTED, -1);
+        }
     }
 
     private void finish(DmaStatus status, long faultAddr) {
-        loop.trace().step(loop.now(), Layer.DEVICE, "dma", String.format("%s DMA %#x+%d ends: %s%s",
-                ep.config().name(), job.addr(), job.size(), status.label(),
-                faultAddr >= 0 ? String.format(" at %#x", faultAddr) : ""));
-        byte[] data = status == DmaStatus.OK && job.access() != Access.WRITE ? readData.toByteArray() : new byte[0];
+        finished = true;
+        ep.unregister(this);
+        trace("dma", String.format("%s DMA %#x+%d ends: %s%s", ep.config().name(), job.addr(), job.size(),
+                status.label(), faultAddr >= 0 ? String.format(" at %#x", faultAddr) : ""));
+        byte[] data = status == DmaStatus.OK ? readData : new byte[0];
         done.accept(new DmaOutcome(job, status, faultAddr, startNs, loop.now(), data));
+        if (onAbortDone != null) {
+            onAbortDone.run();
+        }
+    }
+
+    void trace(String symbol, String message) {
+        loop.trace().step(loop.now(), Layer.DEVICE, symbol, message);
     }
 }

@@ -9,56 +9,49 @@ import dev.iommulab.hw.iommu.PrgResponseCode;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.sim.TimingModel;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Queue;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * A PCIe function with ATS (and its ATC), PASID and PRI. Software (the kernel's PCI layer) enables
- * the capabilities through the config-space methods; the function's DMA engine then runs work items
- * through its upstream {@link IommuHardware}.
+ * A PCIe function with ATS (and its ATC), PASID and PRI. Software (the kernel's PCI layer) enables the
+ * capabilities through the config-space methods; the function's DMA engines then run work items through
+ * its upstream {@link IommuHardware}, reacting to errors as its {@link DeviceProfile} does.
  *
- * <p>PRI rules kept here: never more page requests outstanding than the allocation; a group's credits
- * come back with its PRG response; a Response Failure (or any unused code) sets RF, stops new requests
- * and makes the function ignore later responses until PRI is re-enabled or the function is reset.
+ * <p>The parts, each in its own class: {@link Atc} (translation cache), {@link AtsInvalidations} (ATS
+ * Invalidate Request / Completion), {@link ReadTags} (outstanding non-posted requests),
+ * {@link PriCapability} (PRI state machine and credits), {@link DmaEngine} / {@link PageTranslator} (one
+ * work item) and a {@link ProfileBehaviour} per profile.
  */
 public final class PcieEndpoint implements PcieFunction {
 
     private final EndpointConfig config;
     private final EventLoop loop;
     private final TimingModel timing;
+    private final ProfileBehaviour profile;
     private IommuHardware iommu;
     final Atc atc;
-
+    private final ReadTags tags;
+    private final PriCapability pri;
+    private final AtsInvalidations invalidations;
+    private final Set<DmaEngine> engines = new LinkedHashSet<>();
     private boolean atsEnabled;
     private boolean pasidEnabled;
-    private boolean priEnabled;
-    private boolean responseFailure;
-    private boolean unexpectedPrgIndex;
-    private int priAllocation;
-    private int creditsInUse;
-    private int creditHighWater;
-    private int nextPrgi;
-    private final Map<Integer, OutstandingGroup> outstanding = new HashMap<>();
-    private final Queue<PageRequestMessage> creditWaiters = new ArrayDeque<>();
-    private final List<Consumer<PrgResponse>> responseListeners = new ArrayList<>();
-
-    /** Requests of one PRG sent so far, and whom to tell when its response comes. */
-    static final class OutstandingGroup {
-        int requests;
-        Consumer<PrgResponseCode> waiter;
-    }
+    private boolean functional = true;
+    private int generation;
 
     public PcieEndpoint(EndpointConfig config, EventLoop loop, TimingModel timing) {
         this.config = Objects.requireNonNull(config, "config");
         this.loop = Objects.requireNonNull(loop, "loop");
         this.timing = Objects.requireNonNull(timing, "timing");
+        this.profile = ProfileBehaviour.of(config.profile());
         this.atc = new Atc(config.atcEntries());
+        this.invalidations = new AtsInvalidations(this);
+        this.tags = new ReadTags(config.options().readTags(), invalidations::onRetired);
+        this.pri = new PriCapability(this);
     }
 
     /** Connects the function to the IOMMU above its root port. */
@@ -90,9 +83,26 @@ public final class PcieEndpoint implements PcieFunction {
         return timing;
     }
 
+    ProfileBehaviour profile() {
+        return profile;
+    }
+
+    ReadTags tags() {
+        return tags;
+    }
+
+    PriCapability pri() {
+        return pri;
+    }
+
+    /** Bumped by FLR: completions of requests sent before it are discarded. */
+    int generation() {
+        return generation;
+    }
+
     // ---- config space (called by the kernel's PCI layer) ----
 
-    /** ATS control Enable (pci_enable_ats). No effect on a function without ATS. */
+    /** ATS control Enable (pci_enable_ats). No effect on a function without ATS; disabling empties the ATC. */
     public void setAtsEnabled(boolean enable) {
         atsEnabled = enable && config.ats();
         if (!atsEnabled) {
@@ -106,22 +116,27 @@ public final class PcieEndpoint implements PcieFunction {
     }
 
     /**
-     * PRI control: writes the Outstanding Page Request Allocation and sets Enable (pci_enable_pri).
-     * Enabling clears RF and UPRGI, as re-enabling PRI recovers a function after a Response Failure.
+     * PRI control: writes the Outstanding Page Request Allocation (capped at the Capacity) and sets Enable
+     * (pci_enable_pri). Setting Enable from clear clears RF and UPRGI, as re-enabling PRI recovers a
+     * function after a Response Failure. No effect on a function without PRI.
      */
     public void enablePri(int allocation) {
-        if (!config.pri()) {
-            return;
+        if (config.pri()) {
+            pri.enable(allocation);
         }
-        priAllocation = Math.max(0, Math.min(allocation, config.priCapacity()));
-        priEnabled = true;
-        responseFailure = false;
-        unexpectedPrgIndex = false;
     }
 
-    /** PRI control Enable cleared (pci_disable_pri): no more requests; responses are ignored. */
+    /** PRI control Enable cleared (pci_disable_pri): no more requests; outstanding groups may still be answered. */
     public void disablePri() {
-        priEnabled = false;
+        pri.disable();
+    }
+
+    /**
+     * PRI control Reset (pci_reset_pri): only while Enable is clear, clears RF, UPRGI, the credit counter and
+     * every pending request; returns false (and does nothing) while PRI is enabled.
+     */
+    public boolean resetPri() {
+        return config.pri() && pri.reset();
     }
 
     public boolean atsEnabled() {
@@ -133,141 +148,142 @@ public final class PcieEndpoint implements PcieFunction {
     }
 
     public PriState priState() {
-        return new PriState(priEnabled, responseFailure, unexpectedPrgIndex,
-                !priEnabled && outstanding.isEmpty(), priAllocation, creditsInUse);
+        return pri.state();
+    }
+
+    /** PRI status PRG Response PASID Required (pci_prg_resp_pasid_required). */
+    public boolean prgResponsePasidRequired() {
+        return config.pri() && config.options().prgResponsePasidRequired();
     }
 
     /** The most page requests ever outstanding at once (never above the allocation). */
     public int creditHighWater() {
-        return creditHighWater;
-    }
-
-    /** Whether the function may issue page requests now. */
-    boolean priUsable() {
-        return priEnabled && !responseFailure;
+        return pri.creditHighWater();
     }
 
     /** Tells {@code listener} about every PRG response that reaches the function. */
     public void addPrgResponseListener(Consumer<PrgResponse> listener) {
-        responseListeners.add(Objects.requireNonNull(listener, "listener"));
+        pri.addResponseListener(Objects.requireNonNull(listener, "listener"));
+    }
+
+    // ---- device state ----
+
+    /** False once a descriptor fetch failed: every work item fails with {@code device-error} until FLR. */
+    public boolean functional() {
+        return functional;
+    }
+
+    void markNonFunctional() {
+        functional = false;
+    }
+
+    /** Read and Translation Request tags in use now; 0 whenever the function is quiet (no tag leaks). */
+    public int outstandingReadTags() {
+        return tags.outstanding();
+    }
+
+    /** The most tags ever in use at once. */
+    public int readTagHighWater() {
+        return tags.highWater();
+    }
+
+    /** Fault knob: from now on the function never sends an ATS Invalidate Completion (or again does). */
+    public void setInvalidationsNeverComplete(boolean never) {
+        invalidations.setNeverComplete(never);
     }
 
     // ---- DMA ----
 
     /** Starts a work item; {@code done} is called from a simulation event when it ends. */
     public void startDma(DmaJob job, Consumer<DmaOutcome> done) {
-        new DmaEngine(this, job, done).start();
+        DmaEngine engine = new DmaEngine(this, Objects.requireNonNull(job, "job"), Objects.requireNonNull(done, "done"));
+        engines.add(engine);
+        engine.start();
     }
 
-    // ---- PRI ----
-
-    /** Allocates the next Page Request Group Index that is not outstanding. */
-    int allocatePrgi() {
-        for (int i = 0; i <= PageRequestMessage.PRGI_MASK; i++) {
-            int prgi = (nextPrgi + i) & PageRequestMessage.PRGI_MASK;
-            if (!outstanding.containsKey(prgi)) {
-                nextPrgi = (prgi + 1) & PageRequestMessage.PRGI_MASK;
-                return prgi;
-            }
-        }
-        return -1;
+    void unregister(DmaEngine engine) {
+        engines.remove(engine);
     }
 
     /**
-     * Sends one Page Request (or Stop Marker) when a credit is free; otherwise it waits for one.
-     * {@code waiter}, if not null, is told the response code of the group when it comes.
+     * The device driver tells the function to stop using {@code pasid} (PCIe PASID stop with a Stop Marker,
+     * reference §6 scenario 46): work items of the PASID are aborted once their outstanding reads and
+     * translation requests retired; page requests not sent yet are dropped, an open group is finished with
+     * its LPIG, and a Stop Marker follows the last request of the PASID. {@code stopped} runs when both are
+     * done. Work items started later may use the PASID again.
+     */
+    public void stopPasid(int pasid, Runnable stopped) {
+        if ((pasid & ~0xfffff) != 0) {
+            throw new IllegalArgumentException("pasid must be 20 bits: " + pasid);
+        }
+        Objects.requireNonNull(stopped, "stopped");
+        List<DmaEngine> victims = engines.stream().filter(e -> e.job().pasid() == pasid).toList();
+        loop.trace().step(loop.now(), Layer.DEVICE, "pci-pasid", String.format(
+                "%s stops PASID %d: %d work item(s) to abort", config.name(), pasid, victims.size()));
+        int[] remaining = {victims.size() + 1};
+        Runnable arrive = () -> {
+            if (--remaining[0] == 0) {
+                stopped.run();
+            }
+        };
+        victims.forEach(e -> e.abort(arrive));
+        pri.stopPasid(pasid, arrive);
+    }
+
+    /** {@link #stopPasid(int, Runnable)} without a completion callback. */
+    public void stopPasid(int pasid) {
+        stopPasid(pasid, () -> { });
+    }
+
+    // ---- PRI and ATS messages ----
+
+    /**
+     * Sends one Page Request (or Stop Marker) as software or a scenario asks, when a credit is free;
+     * otherwise it waits for one. {@code waiter}, if not null, is told the response code of the group.
      */
     public void sendPageRequest(PageRequestMessage message, Consumer<PrgResponseCode> waiter) {
         if (message.rid() != rid()) {
             throw new IllegalArgumentException("page request RID does not match the function");
         }
-        if (!message.isStopMarker()) {
-            OutstandingGroup group = outstanding.computeIfAbsent(message.prgi(), k -> new OutstandingGroup());
-            if (waiter != null) {
-                group.waiter = waiter;
+        pri.sendOne(message, waiter == null ? null : new PriCapability.GroupListener() {
+            @Override
+            public void answered(PrgResponseCode code) {
+                waiter.accept(code);
             }
-        }
-        creditWaiters.add(message);
-        pumpCredits();
-    }
 
-    private void pumpCredits() {
-        while (!creditWaiters.isEmpty() && priUsable()) {
-            PageRequestMessage next = creditWaiters.peek();
-            boolean needsCredit = !next.isStopMarker();
-            if (needsCredit && creditsInUse >= priAllocation) {
-                return;
+            @Override
+            public void abandoned() {
             }
-            creditWaiters.poll();
-            if (needsCredit) {
-                creditsInUse++;
-                creditHighWater = Math.max(creditHighWater, creditsInUse);
-                outstanding.get(next.prgi()).requests++;
-            }
-            loop.trace().step(loop.now(), Layer.DEVICE, "pci-pri",
-                    String.format("%s sends %s PRGI %d addr %#x%s", config.name(),
-                            next.isStopMarker() ? "Stop Marker" : "Page Request", next.prgi(), next.pageAddr(),
-                            next.last() ? " (LPIG)" : ""));
-            IommuHardware upstream = iommu();
-            loop.schedule(timing.pcieTlpNs(), "page-request", () -> upstream.pageRequest(next));
-        }
+        });
     }
 
     @Override
     public void prgResponse(PrgResponse response) {
-        responseListeners.forEach(l -> l.accept(response));
-        if (!priEnabled || responseFailure) {
-            loop.trace().step(loop.now(), Layer.DEVICE, "pci-pri", String.format(
-                    "%s ignores PRG response PRGI %d (PRI %s)", config.name(), response.prgi(),
-                    responseFailure ? "stopped by Response Failure" : "disabled"));
-            return;
-        }
-        OutstandingGroup group = outstanding.get(response.prgi());
-        if (group == null || group.requests == 0) {
-            // Keep a group whose requests still wait for credits: they are sent (and answered) later.
-            unexpectedPrgIndex = true;
-            loop.trace().step(loop.now(), Layer.DEVICE, "pci-pri", String.format(
-                    "%s: PRG response for PRGI %d that is not outstanding (UPRGI)", config.name(), response.prgi()));
-            return;
-        }
-        outstanding.remove(response.prgi());
-        creditsInUse -= group.requests;
-        PrgResponseCode code = response.code();
-        loop.trace().step(loop.now(), Layer.DEVICE, "pci-pri", String.format(
-                "%s receives PRG response PRGI %d: %s (wire %#x)", config.name(), response.prgi(), code,
-                response.wireCode()));
-        if (code == PrgResponseCode.RESPONSE_FAILURE) {
-            responseFailure = true;
-        }
-        if (group.waiter != null) {
-            group.waiter.accept(code);
-        }
-        pumpCredits();
+        pri.onResponse(response);
     }
 
     @Override
     public void atsInvalidate(AtsInvalidateRequest request) {
-        int dropped = atc.invalidate(request);
-        loop.trace().step(loop.now(), Layer.DEVICE, "ats-inval", String.format(
-                "%s invalidates ATC %#x+%#x%s: %d entr%s dropped", config.name(), request.addr(), request.size(),
-                request.global() ? " (all PASIDs)" : request.pasidPresent() ? " PASID " + request.pasid() : "",
-                dropped, dropped == 1 ? "y" : "ies"));
-        IommuHardware upstream = iommu();
-        loop.schedule(timing.pcieTlpNs(), "ats-invalidate-completion",
-                () -> upstream.atsInvalidateCompletion(rid(), 1 << request.itag()));
+        invalidations.receive(request);
     }
 
-    /** Function Level Reset: capabilities disabled, ATC and PRI state cleared. */
+    /**
+     * Function Level Reset: running work items end {@code aborted}, outstanding requests are forgotten (their
+     * completions are discarded), the ATC is emptied, ATS, PASID and PRI return to their reset state
+     * (disabled, allocation 0, RF/UPRGI clear) and a non-functional function works again. Software restores
+     * the capabilities afterwards (Linux pci_restore_pri_state). Fault knobs stay as they are.
+     */
     public void functionLevelReset() {
+        generation++;
+        new ArrayList<>(engines).forEach(DmaEngine::resetAbort);
+        engines.clear();
         atsEnabled = false;
         pasidEnabled = false;
-        priEnabled = false;
-        responseFailure = false;
-        unexpectedPrgIndex = false;
-        priAllocation = 0;
-        creditsInUse = 0;
-        outstanding.clear();
-        creditWaiters.clear();
+        functional = true;
+        tags.clear();
         atc.invalidateAll();
+        invalidations.functionLevelReset();
+        pri.functionLevelReset();
+        loop.trace().step(loop.now(), Layer.DEVICE, "pci-flr", config.name() + " Function Level Reset");
     }
 }

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A function's DMA engine with ATS and PRI ({@link PcieEndpoint#startDma}), against a hand-written
  * IOMMU. Derives from DESIGN.md §3 steps 1-3 and 8 (the recoverable fault's journey),
- * reference/iommu-hardware.md §1.3 (Success with R = W = 0), §1.4 (PRG responses) and §6 scenarios 44
- * and 48.
+ * reference/iommu-hardware.md §1.3 (Success with R = W = 0) and §1.4 (PRG responses). The §6 scenarios
+ * are in {@link EndpointScenariosTest}.
  */
 class DmaEngineTest {
 
@@ -180,44 +180,6 @@ class DmaEngineTest {
                 .satisfies(mr -> assertThat(mr.length()).isEqualTo(0x100));
     }
 
-    /** Scenario 43 through the DMA path: Response Failure ends the job PRI_FAILED and sets RF. */
-    @Test
-    void startDma_responseFailure_endsPriFailedAndSetsRf() {
-        hostAnswers(PrgResponseCode.RESPONSE_FAILURE.wire(), false);
-
-        DmaOutcome outcome = run(new DmaJob(VA, 4, Access.READ, PASID, false, null));
-
-        assertThat(outcome.status()).isEqualTo(DmaStatus.PRI_FAILED);
-        assertThat(outcome.faultAddr()).isEqualTo(VA);
-        assertThat(endpoint.priState().responseFailure()).isTrue();
-
-        outcomes.clear();
-        DmaOutcome next = run(new DmaJob(VA + 0x2000, 4, Access.READ, PASID, false, null));
-
-        assertThat(next.status()).isEqualTo(DmaStatus.PRI_FAILED);
-        assertThat(iommu.pageRequests).as("no page request while RF is set").hasSize(1);
-    }
-
-    /**
-     * Scenario 44: after a Success that did not make the page resident, the function retries its
-     * translation, gets R = W = 0 again and re-sends the page request; it completes once mapped.
-     */
-    @Test
-    void startDma_successWithoutMapping_retriesPageRequestUntilMapped() {
-        iommu.onPageRequest(m -> {
-            if (iommu.pageRequests.size() >= 2) {
-                iommu.makeResident(m.pageAddr(), PA);
-            }
-            fabric.sendPrgResponse(new PrgResponse(m.rid(), m.pasidPresent(), m.pasid(), m.prgi(), 0));
-        });
-
-        DmaOutcome outcome = run(new DmaJob(VA, 8, Access.READ, PASID, false, null));
-
-        assertThat(outcome.status()).isEqualTo(DmaStatus.OK);
-        assertThat(iommu.pageRequests).hasSize(2);
-        assertThat(iommu.translationRequests).hasSize(3);
-    }
-
     /** maxPriRetries protects against a host that keeps answering Success without mapping. */
     @Test
     void startDma_successNeverMaps_endsRetryLimit() {
@@ -241,31 +203,6 @@ class DmaEngineTest {
         assertThat(outcome.status()).isEqualTo(DmaStatus.UR);
         assertThat(outcome.faultAddr()).isEqualTo(VA);
         assertThat(iommu.pageRequests).isEmpty();
-    }
-
-    /** Scenario 47: a faulting untranslated posted write is dropped; memory is unchanged. */
-    @Test
-    void startDma_untranslatedWriteFaults_endsDroppedAndMemoryUnchanged() {
-        endpoint.setAtsEnabled(false);
-
-        DmaOutcome outcome = run(new DmaJob(VA, 4, Access.WRITE, PASID, false, new byte[] {1, 2, 3, 4}));
-
-        assertThat(outcome.status()).isEqualTo(DmaStatus.DROPPED);
-        assertThat(iommu.memoryRequests).singleElement()
-                .satisfies(mr -> assertThat(mr.addressType()).isEqualTo(AddressType.UNTRANSLATED));
-        assertThat(memory.readInt(PA)).isZero();
-    }
-
-    /** Scenario 48: a read that gets UR ends the work item with an error instead of hanging. */
-    @Test
-    void startDma_untranslatedReadGetsUr_endsUrAndLoopIsIdle() {
-        endpoint.setAtsEnabled(false);
-
-        DmaOutcome outcome = run(new DmaJob(VA + 4, 4, Access.READ, PASID, false, null));
-
-        assertThat(outcome.status()).isEqualTo(DmaStatus.UR);
-        assertThat(outcome.faultAddr()).isEqualTo(VA + 4);
-        assertThat(loop.isIdle()).isTrue();
     }
 
     /** FLR clears the ATC: after re-enabling, the same page needs a fresh translation request. */

@@ -2,7 +2,6 @@ package dev.iommulab.hw.pci;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.iommulab.hw.iommu.AtsCompletion;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.iommu.PrgResponseCode;
@@ -63,7 +62,7 @@ class PcieEndpointPriTest {
      * PRG response returns the group's credits and lets a waiting request go.
      */
     @Test
-    void sendPageRequest_moreRequestsThanAllocation_onlyAllocationReachesIommuUntilResponses() {
+    void scenario45_moreRequestsThanAllocation_onlyAllocationReachesIommuUntilResponses() {
         int allocation = 4;
         endpoint.enablePri(allocation);
         for (int prgi = 0; prgi < 10; prgi++) {
@@ -90,7 +89,7 @@ class PcieEndpointPriTest {
 
     /** §1.4: every request of a group takes a credit; the group's one response returns all of them. */
     @Test
-    void prgResponse_multiRequestGroup_returnsEveryCreditOfTheGroup() {
+    void scenario45_multiRequestGroup_responseReturnsEveryCreditOfTheGroup() {
         endpoint.enablePri(3);
         endpoint.sendPageRequest(request(1, false), null);
         endpoint.sendPageRequest(request(1, false), null);
@@ -136,7 +135,7 @@ class PcieEndpointPriTest {
      */
     @ParameterizedTest(name = "wire code {0}")
     @ValueSource(ints = {0xf, 0x2, 0x7, 0xe})
-    void prgResponse_failureOrUnusedCode_setsRfStopsRequestsAndIgnoresLaterResponses(int wireCode) {
+    void scenario43_failureOrUnusedCode_setsRfStopsRequestsAndIgnoresLaterResponses(int wireCode) {
         endpoint.enablePri(4);
         List<PrgResponseCode> codes = new ArrayList<>();
         endpoint.sendPageRequest(request(0, true), codes::add);
@@ -147,7 +146,7 @@ class PcieEndpointPriTest {
 
         assertThat(codes).containsExactly(PrgResponseCode.RESPONSE_FAILURE);
         assertThat(endpoint.priState().responseFailure()).isTrue();
-        assertThat(endpoint.priUsable()).isFalse();
+        assertThat(endpoint.pri().usable()).isFalse();
         int creditsAfterFailure = endpoint.priState().creditsInUse();
 
         respond(1, PrgResponseCode.SUCCESS.wire());
@@ -185,20 +184,27 @@ class PcieEndpointPriTest {
         assertThat(codes).containsExactly(PrgResponseCode.SUCCESS);
     }
 
-    /** PRI disabled (pci_disable_pri): responses are ignored and no request is issued. */
+    /**
+     * PRI disabled (pci_disable_pri): nothing new is sent, but the response to an outstanding group is still
+     * taken, returning its credit, so the function drains to Stopped (PCIe PRI status Stopped).
+     */
     @Test
-    void prgResponse_whilePriDisabled_isIgnored() {
+    void prgResponse_whilePriDisabled_completesOutstandingGroupAndSetsStopped() {
         endpoint.enablePri(4);
         List<PrgResponseCode> codes = new ArrayList<>();
         endpoint.sendPageRequest(request(4, true), codes::add);
         loop.runUntilIdle();
 
         endpoint.disablePri();
+        assertThat(endpoint.priState().stopped()).as("a request is still outstanding").isFalse();
+        endpoint.sendPageRequest(request(5, true), null);
+        loop.runUntilIdle();
         respond(4, PrgResponseCode.SUCCESS.wire());
 
-        assertThat(codes).isEmpty();
-        assertThat(endpoint.priState().unexpectedPrgIndex()).isFalse();
-        assertThat(endpoint.priState().creditsInUse()).isEqualTo(1);
+        assertThat(codes).containsExactly(PrgResponseCode.SUCCESS);
+        assertThat(prgisSeenByIommu()).as("nothing sent while disabled").containsExactly(4);
+        assertThat(endpoint.priState().creditsInUse()).isZero();
+        assertThat(endpoint.priState().stopped()).isTrue();
     }
 
     /** §1.4 status UPRGI: a response for a PRGI that is not outstanding sets UPRGI and returns no credit. */
@@ -250,7 +256,7 @@ class PcieEndpointPriTest {
 
     /** §1.4: a Stop Marker is not credited, so it goes out even when every credit is in use. */
     @Test
-    void sendPageRequest_stopMarkerWithCreditsExhausted_isSentWithoutUsingACredit() {
+    void scenario46_stopMarkerWithCreditsExhausted_isSentWithoutUsingACredit() {
         endpoint.enablePri(1);
         endpoint.sendPageRequest(request(0, true), null);
         endpoint.sendPageRequest(stopMarker(), null);
@@ -263,7 +269,7 @@ class PcieEndpointPriTest {
 
     /** Scenario 46: the Stop Marker follows the function's last page request for the PASID. */
     @Test
-    void sendPageRequest_stopMarkerBehindWaitingRequest_staysBehindIt() {
+    void scenario46_stopMarkerBehindWaitingRequest_staysBehindIt() {
         endpoint.enablePri(1);
         endpoint.sendPageRequest(request(0, true), null);
         endpoint.sendPageRequest(request(1, true), null);
@@ -278,48 +284,5 @@ class PcieEndpointPriTest {
         assertThat(iommu.pageRequests.get(1).prgi()).isEqualTo(1);
         assertThat(iommu.pageRequests.get(2).isStopMarker()).isTrue();
         assertThat(endpoint.priState().creditsInUse()).isEqualTo(1);
-    }
-
-    /** §1.4 / §4: FLR disables ATS, PASID and PRI and clears RF, UPRGI, allocation, credits and the ATC. */
-    @Test
-    void functionLevelReset_afterFailures_clearsCapabilitiesAndPriState() {
-        endpoint.enablePri(4);
-        endpoint.sendPageRequest(request(0, true), null);
-        endpoint.sendPageRequest(request(1, true), null);
-        loop.runUntilIdle();
-        respond(9, PrgResponseCode.SUCCESS.wire());
-        respond(0, PrgResponseCode.RESPONSE_FAILURE.wire());
-        endpoint.atc.fill(PASID, 0x4000, AtsCompletion.notAccessible());
-        assertThat(endpoint.priState().unexpectedPrgIndex()).isTrue();
-        assertThat(endpoint.priState().responseFailure()).isTrue();
-
-        endpoint.functionLevelReset();
-
-        PriState state = endpoint.priState();
-        assertThat(state.enabled()).isFalse();
-        assertThat(state.responseFailure()).isFalse();
-        assertThat(state.unexpectedPrgIndex()).isFalse();
-        assertThat(state.allocation()).isZero();
-        assertThat(state.creditsInUse()).isZero();
-        assertThat(endpoint.atsEnabled()).isFalse();
-        assertThat(endpoint.pasidEnabled()).isFalse();
-        assertThat(endpoint.atc.size()).isZero();
-    }
-
-    /** After FLR, a response for a group sent before the reset is not outstanding any more (UPRGI). */
-    @Test
-    void functionLevelReset_thenReenable_staleResponseIsUnexpected() {
-        endpoint.enablePri(4);
-        endpoint.sendPageRequest(request(0, true), null);
-        loop.runUntilIdle();
-
-        endpoint.functionLevelReset();
-        endpoint.setAtsEnabled(true);
-        endpoint.setPasidEnabled(true);
-        endpoint.enablePri(4);
-        respond(0, PrgResponseCode.SUCCESS.wire());
-
-        assertThat(endpoint.priState().unexpectedPrgIndex()).isTrue();
-        assertThat(endpoint.priState().creditsInUse()).isZero();
     }
 }
