@@ -161,6 +161,11 @@ public final class PcieEndpoint implements PcieFunction {
         return pri.creditHighWater();
     }
 
+    /** Page requests sent beyond the allocation in force at the time (always 0 for a compliant function). */
+    public int creditOverruns() {
+        return pri.creditOverruns();
+    }
+
     /** Tells {@code listener} about every PRG response that reaches the function. */
     public void addPrgResponseListener(Consumer<PrgResponse> listener) {
         pri.addResponseListener(Objects.requireNonNull(listener, "listener"));

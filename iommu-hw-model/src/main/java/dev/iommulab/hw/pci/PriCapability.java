@@ -50,6 +50,7 @@ final class PriCapability {
     private int allocation;
     private int creditsInUse;
     private int creditHighWater;
+    private int creditOverruns;
     private int nextPrgi;
 
     PriCapability(PcieEndpoint ep) {
@@ -104,6 +105,11 @@ final class PriCapability {
         return creditHighWater;
     }
 
+    /** Page requests sent while more than the allocation was outstanding (a compliant function has none). */
+    int creditOverruns() {
+        return creditOverruns;
+    }
+
     boolean usable() {
         return enabled && !responseFailure;
     }
@@ -149,6 +155,9 @@ final class PriCapability {
         if (!m.isStopMarker()) {
             creditsInUse++;
             creditHighWater = Math.max(creditHighWater, creditsInUse);
+            if (creditsInUse > allocation) {
+                creditOverruns++;
+            }
         }
         trace("%s sends %s PRGI %d addr %#x%s%s", ep.config().name(), m.isStopMarker() ? "Stop Marker" : "Page Request",
                 m.prgi(), m.pageAddr(), m.pasidPresent() ? " PASID " + m.pasid() : "", m.last() ? " (LPIG)" : "");

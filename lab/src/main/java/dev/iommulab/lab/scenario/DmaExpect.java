@@ -16,7 +16,7 @@ public record DmaExpect(String device, String status, Integer count, SourceLocat
 
     /** DMA outcomes. */
     public static final List<String> STATUSES = List.of("ok", "ur", "ca", "dropped", "invalid", "pri-failed", "retry-limit",
-            "pending");
+            "device-error", "aborted", "pending");
 
     /** Validates the fields. */
     public DmaExpect {

@@ -98,7 +98,7 @@ class StepErrorsTest {
                 "invalid prot 'rwz'; allowed: the letters r, w, x (e.g. r, rw, rwx) or none",
                 "unknown access 'rw'; allowed: read, write, exec",
                 "unknown code 'OK'; allowed: SUCCESS, INVALID, FAILURE",
-                "unknown status 'fine'; allowed: ok, ur, ca, dropped, invalid, pri-failed, retry-limit, pending");
+                "unknown status 'fine'; allowed: ok, ur, ca, dropped, invalid, pri-failed, retry-limit, device-error, aborted, pending");
         assertThat(problems).extracting(ScenarioFiles::at)
                 .containsExactly("2:20", "4:44", "6:37", "7:53", "8:55", "10:42", "11:34");
     }
