@@ -4,17 +4,14 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.hw.mem.PhysicalMemory;
-import dev.iommulab.hw.pgtable.WalkResult;
-import dev.iommulab.hw.pgtable.X86PageTable;
-import dev.iommulab.hw.pgtable.X86Pte;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * A process address space ({@code struct mm_struct}): VMAs and the CPU page tables, x86-64 4-level, in
- * simulated physical memory. The IOMMU walks the same tables for the process's PASID, so what
+ * A process address space ({@code struct mm_struct}): VMAs and the CPU page tables, in the machine's
+ * {@link CpuPageTable} format, in simulated physical memory. The IOMMU walks the same tables for the process's PASID, so what
  * {@link #handleMmFault} installs is what the device gets.
  *
  * <p>Anonymous memory as Linux does it: a read fault maps the shared zero page read-only; a write
@@ -25,7 +22,7 @@ public final class MmStruct {
     private final String name;
     private final PhysicalMemory memory;
     private final FrameAllocator frames;
-    private final X86PageTable pageTable;
+    private final CpuPageTable pageTable;
     private final long pgd;
     private final long zeroPage;
     private final TreeMap<Long, Vma> vmas = new TreeMap<>();
@@ -33,13 +30,23 @@ public final class MmStruct {
     private long faults;
 
     /**
+     * An x86-64 process.
+     *
      * @param zeroPage the shared, never written zero frame (empty_zero_page)
      */
     public MmStruct(String name, FrameAllocator frames, long zeroPage) {
+        this(name, frames, zeroPage, CpuPageTable.x86(frames.memory()));
+    }
+
+    /**
+     * @param zeroPage  the shared, never written zero frame (empty_zero_page)
+     * @param pageTable the CPU's page-table format
+     */
+    public MmStruct(String name, FrameAllocator frames, long zeroPage, CpuPageTable pageTable) {
         this.name = Objects.requireNonNull(name, "name");
         this.frames = Objects.requireNonNull(frames, "frames");
         this.memory = frames.memory();
-        this.pageTable = new X86PageTable(memory, 4);
+        this.pageTable = Objects.requireNonNull(pageTable, "pageTable");
         this.pgd = frames.allocate();
         this.zeroPage = zeroPage;
     }
@@ -118,16 +125,15 @@ public final class MmStruct {
         }
         long page = addr & ~0xfffL;
         boolean write = (faultFlags & FaultFlags.FAULT_FLAG_WRITE) != 0;
-        long pte = currentPte(page);
+        CpuPageTable.Pte pte = pageTable.lookup(pgd, page);
         try {
             if (write) {
-                if (X86Pte.present(pte) && (pte & X86Pte.RW) != 0) {
+                if (pte.present() && pte.writable()) {
                     return 0;
                 }
-                long frame = X86Pte.present(pte) && X86Pte.address(pte) != zeroPage
-                        ? X86Pte.address(pte) : frames.allocate();
+                long frame = pte.present() && pte.frame() != zeroPage ? pte.frame() : frames.allocate();
                 install(vma, page, frame, true);
-            } else if (!X86Pte.present(pte)) {
+            } else if (!pte.present()) {
                 install(vma, page, zeroPage, false);
             }
         } catch (KernelException e) {
@@ -136,15 +142,8 @@ public final class MmStruct {
         return 0;
     }
 
-    private long currentPte(long page) {
-        long at = pageTable.leafEntryAddress(pgd, page);
-        return at < 0 ? 0 : memory.readLong(at);
-    }
-
     private void install(Vma vma, long page, long frame, boolean writable) {
-        long flags = X86Pte.US | X86Pte.A | (writable ? X86Pte.RW | X86Pte.D : 0)
-                | (vma.has(Vma.VM_EXEC) ? 0 : X86Pte.XD);
-        pageTable.map4k(pgd, page, frame, flags, frames::allocate);
+        pageTable.install(pgd, page, frame, writable, vma.has(Vma.VM_EXEC), frames::allocate);
     }
 
     /**
@@ -157,9 +156,9 @@ public final class MmStruct {
         while (done < length) {
             long va = addr + done;
             int chunk = (int) Math.min(length - done, 4096 - (va & 0xfff));
-            WalkResult walk = pageTable.walk(pgd, va);
-            if (walk instanceof WalkResult.Leaf leaf) {
-                System.arraycopy(memory.read(leaf.pa(), chunk), 0, out, done, chunk);
+            long pa = pageTable.translate(pgd, va);
+            if (pa >= 0) {
+                System.arraycopy(memory.read(pa, chunk), 0, out, done, chunk);
             }
             done += chunk;
         }

@@ -1,0 +1,39 @@
+package dev.iommulab.core.mm;
+
+import dev.iommulab.hw.mem.PhysicalMemory;
+import java.util.function.LongSupplier;
+
+/**
+ * The CPU's page-table format for a process: what {@link MmStruct} writes and what an IOMMU doing SVA
+ * walks for the process's PASID. The machine's architecture decides it: x86-64 4-level beside VT-d,
+ * RISC-V Sv48 beside the RISC-V IOMMU.
+ */
+public interface CpuPageTable {
+
+    /** One 4 KiB leaf as the mm sees it. */
+    record Pte(boolean present, boolean writable, long frame) {
+        static final Pte NONE = new Pte(false, false, 0);
+    }
+
+    /** The 4 KiB leaf for {@code va}, or {@link Pte#NONE}-like (not present) when there is none. */
+    Pte lookup(long root, long va);
+
+    /**
+     * Installs a user 4 KiB leaf {@code va -> frame}, accessed, and dirty when writable, creating missing
+     * tables from {@code allocateTable}.
+     */
+    void install(long root, long va, long frame, boolean writable, boolean executable, LongSupplier allocateTable);
+
+    /** The physical address {@code va} translates to for a CPU read, or -1. */
+    long translate(long root, long va);
+
+    /** x86-64, 4 levels. */
+    static CpuPageTable x86(PhysicalMemory memory) {
+        return new X86CpuPageTable(memory);
+    }
+
+    /** RISC-V Sv48. */
+    static CpuPageTable riscvSv48(PhysicalMemory memory) {
+        return new RiscvCpuPageTable(memory);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.iommulab.core.mm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.iommulab.core.kernel.FailureInjector;
+import dev.iommulab.core.kernel.FrameAllocator;
+import dev.iommulab.hw.mem.PhysicalMemory;
+import dev.iommulab.hw.pgtable.Access;
+import dev.iommulab.hw.pgtable.RiscvPageTable;
+import dev.iommulab.hw.pgtable.RiscvPagingMode;
+import dev.iommulab.hw.pgtable.RiscvWalkRequest;
+import dev.iommulab.hw.pgtable.RiscvWalkResult;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A RISC-V process keeps its page tables in Sv48 format, so a RISC-V IOMMU doing SVA walks exactly what
+ * handle_mm_fault() installed (arch/riscv/mm; reference/iommu-hardware.md §2.4.1).
+ */
+class RiscvMmStructTest {
+
+    private static final long VA = 0x7f00_0000_0000L;
+
+    private final PhysicalMemory memory = new PhysicalMemory(64L << 20);
+    private final FrameAllocator frames = new FrameAllocator(memory, 1L << 20, new FailureInjector());
+    private final MmStruct mm = new MmStruct("app", frames, frames.allocate(), CpuPageTable.riscvSv48(memory));
+    private final Vma vma = mm.mmap(VA, 0x10000, Vma.VM_READ | Vma.VM_WRITE);
+
+    @Test
+    void handleMmFault_writeFault_installsSv48UserLeafWithReadWriteAccessedDirty() {
+        assertThat(mm.handleMmFault(vma, VA + 0x1234, FaultFlags.FAULT_FLAG_WRITE)).isZero();
+
+        RiscvWalkResult walk = new RiscvPageTable(memory, RiscvPagingMode.SV48).walk(mm.pgd(), VA + 0x1234,
+                RiscvWalkRequest.user(Access.WRITE));
+        assertThat(walk).isInstanceOfSatisfying(RiscvWalkResult.Leaf.class, leaf -> {
+            assertThat(leaf.readable()).isTrue();
+            assertThat(leaf.writable()).isTrue();
+            assertThat(leaf.user()).isTrue();
+            assertThat(leaf.executable()).isFalse();
+            assertThat(leaf.dirty()).isTrue();
+            assertThat(leaf.level()).isZero();
+        });
+    }
+
+    @Test
+    void handleMmFault_readThenWrite_zeroPageThenPrivateCopy() {
+        long zeroPageWalk;
+        mm.handleMmFault(vma, VA, 0);
+        RiscvPageTable table = new RiscvPageTable(memory, RiscvPagingMode.SV48);
+        zeroPageWalk = ((RiscvWalkResult.Leaf) table.walk(mm.pgd(), VA, RiscvWalkRequest.user(Access.READ))).pa();
+        assertThat(table.walk(mm.pgd(), VA, RiscvWalkRequest.user(Access.WRITE)))
+                .isInstanceOf(RiscvWalkResult.Fault.class);
+
+        mm.handleMmFault(vma, VA, FaultFlags.FAULT_FLAG_WRITE);
+
+        RiscvWalkResult after = table.walk(mm.pgd(), VA, RiscvWalkRequest.user(Access.WRITE));
+        assertThat(after).isInstanceOfSatisfying(RiscvWalkResult.Leaf.class,
+                leaf -> assertThat(leaf.pa()).isNotEqualTo(zeroPageWalk));
+        memory.write(((RiscvWalkResult.Leaf) after).pa(), new byte[] {42});
+        assertThat(mm.read(VA, 1)).containsExactly(42);
+    }
+}
