@@ -121,15 +121,35 @@ class InvalidationQueueTest {
         assertThat(f.memory.readInt(after)).isZero();
     }
 
-    /** FSTS is RW1C: software clears IQE by writing it back. */
+    /**
+     * FSTS is RW1C, and clearing IQE resumes fetching at IQH: software first replaces the bad descriptor
+     * (qi_check_fault() copies its wait descriptor over it), then clears IQE; the queue runs on.
+     */
     @Test
-    void writeFsts_iqeBit_clearsIqe() {
+    void writeFsts_iqeClearedAfterReplacingBadDescriptor_queueResumesAtHead() {
+        long status = f.allocateFrame();
         f.submit(new QiDescriptor(0xf, 0, 0, 0));
         assertThat(f.unit.readReg(VtdRegs.FSTS) & VtdRegs.FSTS_IQE).isEqualTo(VtdRegs.FSTS_IQE);
+        QiDescriptor wait = QiDescriptor.invalidationWait(7, status, 0);
+        f.memory.writeLong(f.iqBase, wait.qw0());
+        f.memory.writeLong(f.iqBase + 8, wait.qw1());
 
         f.unit.writeReg(VtdRegs.FSTS, VtdRegs.FSTS_IQE);
 
         assertThat(f.unit.readReg(VtdRegs.FSTS) & VtdRegs.FSTS_IQE).isZero();
+        assertThat(f.memory.readInt(status)).isEqualTo(7);
+        assertThat(f.unit.readReg(VtdRegs.IQH)).isEqualTo(f.unit.readReg(VtdRegs.IQT));
+    }
+
+    /** Clearing IQE without fixing the descriptor fetches it again: IQE comes back, IQH stays on it. */
+    @Test
+    void writeFsts_iqeClearedWithBadDescriptorInPlace_iqeSetAgain() {
+        f.submit(new QiDescriptor(0xf, 0, 0, 0));
+
+        f.unit.writeReg(VtdRegs.FSTS, VtdRegs.FSTS_IQE);
+
+        assertThat(f.unit.readReg(VtdRegs.FSTS) & VtdRegs.FSTS_IQE).isEqualTo(VtdRegs.FSTS_IQE);
+        assertThat(f.unit.readReg(VtdRegs.IQH)).isZero();
     }
 
     /** Scenario 34 end to end: software reads a queued LPIG descriptor and answers it with the same fields. */
