@@ -33,7 +33,7 @@ class InvalidationQueueTest {
      * on the wire as 0010b, an unused code the function must read as Response Failure (§1.4).
      */
     @Test
-    void pageGroupResponse_kernelFailureCode2_reachesFunctionAsWire2ReadAsResponseFailure() {
+    void scenario34_kernelFailureCode2_reachesFunctionAsWire2ReadAsResponseFailure() {
         f.submit(QiDescriptor.pageGroupResponse(RID, true, PASID, 2, 0x11, true));
         f.loop.runUntilIdle();
 
@@ -52,7 +52,7 @@ class InvalidationQueueTest {
     /** §2.1.3 QI_RESP_*: the 4-bit code is sent unchanged; the function interprets it (§1.4). */
     @ParameterizedTest(name = "code {0} -> {1}")
     @CsvSource({"0, SUCCESS", "1, INVALID_REQUEST", "15, RESPONSE_FAILURE", "14, RESPONSE_FAILURE"})
-    void pageGroupResponse_code_reachesFunctionUnchanged(int code, PrgResponseCode expected) {
+    void scenario34_responseCode_reachesFunctionUnchanged(int code, PrgResponseCode expected) {
         f.submit(QiDescriptor.pageGroupResponse(RID, true, PASID, code, 0x1ff, true));
         f.loop.runUntilIdle();
 
@@ -237,7 +237,7 @@ class InvalidationQueueTest {
 
     /** Scenario 34 end to end: software reads a queued LPIG descriptor and answers it with the same fields. */
     @Test
-    void pageGroupResponse_forQueuedRequest_answersThatGroup() {
+    void scenario34_responseForQueuedRequest_answersThatGroup() {
         f.enablePageRequestQueue();
         f.unit.pageRequest(VtdFixture.pageRequest(0x33, true, 0x7000_0000L));
         f.loop.runUntilIdle();

@@ -229,6 +229,15 @@ final class VtdFixture {
         unit.writeReg(VtdRegs.IQT, tail);
     }
 
+    /** A global context-cache invalidation through the invalidation queue (enabling it if needed). */
+    void submitContextInvalidation() {
+        if (iqBase < 0) {
+            enableInvalidationQueue();
+        }
+        submit(QiDescriptor.contextCache(QiDescriptor.CC_GLOBAL, 0, 0, 0),
+                QiDescriptor.pasidCache(QiDescriptor.PC_GLOBAL, 0, 0));
+    }
+
     /** A read page request from {@link #RID} with {@link #PASID}. */
     static PageRequestMessage pageRequest(int prgi, boolean last, long pageAddr) {
         return new PageRequestMessage(RID, true, PASID, false, false, true, false, last, prgi, pageAddr);
