@@ -29,57 +29,38 @@ final class QiExecutor {
         this.deviceTlb = deviceTlb;
     }
 
-    /** Reserved bits of qword 0 / qword 1 per type, from the descriptor layouts of VT-d spec §6.5.2. */
+    /**
+     * Reserved bits of qword 0 and qword 1 per descriptor type 0x1-0x9, from the layouts of VT-d spec
+     * §6.5.2 (as QEMU's {@code VTD_INV_DESC_*_RSVD*} and VirtualBox's {@code VTD_BF_*_INV_DSC_RSVD_*}).
+     */
+    private static final long[][] RESERVED = {
+        null,
+        {0xfffc_0000_0000_f1c0L, 0},                        // context-cache
+        {0xffff_ffff_0000_f100L, 0xf80L},                   // IOTLB
+        {0x000f_0000_ffe0_01f0L, 0xffeL},                   // device-TLB
+        {0, 0},                                             // interrupt entry cache
+        {0xffff_f100L, 0x3L},                               // invalidation wait
+        {0xfff0_0000_0000_f1c0L, 0xf80L},                   // PASID-based IOTLB
+        {0xfff0_0000_0000_f1c0L, 0},                        // PASID cache
+        {0, 0x7feL},                                        // PASID-based device-TLB
+        {0xfff0_0000_0000_01c0L, 0xffff_ffff_ffff_f003L},   // page group response
+    };
+
+    /** Whether the descriptor may be carried out: a known type, valid granularity, no reserved bit set. */
     static Outcome validate(QiDescriptor d) {
-        long rsvd0;
-        long rsvd1;
-        boolean granularityOk = true;
-        switch (d.type()) {
-            case QiDescriptor.TYPE_CONTEXT_CACHE -> {
-                rsvd0 = 0xfffc_0000_0000_f1c0L;
-                rsvd1 = 0;
-                granularityOk = d.granularity() != 0;
-            }
-            case QiDescriptor.TYPE_IOTLB -> {
-                rsvd0 = 0xffff_ffff_0000_f100L;
-                rsvd1 = 0xf80L;
-                granularityOk = d.granularity() != 0 && d.addressMask() <= MAMV;
-            }
-            case QiDescriptor.TYPE_DEVICE_TLB -> {
-                rsvd0 = 0x000f_0000_ffe0_01f0L;
-                rsvd1 = 0xffeL;
-            }
-            case QiDescriptor.TYPE_INTERRUPT_ENTRY_CACHE -> {
-                rsvd0 = 0;
-                rsvd1 = 0;
-            }
-            case QiDescriptor.TYPE_WAIT -> {
-                rsvd0 = 0xffff_f100L;
-                rsvd1 = 0x3L;
-            }
-            case QiDescriptor.TYPE_PASID_IOTLB -> {
-                rsvd0 = 0xfff0_0000_0000_f1c0L;
-                rsvd1 = 0xf80L;
-                granularityOk = d.granularity() >= QiDescriptor.PIOTLB_PASID;
-            }
-            case QiDescriptor.TYPE_PASID_CACHE -> {
-                rsvd0 = 0xfff0_0000_0000_f1c0L;
-                rsvd1 = 0;
-                granularityOk = d.granularity() != 2;
-            }
-            case QiDescriptor.TYPE_PASID_DEVICE_TLB -> {
-                rsvd0 = 0;
-                rsvd1 = 0x7feL;
-            }
-            case QiDescriptor.TYPE_PAGE_GROUP_RESPONSE -> {
-                rsvd0 = 0xfff0_0000_0000_01c0L;
-                rsvd1 = 0xffff_ffff_ffff_f003L;
-            }
-            default -> {
-                return Outcome.INVALID_TYPE;
-            }
+        int type = d.type();
+        if (type < QiDescriptor.TYPE_CONTEXT_CACHE || type > QiDescriptor.TYPE_PAGE_GROUP_RESPONSE) {
+            return Outcome.INVALID_TYPE;
         }
-        return (d.qw0() & rsvd0) == 0 && (d.qw1() & rsvd1) == 0 && granularityOk ? Outcome.DONE
+        boolean granularityOk = switch (type) {
+            case QiDescriptor.TYPE_CONTEXT_CACHE -> d.granularity() != 0;
+            case QiDescriptor.TYPE_IOTLB -> d.granularity() != 0 && d.addressMask() <= MAMV;
+            case QiDescriptor.TYPE_PASID_IOTLB -> d.granularity() >= QiDescriptor.PIOTLB_PASID;
+            case QiDescriptor.TYPE_PASID_CACHE -> d.granularity() != 2;
+            default -> true;
+        };
+        long[] reserved = RESERVED[type];
+        return granularityOk && (d.qw0() & reserved[0]) == 0 && (d.qw1() & reserved[1]) == 0 ? Outcome.DONE
                 : Outcome.RESERVED_FIELD;
     }
 

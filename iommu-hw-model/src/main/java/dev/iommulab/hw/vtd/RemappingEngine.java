@@ -8,6 +8,11 @@ import java.util.function.Supplier;
  * the mode from RTADDR.TTM, resolves the context (and, in scalable mode, the PASID entry) through the
  * structure caches, looks the page up in the IOTLB and walks the tables on a miss. Raises each fault at
  * the step where the spec raises it; rights against the request are checked by {@link AccessRights}.
+ *
+ * <p>Translated requests (AT = 10b) need only the context entry's DTE (legacy: TT = 01b) and go to the
+ * address they carry; the PASID entry is not consulted for them [UNVERIFIED: the spec's handling of
+ * translated requests with PASID was not read]. A request without PASID in scalable mode is translated
+ * through RID_PASID with the privilege of RID_PRIV and no execute.
  */
 final class RemappingEngine {
 
