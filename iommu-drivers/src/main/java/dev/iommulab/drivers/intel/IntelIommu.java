@@ -33,9 +33,9 @@ import java.util.Map;
  */
 public final class IntelIommu implements IommuOps {
 
-    /** PRQ_ORDER: the page request queue is 2^4 pages = 2048 descriptors. */
+    /** PRQ_ORDER: the kernel's page request queue is 2^4 pages = 2048 descriptors (the default here). */
     public static final int PRQ_ORDER = 4;
-    /** PRQ_DEPTH: descriptors in the ring, also the PRI allocation given to each device. */
+    /** PRQ_DEPTH: the kernel's descriptors in the ring, also the PRI allocation given to each device. */
     public static final int PRQ_DEPTH = (4096 << PRQ_ORDER) / VtdRegs.DESC_SIZE;
 
     private final String name;
@@ -48,6 +48,7 @@ public final class IntelIommu implements IommuOps {
     private final PasidTables tables;
     private final QueuedInvalidation qi;
     private final IopfQueue iopfQueue;
+    private final int prqDepth;
     private final Map<Integer, DeviceInfo> devices = new HashMap<>();
     private int nextDomainId = 1;
 
@@ -67,11 +68,13 @@ public final class IntelIommu implements IommuOps {
         this.qi = new QueuedInvalidation(unit, frames);
         log.info("DMAR: %s: Using Queued invalidation", name);
         this.iopfQueue = iopf.queueAlloc(name + "-iopfq");
-        long prq = frames.allocateContiguous(1 << PRQ_ORDER);
-        PrqHandler handler = new PrqHandler(this, prq, PRQ_ORDER, devices, iopf, iopfQueue, log, events, loop);
+        int prqOrder = unit.config().prqOrder();
+        this.prqDepth = (4096 << prqOrder) / VtdRegs.DESC_SIZE;
+        long prq = frames.allocateContiguous(1 << prqOrder);
+        PrqHandler handler = new PrqHandler(this, prq, prqOrder, devices, iopf, iopfQueue, log, events, loop);
         unit.setPageRequestInterrupt(handler::irq);
         unit.writeReg(VtdRegs.PQH, 0);
-        unit.writeReg(VtdRegs.PQA, prq | PRQ_ORDER);
+        unit.writeReg(VtdRegs.PQA, prq | prqOrder);
         unit.writeReg(VtdRegs.GCMD, unit.readReg(VtdRegs.GSTS) | VtdRegs.GCMD_TE);
         log.info("DMAR: Intel(R) Virtualization Technology for Directed I/O");
     }
@@ -99,6 +102,15 @@ public final class IntelIommu implements IommuOps {
 
     public IopfQueue iopfQueue() {
         return iopfQueue;
+    }
+
+    /**
+     * Descriptors in this unit's page request queue: {@code VtdConfig.prqEntries()} rounded up to a
+     * power-of-two number of 4 KiB pages (PQA.PQS), {@link #PRQ_DEPTH} by default. Like the kernel's
+     * PRQ_DEPTH it is also the PRI allocation each device gets.
+     */
+    public int prqDepth() {
+        return prqDepth;
     }
 
     /**
@@ -182,7 +194,7 @@ public final class IntelIommu implements IommuOps {
             return;
         }
         iopf.queueAddDevice(iopfQueue, info.dev);
-        info.pci.enablePri(PRQ_DEPTH);
+        info.pci.enablePri(prqDepth);
     }
 
     /** Counterpart of intel_iommu_disable_iopf(): last user disables PRI, then removes the device. */

@@ -35,8 +35,11 @@ final class QueuedInvalidation {
     }
 
     /**
-     * Submits {@code descriptors} and a wait; returns true when the unit completed them (the wait's
-     * status was written), false when it stopped on a queue error.
+     * Submits {@code descriptors} and a wait; returns true when the unit completed them at once (the
+     * wait's status was written), false when it has not: a device-TLB invalidation completes only when
+     * the function's Invalidate Completion arrives, later in simulated time (this simulation cannot
+     * spin as qi_submit_sync() does; the unit holds the fenced wait and what follows it meanwhile), or
+     * the unit stopped on a queue error.
      */
     boolean submitSync(QiDescriptor... descriptors) {
         memory.writeInt(statusAddr, QI_IN_USE);

@@ -70,7 +70,7 @@ final class IntelIommuFixture {
     final PhysicalMemory memory = new PhysicalMemory(MEMORY_BYTES);
     final PcieFabric fabric = new PcieFabric(loop, timing.pcieTlpNs());
     final List<HwFault> hwFaults = new ArrayList<>();
-    final VtdUnit unit = new VtdUnit(VtdConfig.defaults("dmar0"), memory, loop, timing, fabric, hwFaults::add);
+    final VtdUnit unit;
     final FailureInjector failures = new FailureInjector();
     final FrameAllocator frames = new FrameAllocator(memory, FIRST_FRAME, failures);
     final KernelLog log = new KernelLog(loop);
@@ -79,7 +79,7 @@ final class IntelIommuFixture {
     final List<Answer> answers = new ArrayList<>();
     final IommuCore core = new IommuCore();
     final Iopf iopf = new Iopf(core, loop, timing, events, failures, log);
-    final IntelIommu intel = new IntelIommu("dmar0", unit, frames, iopf, loop, timing, log, events);
+    final IntelIommu intel;
     final PcieEndpoint endpoint;
     final List<PrgResponse> prgResponses = new ArrayList<>();
     final Device dev;
@@ -95,6 +95,13 @@ final class IntelIommuFixture {
 
     /** @param priCapacity the function's Outstanding Page Request Capacity */
     IntelIommuFixture(int priCapacity) {
+        this(priCapacity, VtdConfig.defaults("dmar0"));
+    }
+
+    /** A machine whose VT-d unit has {@code config}. */
+    IntelIommuFixture(int priCapacity, VtdConfig config) {
+        unit = new VtdUnit(config, memory, loop, timing, fabric, hwFaults::add);
+        intel = new IntelIommu("dmar0", unit, frames, iopf, loop, timing, log, events);
         events.addListener(new FaultEvents.Listener() {
             @Override
             public void faultReported(Device d, IommuFault fault, int ret) {

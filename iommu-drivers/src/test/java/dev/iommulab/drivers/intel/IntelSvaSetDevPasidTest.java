@@ -8,7 +8,9 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.hw.pci.PriState;
+import dev.iommulab.hw.vtd.VtdConfig;
 import dev.iommulab.hw.vtd.VtdEntries;
+import dev.iommulab.hw.vtd.VtdRegs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -76,6 +78,20 @@ class IntelSvaSetDevPasidTest {
         assertThat(IntelIommu.PRQ_DEPTH).isEqualTo(2048);
         assertThat(f.iopf.faultParamUsers(f.dev)).isEqualTo(1);
         assertThat(f.intel.iopfQueue().deviceNames()).containsExactly("acc0");
+    }
+
+    /**
+     * The lab's {@code prq-entries} option (VtdConfig.prqEntries): PQA.PQS counts 4 KiB pages in powers of
+     * two, so 200 entries become one 2-page ring of 256 descriptors, and, as PRQ_DEPTH in the kernel, that
+     * depth is the PRI allocation.
+     */
+    @Test
+    void probe_prqEntriesOption_ringRoundedUpToPowerOfTwoPagesAndPriAllocationFollows() {
+        IntelIommuFixture f = new IntelIommuFixture(4096, VtdConfig.defaults("dmar0").withPrqEntries(200)).attach();
+
+        assertThat(f.unit.readReg(VtdRegs.PQA) & 0x7).isEqualTo(1);
+        assertThat(f.intel.prqDepth()).isEqualTo(256);
+        assertThat(f.endpoint.priState().allocation()).isEqualTo(256);
     }
 
     /** intel_iommu_probe_finalize(): PASID and ATS are enabled on the function at probe time, before any attach. */

@@ -3,32 +3,12 @@ package dev.iommulab.hw.vtd;
 import dev.iommulab.hw.mem.PhysicalMemory;
 
 /**
- * Resolves a requester (and PASID) to its scalable-mode context and PASID entries by reading root,
- * context, PASID directory and PASID table from memory, raising the spec's fault at the step where
- * it is found.
+ * Reads the scalable-mode structures from memory (RTADDR.TTM = 01b; VT-d spec §3.4, §9.2, §9.4-§9.6):
+ * root entry (lower half for devfn 0-127, upper for 128-255) → 32-byte context entry → PASID directory
+ * entry (PASID[19:6]) → 64-byte PASID table entry (PASID[5:0]), raising the spec's fault at the step
+ * where it is found. No caching here; {@link StructureCaches} sits in front.
  */
 final class ContextWalk {
-
-    /** The entries found for a request, or the fault that stopped the walk. */
-    record Result(VtdFaultReason fault, boolean fpd, long contextLo, long contextHi, int pasid,
-                  long pe0, long pe1, long pe2) {
-
-        static Result fault(VtdFaultReason reason, boolean fpd) {
-            return new Result(reason, fpd, 0, 0, -1, 0, 0, 0);
-        }
-
-        boolean ok() {
-            return fault == null;
-        }
-
-        boolean contextHas(long bit) {
-            return (contextLo & bit) != 0;
-        }
-
-        int pgtt() {
-            return (int) ((pe0 & VtdEntries.PE_PGTT_MASK) >>> VtdEntries.PE_PGTT_SHIFT);
-        }
-    }
 
     private final PhysicalMemory memory;
 
@@ -36,73 +16,89 @@ final class ContextWalk {
         this.memory = memory;
     }
 
-    /** The context entry only (no PASID step). */
-    Result context(long rtaddr, int rid) {
-        long rootAddr = (rtaddr & VtdEntries.ADDR_MASK) + (long) (rid >>> 8) * VtdEntries.ROOT_ENTRY_SIZE;
-        if (!memory.contains(rootAddr, VtdEntries.ROOT_ENTRY_SIZE)) {
-            return Result.fault(VtdFaultReason.SM_ROOT_ACCESS, false);
-        }
+    /** The context entry of {@code rid} (faults 0x38-0x3A, 0x40-0x42). */
+    Found<ContextEntry> context(long rtaddr, int rid) {
         int devfn = rid & 0xff;
-        long root = memory.readLong(rootAddr + (devfn >= 0x80 ? 8 : 0));
+        long rootAddr = (rtaddr & VtdEntries.ADDR_MASK) + (long) (rid >>> 8) * VtdEntries.ROOT_ENTRY_SIZE
+                + (devfn >= 0x80 ? 8 : 0);
+        if (!memory.contains(rootAddr, 8)) {
+            return Found.fault(VtdFaultReason.SM_ROOT_ACCESS, false);
+        }
+        long root = memory.readLong(rootAddr);
         if ((root & VtdEntries.PRESENT) == 0) {
-            return Result.fault(VtdFaultReason.SM_ROOT_NOT_PRESENT, false);
+            return Found.fault(VtdFaultReason.SM_ROOT_NOT_PRESENT, false);
+        }
+        if ((root & VtdEntries.ROOT_RSVD) != 0) {
+            return Found.fault(VtdFaultReason.SM_ROOT_RESERVED, false);
         }
         long ctxAddr = (root & VtdEntries.ADDR_MASK) + (long) (devfn & 0x7f) * VtdEntries.SM_CONTEXT_ENTRY_SIZE;
         if (!memory.contains(ctxAddr, VtdEntries.SM_CONTEXT_ENTRY_SIZE)) {
-            return Result.fault(VtdFaultReason.SM_CONTEXT_ACCESS, false);
+            return Found.fault(VtdFaultReason.SM_CONTEXT_ACCESS, false);
         }
         long lo = memory.readLong(ctxAddr);
         long hi = memory.readLong(ctxAddr + 8);
         boolean fpd = (lo & VtdEntries.FPD) != 0;
         if ((lo & VtdEntries.PRESENT) == 0) {
-            return Result.fault(VtdFaultReason.SM_CONTEXT_NOT_PRESENT, fpd);
+            return Found.fault(VtdFaultReason.SM_CONTEXT_NOT_PRESENT, fpd);
         }
-        return new Result(null, fpd, lo, hi, -1, 0, 0, 0);
+        if ((lo & VtdEntries.SM_CTX_LO_RSVD) != 0 || (hi & VtdEntries.SM_CTX_HI_RSVD) != 0
+                || memory.readLong(ctxAddr + 16) != 0 || memory.readLong(ctxAddr + 24) != 0) {
+            return Found.fault(VtdFaultReason.SM_CONTEXT_RESERVED, false);
+        }
+        return Found.of(new ContextEntry(true, lo, hi, fpd));
     }
 
     /**
-     * Context and PASID entry for a request. A request without PASID uses the context's RID_PASID.
+     * The PASID entry of {@code pasid} under {@code ctx} (faults 0x50-0x52, 0x58-0x5B). The caller has
+     * checked the PASID against the context's PDTS.
      */
-    Result resolve(long rtaddr, int rid, boolean pasidPresent, int requestPasid) {
-        Result ctx = context(rtaddr, rid);
-        if (!ctx.ok()) {
-            return ctx;
-        }
+    Found<PasidEntry> pasidEntry(ContextEntry ctx, int pasid) {
         boolean fpd = ctx.fpd();
-        int pasid = pasidPresent ? requestPasid : (int) (ctx.contextHi() & VtdEntries.CTX_RID_PASID_MASK);
-        if (pasidPresent && !ctx.contextHas(VtdEntries.CTX_PASIDE)) {
-            return Result.fault(VtdFaultReason.SM_CONTEXT_PASIDE_CLEAR, fpd);
-        }
-        if (pasid >= VtdEntries.pasidLimit(ctx.contextLo())) {
-            return Result.fault(VtdFaultReason.SM_PASID_TOO_LARGE, fpd);
-        }
-        long dirAddr = (ctx.contextLo() & VtdEntries.ADDR_MASK)
-                + (long) (pasid >>> VtdEntries.PASID_PDE_SHIFT) * VtdEntries.PASID_DIR_ENTRY_SIZE;
+        long dirAddr = ctx.pasidDir() + (long) (pasid >>> VtdEntries.PASID_PDE_SHIFT) * VtdEntries.PASID_DIR_ENTRY_SIZE;
         if (!memory.contains(dirAddr, VtdEntries.PASID_DIR_ENTRY_SIZE)) {
-            return Result.fault(VtdFaultReason.SM_PASID_DIR_ACCESS, fpd);
+            return Found.fault(VtdFaultReason.SM_PASID_DIR_ACCESS, fpd);
         }
         long pde = memory.readLong(dirAddr);
         fpd |= (pde & VtdEntries.FPD) != 0;
         if ((pde & VtdEntries.PRESENT) == 0) {
-            return Result.fault(VtdFaultReason.SM_PASID_DIR_NOT_PRESENT, fpd);
+            return Found.fault(VtdFaultReason.SM_PASID_DIR_NOT_PRESENT, fpd);
+        }
+        if ((pde & VtdEntries.PASID_DIR_RSVD) != 0) {
+            return Found.fault(VtdFaultReason.SM_PASID_DIR_RESERVED, ctx.fpd());
         }
         long peAddr = (pde & VtdEntries.ADDR_MASK)
                 + (long) (pasid & ((1 << VtdEntries.PASID_PDE_SHIFT) - 1)) * VtdEntries.PASID_ENTRY_SIZE;
         if (!memory.contains(peAddr, VtdEntries.PASID_ENTRY_SIZE)) {
-            return Result.fault(VtdFaultReason.SM_PASID_TABLE_ACCESS, fpd);
+            return Found.fault(VtdFaultReason.SM_PASID_TABLE_ACCESS, fpd);
         }
-        long pe0 = memory.readLong(peAddr);
-        fpd |= (pe0 & VtdEntries.FPD) != 0;
-        if ((pe0 & VtdEntries.PRESENT) == 0) {
-            return Result.fault(VtdFaultReason.SM_PASID_ENTRY_NOT_PRESENT, fpd);
+        long qw0 = memory.readLong(peAddr);
+        boolean dirFpd = fpd;
+        fpd |= (qw0 & VtdEntries.FPD) != 0;
+        if ((qw0 & VtdEntries.PRESENT) == 0) {
+            return Found.fault(VtdFaultReason.SM_PASID_ENTRY_NOT_PRESENT, fpd);
         }
-        Result found = new Result(null, fpd, ctx.contextLo(), ctx.contextHi(), pasid, pe0,
-                memory.readLong(peAddr + 8), memory.readLong(peAddr + 16));
-        int pgtt = found.pgtt();
-        if (pgtt != VtdEntries.PGTT_FIRST_STAGE && pgtt != VtdEntries.PGTT_PASS_THROUGH) {
-            // Second-stage and nested translation are not modelled yet: reported as an invalid PGTT.
-            return Result.fault(VtdFaultReason.SM_PASID_ENTRY_INVALID_PGTT, fpd);
+        long qw1 = memory.readLong(peAddr + 8);
+        long qw2 = memory.readLong(peAddr + 16);
+        if ((qw0 & VtdEntries.PE_QW0_RSVD) != 0 || (qw1 & VtdEntries.PE_QW1_RSVD) != 0
+                || (qw2 & VtdEntries.PE_QW2_RSVD) != 0) {
+            return Found.fault(VtdFaultReason.SM_PASID_ENTRY_RESERVED, dirFpd);
         }
-        return found;
+        PasidEntry pe = new PasidEntry(qw0, qw1, qw2, fpd);
+        if (!valid(pe)) {
+            return Found.fault(VtdFaultReason.SM_PASID_ENTRY_INVALID, fpd);
+        }
+        return Found.of(pe);
+    }
+
+    /** PGTT must name a translation type; the stages it uses need a valid AW / FLPM. */
+    private static boolean valid(PasidEntry pe) {
+        int pgtt = pe.pgtt();
+        if (pgtt < VtdEntries.PGTT_FIRST_STAGE || pgtt > VtdEntries.PGTT_PASS_THROUGH) {
+            return false;
+        }
+        if (pe.usesSecondStage() && pe.slLevels() < 0) {
+            return false;
+        }
+        return !pe.usesFirstStage() || pe.flLevels() > 0;
     }
 }

@@ -1,25 +1,62 @@
 package dev.iommulab.hw.vtd;
 
-import dev.iommulab.hw.iommu.PrgResponse;
+import dev.iommulab.hw.iommu.InterruptLine;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.Layer;
+import java.util.ArrayDeque;
+import java.util.Deque;
 
 /**
- * The queued-invalidation interface: a ring of 256-bit descriptors ({@code IQA}, {@code IQH},
- * {@code IQT}). The unit fetches descriptors as soon as software moves the tail. This model has no
- * translation caches yet, so cache invalidations complete without further effect; page group
- * responses go to the function and wait descriptors write their status. An unknown descriptor sets
- * {@code FSTS.IQE} and the head stays on it.
+ * The queued-invalidation interface (VT-d spec §6.5.2): a ring of 128- or 256-bit descriptors
+ * ({@code IQA} with QS and DW, {@code IQH}, {@code IQT}), fetched from the head as soon as software
+ * moves the tail while GSTS.QIE is set. The counterpart of what {@code qi_submit_sync()} and
+ * {@code qi_check_fault()} in drivers/iommu/intel/dmar.c expect.
+ *
+ * <p>Invalidation wait descriptors (type 0x5) complete once every descriptor before them has: device-TLB
+ * invalidations are complete only when the function's Invalidate Completion came back, and with PD
+ * every page request the unit received before the wait must have been written to the page request
+ * queue (page group responses before it have already been handed to the link). On completion: SW
+ * writes the status data, IF sets ICS.IWC and raises the invalidation completion event. A wait that
+ * cannot complete yet is held; with FN the unit stops fetching and IQH stays on it, without FN it goes
+ * on with later descriptors and completes the waits in order.
+ *
+ * <p>Errors: a descriptor with an unknown type, reserved granularity or reserved bit set, or that
+ * cannot be fetched, sets FSTS.IQE (IQERCD.IQEI says why) and IQH stays on it; a tail not aligned to a
+ * 256-bit descriptor sets IQE too. A device-TLB invalidation timeout sets FSTS.ITE and aborts every
+ * held wait (no status write); IQH is not moved. While IQE or ITE is set nothing is fetched; software
+ * clearing it resumes fetching at IQH.
  */
 final class InvalidationQueue {
 
+    /** A wait descriptor fetched at {@code offset}, waiting for what was issued before it. */
+    private record Wait(long offset, QiDescriptor d, long deviceTlbBarrier, long prqBarrier) {
+    }
+
     private final VtdUnit unit;
+    private final DeviceTlbInvalidations deviceTlb;
+    private final QiExecutor executor;
+    private final Deque<Wait> waits = new ArrayDeque<>();
+    private InterruptLine completionInterrupt;
     private long iqa;
     private long head;
     private long tail;
+    private long iqercd;
+    private int ics;
+    private int iectl;
+    private boolean fenceBlocked;
 
-    InvalidationQueue(VtdUnit unit) {
+    InvalidationQueue(VtdUnit unit, StructureCaches caches, Iotlb iotlb) {
         this.unit = unit;
+        this.deviceTlb = new DeviceTlbInvalidations(unit, this);
+        this.executor = new QiExecutor(unit, caches, iotlb, deviceTlb);
+    }
+
+    DeviceTlbInvalidations deviceTlb() {
+        return deviceTlb;
+    }
+
+    void setCompletionInterrupt(InterruptLine line) {
+        this.completionInterrupt = line;
     }
 
     long readReg(int offset) {
@@ -27,6 +64,9 @@ final class InvalidationQueue {
             case VtdRegs.IQA -> iqa;
             case VtdRegs.IQH -> head;
             case VtdRegs.IQT -> tail;
+            case VtdRegs.ICS -> ics;
+            case VtdRegs.IECTL -> iectl & 0xffffffffL;
+            case VtdRegs.IQERCD -> iqercd;
             default -> 0;
         };
     }
@@ -37,10 +77,24 @@ final class InvalidationQueue {
                 iqa = value;
                 head = 0;
                 tail = 0;
+                waits.clear();
+                fenceBlocked = false;
             }
             case VtdRegs.IQT -> {
-                tail = value & (size() - VtdRegs.DESC_SIZE);
+                if ((iqa & VtdRegs.IQA_DW_256) != 0 && (value & 0x10) != 0) {
+                    error(VtdRegs.IQEI_TAIL_MISALIGNED);
+                    return;
+                }
+                tail = value & (size() - 1) & -descSize();
                 process();
+            }
+            case VtdRegs.ICS -> ics &= ~(int) value;
+            case VtdRegs.IECTL -> {
+                boolean unmasking = (iectl & VtdRegs.ECTL_IM) != 0 && (value & VtdRegs.ECTL_IM) == 0;
+                iectl = (iectl & VtdRegs.ECTL_IP) | ((int) value & VtdRegs.ECTL_IM);
+                if (unmasking && (iectl & VtdRegs.ECTL_IP) != 0) {
+                    deliverCompletionEvent();
+                }
             }
             default -> {
             }
@@ -48,48 +102,124 @@ final class InvalidationQueue {
     }
 
     private long size() {
-        return 4096L << (iqa & 0x7);
+        return 4096L << (iqa & VtdRegs.IQA_QS_MASK);
     }
 
-    private void process() {
+    private int descSize() {
+        return (iqa & VtdRegs.IQA_DW_256) != 0 ? 32 : 16;
+    }
+
+    private boolean stalled() {
+        return fenceBlocked || (unit.faults().fsts() & (VtdRegs.FSTS_IQE | VtdRegs.FSTS_ITE)) != 0
+                || !unit.queuedInvalidationEnabled();
+    }
+
+    /** Fetches and carries out descriptors from IQH to IQT until done or stalled. */
+    void process() {
         PhysicalMemory memory = unit.memory();
         long base = iqa & VtdEntries.ADDR_MASK;
-        while (head != tail) {
+        while (head != tail && !stalled()) {
             long at = base + head;
-            QiDescriptor d = new QiDescriptor(memory.readLong(at), memory.readLong(at + 8), memory.readLong(at + 16),
-                    memory.readLong(at + 24));
-            if (!execute(d)) {
-                unit.setFaultStatus(VtdRegs.FSTS_IQE);
+            if (!memory.contains(at, descSize())) {
+                error(VtdRegs.IQEI_FETCH_ERROR);
                 return;
             }
-            head = (head + VtdRegs.DESC_SIZE) % size();
+            boolean wide = descSize() == 32;
+            QiDescriptor d = new QiDescriptor(memory.readLong(at), memory.readLong(at + 8),
+                    wide ? memory.readLong(at + 16) : 0, wide ? memory.readLong(at + 24) : 0);
+            QiExecutor.Outcome valid = QiExecutor.validate(d);
+            if (valid != QiExecutor.Outcome.DONE) {
+                error(valid == QiExecutor.Outcome.INVALID_TYPE ? VtdRegs.IQEI_INVALID_TYPE
+                        : VtdRegs.IQEI_RESERVED_FIELD);
+                return;
+            }
+            if (d.type() == QiDescriptor.TYPE_WAIT) {
+                Wait w = new Wait(head, d, deviceTlb.issued(),
+                        d.has(QiDescriptor.IWD_PRQ_DRAIN) ? unit.prq().received() : 0);
+                waits.add(w);
+                completeWaits();
+                if (waits.contains(w) && d.has(QiDescriptor.IWD_FENCE)) {
+                    fenceBlocked = true;
+                    return;
+                }
+            } else if (executor.execute(d) == QiExecutor.Outcome.NO_ITAG) {
+                return;
+            }
+            head = (head + descSize()) % size();
         }
     }
 
-    private boolean execute(QiDescriptor d) {
-        switch (d.type()) {
-            case QiDescriptor.TYPE_CONTEXT_CACHE, QiDescriptor.TYPE_IOTLB, QiDescriptor.TYPE_DEVICE_TLB,
-                    QiDescriptor.TYPE_INTERRUPT_ENTRY_CACHE,
-                    QiDescriptor.TYPE_PASID_IOTLB, QiDescriptor.TYPE_PASID_CACHE, QiDescriptor.TYPE_PASID_DEVICE_TLB -> {
-                return true;
+    /** Something a held wait or a stalled fetch may depend on has finished. */
+    void progress() {
+        completeWaits();
+        process();
+    }
+
+    private void completeWaits() {
+        while (!waits.isEmpty()) {
+            Wait w = waits.peek();
+            boolean drained = !w.d().has(QiDescriptor.IWD_PRQ_DRAIN) || unit.prq().processed() >= w.prqBarrier();
+            if (!deviceTlb.retiredBefore(w.deviceTlbBarrier()) || !drained) {
+                return;
             }
-            case QiDescriptor.TYPE_WAIT -> {
-                if ((d.qw0() & QiDescriptor.IWD_STATUS_WRITE) != 0 && unit.memory().contains(d.qw1(), 4)) {
-                    unit.memory().writeInt(d.qw1(), (int) (d.qw0() >>> 32));
-                }
-                return true;
-            }
-            case QiDescriptor.TYPE_PAGE_GROUP_RESPONSE -> {
-                unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-qi", String.format(
-                        "%s: page group response RID %04x PASID %d PRGI %d code %#x", unit.config().name(),
-                        d.pgrpRid(), d.pgrpPasid(), d.pgrpIndex(), d.pgrpCode()));
-                unit.fabric().sendPrgResponse(new PrgResponse(d.pgrpRid(), d.pgrpPasidPresent(), d.pgrpPasid(),
-                        d.pgrpIndex(), d.pgrpCode()));
-                return true;
-            }
-            default -> {
-                return false;
+            waits.poll();
+            complete(w);
+            if (fenceBlocked && w.offset() == head) {
+                fenceBlocked = false;
+                head = (head + descSize()) % size();
             }
         }
+    }
+
+    private void complete(Wait w) {
+        QiDescriptor d = w.d();
+        trace("invalidation wait at IQH %#x complete%s%s", w.offset(), d.has(QiDescriptor.IWD_STATUS_WRITE)
+                ? String.format(", status %#x -> %#x", d.waitStatusData(), d.waitStatusAddr()) : "",
+                d.has(QiDescriptor.IWD_INTERRUPT) ? ", IWC" : "");
+        if (d.has(QiDescriptor.IWD_STATUS_WRITE) && unit.memory().contains(d.waitStatusAddr(), 4)) {
+            unit.memory().writeInt(d.waitStatusAddr(), d.waitStatusData());
+        }
+        if (d.has(QiDescriptor.IWD_INTERRUPT) && (ics & VtdRegs.ICS_IWC) == 0) {
+            ics |= VtdRegs.ICS_IWC;
+            if ((iectl & VtdRegs.ECTL_IM) != 0) {
+                iectl |= VtdRegs.ECTL_IP;
+            } else {
+                deliverCompletionEvent();
+            }
+        }
+    }
+
+    private void deliverCompletionEvent() {
+        iectl &= ~VtdRegs.ECTL_IP;
+        InterruptLine line = completionInterrupt;
+        if (line != null) {
+            unit.loop().schedule(unit.timing().msiNs(), "inv-completion-event", line::raise);
+        }
+    }
+
+    private void error(int iqei) {
+        iqercd = (iqercd & ~0xfL) | iqei;
+        trace("invalidation queue error IQEI %d at IQH %#x", iqei, head);
+        unit.faults().setErrorStatus(VtdRegs.FSTS_IQE);
+    }
+
+    /** FSTS.ITE: the held waits are aborted; fetching stops with IQH where it is. */
+    void deviceTlbTimeout(int rid) {
+        iqercd = (iqercd & ~(0xffffL << 32)) | (long) (rid & 0xffff) << 32;
+        trace("device-TLB invalidation time-out (ITESID %04x): %d held wait(s) aborted", rid, waits.size());
+        waits.clear();
+        fenceBlocked = false;
+        unit.faults().setErrorStatus(VtdRegs.FSTS_ITE);
+    }
+
+    /** FSTS.ICE: an Invalidate Completion for no outstanding request. */
+    void invalidCompletion(int rid) {
+        iqercd = (iqercd & ~(0xffffL << 48)) | (long) (rid & 0xffff) << 48;
+        unit.faults().setErrorStatus(VtdRegs.FSTS_ICE);
+    }
+
+    private void trace(String format, Object... args) {
+        unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-qi",
+                unit.config().name() + ": " + String.format(format, args));
     }
 }

@@ -8,11 +8,16 @@ import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.sim.Layer;
 
 /**
- * The page request queue of a VT-d unit: a ring in memory ({@code PQA}, {@code PQH}, {@code PQT}),
- * the status bits PPR and PRO, and the page request event. What happens to a request that cannot be
- * queued follows VT-d spec Table 31: remapping-table faults are answered Invalid Request by the
- * hardware for LPIG requests; a full queue or PRO set gets Success for LPIG requests (when the option
- * is on); non-LPIG requests and stop markers are dropped silently.
+ * The page request queue of a VT-d unit (VT-d spec §7.5, reference/iommu-hardware.md §2.1.3): a ring in
+ * memory ({@code PQA} with PQS: 2^PQS pages of 32-byte descriptors; {@code PQH}, {@code PQT}; a full ring
+ * is one slot short of its size), the status bits PPR and PRO, and the page request event.
+ *
+ * <p>A page request is checked against the context (and PASID) entries one walk latency after it
+ * arrives, then queued. What happens to a request that cannot be queued follows VT-d spec Table 31:
+ * remapping-table faults (legacy mode 0x32, PRE clear 0x47, PASID faults, ...) are recorded and an LPIG
+ * request is answered Invalid Request by the hardware; a full queue or PRO set gets Success for LPIG
+ * requests (when the option is on); non-LPIG requests and stop markers are dropped silently. The counts
+ * of requests received and of requests done with are what a page-request-drain wait waits for.
  */
 final class PageRequestQueue {
 
@@ -23,6 +28,8 @@ final class PageRequestQueue {
     private long tail;
     private int prs;
     private int pectl;
+    private long received;
+    private long processed;
 
     PageRequestQueue(VtdUnit unit) {
         this.unit = unit;
@@ -30,6 +37,16 @@ final class PageRequestQueue {
 
     void setInterrupt(InterruptLine line) {
         this.interrupt = line;
+    }
+
+    /** Page requests that have arrived at the unit. */
+    long received() {
+        return received;
+    }
+
+    /** Page requests the unit is done with (queued, answered or dropped). */
+    long processed() {
+        return processed;
     }
 
     long readReg(int offset) {
@@ -52,7 +69,13 @@ final class PageRequestQueue {
             }
             case VtdRegs.PQH -> head = value & (size() - VtdRegs.DESC_SIZE);
             case VtdRegs.PRS -> prs &= ~(int) value; // RW1C
-            case VtdRegs.PECTL -> pectl = (int) value;
+            case VtdRegs.PECTL -> {
+                boolean unmasking = (pectl & VtdRegs.ECTL_IM) != 0 && (value & VtdRegs.ECTL_IM) == 0;
+                pectl = (pectl & VtdRegs.ECTL_IP) | ((int) value & VtdRegs.ECTL_IM);
+                if (unmasking && (pectl & VtdRegs.ECTL_IP) != 0) {
+                    deliver();
+                }
+            }
             default -> {
             }
         }
@@ -67,19 +90,61 @@ final class PageRequestQueue {
         return pqa & VtdEntries.ADDR_MASK;
     }
 
+    /** A page request message arrives; it is looked at one walk latency later, in arrival order. */
     void receive(PageRequestMessage m) {
-        ContextWalk.Result ctx = unit.contextWalk().context(unit.rootTable(), m.rid());
-        if (ctx.ok() && !ctx.contextHas(VtdEntries.CTX_PRE)) {
-            ctx = ContextWalk.Result.fault(VtdFaultReason.SM_CONTEXT_PRE_CLEAR, ctx.fpd());
-        } else if (ctx.ok() && m.pasidPresent()) {
-            ctx = unit.contextWalk().resolve(unit.rootTable(), m.rid(), true, m.pasid());
+        received++;
+        unit.loop().schedule(unit.timing().iommuWalkNs(), "vtd-page-request", () -> {
+            process(m);
+            processed++;
+            unit.invalidationQueue().progress();
+        });
+    }
+
+    private void process(PageRequestMessage m) {
+        VtdFaultReason fault = null;
+        boolean fpd = false;
+        int mode = unit.engine().mode();
+        if (mode != 1) {
+            fault = mode == 0 ? VtdFaultReason.TTM0_PAGE_REQUEST : VtdFaultReason.SM_INVALID_ROOT_TABLE_ADDRESS;
+        } else {
+            Found<?> f = check(m);
+            fault = f.fault();
+            fpd = f.fpd();
         }
-        if (!ctx.ok()) {
-            unit.reportFault(ctx.fault(), ctx.fpd(), m.rid(), m.pasidPresent() ? m.pasid() : -1, m.pageAddr(),
+        if (fault != null) {
+            unit.reportFault(fault, fpd, new FaultRecord(m.rid(), m.pasidPresent(), m.pasid(), m.pageAddr(),
+                    FaultRecord.Type.PAGE_REQUEST, 0, m.exe(), m.priv(), fault.code()),
                     m.write() ? Access.WRITE : Access.READ);
             autoRespond(m, PrgResponseCode.INVALID_REQUEST, "remapping-table fault");
             return;
         }
+        queue(m);
+    }
+
+    /** Context entry (PRE) and, for a request with PASID, the PASID entry. */
+    private Found<?> check(PageRequestMessage m) {
+        StructureCaches caches = unit.engine().caches();
+        Found<ContextEntry> c = caches.context(unit.rootTable(), true, m.rid());
+        if (!c.ok()) {
+            return c;
+        }
+        ContextEntry ctx = c.value();
+        if (!ctx.pre()) {
+            return Found.fault(VtdFaultReason.SM_CONTEXT_PRE_CLEAR, ctx.fpd());
+        }
+        if (!m.pasidPresent()) {
+            return c;
+        }
+        if (!ctx.pasidEnabled()) {
+            return Found.fault(VtdFaultReason.SM_CONTEXT_PASIDE_CLEAR, ctx.fpd());
+        }
+        if (m.pasid() >= ctx.pasidLimit()) {
+            return Found.fault(VtdFaultReason.SM_PASID_TOO_LARGE, ctx.fpd());
+        }
+        return caches.pasidEntry(m.rid(), ctx, m.pasid());
+    }
+
+    private void queue(PageRequestMessage m) {
         if ((prs & VtdRegs.PRS_PRO) != 0) {
             trace("PRO set: page request PRGI %d not queued", m.prgi());
             autoRespond(m, PrgResponseCode.SUCCESS, "overflow pending");
@@ -120,11 +185,19 @@ final class PageRequestQueue {
     }
 
     private void raiseEvent() {
-        if ((pectl & VtdRegs.PECTL_IM) != 0 || interrupt == null) {
+        if ((pectl & VtdRegs.ECTL_IM) != 0) {
+            pectl |= VtdRegs.ECTL_IP;
             return;
         }
+        deliver();
+    }
+
+    private void deliver() {
+        pectl &= ~VtdRegs.ECTL_IP;
         InterruptLine line = interrupt;
-        unit.loop().schedule(unit.timing().msiNs(), "prq-event", line::raise);
+        if (line != null) {
+            unit.loop().schedule(unit.timing().msiNs(), "prq-event", line::raise);
+        }
     }
 
     private void trace(String format, Object... args) {

@@ -1,8 +1,9 @@
 package dev.iommulab.hw.vtd;
 
 /**
- * A 256-bit queued-invalidation descriptor (VT-d spec §6.5.2), and encoders for the kinds software
- * submits (same field positions as the kernel's {@code QI_*} macros in drivers/iommu/intel/iommu.h).
+ * A queued-invalidation descriptor (VT-d spec §6.5.2; 128 bits, or 256 with IQA.DW), with encoders for
+ * the kinds software submits at the kernel's {@code QI_*} field positions (drivers/iommu/intel/iommu.h)
+ * and the field accessors the unit decodes them with.
  */
 public record QiDescriptor(long qw0, long qw1, long qw2, long qw3) {
 
@@ -16,16 +17,116 @@ public record QiDescriptor(long qw0, long qw1, long qw2, long qw3) {
     public static final int TYPE_PASID_DEVICE_TLB = 0x8;
     public static final int TYPE_PAGE_GROUP_RESPONSE = 0x9;
 
-    /** Wait descriptor: status write. */
+    /** Wait descriptor: interrupt flag (QI_IWD_IF). */
+    public static final long IWD_INTERRUPT = 1L << 4;
+    /** Wait descriptor: status write (QI_IWD_STATUS_WRITE). */
     public static final long IWD_STATUS_WRITE = 1L << 5;
-    /** Wait descriptor: fence. */
+    /** Wait descriptor: fence (QI_IWD_FENCE). */
     public static final long IWD_FENCE = 1L << 6;
-    /** Wait descriptor: page request drain. */
+    /** Wait descriptor: page request drain (QI_IWD_PRQ_DRAIN). */
     public static final long IWD_PRQ_DRAIN = 1L << 7;
+
+    /** Context-cache granularity (QI_CC_GRAN): global, domain-selective, device-selective. */
+    public static final int CC_GLOBAL = 1;
+    public static final int CC_DOMAIN = 2;
+    public static final int CC_DEVICE = 3;
+    /** IOTLB granularity (QI_IOTLB_GRAN): global, domain-selective, page-selective within domain. */
+    public static final int IOTLB_GLOBAL = 1;
+    public static final int IOTLB_DOMAIN = 2;
+    public static final int IOTLB_PAGE = 3;
+    /** PASID-based IOTLB granularity: QI_GRAN_NONG_PASID, QI_GRAN_PSI_PASID. */
+    public static final int PIOTLB_PASID = 2;
+    public static final int PIOTLB_PAGE = 3;
+    /** PASID-cache granularity: QI_PC_ALL_PASIDS (domain), QI_PC_PASID_SEL, QI_PC_GLOBAL. */
+    public static final int PC_DOMAIN = 0;
+    public static final int PC_PASID = 1;
+    public static final int PC_GLOBAL = 3;
 
     /** Descriptor type: bits 3:0 and 11:9 of qword 0. */
     public int type() {
         return (int) ((qw0 & 0xf) | ((qw0 >>> 5) & 0x70));
+    }
+
+    /** The granularity field G, bits 5:4 (context-cache, IOTLB, PASID-IOTLB, PASID-cache). */
+    public int granularity() {
+        return (int) ((qw0 >>> 4) & 0x3);
+    }
+
+    // ---- encoders ----
+
+    /** Context-cache invalidation (type 0x1, qi_flush_context()). */
+    public static QiDescriptor contextCache(int granularity, int domainId, int sid, int functionMask) {
+        return new QiDescriptor(TYPE_CONTEXT_CACHE | (long) (granularity & 3) << 4 | (long) (domainId & 0xffff) << 16
+                | (long) (sid & 0xffff) << 32 | (long) (functionMask & 3) << 48, 0, 0, 0);
+    }
+
+    /** IOTLB invalidation (type 0x2, qi_flush_iotlb()): {@code addr} and AM for page-selective. */
+    public static QiDescriptor iotlb(int granularity, int domainId, long addr, int addressMask, boolean drain) {
+        return new QiDescriptor(TYPE_IOTLB | (long) (granularity & 3) << 4 | (drain ? 3L << 6 : 0)
+                | (long) (domainId & 0xffff) << 16, (addr & ~0xfffL) | (addressMask & 0x3f), 0, 0);
+    }
+
+    /**
+     * Device-TLB invalidation (type 0x3, qi_flush_dev_iotlb()): {@code 2^sizeOrder} pages at {@code addr},
+     * encoded with the S bit (qword 1 bit 0) and the least significant zero address bit.
+     */
+    public static QiDescriptor deviceTlb(int sid, long addr, int sizeOrder) {
+        return new QiDescriptor(TYPE_DEVICE_TLB | (long) (sid & 0xffff) << 32,
+                rangeAddress(addr, sizeOrder) | (sizeOrder > 0 ? 1L : 0), 0, 0);
+    }
+
+    /** Invalidation wait (type 0x5) writing {@code statusData} to {@code statusAddr}. */
+    public static QiDescriptor invalidationWait(int statusData, long statusAddr, long flags) {
+        return new QiDescriptor(TYPE_WAIT | IWD_STATUS_WRITE | flags | (long) statusData << 32, statusAddr, 0, 0);
+    }
+
+    /** Invalidation wait without status write, e.g. only an interrupt (IF) or a fence. */
+    public static QiDescriptor invalidationWaitFlags(long flags) {
+        return new QiDescriptor(TYPE_WAIT | flags, 0, 0, 0);
+    }
+
+    /** PASID-based IOTLB invalidation (type 0x6) of all mappings of a PASID in a domain (QI_GRAN_NONG_PASID). */
+    public static QiDescriptor pasidIotlbAll(int domainId, int pasid) {
+        return new QiDescriptor(TYPE_PASID_IOTLB | (long) PIOTLB_PASID << 4 | (long) (domainId & 0xffff) << 16
+                | (long) (pasid & 0xfffff) << 32, 0, 0, 0);
+    }
+
+    /** PASID-based IOTLB invalidation of 2^AM pages at {@code addr} (QI_GRAN_PSI_PASID). */
+    public static QiDescriptor pasidIotlbPages(int domainId, int pasid, long addr, int addressMask) {
+        return new QiDescriptor(TYPE_PASID_IOTLB | (long) PIOTLB_PAGE << 4 | (long) (domainId & 0xffff) << 16
+                | (long) (pasid & 0xfffff) << 32, (addr & ~0xfffL) | (addressMask & 0x3f), 0, 0);
+    }
+
+    /** PASID-cache invalidation (type 0x7), PASID-selective within a domain. */
+    public static QiDescriptor pasidCache(int domainId, int pasid) {
+        return pasidCache(PC_PASID, domainId, pasid);
+    }
+
+    /** PASID-cache invalidation (type 0x7) with granularity {@link #PC_DOMAIN}, {@link #PC_PASID} or {@link #PC_GLOBAL}. */
+    public static QiDescriptor pasidCache(int granularity, int domainId, int pasid) {
+        return new QiDescriptor(TYPE_PASID_CACHE | (long) (granularity & 3) << 4 | (long) (domainId & 0xffff) << 16
+                | (long) (pasid & 0xfffff) << 32, 0, 0, 0);
+    }
+
+    /** PASID-based device-TLB invalidation (type 0x8) of the whole address space of a PASID. */
+    public static QiDescriptor pasidDeviceTlbAll(int sid, int pasid) {
+        return new QiDescriptor(TYPE_PASID_DEVICE_TLB | (long) (sid & 0xffff) << 16 | (long) (pasid & 0xfffff) << 32,
+                0x7fff_ffff_ffff_f000L | 1L << 11, 0, 0);
+    }
+
+    /** PASID-based device-TLB invalidation of {@code 2^sizeOrder} pages (qi_flush_dev_iotlb_pasid(), S = bit 11). */
+    public static QiDescriptor pasidDeviceTlb(int sid, int pasid, long addr, int sizeOrder) {
+        return new QiDescriptor(TYPE_PASID_DEVICE_TLB | (long) (sid & 0xffff) << 16 | (long) (pasid & 0xfffff) << 32,
+                rangeAddress(addr, sizeOrder) | (sizeOrder > 0 ? 1L << 11 : 0), 0, 0);
+    }
+
+    /** The address of a sized range: bits below the size set to 1 up to (not including) the size bit. */
+    private static long rangeAddress(long addr, int sizeOrder) {
+        if (sizeOrder == 0) {
+            return addr & ~0xfffL;
+        }
+        long span = 4096L << sizeOrder;
+        return (addr & -span) | ((span >>> 1) - 1) & ~0xfffL;
     }
 
     /**
@@ -40,30 +141,73 @@ public record QiDescriptor(long qw0, long qw1, long qw2, long qw3) {
         return new QiDescriptor(qw0, qw1, 0, 0);
     }
 
-    /** Invalidation wait (type 0x5) writing {@code statusData} to {@code statusAddr}. */
-    public static QiDescriptor invalidationWait(int statusData, long statusAddr, long flags) {
-        return new QiDescriptor(TYPE_WAIT | IWD_STATUS_WRITE | flags | (long) statusData << 32, statusAddr, 0, 0);
+    // ---- decoders ----
+
+    int domainId() {
+        return (int) ((qw0 >>> 16) & 0xffff);
     }
 
-    /** PASID-based IOTLB invalidation (type 0x6) of all mappings of a PASID in a domain. */
-    public static QiDescriptor pasidIotlbAll(int domainId, int pasid) {
-        return new QiDescriptor(TYPE_PASID_IOTLB | (long) (domainId & 0xffff) << 16 | (long) (pasid & 0xfffff) << 32
-                | 1L << 4, 0, 0, 0);
+    /** PASID field of PASID-based descriptors and page group responses (bits 51:32). */
+    int pasid() {
+        return (int) ((qw0 >>> 32) & 0xfffff);
     }
 
-    /** PASID-cache invalidation (type 0x7), PASID-selective within a domain. */
-    public static QiDescriptor pasidCache(int domainId, int pasid) {
-        return new QiDescriptor(TYPE_PASID_CACHE | (long) (domainId & 0xffff) << 16 | (long) (pasid & 0xfffff) << 32
-                | 1L << 4, 0, 0, 0);
+    /** Context-cache SID (bits 47:32) and function mask (49:48). */
+    int contextSid() {
+        return (int) ((qw0 >>> 32) & 0xffff);
     }
 
-    /** PASID-based device-TLB invalidation (type 0x8) of the whole address space of a PASID. */
-    public static QiDescriptor pasidDeviceTlbAll(int sid, int pasid) {
-        return new QiDescriptor(TYPE_PASID_DEVICE_TLB | (long) (sid & 0xffff) << 16 | (long) (pasid & 0xfffff) << 32,
-                0x7fff_ffff_ffff_f000L | 1L << 11, 0, 0);
+    int contextFunctionMask() {
+        return (int) ((qw0 >>> 48) & 3);
     }
 
-    // fields of a page group response
+    /** Address of IOTLB / PASID-IOTLB page-selective invalidation. */
+    long pageAddr() {
+        return qw1 & ~0xfffL;
+    }
+
+    /** AM: the invalidation covers 2^AM pages. */
+    int addressMask() {
+        return (int) (qw1 & 0x3f);
+    }
+
+    /** Device-TLB SID: bits 47:32 for type 0x3, 31:16 for type 0x8. */
+    int deviceTlbSid() {
+        return (int) ((type() == TYPE_DEVICE_TLB ? qw0 >>> 32 : qw0 >>> 16) & 0xffff);
+    }
+
+    /** PASID-based device-TLB: global (all PASIDs), qword 1 bit 0. */
+    boolean deviceTlbGlobal() {
+        return type() == TYPE_PASID_DEVICE_TLB && (qw1 & 1) != 0;
+    }
+
+    /** Device-TLB range start: S clear, one page; S set, the least significant 0 bit from 12 up gives the size. */
+    long deviceTlbBase() {
+        long size = deviceTlbSize();
+        return size == Long.MAX_VALUE ? 0 : (qw1 & ~0xfffL) & -size;
+    }
+
+    long deviceTlbSize() {
+        boolean s = type() == TYPE_DEVICE_TLB ? (qw1 & 1) != 0 : (qw1 & (1L << 11)) != 0;
+        if (!s) {
+            return 4096;
+        }
+        long ones = Long.numberOfTrailingZeros(~(qw1 >>> 12));
+        return ones >= 51 ? Long.MAX_VALUE : 1L << (12 + ones + 1);
+    }
+
+    int waitStatusData() {
+        return (int) (qw0 >>> 32);
+    }
+
+    long waitStatusAddr() {
+        return qw1 & ~0x3L;
+    }
+
+    boolean has(long flag) {
+        return (qw0 & flag) != 0;
+    }
+
     int pgrpRid() {
         return (int) ((qw0 >>> 16) & 0xffff);
     }
@@ -73,7 +217,7 @@ public record QiDescriptor(long qw0, long qw1, long qw2, long qw3) {
     }
 
     int pgrpPasid() {
-        return (int) ((qw0 >>> 32) & 0xfffff);
+        return pasid();
     }
 
     int pgrpCode() {

@@ -33,7 +33,7 @@ class InvalidationQueueTest {
      * on the wire as 0010b, an unused code the function must read as Response Failure (§1.4).
      */
     @Test
-    void pageGroupResponse_kernelFailureCode2_reachesFunctionAsWire2ReadAsResponseFailure() {
+    void scenario34_kernelFailureCode2_reachesFunctionAsWire2ReadAsResponseFailure() {
         f.submit(QiDescriptor.pageGroupResponse(RID, true, PASID, 2, 0x11, true));
         f.loop.runUntilIdle();
 
@@ -52,7 +52,7 @@ class InvalidationQueueTest {
     /** §2.1.3 QI_RESP_*: the 4-bit code is sent unchanged; the function interprets it (§1.4). */
     @ParameterizedTest(name = "code {0} -> {1}")
     @CsvSource({"0, SUCCESS", "1, INVALID_REQUEST", "15, RESPONSE_FAILURE", "14, RESPONSE_FAILURE"})
-    void pageGroupResponse_code_reachesFunctionUnchanged(int code, PrgResponseCode expected) {
+    void scenario34_responseCode_reachesFunctionUnchanged(int code, PrgResponseCode expected) {
         f.submit(QiDescriptor.pageGroupResponse(RID, true, PASID, code, 0x1ff, true));
         f.loop.runUntilIdle();
 
@@ -89,7 +89,7 @@ class InvalidationQueueTest {
         assertThat(f.unit.readReg(VtdRegs.IQH)).isEqualTo(VtdRegs.DESC_SIZE);
     }
 
-    /** §2.1.5: cache invalidations complete (this model has no caches) and the head moves on. */
+    /** §2.1.5: a cache invalidation completes at once and the wait behind it writes its status. */
     @Test
     void pasidIotlbInvalidation_thenWait_bothCompleteInOrder() {
         long status = f.allocateFrame();
@@ -121,20 +121,123 @@ class InvalidationQueueTest {
         assertThat(f.memory.readInt(after)).isZero();
     }
 
-    /** FSTS is RW1C: software clears IQE by writing it back. */
+    /**
+     * FSTS is RW1C, and clearing IQE resumes fetching at IQH: software first replaces the bad descriptor
+     * (qi_check_fault() copies its wait descriptor over it), then clears IQE; the queue runs on.
+     */
     @Test
-    void writeFsts_iqeBit_clearsIqe() {
+    void writeFsts_iqeClearedAfterReplacingBadDescriptor_queueResumesAtHead() {
+        long status = f.allocateFrame();
         f.submit(new QiDescriptor(0xf, 0, 0, 0));
         assertThat(f.unit.readReg(VtdRegs.FSTS) & VtdRegs.FSTS_IQE).isEqualTo(VtdRegs.FSTS_IQE);
+        QiDescriptor wait = QiDescriptor.invalidationWait(7, status, 0);
+        f.memory.writeLong(f.iqBase, wait.qw0());
+        f.memory.writeLong(f.iqBase + 8, wait.qw1());
 
         f.unit.writeReg(VtdRegs.FSTS, VtdRegs.FSTS_IQE);
 
         assertThat(f.unit.readReg(VtdRegs.FSTS) & VtdRegs.FSTS_IQE).isZero();
+        assertThat(f.memory.readInt(status)).isEqualTo(7);
+        assertThat(f.unit.readReg(VtdRegs.IQH)).isEqualTo(f.unit.readReg(VtdRegs.IQT));
+    }
+
+    /** Clearing IQE without fixing the descriptor fetches it again: IQE comes back, IQH stays on it. */
+    @Test
+    void writeFsts_iqeClearedWithBadDescriptorInPlace_iqeSetAgain() {
+        f.submit(new QiDescriptor(0xf, 0, 0, 0));
+
+        f.unit.writeReg(VtdRegs.FSTS, VtdRegs.FSTS_IQE);
+
+        assertThat(f.unit.readReg(VtdRegs.FSTS) & VtdRegs.FSTS_IQE).isEqualTo(VtdRegs.FSTS_IQE);
+        assertThat(f.unit.readReg(VtdRegs.IQH)).isZero();
+    }
+
+    /** Reserved bits set, or a reserved granularity: IQE with IQEI 4 (reserved field), head on it. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "context-cache G=0, 1",
+        "context-cache reserved bit 6, 0x51",
+        "IOTLB AM above MAMV, 0x12",
+        "PASID-IOTLB G=1, 0x16",
+        "PASID-cache G=2, 0x27",
+        "wait reserved bit 12, 0x1025",
+        "page group response qword1 bit 0, 0x9"})
+    void reservedFieldOrGranularity_iqeWithReservedFieldInfo(String what, String qw0Hex) {
+        long qw0 = Long.decode(qw0Hex);
+        long qw1 = what.startsWith("IOTLB") ? 10 : what.startsWith("page group") ? 1 : 0;
+        long status = f.allocateFrame();
+
+        f.submit(new QiDescriptor(qw0, qw1, 0, 0), QiDescriptor.invalidationWait(1, status, 0));
+
+        assertThat(f.unit.readReg(VtdRegs.FSTS) & VtdRegs.FSTS_IQE).as(what).isEqualTo(VtdRegs.FSTS_IQE);
+        assertThat(f.unit.readReg(VtdRegs.IQERCD) & 0xf).isEqualTo(VtdRegs.IQEI_RESERVED_FIELD);
+        assertThat(f.unit.readReg(VtdRegs.IQH)).isZero();
+        assertThat(f.memory.readInt(status)).isZero();
+    }
+
+    @Test
+    void unknownType_iqeWithInvalidTypeInfoAndFaultEvent() {
+        f.submit(new QiDescriptor(0xa, 0, 0, 0));
+        f.loop.runUntilIdle();
+
+        assertThat(f.unit.readReg(VtdRegs.IQERCD) & 0xf).isEqualTo(VtdRegs.IQEI_INVALID_TYPE);
+        assertThat(f.faultEvents).isEqualTo(1);
+    }
+
+    /** With 256-bit descriptors IQT must be 32-byte aligned: bit 4 set is IQE (IQEI 6), nothing fetched. */
+    @Test
+    void tailNotAlignedTo256BitDescriptor_iqeTailMisaligned() {
+        f.unit.writeReg(VtdRegs.IQT, 0x10);
+
+        assertThat(f.unit.readReg(VtdRegs.FSTS) & VtdRegs.FSTS_IQE).isEqualTo(VtdRegs.FSTS_IQE);
+        assertThat(f.unit.readReg(VtdRegs.IQERCD) & 0xf).isEqualTo(VtdRegs.IQEI_TAIL_MISALIGNED);
+        assertThat(f.unit.readReg(VtdRegs.IQT)).isZero();
+    }
+
+    /** IQA.DW = 0: 128-bit descriptors, 16 bytes apart. */
+    @Test
+    void descriptors128Bit_fetchedSixteenBytesApart() {
+        long ring = f.allocateFrame();
+        long status = f.allocateFrame();
+        f.unit.writeReg(VtdRegs.IQA, ring);
+        QiDescriptor first = QiDescriptor.pasidCache(VtdFixture.DOMAIN_ID, VtdFixture.PASID);
+        QiDescriptor wait = QiDescriptor.invalidationWait(3, status, 0);
+        f.memory.writeLong(ring, first.qw0());
+        f.memory.writeLong(ring + 8, first.qw1());
+        f.memory.writeLong(ring + 16, wait.qw0());
+        f.memory.writeLong(ring + 24, wait.qw1());
+
+        f.unit.writeReg(VtdRegs.IQT, 32);
+
+        assertThat(f.memory.readInt(status)).isEqualTo(3);
+        assertThat(f.unit.readReg(VtdRegs.IQH)).isEqualTo(32);
+    }
+
+    @Test
+    void queueOutsideMemory_iqeFetchError() {
+        f.unit.writeReg(VtdRegs.IQA, (1L << 40) | VtdRegs.IQA_DW_256);
+
+        f.unit.writeReg(VtdRegs.IQT, 32);
+
+        assertThat(f.unit.readReg(VtdRegs.IQERCD) & 0xf).isEqualTo(VtdRegs.IQEI_FETCH_ERROR);
+    }
+
+    /** GSTS.QIE clear: descriptors wait in the ring until software enables queued invalidation. */
+    @Test
+    void queuedInvalidationDisabled_nothingFetchedUntilEnabled() {
+        long status = f.allocateFrame();
+        f.unit.writeReg(VtdRegs.GCMD, VtdRegs.GCMD_TE);
+
+        f.submit(QiDescriptor.invalidationWait(1, status, 0));
+        assertThat(f.memory.readInt(status)).isZero();
+        f.unit.writeReg(VtdRegs.GCMD, VtdRegs.GCMD_TE | VtdRegs.GCMD_QIE);
+
+        assertThat(f.memory.readInt(status)).isEqualTo(1);
     }
 
     /** Scenario 34 end to end: software reads a queued LPIG descriptor and answers it with the same fields. */
     @Test
-    void pageGroupResponse_forQueuedRequest_answersThatGroup() {
+    void scenario34_responseForQueuedRequest_answersThatGroup() {
         f.enablePageRequestQueue();
         f.unit.pageRequest(VtdFixture.pageRequest(0x33, true, 0x7000_0000L));
         f.loop.runUntilIdle();

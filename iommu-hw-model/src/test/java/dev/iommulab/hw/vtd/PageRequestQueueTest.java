@@ -146,7 +146,7 @@ class PageRequestQueueTest {
      * PPR is set, and answers an LPIG request Success through the fabric.
      */
     @Test
-    void pageRequest_queueFullLpig_setsProAndHardwareAnswersSuccess() {
+    void scenario32_queueFullLpig_setsProAndHardwareAnswersSuccess() {
         f.attachSvaDevice();
         f.enablePageRequestQueue();
         fillQueue();
@@ -165,7 +165,7 @@ class PageRequestQueueTest {
 
     /** Table 31: a non-LPIG request that cannot be queued is dropped silently. */
     @Test
-    void pageRequest_queueFullNonLpig_setsProAndSendsNothing() {
+    void scenario32_queueFullNonLpig_setsProAndSendsNothing() {
         f.attachSvaDevice();
         f.enablePageRequestQueue();
         fillQueue();
@@ -178,7 +178,7 @@ class PageRequestQueueTest {
 
     /** VtdConfig.autoRespondOnPrqFull = false (QEMU-compatible): nothing is sent for a full queue. */
     @Test
-    void pageRequest_queueFullWithAutoResponseOff_sendsNothing() {
+    void scenario32_queueFullWithAutoResponseOff_sendsNothing() {
         VtdFixture qemu = new VtdFixture(new VtdConfig("dmar0", false)).attachSvaDevice();
         qemu.enablePageRequestQueue();
         for (int i = 0; i < USABLE; i++) {
@@ -197,7 +197,7 @@ class PageRequestQueueTest {
      * requests keep getting Success, stop markers are discarded without response, and no event fires.
      */
     @Test
-    void pageRequest_proSetWithFreeSpace_notQueuedLpigAnsweredStopMarkerDropped() {
+    void scenario32_proSetWithFreeSpace_notQueuedLpigAnsweredStopMarkerDropped() {
         f.attachSvaDevice();
         f.enablePageRequestQueue();
         fillQueue();
@@ -223,7 +223,7 @@ class PageRequestQueueTest {
 
     /** Scenario 32: an overflow raises the page request event when PPR and PRO were both clear. */
     @Test
-    void pageRequest_queueFullWithPprClear_overflowRaisesEvent() {
+    void scenario32_queueFullWithPprClear_overflowRaisesEvent() {
         f.attachSvaDevice();
         f.enablePageRequestQueue();
         fillQueue();
@@ -257,7 +257,7 @@ class PageRequestQueueTest {
      * and the hardware answers an LPIG request Invalid Request (wire 0001b).
      */
     @Test
-    void pageRequest_preClearLpig_answersInvalidRequestAndReportsFault0x47() {
+    void scenario33_preClearLpig_answersInvalidRequestAndReportsFault0x47() {
         f.attach(VtdEntries.CTX_DTE | VtdEntries.CTX_PASIDE);
         f.enablePageRequestQueue();
 
@@ -282,7 +282,7 @@ class PageRequestQueueTest {
 
     /** Table 31: a non-LPIG request hitting a remapping-table fault gets no response, only the fault. */
     @Test
-    void pageRequest_preClearNonLpig_reportsFaultWithoutResponse() {
+    void scenario33_preClearNonLpig_reportsFaultWithoutResponse() {
         f.attach(VtdEntries.CTX_DTE | VtdEntries.CTX_PASIDE);
         f.enablePageRequestQueue();
 

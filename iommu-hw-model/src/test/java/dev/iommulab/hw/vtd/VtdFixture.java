@@ -4,6 +4,7 @@ import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PcieFabric;
 import dev.iommulab.hw.mem.PhysicalMemory;
+import dev.iommulab.hw.pgtable.VtdSecondStageTable;
 import dev.iommulab.hw.pgtable.X86PageTable;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
@@ -32,15 +33,21 @@ final class VtdFixture {
     final List<HwFault> faults = new ArrayList<>();
     final RecordingFunction function = new RecordingFunction(RID);
     final X86PageTable firstStage = new X86PageTable(memory, 4);
+    /** A 4-level second-stage table (AW 010b) at {@link #slRoot}. */
+    final VtdSecondStageTable secondStage = new VtdSecondStageTable(memory, 4, 46);
     final VtdUnit unit;
     final long rootTable;
     final long pasidDir;
     final long flRoot;
+    final long slRoot;
     int prqInterrupts;
+    int faultEvents;
+    int completionEvents;
     long contextAddr;
     long pasidEntryAddr;
     long prqBase = -1;
     long iqBase = -1;
+    long legacyRoot = -1;
     private long nextFrame = 0x10_0000;
 
     VtdFixture() {
@@ -51,9 +58,12 @@ final class VtdFixture {
         unit = new VtdUnit(config, memory, loop, TimingModel.ESTIMATES, fabric, faults::add);
         fabric.attach(function);
         unit.setPageRequestInterrupt(() -> prqInterrupts++);
+        unit.setFaultEventInterrupt(() -> faultEvents++);
+        unit.setInvalidationCompletionInterrupt(() -> completionEvents++);
         rootTable = allocateFrame();
         pasidDir = allocateFrame();
         flRoot = allocateFrame();
+        slRoot = allocateFrame();
         unit.writeReg(VtdRegs.RTADDR, rootTable | VtdRegs.RTADDR_SMT);
         unit.writeReg(VtdRegs.GCMD, VtdRegs.GCMD_SRTP);
         unit.writeReg(VtdRegs.GCMD, VtdRegs.GCMD_TE);
@@ -99,8 +109,12 @@ final class VtdFixture {
         return entry;
     }
 
-    /** PASID directory entry (PASID[19:6]) → PASID table → 64-byte PASID entry (PASID[5:0]). */
+    /** PASID directory entry (PASID[19:6]) → PASID table → 64-byte PASID entry (PASID[5:0]), DID {@link #DOMAIN_ID}. */
     long writePasidEntry(int pasid, long qw0, long qw2) {
+        return writePasidEntry(pasid, qw0, DOMAIN_ID, qw2);
+    }
+
+    long writePasidEntry(int pasid, long qw0, long qw1, long qw2) {
         long dirEntry = pasidDir + (long) (pasid >>> VtdEntries.PASID_PDE_SHIFT) * VtdEntries.PASID_DIR_ENTRY_SIZE;
         long pde = memory.readLong(dirEntry);
         long table = pde & VtdEntries.ADDR_MASK;
@@ -110,9 +124,77 @@ final class VtdFixture {
         }
         long entry = table + (long) (pasid & ((1 << VtdEntries.PASID_PDE_SHIFT) - 1)) * VtdEntries.PASID_ENTRY_SIZE;
         memory.writeLong(entry, qw0);
-        memory.writeLong(entry + 8, DOMAIN_ID);
+        memory.writeLong(entry + 8, qw1);
         memory.writeLong(entry + 16, qw2);
         return entry;
+    }
+
+    /** Second-stage PASID entry (PGTT 010b, AW 010b) of {@link #PASID} on {@link #slRoot}, plus {@code flags}. */
+    long writeSecondStagePasidEntry(long flags) {
+        pasidEntryAddr = writePasidEntry(PASID, VtdEntries.PRESENT | slRoot | 2L << VtdEntries.PE_AW_SHIFT
+                | (long) VtdEntries.PGTT_SECOND_STAGE << VtdEntries.PE_PGTT_SHIFT | flags, 0);
+        return pasidEntryAddr;
+    }
+
+    /** Maps {@code gpa → hpa} (4 KiB) in the second-stage table; returns the leaf entry's address. */
+    long mapSecondStage(long gpa, long hpa, long flags) {
+        return secondStage.map(slRoot, gpa, hpa, 4096, flags, this::allocateFrame);
+    }
+
+    // ---- legacy mode ----
+
+    /**
+     * Switches the unit to legacy mode (RTADDR.TTM = 00b) on a fresh root table and writes the 16-byte
+     * context entry of {@code rid}: {@code lo} (P, FPD, TT, SLPTPTR) and {@code hi} (AW, DID).
+     */
+    long useLegacyMode(int rid, long lo, long hi) {
+        legacyRoot = allocateFrame();
+        unit.writeReg(VtdRegs.RTADDR, legacyRoot);
+        unit.writeReg(VtdRegs.GCMD, VtdRegs.GCMD_SRTP);
+        unit.writeReg(VtdRegs.GCMD, VtdRegs.GCMD_TE | VtdRegs.GCMD_QIE);
+        return writeLegacyContext(rid, lo, hi);
+    }
+
+    long writeLegacyContext(int rid, long lo, long hi) {
+        long rootEntry = legacyRoot + (long) (rid >>> 8) * VtdEntries.ROOT_ENTRY_SIZE;
+        long root = memory.readLong(rootEntry);
+        if ((root & VtdEntries.PRESENT) == 0) {
+            root = allocateFrame() | VtdEntries.PRESENT;
+            memory.writeLong(rootEntry, root);
+        }
+        long entry = (root & VtdEntries.ADDR_MASK) + (long) (rid & 0xff) * VtdEntries.CONTEXT_ENTRY_SIZE;
+        memory.writeLong(entry, lo);
+        memory.writeLong(entry + 8, hi);
+        contextAddr = entry;
+        return entry;
+    }
+
+    /** A legacy context entry: P, TT, SLPTPTR = {@link #slRoot}; AW 010b and DID {@link #DOMAIN_ID}. */
+    static long legacyLo(long slRoot, int tt) {
+        return VtdEntries.PRESENT | (long) tt << VtdEntries.CTX_TT_SHIFT | slRoot;
+    }
+
+    static long legacyHi() {
+        return 2L | (long) DOMAIN_ID << VtdEntries.CTX_DID_SHIFT;
+    }
+
+    // ---- fault recording registers ----
+
+    /** The record in FRCD {@code index}, read through MMIO as dmar_fault() does, or null when F is clear. */
+    FaultRecord frcd(int index) {
+        int base = VtdRegs.capFaultRegOffset(unit.readReg(VtdRegs.CAP)) + index * VtdRegs.FRCD_SIZE;
+        long hi = unit.readReg(base + 8);
+        return (hi & FaultRecord.F) == 0 ? null : FaultRecord.decode(unit.readReg(base), hi);
+    }
+
+    /** Clears F of FRCD {@code index} by writing 1 to it (the dword at +12, as dmar_fault() does). */
+    void clearFrcd(int index) {
+        int base = VtdRegs.capFaultRegOffset(unit.readReg(VtdRegs.CAP)) + index * VtdRegs.FRCD_SIZE;
+        unit.writeReg(base + 12, 1L << 31);
+    }
+
+    int fsts() {
+        return (int) unit.readReg(VtdRegs.FSTS);
     }
 
     /** Maps {@code va → pa} in the PASID's first-stage table; returns the PTE's address. */
@@ -147,6 +229,15 @@ final class VtdFixture {
         unit.writeReg(VtdRegs.IQT, tail);
     }
 
+    /** A global context-cache invalidation through the invalidation queue (enabling it if needed). */
+    void submitContextInvalidation() {
+        if (iqBase < 0) {
+            enableInvalidationQueue();
+        }
+        submit(QiDescriptor.contextCache(QiDescriptor.CC_GLOBAL, 0, 0, 0),
+                QiDescriptor.pasidCache(QiDescriptor.PC_GLOBAL, 0, 0));
+    }
+
     /** A read page request from {@link #RID} with {@link #PASID}. */
     static PageRequestMessage pageRequest(int prgi, boolean last, long pageAddr) {
         return new PageRequestMessage(RID, true, PASID, false, false, true, false, last, prgi, pageAddr);
@@ -163,6 +254,11 @@ final class VtdFixture {
 
     int prs() {
         return (int) unit.readReg(VtdRegs.PRS);
+    }
+
+    /** Runs the machine until nothing is left to do. */
+    void settle() {
+        loop.runUntilIdle();
     }
 
     List<Integer> faultCodes() {

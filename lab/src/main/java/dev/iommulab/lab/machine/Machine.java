@@ -87,21 +87,53 @@ public final class Machine {
         vtdConfig(scenario);
     }
 
+    /** The {@code hardware.options} keys of the vtd model. */
+    private static final String VTD_OPTIONS = "mode, fault-records, prq-entries, auto-respond-on-prq-full, "
+            + "iotlb-entries";
+
     private static VtdConfig vtdConfig(Scenario scenario) throws MachineConfigException {
         String model = scenario.hardware().model();
         if (!model.equals("vtd")) {
             throw new MachineConfigException("hardware.model", "model '" + model
                     + "' is not available yet; available: vtd");
         }
-        boolean autoRespond = true;
+        VtdConfig config = VtdConfig.defaults("dmar0");
         for (Map.Entry<String, Object> option : scenario.hardware().options().entrySet()) {
-            switch (option.getKey()) {
-                case "auto-respond-on-prq-full" -> autoRespond = parseBoolean(option);
+            config = switch (option.getKey()) {
+                case "mode" -> config.withMode(parseMode(option));
+                case "fault-records" -> config.withFaultRecords(parseInt(option, 1, 256));
+                case "prq-entries" -> config.withPrqEntries(parseInt(option, 1, VtdConfig.MAX_PRQ_ENTRIES));
+                case "auto-respond-on-prq-full" -> config.withAutoRespondOnPrqFull(parseBoolean(option));
+                case "iotlb-entries" -> config.withIotlbEntries(parseInt(option, 0, 1 << 20));
                 default -> throw new MachineConfigException("hardware.options." + option.getKey(),
-                        "unknown vtd option; known: auto-respond-on-prq-full");
-            }
+                        "unknown vtd option; known: " + VTD_OPTIONS);
+            };
         }
-        return new VtdConfig("dmar0", autoRespond);
+        return config;
+    }
+
+    private static VtdConfig.Mode parseMode(Map.Entry<String, Object> option) throws MachineConfigException {
+        return switch (String.valueOf(option.getValue()).toLowerCase(Locale.ROOT)) {
+            case "scalable" -> VtdConfig.Mode.SCALABLE;
+            case "legacy" -> VtdConfig.Mode.LEGACY;
+            default -> throw new MachineConfigException("hardware.options." + option.getKey(),
+                    "must be scalable or legacy: " + option.getValue());
+        };
+    }
+
+    private static int parseInt(Map.Entry<String, Object> option, int min, int max) throws MachineConfigException {
+        Object v = option.getValue();
+        long n;
+        try {
+            n = v instanceof Number number ? number.longValue() : Long.decode(String.valueOf(v).trim());
+        } catch (NumberFormatException e) {
+            n = Long.MIN_VALUE;
+        }
+        if (n < min || n > max) {
+            throw new MachineConfigException("hardware.options." + option.getKey(),
+                    "must be an integer from " + min + " to " + max + ": " + v);
+        }
+        return (int) n;
     }
 
     private static boolean parseBoolean(Map.Entry<String, Object> option) throws MachineConfigException {
