@@ -47,7 +47,7 @@ final class VtdHarness implements ModelHarness {
 
     VtdHarness() {
         PcieFabric fabric = new PcieFabric(loop, TimingModel.ESTIMATES.pcieTlpNs());
-        unit = new VtdUnit(VtdConfig.defaults("dmar0"), memory, loop, TimingModel.ESTIMATES, fabric, faults::add);
+        unit = new VtdUnit(VtdConfig.defaults("dmar0").withFaultRecords(2), memory, loop, TimingModel.ESTIMATES, fabric, faults::add);
         for (int i = 0; i < 2; i++) {
             functions[i] = new RecordingFunction(RIDS[i], unit);
             fabric.attach(functions[i]);
@@ -83,7 +83,7 @@ final class VtdHarness implements ModelHarness {
 
     @Override
     public Set<ModelCapability> capabilities() {
-        return EnumSet.of(ModelCapability.PASID, ModelCapability.ATS, ModelCapability.PAGE_REQUESTS);
+        return EnumSet.allOf(ModelCapability.class);
     }
 
     @Override
@@ -179,14 +179,20 @@ final class VtdHarness implements ModelHarness {
         return List.copyOf(faults);
     }
 
+    /** CAP.NFR + 1 fault recording registers. */
     @Override
     public int faultLogCapacity() {
-        throw new UnsupportedOperationException("fault recording registers arrive with the full VT-d model");
+        return VtdRegs.capNumFaultRegs(unit.readReg(VtdRegs.CAP));
     }
 
+    /** What dmar_fault() does: clear F in every fault recording register, then PFO in FSTS. */
     @Override
     public void acknowledgeFaults() {
-        throw new UnsupportedOperationException("fault recording registers arrive with the full VT-d model");
+        int base = VtdRegs.capFaultRegOffset(unit.readReg(VtdRegs.CAP));
+        for (int i = 0; i < faultLogCapacity(); i++) {
+            unit.writeReg(base + VtdRegs.FRCD_SIZE * i + 12, 1L << 31);
+        }
+        unit.writeReg(VtdRegs.FSTS, VtdRegs.FSTS_PFO | VtdRegs.FSTS_PPF);
     }
 
     @Override
