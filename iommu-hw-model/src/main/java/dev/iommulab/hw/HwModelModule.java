@@ -4,18 +4,14 @@ import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import com.google.inject.name.Named;
-import dev.iommulab.hw.iommu.HwFaultObserver;
 import dev.iommulab.hw.iommu.PcieFabric;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
-import dev.iommulab.hw.vtd.VtdConfig;
-import dev.iommulab.hw.vtd.VtdUnit;
 
 /**
- * The hardware of one machine: the event loop, physical memory, the PCIe fabric and the IOMMU unit.
- * Needs from the assembling module: {@code @Named("seed") long}, a {@link VtdConfig} and a
- * {@link HwFaultObserver}.
+ * The hardware every machine has: the event loop, physical memory and the PCIe fabric. The IOMMU model
+ * comes with the machine's platform. Needs {@code @Named("seed") long} from the assembling module.
  */
 public final class HwModelModule extends AbstractModule {
 
@@ -44,12 +40,5 @@ public final class HwModelModule extends AbstractModule {
     @Singleton
     PcieFabric fabric(EventLoop loop, TimingModel timing) {
         return new PcieFabric(loop, timing.pcieTlpNs());
-    }
-
-    @Provides
-    @Singleton
-    VtdUnit vtdUnit(VtdConfig config, PhysicalMemory memory, EventLoop loop, TimingModel timing, PcieFabric fabric,
-                    HwFaultObserver observer) {
-        return new VtdUnit(config, memory, loop, timing, fabric, observer);
     }
 }

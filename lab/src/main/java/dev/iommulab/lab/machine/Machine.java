@@ -2,6 +2,8 @@ package dev.iommulab.lab.machine;
 
 import com.google.inject.Guice;
 import com.google.inject.Injector;
+import com.google.inject.Key;
+import com.google.inject.TypeLiteral;
 import com.google.inject.Module;
 import com.google.inject.util.Modules;
 import dev.iommulab.core.CoreModule;
@@ -12,9 +14,12 @@ import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.core.mm.CpuPageTable;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.core.mm.Vma;
 import dev.iommulab.drivers.DriversModule;
+import dev.iommulab.drivers.Platform;
+import dev.iommulab.drivers.PlatformOptionException;
 import dev.iommulab.hw.HwModelModule;
 import dev.iommulab.hw.iommu.IommuHardware;
 import dev.iommulab.hw.iommu.PcieFabric;
@@ -23,8 +28,6 @@ import dev.iommulab.hw.pci.EndpointConfig;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
-import dev.iommulab.hw.vtd.VtdConfig;
-import dev.iommulab.hw.vtd.VtdUnit;
 import dev.iommulab.iopf.Iopf;
 import dev.iommulab.iopf.IopfModule;
 import dev.iommulab.lab.scenario.DeviceSpec;
@@ -38,6 +41,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * One simulated machine assembled from the layers' Guice modules: hardware, core, io-pgfault, driver,
@@ -74,9 +78,19 @@ public final class Machine {
      * @throws MachineConfigException for a hardware model or option this lab does not have
      */
     public static Machine boot(Scenario scenario, Module... overrides) throws MachineConfigException {
-        VtdConfig vtd = vtdConfig(scenario);
-        Module base = Modules.combine(Modules.combine(layerModules()),
-                new LabModule(scenario.seed(), vtd, new FaultRecorder()));
+        return boot(scenario, List.of(), overrides);
+    }
+
+    /**
+     * Builds the machine the scenario describes with extra platforms registered by
+     * {@code platformModules} (each adding to the {@code MapBinder<String, Platform>} of
+     * {@link DriversModule}).
+     */
+    public static Machine boot(Scenario scenario, List<Module> platformModules, Module... overrides)
+            throws MachineConfigException {
+        Module platform = platformModule(scenario, platformModules);
+        Module base = Modules.combine(Modules.combine(layerModules()), platform,
+                new LabModule(scenario.seed(), new FaultRecorder()));
         Machine machine = new Machine(Guice.createInjector(Modules.override(base).with(overrides)));
         machine.populate(scenario);
         return machine;
@@ -84,69 +98,36 @@ public final class Machine {
 
     /** Fails when the scenario's hardware model or one of its options is not available. */
     public static void checkHardware(Scenario scenario) throws MachineConfigException {
-        vtdConfig(scenario);
+        platformModule(scenario, List.of());
     }
 
-    /** The {@code hardware.options} keys of the vtd model. */
-    private static final String VTD_OPTIONS = "mode, fault-records, prq-entries, auto-respond-on-prq-full, "
-            + "iotlb-entries";
+    /** The platforms known to the lab, plus those {@code platformModules} register. */
+    public static Map<String, Platform> platforms(List<Module> platformModules) {
+        Injector registry = Guice.createInjector(Modules.combine(new DriversModule(),
+                Modules.combine(platformModules)));
+        return registry.getInstance(Key.get(new TypeLiteral<Map<String, Platform>>() { }));
+    }
 
-    private static VtdConfig vtdConfig(Scenario scenario) throws MachineConfigException {
+    private static Module platformModule(Scenario scenario, List<Module> platformModules)
+            throws MachineConfigException {
+        Map<String, Platform> platforms = platforms(platformModules);
         String model = scenario.hardware().model();
-        if (!model.equals("vtd")) {
-            throw new MachineConfigException("hardware.model", "model '" + model
-                    + "' is not available yet; available: vtd");
+        Platform platform = platforms.get(model);
+        if (platform == null) {
+            throw new MachineConfigException("hardware.model", "model '" + model + "' is not available yet; available: "
+                    + String.join(", ", new TreeSet<>(platforms.keySet())));
         }
-        VtdConfig config = VtdConfig.defaults("dmar0");
-        for (Map.Entry<String, Object> option : scenario.hardware().options().entrySet()) {
-            config = switch (option.getKey()) {
-                case "mode" -> config.withMode(parseMode(option));
-                case "fault-records" -> config.withFaultRecords(parseInt(option, 1, 256));
-                case "prq-entries" -> config.withPrqEntries(parseInt(option, 1, VtdConfig.MAX_PRQ_ENTRIES));
-                case "auto-respond-on-prq-full" -> config.withAutoRespondOnPrqFull(parseBoolean(option));
-                case "iotlb-entries" -> config.withIotlbEntries(parseInt(option, 0, 1 << 20));
-                default -> throw new MachineConfigException("hardware.options." + option.getKey(),
-                        "unknown vtd option; known: " + VTD_OPTIONS);
-            };
-        }
-        return config;
-    }
-
-    private static VtdConfig.Mode parseMode(Map.Entry<String, Object> option) throws MachineConfigException {
-        return switch (String.valueOf(option.getValue()).toLowerCase(Locale.ROOT)) {
-            case "scalable" -> VtdConfig.Mode.SCALABLE;
-            case "legacy" -> VtdConfig.Mode.LEGACY;
-            default -> throw new MachineConfigException("hardware.options." + option.getKey(),
-                    "must be scalable or legacy: " + option.getValue());
-        };
-    }
-
-    private static int parseInt(Map.Entry<String, Object> option, int min, int max) throws MachineConfigException {
-        Object v = option.getValue();
-        long n;
         try {
-            n = v instanceof Number number ? number.longValue() : Long.decode(String.valueOf(v).trim());
-        } catch (NumberFormatException e) {
-            n = Long.MIN_VALUE;
+            return platform.module(scenario.hardware().options());
+        } catch (PlatformOptionException e) {
+            throw new MachineConfigException("hardware.options." + e.key(), e.getMessage()
+                    .substring(("hardware.options." + e.key() + ": ").length()));
         }
-        if (n < min || n > max) {
-            throw new MachineConfigException("hardware.options." + option.getKey(),
-                    "must be an integer from " + min + " to " + max + ": " + v);
-        }
-        return (int) n;
-    }
-
-    private static boolean parseBoolean(Map.Entry<String, Object> option) throws MachineConfigException {
-        String v = String.valueOf(option.getValue()).toLowerCase(Locale.ROOT);
-        if (!v.equals("true") && !v.equals("false")) {
-            throw new MachineConfigException("hardware.options." + option.getKey(), "must be true or false: " + v);
-        }
-        return Boolean.parseBoolean(v);
     }
 
     private void populate(Scenario scenario) {
         IommuOps ops = get(IommuOps.class);
-        IommuHardware iommu = get(VtdUnit.class);
+        IommuHardware iommu = get(IommuHardware.class);
         PcieFabric fabric = get(PcieFabric.class);
         IommuCore core = get(IommuCore.class);
         for (DeviceSpec spec : scenario.devices()) {
@@ -162,7 +143,7 @@ public final class Machine {
         FrameAllocator frames = get(FrameAllocator.class);
         long zeroPage = frames.allocate();
         for (ProcessSpec spec : scenario.processes()) {
-            MmStruct mm = new MmStruct(spec.name(), frames, zeroPage);
+            MmStruct mm = new MmStruct(spec.name(), frames, zeroPage, get(CpuPageTable.class));
             for (VmaSpec vma : spec.vmas()) {
                 mm.mmap(vma.start(), vma.size(), Vma.flagsOf(vma.prot()));
             }
