@@ -48,11 +48,12 @@ sealed interface Outcome permits Outcome.Page, Outcome.Fault {
         }
 
         /**
-         * A fault of a page-table walk, reported with {@code original}, the access type of the transaction
-         * (an implicit access is reported as the access that caused it).
+         * A fault of a page-table walk. CAUSE carries {@code original}, the access type of the transaction (an
+         * implicit access is reported as the access that caused it); the common reason keeps the walk's own
+         * access, so a G-stage refusing the A/D write of a read is {@code PERMISSION_WRITE}.
          */
         static Fault ofWalk(RiscvWalkResult.Fault f, Access original, long iotval2) {
-            return new Fault(RiscvWalkResult.exceptionCode(f.kind(), original), reasonOf(f.cause(), original),
+            return new Fault(RiscvWalkResult.exceptionCode(f.kind(), original), reasonOf(f.cause(), f.access()),
                     f.kind() == RiscvWalkResult.Kind.GUEST_PAGE_FAULT ? iotval2 : 0);
         }
 
