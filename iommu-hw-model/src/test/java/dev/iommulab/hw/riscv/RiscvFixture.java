@@ -74,6 +74,11 @@ final class RiscvFixture {
         return frames(1, 4096);
     }
 
+    /** End of the frames handed out so far (they start at 1 MiB). */
+    long allocatedEnd() {
+        return nextFrame;
+    }
+
     /** {@code count} zeroed contiguous frames aligned to {@code align}. */
     long frames(int count, long align) {
         long at = (nextFrame + align - 1) & -align;
