@@ -10,7 +10,8 @@ import dev.iommulab.hw.mem.PhysicalMemory;
  * {@code ATS.INVAL}, {@code ATS.PRGR} and {@code IOFENCE.C}. An illegal command sets {@code cmd_ill}, a fetch
  * or fence-store fault {@code cqmf}; both leave {@code cqh} on the command. {@code IOFENCE.C} waits for every
  * earlier {@code ATS.INVAL}; if one timed out it sets {@code cmd_to} and {@code cqh} stays on the fence. While
- * any error bit is set nothing runs; clearing it (RW1C) resumes at {@code cqh}.
+ * any error bit is set nothing runs; clearing it (RW1C) resumes at {@code cqh}. {@code PR}/{@code PW} need no
+ * action: every device access the model handled is already in memory when the request returns.
  */
 final class CommandQueue {
 
