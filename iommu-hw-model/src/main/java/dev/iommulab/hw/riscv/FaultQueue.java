@@ -1,0 +1,105 @@
+package dev.iommulab.hw.riscv;
+
+import dev.iommulab.hw.mem.PhysicalMemory;
+
+/**
+ * The fault queue (riscv-iommu "Fault/Event-Queue (FQ)" and register {@code fqcsr}; reference/iommu-hardware.md
+ * §2.4.2, §6 scenarios 1-4; RV-REF {@code report_fault}): 32-byte records written at {@code fqt}, software
+ * consumes from {@code fqh}. When the queue is full the record is discarded and {@code fqof} set; when the
+ * record write faults, {@code fqmf}. While either is set every further record is discarded, until software
+ * clears it (RW1C). {@code DC.tc.DTF} suppresses the records of translation causes. Each written record and
+ * each error asks for the fault interrupt ({@code ipsr.fip}).
+ */
+final class FaultQueue {
+
+    private final PhysicalMemory memory;
+    private final InterruptPending ipsr;
+    private final QueueRegs q = new QueueRegs(RiscvRegs.FQ_ENTRY_SIZE);
+    private int csr;
+
+    FaultQueue(PhysicalMemory memory, InterruptPending ipsr) {
+        this.memory = memory;
+        this.ipsr = ipsr;
+        ipsr.setLevelCondition(RiscvRegs.IPSR_FIP, () -> has(RiscvRegs.FQCSR_FIE)
+                && has(RiscvRegs.FQCSR_FQOF | RiscvRegs.FQCSR_FQMF) ? 1 : 0);
+    }
+
+    private boolean has(int bits) {
+        return (csr & bits) != 0;
+    }
+
+    long readReg(int offset) {
+        return switch (offset) {
+            case RiscvRegs.FQB -> q.base;
+            case RiscvRegs.FQH -> q.head;
+            case RiscvRegs.FQT -> q.tail;
+            case RiscvRegs.FQCSR -> csr;
+            default -> 0;
+        };
+    }
+
+    void writeReg(int offset, long value) {
+        switch (offset) {
+            case RiscvRegs.FQB -> {
+                q.writeBase(value);
+                q.head = q.masked(q.head);
+            }
+            case RiscvRegs.FQH -> q.head = q.masked(value);
+            case RiscvRegs.FQCSR -> writeCsr((int) value);
+            default -> {
+            }
+        }
+    }
+
+    private void writeCsr(int value) {
+        boolean fieWasSet = has(RiscvRegs.FQCSR_FIE);
+        csr &= ~(value & (RiscvRegs.FQCSR_FQMF | RiscvRegs.FQCSR_FQOF));
+        boolean enable = (value & RiscvRegs.FQCSR_FQEN) != 0;
+        if (enable && !has(RiscvRegs.FQCSR_FQEN)) {
+            q.tail = 0;
+            csr &= ~(RiscvRegs.FQCSR_FQMF | RiscvRegs.FQCSR_FQOF);
+            csr |= RiscvRegs.FQCSR_FQEN | RiscvRegs.FQCSR_FQON;
+        } else if (!enable) {
+            csr &= ~(RiscvRegs.FQCSR_FQEN | RiscvRegs.FQCSR_FQON);
+        }
+        csr = csr & ~RiscvRegs.FQCSR_FIE | value & RiscvRegs.FQCSR_FIE;
+        if (!fieWasSet && has(RiscvRegs.FQCSR_FIE) && has(RiscvRegs.FQCSR_FQMF | RiscvRegs.FQCSR_FQOF)) {
+            requestInterrupt(); // RV-I98: enabling fie with an error bit pending signals it
+        }
+    }
+
+    /**
+     * Queues {@code record} unless the queue is off, an error is pending, {@code dtf} suppresses the cause,
+     * or the queue is full or its memory faults (setting {@code fqof}/{@code fqmf}).
+     *
+     * @return whether the record reached the queue
+     */
+    boolean record(RiscvFaultRecord record, boolean dtf) {
+        if (!has(RiscvRegs.FQCSR_FQEN) || !has(RiscvRegs.FQCSR_FQON)
+                || has(RiscvRegs.FQCSR_FQMF | RiscvRegs.FQCSR_FQOF)) {
+            return false;
+        }
+        if (dtf && !RiscvCause.reportedWhenDtf(record.cause())) {
+            return false;
+        }
+        if (q.isFull()) {
+            csr |= RiscvRegs.FQCSR_FQOF;
+            requestInterrupt();
+            return false;
+        }
+        long at = q.slotAddress(q.tail);
+        if (!memory.contains(at, RiscvRegs.FQ_ENTRY_SIZE)) {
+            csr |= RiscvRegs.FQCSR_FQMF;
+            requestInterrupt();
+            return false;
+        }
+        record.writeTo(memory, at);
+        q.tail = q.next(q.tail);
+        requestInterrupt();
+        return true;
+    }
+
+    private void requestInterrupt() {
+        ipsr.request(RiscvRegs.IPSR_FIP, has(RiscvRegs.FQCSR_FIE));
+    }
+}
