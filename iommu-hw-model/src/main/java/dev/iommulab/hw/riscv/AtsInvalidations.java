@@ -2,6 +2,7 @@ package dev.iommulab.hw.riscv;
 
 import dev.iommulab.hw.iommu.AtsInvalidateRequest;
 import dev.iommulab.hw.iommu.PcieFabric;
+import dev.iommulab.hw.sim.EventHandle;
 import dev.iommulab.hw.sim.EventLoop;
 
 /**
@@ -20,6 +21,7 @@ final class AtsInvalidations {
     private final Runnable onChange;
     private final int[] rids = new int[TAGS];
     private final long[] generations = new long[TAGS];
+    private final EventHandle[] timers = new EventHandle[TAGS];
     private int busy;
     private long nextGeneration;
     private boolean timedOut;
@@ -60,7 +62,7 @@ final class AtsInvalidations {
             }
         }
         fabric.sendAtsInvalidate(new AtsInvalidateRequest(rid, pv, pid, (payload & 1) != 0, addr, size, tag));
-        loop.schedule(timeoutNs, "riscv-ats-inval-timeout", () -> expire(tag, generation));
+        timers[tag] = loop.schedule(timeoutNs, "riscv-ats-inval-timeout", () -> expire(tag, generation));
         return true;
     }
 
@@ -78,6 +80,7 @@ final class AtsInvalidations {
         for (int tag = 0; tag < TAGS; tag++) {
             if ((itagVector & busy & 1 << tag) != 0 && rids[tag] == rid) {
                 busy &= ~(1 << tag);
+                timers[tag].cancel();
                 freed = true;
             }
         }

@@ -17,6 +17,7 @@ public final class EventLoop {
     static final long MAX_EVENTS_PER_RUN = 50_000_000L;
 
     private final PriorityQueue<ScheduledEvent> queue = new PriorityQueue<>();
+    private int live;
     private final SimRandom random;
     private final Trace trace;
     private long now;
@@ -50,46 +51,51 @@ public final class EventLoop {
         return dispatched;
     }
 
-    /** Number of events waiting to run. */
+    /** Number of events waiting to run (cancelled ones excluded). */
     public int pendingEvents() {
-        return queue.size();
+        return live;
     }
 
     public boolean isIdle() {
-        return queue.isEmpty();
+        return live == 0;
     }
 
     /**
      * Schedules {@code action} to run {@code delayNs} after now. Events at the same time run in the
      * order they were scheduled.
      *
+     * @return a handle that can cancel the event before it runs (e.g. a timeout that is no longer needed)
      * @throws IllegalArgumentException if the delay is negative
      */
-    public void schedule(long delayNs, String label, Runnable action) {
+    public EventHandle schedule(long delayNs, String label, Runnable action) {
         if (delayNs < 0) {
             throw new IllegalArgumentException("delayNs must not be negative: " + delayNs);
         }
-        scheduleAt(now + delayNs, label, action);
+        return scheduleAt(now + delayNs, label, action);
     }
 
     /**
      * Schedules {@code action} at absolute virtual time {@code atNs}.
      *
+     * @return a handle that can cancel the event before it runs
      * @throws IllegalArgumentException if {@code atNs} lies in the past
      */
-    public void scheduleAt(long atNs, String label, Runnable action) {
+    public EventHandle scheduleAt(long atNs, String label, Runnable action) {
         if (atNs < now) {
             throw new IllegalArgumentException("atNs " + atNs + " lies before now " + now);
         }
         Objects.requireNonNull(label, "label");
         Objects.requireNonNull(action, "action");
-        queue.add(new ScheduledEvent(atNs, nextSequence++, label, action));
+        ScheduledEvent event = new ScheduledEvent(atNs, nextSequence++, label, action);
+        queue.add(event);
+        live++;
+        return event;
     }
 
     /** Dispatches events until none is left. */
     public void runUntilIdle() {
         long budget = MAX_EVENTS_PER_RUN;
-        while (!queue.isEmpty()) {
+        while (live > 0) {
             dispatchNext();
             if (--budget == 0) {
                 throw new IllegalStateException("simulation did not become idle after "
@@ -115,7 +121,7 @@ public final class EventLoop {
             throw new IllegalArgumentException("deadlineNs " + deadlineNs + " lies before now " + now);
         }
         long budget = MAX_EVENTS_PER_RUN;
-        while (!queue.isEmpty() && queue.peek().atNs() <= deadlineNs) {
+        while (live > 0 && nextLive().atNs() <= deadlineNs) {
             dispatchNext();
             if (--budget == 0) {
                 throw new IllegalStateException("more than " + MAX_EVENTS_PER_RUN + " events before " + deadlineNs);
@@ -124,16 +130,70 @@ public final class EventLoop {
         now = deadlineNs;
     }
 
+    /** The earliest event that is not cancelled; cancelled ones at the head are dropped. */
+    private ScheduledEvent nextLive() {
+        while (queue.peek().cancelled) {
+            queue.poll();
+        }
+        return queue.peek();
+    }
+
     private void dispatchNext() {
-        ScheduledEvent event = queue.poll();
+        ScheduledEvent event = nextLive();
+        queue.poll();
+        live--;
+        event.done = true;
         now = event.atNs();
         dispatched++;
         trace.emit(new TraceEvent.Dispatch(event.atNs(), event.sequence(), event.label()));
         event.action().run();
     }
 
-    private record ScheduledEvent(long atNs, long sequence, String label, Runnable action)
-            implements Comparable<ScheduledEvent> {
+    /** A scheduled event; cancelling it after it ran (or twice) does nothing. */
+    private final class ScheduledEvent implements Comparable<ScheduledEvent>, EventHandle {
+        private final long atNs;
+        private final long sequence;
+        private final String label;
+        private final Runnable action;
+        private boolean cancelled;
+        private boolean done;
+
+        ScheduledEvent(long atNs, long sequence, String label, Runnable action) {
+            this.atNs = atNs;
+            this.sequence = sequence;
+            this.label = label;
+            this.action = action;
+        }
+
+        long atNs() {
+            return atNs;
+        }
+
+        long sequence() {
+            return sequence;
+        }
+
+        String label() {
+            return label;
+        }
+
+        Runnable action() {
+            return action;
+        }
+
+        @Override
+        public void cancel() {
+            if (!cancelled && !done) {
+                cancelled = true;
+                live--;
+            }
+        }
+
+        @Override
+        public boolean cancelled() {
+            return cancelled;
+        }
+
         @Override
         public int compareTo(ScheduledEvent other) {
             int byTime = Long.compare(atNs, other.atNs);

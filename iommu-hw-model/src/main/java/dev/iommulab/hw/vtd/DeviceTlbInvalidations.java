@@ -1,9 +1,12 @@
 package dev.iommulab.hw.vtd;
 
 import dev.iommulab.hw.iommu.AtsInvalidateRequest;
+import dev.iommulab.hw.sim.EventHandle;
 import dev.iommulab.hw.sim.Layer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Device-TLB invalidations in flight (VT-d spec §6.5.2.5, §6.5.2.6, §4.3): each device-TLB or
@@ -14,9 +17,7 @@ import java.util.List;
  *
  * <p>A completion naming a tag that is not outstanding for that requester sets FSTS.ICE (ICESID in
  * IQERCD). A request unanswered after {@link VtdConfig#deviceTlbTimeoutNs()} is dropped and reported as
- * FSTS.ITE (ITESID). The event loop cannot cancel events, so the unit checks an outstanding request at
- * doubling intervals starting at four PCIe transfer times rather than keeping one long timer: when the
- * completion comes back in time, no event far in the future is left behind.
+ * FSTS.ITE (ITESID); its timer is cancelled when the completion comes back in time.
  */
 final class DeviceTlbInvalidations {
 
@@ -27,6 +28,7 @@ final class DeviceTlbInvalidations {
     private final VtdUnit unit;
     private final InvalidationQueue queue;
     private final List<Pending> outstanding = new ArrayList<>();
+    private final Map<Pending, EventHandle> timers = new HashMap<>();
     private long issued;
 
     DeviceTlbInvalidations(VtdUnit unit, InvalidationQueue queue) {
@@ -64,7 +66,7 @@ final class DeviceTlbInvalidations {
                 "%s: ATS Invalidate Request to %04x%s %#x+%#x ITAG %d", unit.config().name(), rid,
                 withPasid ? " PASID " + d.pasid() : "", request.addr(), request.size(), itag));
         unit.fabric().sendAtsInvalidate(request);
-        scheduleCheck(p, 4 * Math.max(1, unit.timing().pcieTlpNs()));
+        scheduleTimeout(p);
         return true;
     }
 
@@ -78,23 +80,16 @@ final class DeviceTlbInvalidations {
         return -1;
     }
 
-    private void scheduleCheck(Pending p, long interval) {
-        long deadline = p.sentNs() + unit.config().deviceTlbTimeoutNs();
-        long at = Math.min(deadline, unit.loop().now() + interval);
-        unit.loop().scheduleAt(at, "dev-tlb-inval-timer", () -> {
-            if (!outstanding.contains(p)) {
-                return;
-            }
-            if (unit.loop().now() >= deadline) {
-                outstanding.remove(p);
-                unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-qi", String.format(
-                        "%s: device-TLB invalidation ITAG %d to %04x timed out", unit.config().name(), p.itag(),
-                        p.rid()));
-                queue.deviceTlbTimeout(p.rid());
-            } else {
-                scheduleCheck(p, interval * 2);
-            }
-        });
+    private void scheduleTimeout(Pending p) {
+        timers.put(p, unit.loop().scheduleAt(p.sentNs() + unit.config().deviceTlbTimeoutNs(), "dev-tlb-inval-timer",
+                () -> {
+                    timers.remove(p);
+                    outstanding.remove(p);
+                    unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-qi", String.format(
+                            "%s: device-TLB invalidation ITAG %d to %04x timed out", unit.config().name(), p.itag(),
+                            p.rid()));
+                    queue.deviceTlbTimeout(p.rid());
+                }));
     }
 
     /** An Invalidate Completion from {@code rid} for the tags set in {@code itagVector}. */
@@ -112,6 +107,7 @@ final class DeviceTlbInvalidations {
                 queue.invalidCompletion(rid);
             } else {
                 outstanding.remove(p);
+                timers.remove(p).cancel();
             }
         }
         queue.progress();
