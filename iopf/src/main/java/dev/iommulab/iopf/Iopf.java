@@ -291,6 +291,6 @@ public final class Iopf {
     }
 
     private void trace(String symbol, String format, Object... args) {
-        loop.trace().step(loop.now(), Layer.IOPF, symbol, String.format(format, args));
+        loop.trace().step(loop.now(), Layer.IOPF, symbol,format, args);
     }
 }

@@ -129,8 +129,7 @@ public final class IommuSva {
     private SvaHandle register(AttachHandle handle, Device dev, MmStruct mm, int pasid) {
         SvaHandle sva = new SvaHandle(handle, dev, mm, pasid);
         handles.put(handle, sva);
-        loop.trace().step(loop.now(), Layer.SVA, "iommu_sva_bind_device",
-                String.format("%s bound to %s with PASID %d", dev.name(), mm.name(), pasid));
+        loop.trace().step(loop.now(), Layer.SVA, "iommu_sva_bind_device","%s bound to %s with PASID %d", dev.name(), mm.name(), pasid);
         return sva;
     }
 

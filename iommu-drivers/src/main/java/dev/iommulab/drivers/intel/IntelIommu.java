@@ -168,9 +168,9 @@ public final class IntelIommu implements IommuOps {
             }
             throw e;
         }
-        loop.trace().step(loop.now(), Layer.DRIVER, "intel_pasid_setup_first_level", String.format(
+        loop.trace().step(loop.now(), Layer.DRIVER, "intel_pasid_setup_first_level",
                 "%s: PASID %d of %s -> first-stage table %#x (%s)", name, pasid, dev.name(), domain.mm().pgd(),
-                domain.mm().name()));
+                domain.mm().name());
     }
 
     /** The blocked domain at a PASID: IOPF reference dropped, entry torn down, caches flushed. */
@@ -215,9 +215,9 @@ public final class IntelIommu implements IommuOps {
      */
     @Override
     public void pageResponse(Device dev, IommuFault evt, PageResponse msg) {
-        loop.trace().step(loop.now(), Layer.DRIVER, "intel_iommu_page_response", String.format(
+        loop.trace().step(loop.now(), Layer.DRIVER, "intel_iommu_page_response",
                 "%s: page group response to %s PASID %d PRGI %d code %d", name, dev.name(), msg.pasid(), msg.grpid(),
-                msg.code().value()));
+                msg.code().value());
         qi.submitSync(QiDescriptor.pageGroupResponse(dev.rid(), evt.pasidValid(), msg.pasid(), msg.code().value(),
                 msg.grpid(), evt.lastPage()));
     }

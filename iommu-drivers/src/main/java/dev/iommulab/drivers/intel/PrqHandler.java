@@ -10,6 +10,7 @@ import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
+import dev.iommulab.hw.sim.Trace;
 import dev.iommulab.hw.vtd.PageRequestDescriptor;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdRegs;
@@ -138,6 +139,6 @@ final class PrqHandler {
     }
 
     private void trace(String symbol, String format, Object... args) {
-        loop.trace().step(loop.now(), Layer.DRIVER, symbol, iommu.name() + ": " + String.format(format, args));
+        loop.trace().step(loop.now(), Layer.DRIVER, symbol, "%s: " + format, Trace.prepend(iommu.name(), args));
     }
 }

@@ -45,8 +45,7 @@ public final class PcieFabric {
             if (target != null) {
                 target.prgResponse(response);
             } else {
-                loop.trace().step(loop.now(), Layer.DEVICE, "pcie",
-                        String.format("PRG response for absent RID %04x dropped", response.rid()));
+                loop.trace().step(loop.now(), Layer.DEVICE, "pcie","PRG response for absent RID %04x dropped", response.rid());
             }
         });
     }

@@ -223,8 +223,8 @@ public final class PcieEndpoint implements PcieFunction {
         }
         Objects.requireNonNull(stopped, "stopped");
         List<DmaEngine> victims = engines.stream().filter(e -> e.job().pasid() == pasid).toList();
-        loop.trace().step(loop.now(), Layer.DEVICE, "pci-pasid", String.format(
-                "%s stops PASID %d: %d work item(s) to abort", config.name(), pasid, victims.size()));
+        loop.trace().step(loop.now(), Layer.DEVICE, "pci-pasid",
+                "%s stops PASID %d: %d work item(s) to abort", config.name(), pasid, victims.size());
         int[] remaining = {victims.size() + 1};
         Runnable arrive = () -> {
             if (--remaining[0] == 0) {

@@ -234,6 +234,6 @@ final class PriCapability {
     }
 
     private void trace(String format, Object... args) {
-        ep.loop().trace().step(ep.loop().now(), Layer.DEVICE, "pci-pri", String.format(format, args));
+        ep.loop().trace().step(ep.loop().now(), Layer.DEVICE, "pci-pri",format, args);
     }
 }

@@ -16,6 +16,7 @@ import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
+import dev.iommulab.hw.sim.Trace;
 import dev.iommulab.hw.sim.TimingModel;
 import java.util.Objects;
 
@@ -219,7 +220,7 @@ public final class RiscvIommu implements IommuHardware {
     }
 
     void trace(String symbol, String format, Object... args) {
-        loop.trace().step(loop.now(), Layer.IOMMU, symbol, config.name() + ": " + String.format(format, args));
+        loop.trace().step(loop.now(), Layer.IOMMU, symbol, "%s: " + format, Trace.prepend(config.name(), args));
     }
 
     PhysicalMemory memory() {

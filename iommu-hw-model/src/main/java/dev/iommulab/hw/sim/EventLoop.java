@@ -145,7 +145,9 @@ public final class EventLoop {
         event.done = true;
         now = event.atNs();
         dispatched++;
-        trace.emit(new TraceEvent.Dispatch(event.atNs(), event.sequence(), event.label()));
+        if (trace.enabled()) {
+            trace.emit(new TraceEvent.Dispatch(event.atNs(), event.sequence(), event.label()));
+        }
         event.action().run();
     }
 

@@ -19,10 +19,33 @@ public final class Trace {
         }
     }
 
+    /** Whether anyone listens; callers may skip building expensive messages otherwise. */
+    public boolean enabled() {
+        return !sinks.isEmpty();
+    }
+
     /** Convenience for {@link TraceEvent.Step}. */
     public void step(long atNs, Layer layer, String symbol, String message) {
         if (!sinks.isEmpty()) {
             emit(new TraceEvent.Step(atNs, layer, symbol, message));
         }
+    }
+
+    /**
+     * A {@link TraceEvent.Step} whose message is {@code String.format(Locale.ROOT, format, args)}, formatted
+     * only when a sink listens (the hot paths of the models trace every request).
+     */
+    public void step(long atNs, Layer layer, String symbol, String format, Object... args) {
+        if (!sinks.isEmpty()) {
+            emit(new TraceEvent.Step(atNs, layer, symbol, String.format(java.util.Locale.ROOT, format, args)));
+        }
+    }
+
+    /** {@code first} followed by {@code rest}, for trace helpers that add a prefix argument. */
+    public static Object[] prepend(Object first, Object... rest) {
+        Object[] all = new Object[rest.length + 1];
+        all[0] = first;
+        System.arraycopy(rest, 0, all, 1, rest.length);
+        return all;
     }
 }

@@ -62,9 +62,9 @@ final class DeviceTlbInvalidations {
                 d.deviceTlbGlobal(), d.deviceTlbBase(), d.deviceTlbSize(), itag);
         Pending p = new Pending(issued++, rid, itag, unit.loop().now());
         outstanding.add(p);
-        unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-qi", String.format(
+        unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-qi",
                 "%s: ATS Invalidate Request to %04x%s %#x+%#x ITAG %d", unit.config().name(), rid,
-                withPasid ? " PASID " + d.pasid() : "", request.addr(), request.size(), itag));
+                withPasid ? " PASID " + d.pasid() : "", request.addr(), request.size(), itag);
         unit.fabric().sendAtsInvalidate(request);
         scheduleTimeout(p);
         return true;
@@ -85,9 +85,9 @@ final class DeviceTlbInvalidations {
                 () -> {
                     timers.remove(p);
                     outstanding.remove(p);
-                    unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-qi", String.format(
+                    unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-qi",
                             "%s: device-TLB invalidation ITAG %d to %04x timed out", unit.config().name(), p.itag(),
-                            p.rid()));
+                            p.rid());
                     queue.deviceTlbTimeout(p.rid());
                 }));
     }
@@ -101,9 +101,9 @@ final class DeviceTlbInvalidations {
             int t = tag;
             Pending p = outstanding.stream().filter(q -> q.rid() == rid && q.itag() == t).findFirst().orElse(null);
             if (p == null) {
-                unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-qi", String.format(
+                unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-qi",
                         "%s: invalidate completion from %04x for ITAG %d not outstanding", unit.config().name(), rid,
-                        tag));
+                        tag);
                 queue.invalidCompletion(rid);
             } else {
                 outstanding.remove(p);

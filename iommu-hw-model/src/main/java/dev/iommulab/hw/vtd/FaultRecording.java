@@ -86,13 +86,13 @@ final class FaultRecording {
 
     Outcome record(FaultRecord r) {
         Outcome outcome = place(r);
-        unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-frcd", String.format(
+        unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-frcd",
                 "%s: fault %#x SID %04x %s", unit.config().name(), r.reason(), r.sid(), switch (outcome) {
                     case RECORDED -> "recorded in FRCD " + Math.floorMod(next - 1, lo.length);
                     case COLLAPSED -> "collapsed into the pending record of the same SID";
                     case LOST_PFO_SET -> "not recorded: FSTS.PFO is set";
                     case LOST_OVERFLOW -> "not recorded: next FRCD busy, FSTS.PFO set";
-                }));
+                });
         return outcome;
     }
 

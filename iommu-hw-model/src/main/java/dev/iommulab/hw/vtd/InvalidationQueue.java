@@ -3,6 +3,7 @@ package dev.iommulab.hw.vtd;
 import dev.iommulab.hw.iommu.InterruptLine;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.Layer;
+import dev.iommulab.hw.sim.Trace;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
@@ -220,6 +221,6 @@ final class InvalidationQueue {
 
     private void trace(String format, Object... args) {
         unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-qi",
-                unit.config().name() + ": " + String.format(format, args));
+                "%s: " + format, Trace.prepend(unit.config().name(), args));
     }
 }

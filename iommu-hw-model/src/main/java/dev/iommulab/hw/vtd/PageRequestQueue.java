@@ -6,6 +6,7 @@ import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.iommu.PrgResponseCode;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.sim.Layer;
+import dev.iommulab.hw.sim.Trace;
 
 /**
  * The page request queue of a VT-d unit (VT-d spec §7.5, reference/iommu-hardware.md §2.1.3): a ring in
@@ -202,6 +203,6 @@ final class PageRequestQueue {
 
     private void trace(String format, Object... args) {
         unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-prq",
-                unit.config().name() + ": " + String.format(format, args));
+                "%s: " + format, Trace.prepend(unit.config().name(), args));
     }
 }

@@ -2,6 +2,7 @@ package dev.iommulab.hw.vtd;
 
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.sim.Layer;
+import dev.iommulab.hw.sim.Trace;
 
 /**
  * Checks and carries out one invalidation descriptor other than a wait (VT-d spec §6.5.2): cache
@@ -135,6 +136,6 @@ final class QiExecutor {
 
     private void trace(String format, Object... args) {
         unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-qi",
-                unit.config().name() + ": " + String.format(format, args));
+                "%s: " + format, Trace.prepend(unit.config().name(), args));
     }
 }

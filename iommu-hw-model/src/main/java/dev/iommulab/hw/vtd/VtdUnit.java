@@ -197,10 +197,10 @@ public final class VtdUnit implements IommuHardware {
         RemappingEngine.Request r = new RemappingEngine.Request(request.rid(), request.pasidPresent(), request.pasid(),
                 page, !request.noWrite(), request.exe(), request.priv(), RemappingEngine.Kind.TRANSLATION_REQUEST);
         AtsCompletion completion = translate(r, request);
-        loop.trace().step(loop.now(), Layer.IOMMU, "vtd-ats", String.format(
+        loop.trace().step(loop.now(), Layer.IOMMU, "vtd-ats",
                 "%s: translation request %04x PASID %d %#x -> %s R=%d W=%d", config.name(), request.rid(),
                 request.pasid(), request.addr(), completion.status(), completion.read() ? 1 : 0,
-                completion.write() ? 1 : 0));
+                completion.write() ? 1 : 0);
         return completion;
     }
 
@@ -280,10 +280,10 @@ public final class VtdUnit implements IommuHardware {
     void reportFault(VtdFaultReason reason, boolean fpd, FaultRecord record, Access access) {
         boolean suppressed = fpd && reason.qualified();
         boolean recorded = !suppressed && faults.record(record).recorded();
-        loop.trace().step(loop.now(), Layer.IOMMU, "vtd-fault", String.format(
+        loop.trace().step(loop.now(), Layer.IOMMU, "vtd-fault",
                 "%s: fault reason %#x (%s) SID %04x PASID %d addr %#x%s", config.name(), reason.code(), reason.name(),
                 record.sid(), record.pasidPresent() ? record.pasid() : -1, record.addr(),
-                suppressed ? " [suppressed by FPD]" : recorded ? "" : " [not recorded]"));
+                suppressed ? " [suppressed by FPD]" : recorded ? "" : " [not recorded]");
         faultObserver.faultDetected(new HwFault(loop.now(), record.sid(), record.pasidPresent() ? record.pasid() : -1,
                 record.addr(), access, reason.reason(), reason.code(), recorded));
     }
