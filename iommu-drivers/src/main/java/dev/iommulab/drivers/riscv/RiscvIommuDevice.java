@@ -3,6 +3,7 @@ package dev.iommulab.drivers.riscv;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.riscv.RiscvIommu;
+import dev.iommulab.hw.riscv.RiscvRegs;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.sim.TimingModel;
@@ -29,7 +30,7 @@ final class RiscvIommuDevice {
 
     RiscvIommuDevice(RiscvIommu hw, PhysicalMemory memory, EventLoop loop, TimingModel timing, KernelLog log) {
         this.hw = hw;
-        this.caps = hw.readReg(dev.iommulab.hw.riscv.RiscvRegs.CAPABILITIES);
+        this.caps = hw.readReg(RiscvRegs.CAPABILITIES);
         this.name = hw.config().name();
         this.memory = memory;
         this.loop = loop;

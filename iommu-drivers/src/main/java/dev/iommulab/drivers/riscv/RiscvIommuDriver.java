@@ -13,11 +13,9 @@ import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.hw.pci.PcieEndpoint;
-import dev.iommulab.hw.pgtable.RiscvPagingMode;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvDeviceContext;
 import dev.iommulab.hw.riscv.RiscvIommu;
-import dev.iommulab.hw.riscv.RiscvProcessContext;
 import dev.iommulab.hw.riscv.RiscvRegs;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
@@ -37,8 +35,9 @@ import java.util.Map;
  * adds them, modelled on the VT-d driver ({@code intel_iommu_enable_iopf()}, {@code intel_svm_set_dev_pasid()},
  * {@code prq_event_thread()}, {@code intel_iommu_page_response()}; the lab's {@code intel.IntelIommu} and
  * {@code intel.PrqHandler}) and on the RISC-V specification's programming guidelines: process directory
- * tables, process contexts for SVA domains, the page-request queue ({@link PageRequestHandler}), PRI enabling
- * through io-pgfault, and {@code ATS.PRGR} page responses. Each such method says so.
+ * tables, process contexts for SVA domains with PRI enabled through io-pgfault ({@link PasidAttach}), the
+ * page-request queue ({@link PageRequestHandler}), and {@code ATS.PRGR} page responses. Each such piece says
+ * so where it is defined.
  *
  * <p>Device contexts ({@code riscv_iommu_probe_device()} plus the lab's PASID support): a function with a PASID
  * capability gets a valid DC with {@code PDTV}, a process directory table sized for its PASID width
@@ -81,13 +80,12 @@ public final class RiscvIommuDriver implements IommuOps {
     }
 
     private final RiscvIommuDevice iommu;
-    private final FrameAllocator frames;
-    private final Iopf iopf;
     private final DeviceDirectory directory;
     private final CommandQueue cmdq;
     private final HwQueue fltq;
     private final HwQueue priq;
     private final IopfQueue iopfQueue;
+    private final PasidAttach pasids;
     private final Map<Integer, RiscvDeviceInfo> devices = new HashMap<>();
     private int nextPscid = 1;
 
@@ -105,8 +103,6 @@ public final class RiscvIommuDriver implements IommuOps {
     public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
                             TimingModel timing, KernelLog log, FaultEvents events) {
         this.iommu = new RiscvIommuDevice(hw, frames.memory(), loop, timing, log);
-        this.frames = frames;
-        this.iopf = iopf;
         initCheck();
         this.directory = new DeviceDirectory(frames);
         this.cmdq = new CommandQueue(iommu, HwQueue.commandQueue(hw));
@@ -131,6 +127,7 @@ public final class RiscvIommuDriver implements IommuOps {
             this.iopfQueue = null;
         }
         iodirSetMode(DDTP_MODE_MAX);
+        this.pasids = new PasidAttach(iommu, directory, cmdq, iopf, iopfQueue, pqEntries());
     }
 
     /**
@@ -275,11 +272,7 @@ public final class RiscvIommuDriver implements IommuOps {
     }
 
     /**
-     * {@code set_dev_pasid} for an SVA domain. <b>Not in mainline</b>; modelled on intel_svm_set_dev_pasid():
-     * IOPF enabled first when the domain is fault-capable, then the process context of {@code pasid}: {@code fsc}
-     * = Sv48 with the process's page table ({@code mm->pgd}), then {@code ta} = V with the domain's PSCID,
-     * {@code ENS} = 0 and {@code SUM} = 0 (user accesses only); then {@code IODIR.INVAL_PDT} and
-     * {@code IOFENCE.C}.
+     * {@code set_dev_pasid} for an SVA domain. <b>Not in mainline</b>; see {@link PasidAttach#setDevPasid}.
      *
      * @throws KernelException EOPNOTSUPP for a non-SVA domain, EINVAL when the device has no PDT, PASID or ATS
      *                         or {@code pasid} is beyond its PDT, ENOMEM when a PDT level cannot be allocated
@@ -287,95 +280,13 @@ public final class RiscvIommuDriver implements IommuOps {
      */
     @Override
     public void setDevPasid(IommuDomain domain, Device dev, int pasid) {
-        RiscvDeviceInfo info = info(dev);
-        if (domain.type() != DomainType.SVA) {
-            throw new KernelException(Errno.EOPNOTSUPP, "domain", "only SVA domains are attachable at a PASID here");
-        }
-        if (info.pdt == 0 || !info.pci.pasidEnabled() || !info.pci.atsEnabled()) {
-            throw new KernelException(Errno.EINVAL, "dev", dev + " needs PASID and ATS enabled for SVA");
-        }
-        if (pasid >>> DeviceDirectory.pdtBits(info.pdtMode) != 0) {
-            throw new KernelException(Errno.EINVAL, "pasid", pasid + " is beyond the PD"
-                    + DeviceDirectory.pdtBits(info.pdtMode) + " table of " + dev);
-        }
-        boolean iopfCapable = domain.iopfHandler() != null;
-        if (iopfCapable) {
-            enableIopf(info);
-        }
-        long pc;
-        try {
-            pc = directory.pcAddress(info.pdt, info.pdtMode, pasid, true);
-        } catch (KernelException e) {
-            if (iopfCapable) {
-                disableIopf(info);
-            }
-            throw e;
-        }
-        int pscid = (Integer) domain.driverData();
-        RiscvProcessContext ctx = RiscvProcessContext.of(pscid, 0,
-                RiscvDeviceContext.encodeAtp(RiscvPagingMode.SV48.encoding(), domain.mm().pgd()));
-        iommu.memory.writeLong(pc + 8, ctx.fsc());
-        iommu.memory.writeLong(pc, ctx.ta());
-        cmdq.sendAndSync(RiscvCommand.iodirInvalPdt(info.devid(), pasid));
-        iommu.trace("riscv_iommu_set_dev_pasid", "PASID %d of %s -> PSCID %d, Sv48 table %#x (%s)", pasid,
-                dev.name(), pscid, domain.mm().pgd(), domain.mm().name());
+        pasids.setDevPasid(info(dev), domain, pasid);
     }
 
-    /**
-     * The blocked domain at a PASID. <b>Not in mainline</b>; modelled on the VT-d teardown and the RISC-V
-     * programming guidelines for a process-context change: IOPF disabled (PRI off, then
-     * {@code iopf_queue_remove_device()}, which answers pending groups INVALID), the process context made
-     * invalid, {@code IODIR.INVAL_PDT} + {@code IOTINVAL.VMA} (the domain's PSCID) + {@code IOFENCE.C}, then the
-     * device's ATC: {@code ATS.INVAL} for the PASID over every address + {@code IOFENCE.C} (the IOATC is
-     * invalidated before the DevATC so a translation request cannot refill the ATC from a stale IOTLB entry).
-     */
+    /** The blocked domain at a PASID. <b>Not in mainline</b>; see {@link PasidAttach#removeDevPasid}. */
     @Override
     public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
-        RiscvDeviceInfo info = info(dev);
-        if (domain.iopfHandler() != null) {
-            disableIopf(info);
-        }
-        long pc = info.pdt == 0 ? -1 : directory.pcAddress(info.pdt, info.pdtMode, pasid, false);
-        if (pc < 0) {
-            return;
-        }
-        int pscid = RiscvProcessContext.readFrom(iommu.memory, pc).pscid();
-        iommu.memory.writeLong(pc, 0);
-        iommu.memory.writeLong(pc + 8, 0);
-        cmdq.sendAndSync(RiscvCommand.iodirInvalPdt(info.devid(), pasid),
-                RiscvCommand.iotinvalVma(false, 0, true, pscid, false, 0));
-        RiscvCommand inval = RiscvCommand.atsInval(dev.rid(), true, pasid, false, 0, 4096);
-        boolean done = cmdq.sendAndSync(new RiscvCommand(inval.qw0(), ATS_INVAL_ALL));
-        iommu.trace("riscv_iommu_remove_dev_pasid", "PASID %d of %s: PC invalid, PSCID %d flushed, ATS.INVAL%s",
-                pasid, dev.name(), pscid, done ? " done" : " waiting for the Invalidate Completion");
-    }
-
-    /**
-     * Enables IOPF for the device. <b>Not in mainline</b>; as intel_iommu_enable_iopf(): the first
-     * fault-capable attachment adds the device to the IOMMU's iopf queue, then enables PRI with an allocation
-     * of {@link #pqEntries()} (as VT-d gives each device its PRQ depth).
-     */
-    private void enableIopf(RiscvDeviceInfo info) {
-        if (!info.pci.config().pri() || iopfQueue == null) {
-            return;
-        }
-        if (info.iopfRefcount++ > 0) {
-            return;
-        }
-        iopf.queueAddDevice(iopfQueue, info.dev);
-        info.pci.enablePri(pqEntries());
-    }
-
-    /** As intel_iommu_disable_iopf(): the last user disables PRI, then removes the device from the queue. */
-    private void disableIopf(RiscvDeviceInfo info) {
-        if (!info.pci.config().pri() || iopfQueue == null || info.iopfRefcount == 0) {
-            return;
-        }
-        if (--info.iopfRefcount > 0) {
-            return;
-        }
-        info.pci.disablePri();
-        iopf.queueRemoveDevice(iopfQueue, info.dev);
+        pasids.removeDevPasid(info(dev), pasid, domain);
     }
 
     /**
