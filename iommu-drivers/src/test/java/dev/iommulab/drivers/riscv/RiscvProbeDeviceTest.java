@@ -39,7 +39,7 @@ class RiscvProbeDeviceTest {
      * (IODIR.INVAL_DDT with DV and the device_id) after it was written.
      */
     @Test
-    void probeDevice_sva_capableFunction_validDcWithPdtvAndPd20() {
+    void probeDevice_svaCapableFunction_validDcWithPdtvAndPd20() {
         RiscvDeviceContext dc = f.dc(RID);
 
         assertThat(dc.tc()).isEqualTo(RiscvDeviceContext.TC_V | RiscvDeviceContext.TC_PDTV | RiscvDeviceContext.TC_DPE
