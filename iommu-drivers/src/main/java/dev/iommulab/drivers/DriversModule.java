@@ -3,6 +3,7 @@ package dev.iommulab.drivers;
 import com.google.inject.AbstractModule;
 import com.google.inject.multibindings.MapBinder;
 import dev.iommulab.drivers.intel.VtdPlatform;
+import dev.iommulab.drivers.riscv.RiscvPlatform;
 
 /**
  * The platforms this lab knows, by {@code hardware.model} name. Another module may add one:
@@ -14,5 +15,6 @@ public final class DriversModule extends AbstractModule {
     protected void configure() {
         MapBinder<String, Platform> platforms = MapBinder.newMapBinder(binder(), String.class, Platform.class);
         platforms.addBinding("vtd").toInstance(new VtdPlatform());
+        platforms.addBinding("riscv").toInstance(new RiscvPlatform());
     }
 }

@@ -9,6 +9,7 @@ import com.google.inject.multibindings.MapBinder;
 import dev.iommulab.drivers.Platform;
 import dev.iommulab.drivers.intel.VtdPlatform;
 import dev.iommulab.hw.iommu.IommuHardware;
+import dev.iommulab.hw.riscv.RiscvIommu;
 import dev.iommulab.hw.vtd.VtdUnit;
 import dev.iommulab.lab.ScenarioFiles;
 import dev.iommulab.lab.scenario.Scenario;
@@ -55,8 +56,16 @@ class PlatformRegistrationTest {
     }
 
     @Test
-    void platforms_builtIn_listsVtd() {
-        assertThat(Machine.platforms(List.of())).containsKey("vtd");
+    void platforms_builtIn_listsVtdAndRiscv() {
+        assertThat(Machine.platforms(List.of())).containsOnlyKeys("vtd", "riscv");
+    }
+
+    @Test
+    void boot_riscv_buildsTheRiscvModel() throws Exception {
+        Machine m = Machine.boot(scenario("riscv"));
+
+        assertThat(m.get(IommuHardware.class)).isInstanceOf(RiscvIommu.class);
+        assertThat(m.device("acc0")).isNotNull();
     }
 
     @Test
@@ -75,6 +84,6 @@ class PlatformRegistrationTest {
         Scenario s = scenario("smmuv3");
 
         assertThatThrownBy(() -> Machine.boot(s)).isInstanceOf(MachineConfigException.class)
-                .hasMessageContaining("model 'smmuv3' is not available yet; available: vtd");
+                .hasMessageContaining("model 'smmuv3' is not available yet; available: riscv, vtd");
     }
 }

@@ -1,0 +1,155 @@
+package dev.iommulab.drivers.riscv;
+
+import dev.iommulab.core.fault.FaultEvents;
+import dev.iommulab.core.fault.IommuFault;
+import dev.iommulab.core.fault.PageResponse;
+import dev.iommulab.core.fault.PageResponseCode;
+import dev.iommulab.core.fault.ResponseOrigin;
+import dev.iommulab.hw.riscv.RiscvCommand;
+import dev.iommulab.hw.riscv.RiscvPageRequestRecord;
+import dev.iommulab.hw.riscv.RiscvRegs;
+import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IopfQueue;
+import java.util.Map;
+
+/**
+ * The page-request-queue interrupt thread. <b>Not in mainline</b>: the merged RISC-V driver enables only
+ * the command and fault queues and has no IOPF (reference/linux-fault-stack.md §6.4). This is the lab's
+ * extension, modelled on the VT-d driver's {@code prq_event_thread()} / {@code intel_prq_report()} /
+ * {@code handle_bad_prq_event()} (drivers/iommu/intel/prq.c, the lab's {@code intel.PrqHandler}), with the
+ * queue handling of the merged {@code riscv_iommu_fltq_process()} and the record decoding of
+ * {@code riscv_iommu_priq_process()} / {@code riscv_iommu_page_request()} of the unmerged 2023 RISC-V IOMMU
+ * series:
+ * <ol>
+ *   <li>clear {@code ipsr.pip}, then consume the records from {@code pqh} to {@code pqt} and move {@code pqh};</li>
+ *   <li>a bad request — its {@code DID} is not a probed device, its address is not canonical for Sv48 (bits
+ *       63:47 not all equal), or it asks for R/W in privileged mode (SVA contexts have {@code ENS} = 0) — is
+ *       logged, and when it is the last of its group the driver answers it Invalid Request itself with
+ *       {@code ATS.PRGR}; otherwise nothing answers it (as handle_bad_prq_event());</li>
+ *   <li>a Stop Marker (PASID, L = 1, R = W = 0) is dropped: no report, no response;</li>
+ *   <li>every other record goes to {@code iommu_report_device_fault()} as a page request with the Intel
+ *       driver's conventions: {@code LAST_PAGE} when L; {@code PASID_VALID} and {@code NEEDS_PASID} with the
+ *       PASID when PV; perm READ/WRITE/EXEC/PRIV from R, W, EXEC, PRIV; grpid = PRGI; the page address;</li>
+ *   <li>after the drain, {@code pqof} or {@code pqmf} set means the IOMMU dropped requests (answering the last
+ *       ones itself, reference/iommu-hardware.md §2.4.3), so partial groups it parked may never complete:
+ *       the queue is empty now, so the partials of every device are discarded
+ *       ({@code iopf_queue_discard_partial()}, as prq_event_thread() does after PRO) and the bits are
+ *       cleared by writing {@code pqcsr} back, with the fault queue's warning text.</li>
+ * </ol>
+ */
+final class PageRequestHandler {
+
+    private final RiscvIommuDevice iommu;
+    private final HwQueue queue;
+    private final CommandQueue cmdq;
+    private final Map<Integer, RiscvDeviceInfo> devices;
+    private final Iopf iopf;
+    private final IopfQueue iopfQueue;
+    private final FaultEvents events;
+
+    PageRequestHandler(RiscvIommuDevice iommu, HwQueue queue, CommandQueue cmdq, Map<Integer, RiscvDeviceInfo> devices,
+                       Iopf iopf, IopfQueue iopfQueue, FaultEvents events) {
+        this.iommu = iommu;
+        this.queue = queue;
+        this.cmdq = cmdq;
+        this.devices = devices;
+        this.iopf = iopf;
+        this.iopfQueue = iopfQueue;
+        this.events = events;
+    }
+
+    /** The hard IRQ handler riscv_iommu_queue_ipsr(): wakes the thread when {@code ipsr.pip} is set. */
+    void irq() {
+        if ((iommu.hw.readReg(RiscvRegs.IPSR) & queue.ipsrBit()) == 0) {
+            return;
+        }
+        iommu.trace("riscv_iommu_queue_ipsr", "page request interrupt, waking the page request thread");
+        iommu.loop.schedule(iommu.timing.threadWakeNs(), iommu.name + "-priq", this::process);
+    }
+
+    /** The thread function, {@code riscv_iommu_priq_process()} of the lab. */
+    void process() {
+        iommu.hw.writeReg(RiscvRegs.IPSR, queue.ipsrBit());
+        int count;
+        do {
+            int head = (int) iommu.hw.readReg(queue.headReg()) & queue.mask;
+            int tail = (int) iommu.hw.readReg(queue.tailReg()) & queue.mask;
+            count = (tail - head) & queue.mask;
+            if (count > 0) {
+                iommu.trace("riscv_iommu_priq_process", "pqh %d pqt %d: %d record(s)", head, tail, count);
+            }
+            for (int i = head; i != tail; i = (i + 1) & queue.mask) {
+                pageRequest(RiscvPageRequestRecord.readFrom(iommu.memory, queue.slotAddress(i)));
+            }
+            iommu.hw.writeReg(queue.headReg(), tail);
+        } while (count > 0);
+        int ctrl = (int) iommu.hw.readReg(queue.qcr);
+        if ((ctrl & (RiscvRegs.PQCSR_PQMF | RiscvRegs.PQCSR_PQOF)) != 0) {
+            iommu.devWarn("Queue #%d error; memory fault:%d overflow:%d", queue.qid,
+                    CommandQueue.bit(ctrl, RiscvRegs.PQCSR_PQMF), CommandQueue.bit(ctrl, RiscvRegs.PQCSR_PQOF));
+            iopf.queueDiscardPartial(iopfQueue);
+            iommu.hw.writeReg(queue.qcr, ctrl);
+        }
+    }
+
+    /** One record: {@code riscv_iommu_page_request()} with prq_event_thread()'s checks. */
+    private void pageRequest(RiscvPageRequestRecord req) {
+        String bad = malformed(req);
+        if (bad != null) {
+            iommu.devErr("%s", bad);
+            handleBadPageRequest(req);
+            return;
+        }
+        if (req.pv() && req.last() && !req.read() && !req.write()) {
+            iommu.trace("riscv_iommu_priq_process", "stop marker for PASID %d dropped", req.pid());
+            return;
+        }
+        RiscvDeviceInfo info = devices.get(req.did());
+        if (info == null) {
+            handleBadPageRequest(req);
+            return;
+        }
+        iopf.reportDeviceFault(info.dev, toFault(req));
+    }
+
+    /** The checks prq_event_thread() makes before looking the device up, with its messages. */
+    private static String malformed(RiscvPageRequestRecord req) {
+        long top = req.pageAddr() >> 47;
+        if (top != 0 && top != -1) {
+            return "Address is not canonical";
+        }
+        if (req.priv() && (req.read() || req.write())) {
+            return "Page request in Privilege Mode";
+        }
+        return null;
+    }
+
+    /** The record as an {@code iommu_fault}, with intel_prq_report()'s flag and perm conventions. */
+    static IommuFault toFault(RiscvPageRequestRecord req) {
+        int flags = (req.last() ? IommuFault.PAGE_REQUEST_LAST_PAGE : 0)
+                | (req.pv() ? IommuFault.PAGE_REQUEST_PASID_VALID | IommuFault.PAGE_RESPONSE_NEEDS_PASID : 0);
+        int perm = (req.read() ? IommuFault.PERM_READ : 0) | (req.write() ? IommuFault.PERM_WRITE : 0)
+                | (req.exec() ? IommuFault.PERM_EXEC : 0) | (req.priv() ? IommuFault.PERM_PRIV : 0);
+        return IommuFault.pageRequest(flags, req.pv() ? req.pid() : 0, req.prgi(), perm, req.pageAddr());
+    }
+
+    /**
+     * As handle_bad_prq_event(): a bad request that is the last of its group is answered Invalid Request by
+     * the driver ({@code ATS.PRGR}, PASID when the request had one); a non-last one gets nothing.
+     */
+    private void handleBadPageRequest(RiscvPageRequestRecord req) {
+        if (!req.last()) {
+            return;
+        }
+        RiscvDeviceInfo info = devices.get(req.did());
+        IommuFault fault = toFault(req);
+        if (info != null) {
+            events.pageResponse(info.dev, fault, new PageResponse(fault.pasid(), req.prgi(), PageResponseCode.INVALID),
+                    ResponseOrigin.DRIVER);
+        }
+        iommu.trace("riscv_iommu_priq_process", "bad page request from %04x PRGI %d answered INVALID", req.did(),
+                req.prgi());
+        cmdq.send(RiscvCommand.atsPrgr(req.did() & 0xffff, req.pv(), req.pid(), req.prgi(),
+                PageResponseCode.INVALID.value()));
+    }
+}

@@ -1,0 +1,142 @@
+package dev.iommulab.drivers.riscv;
+
+import dev.iommulab.core.DomainType;
+import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.hw.pgtable.RiscvPagingMode;
+import dev.iommulab.hw.riscv.RiscvCommand;
+import dev.iommulab.hw.riscv.RiscvDeviceContext;
+import dev.iommulab.hw.riscv.RiscvProcessContext;
+import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IopfQueue;
+
+/**
+ * Attaching SVA domains at PASIDs and detaching them. <b>Not in mainline</b>: the merged RISC-V driver has no
+ * PASID support, no IOPF and no SVA (reference/linux-fault-stack.md §6.4). The lab's version is modelled on the
+ * VT-d driver — intel_svm_set_dev_pasid(), intel_iommu_enable_iopf()/intel_iommu_disable_iopf() and the PASID
+ * teardown (the lab's {@code intel.IntelIommu}) — and writes and invalidates RISC-V process contexts as the
+ * specification's programming guidelines describe (riscv-iommu "Process-context fields",
+ * reference/iommu-hardware.md §2.4.1, §2.4.5).
+ */
+final class PasidAttach {
+
+    private final RiscvIommuDevice iommu;
+    private final DeviceDirectory directory;
+    private final CommandQueue cmdq;
+    private final Iopf iopf;
+    private final IopfQueue iopfQueue;
+    /** The PRI allocation each device gets: the page-request queue's slots. */
+    private final int priAllocation;
+
+    PasidAttach(RiscvIommuDevice iommu, DeviceDirectory directory, CommandQueue cmdq, Iopf iopf, IopfQueue iopfQueue,
+                int priAllocation) {
+        this.iommu = iommu;
+        this.directory = directory;
+        this.cmdq = cmdq;
+        this.iopf = iopf;
+        this.iopfQueue = iopfQueue;
+        this.priAllocation = priAllocation;
+    }
+
+    /**
+     * {@code set_dev_pasid} for an SVA domain, modelled on intel_svm_set_dev_pasid(): IOPF enabled first when
+     * the domain is fault-capable, then the process context of {@code pasid}: {@code fsc} = Sv48 with the
+     * process's page table ({@code mm->pgd}), then {@code ta} = V with the domain's PSCID, {@code ENS} = 0 and
+     * {@code SUM} = 0 (user accesses only); then {@code IODIR.INVAL_PDT} and {@code IOFENCE.C}.
+     *
+     * @throws KernelException EOPNOTSUPP for a non-SVA domain, EINVAL when the device has no PDT, PASID or ATS
+     *                         or {@code pasid} is beyond its PDT, ENOMEM when a PDT level cannot be allocated
+     *                         (IOPF is then disabled again)
+     */
+    void setDevPasid(RiscvDeviceInfo info, IommuDomain domain, int pasid) {
+        if (domain.type() != DomainType.SVA) {
+            throw new KernelException(Errno.EOPNOTSUPP, "domain", "only SVA domains are attachable at a PASID here");
+        }
+        if (info.pdt == 0 || !info.pci.pasidEnabled() || !info.pci.atsEnabled()) {
+            throw new KernelException(Errno.EINVAL, "dev", info.dev + " needs PASID and ATS enabled for SVA");
+        }
+        int pdtBits = DeviceDirectory.pdtBits(info.pdtMode);
+        if (pasid >>> pdtBits != 0) {
+            throw new KernelException(Errno.EINVAL, "pasid", pasid + " is beyond the PD" + pdtBits + " table of "
+                    + info.dev);
+        }
+        boolean iopfCapable = domain.iopfHandler() != null;
+        if (iopfCapable) {
+            enableIopf(info);
+        }
+        long pc;
+        try {
+            pc = directory.pcAddress(info.pdt, info.pdtMode, pasid, true);
+        } catch (KernelException e) {
+            if (iopfCapable) {
+                disableIopf(info); // as intel_svm_set_dev_pasid()'s unwind: no IOPF reference left behind
+            }
+            throw e;
+        }
+        int pscid = (Integer) domain.driverData();
+        RiscvProcessContext ctx = RiscvProcessContext.of(pscid, 0,
+                RiscvDeviceContext.encodeAtp(RiscvPagingMode.SV48.encoding(), domain.mm().pgd()));
+        iommu.memory.writeLong(pc + 8, ctx.fsc());
+        iommu.memory.writeLong(pc, ctx.ta());
+        cmdq.sendAndSync(RiscvCommand.iodirInvalPdt(info.devid(), pasid));
+        iommu.trace("riscv_iommu_set_dev_pasid", "PASID %d of %s -> PSCID %d, Sv48 table %#x (%s)", pasid,
+                info.dev.name(), pscid, domain.mm().pgd(), domain.mm().name());
+    }
+
+    /**
+     * The blocked domain at a PASID, modelled on the VT-d teardown and the RISC-V guidelines for a
+     * process-context change: IOPF disabled (PRI off, then {@code iopf_queue_remove_device()}, which answers
+     * pending groups INVALID), the process context cleared (V = 0), {@code IODIR.INVAL_PDT} +
+     * {@code IOTINVAL.VMA} (the domain's PSCID) + {@code IOFENCE.C}, then the function's ATC: {@code ATS.INVAL}
+     * for the PASID over every address + {@code IOFENCE.C} (IOATC before DevATC, so a translation request
+     * cannot refill the ATC from a stale IOTLB entry). The last fence completes when the function's
+     * Invalidate Completion arrives (see {@link CommandQueue}).
+     */
+    void removeDevPasid(RiscvDeviceInfo info, int pasid, IommuDomain domain) {
+        if (domain.iopfHandler() != null) {
+            disableIopf(info);
+        }
+        long pc = info.pdt == 0 ? -1 : directory.pcAddress(info.pdt, info.pdtMode, pasid, false);
+        if (pc < 0) {
+            return;
+        }
+        int pscid = RiscvProcessContext.readFrom(iommu.memory, pc).pscid();
+        iommu.memory.writeLong(pc, 0);
+        iommu.memory.writeLong(pc + 8, 0);
+        cmdq.sendAndSync(RiscvCommand.iodirInvalPdt(info.devid(), pasid),
+                RiscvCommand.iotinvalVma(false, 0, true, pscid, false, 0));
+        RiscvCommand inval = RiscvCommand.atsInval(info.devid(), true, pasid, false, 0, 4096);
+        boolean done = cmdq.sendAndSync(new RiscvCommand(inval.qw0(), RiscvIommuDriver.ATS_INVAL_ALL));
+        iommu.trace("riscv_iommu_remove_dev_pasid", "PASID %d of %s: PC invalid, PSCID %d flushed, ATS.INVAL%s",
+                pasid, info.dev.name(), pscid, done ? " done" : " waiting for the Invalidate Completion");
+    }
+
+    /**
+     * As intel_iommu_enable_iopf(): the first fault-capable attachment adds the device to the IOMMU's iopf
+     * queue, then enables PRI with an allocation of the page-request queue's size (as VT-d gives each device
+     * its PRQ depth).
+     */
+    private void enableIopf(RiscvDeviceInfo info) {
+        if (!info.pci.config().pri() || iopfQueue == null) {
+            return;
+        }
+        if (info.iopfRefcount++ > 0) {
+            return;
+        }
+        iopf.queueAddDevice(iopfQueue, info.dev);
+        info.pci.enablePri(priAllocation);
+    }
+
+    /** As intel_iommu_disable_iopf(): the last user disables PRI, then removes the device from the queue. */
+    private void disableIopf(RiscvDeviceInfo info) {
+        if (!info.pci.config().pri() || iopfQueue == null || info.iopfRefcount == 0) {
+            return;
+        }
+        if (--info.iopfRefcount > 0) {
+            return;
+        }
+        info.pci.disablePri();
+        iopf.queueRemoveDevice(iopfQueue, info.dev);
+    }
+}

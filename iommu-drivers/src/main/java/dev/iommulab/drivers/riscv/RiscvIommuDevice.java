@@ -1,0 +1,67 @@
+package dev.iommulab.drivers.riscv;
+
+import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.hw.mem.PhysicalMemory;
+import dev.iommulab.hw.riscv.RiscvIommu;
+import dev.iommulab.hw.riscv.RiscvRegs;
+import dev.iommulab.hw.sim.EventLoop;
+import dev.iommulab.hw.sim.Layer;
+import dev.iommulab.hw.sim.TimingModel;
+import java.util.Locale;
+
+/**
+ * What every part of the driver shares about one IOMMU, {@code struct riscv_iommu_device}: the register
+ * window, the {@code capabilities} read at probe, and {@code iommu->dev} for messages. Messages go out as
+ * {@code dev_warn()}/{@code dev_err()}/{@code dev_info()} print them for the platform device: driver name
+ * {@code riscv,iommu} (iommu-platform.c), then the device name (here the model's unit name), then the text.
+ */
+final class RiscvIommuDevice {
+
+    /** {@code riscv_iommu_platform_driver.driver.name}. */
+    static final String DRIVER_NAME = "riscv,iommu";
+
+    final RiscvIommu hw;
+    final long caps;
+    final String name;
+    final PhysicalMemory memory;
+    final EventLoop loop;
+    final TimingModel timing;
+    final KernelLog log;
+
+    RiscvIommuDevice(RiscvIommu hw, PhysicalMemory memory, EventLoop loop, TimingModel timing, KernelLog log) {
+        this.hw = hw;
+        this.caps = hw.readReg(RiscvRegs.CAPABILITIES);
+        this.name = hw.config().name();
+        this.memory = memory;
+        this.loop = loop;
+        this.timing = timing;
+        this.log = log;
+    }
+
+    boolean hasCap(long bit) {
+        return (caps & bit) != 0;
+    }
+
+    /** The {@code dev_printk} prefix, e.g. {@code riscv,iommu riscv-iommu0}. */
+    String devPrefix() {
+        return DRIVER_NAME + " " + name;
+    }
+
+    void devWarn(String format, Object... args) {
+        log.warn("%s: %s", devPrefix(), String.format(Locale.ROOT, format, args));
+    }
+
+    void devErr(String format, Object... args) {
+        log.err("%s: %s", devPrefix(), String.format(Locale.ROOT, format, args));
+    }
+
+    void devInfo(String format, Object... args) {
+        log.info("%s: %s", devPrefix(), String.format(Locale.ROOT, format, args));
+    }
+
+    /** One step of the journey, in the driver's layer, named after the kernel (or lab-extension) symbol. */
+    void trace(String symbol, String format, Object... args) {
+        loop.trace().step(loop.now(), Layer.DRIVER, symbol,
+                name + ": " + String.format(Locale.ROOT, format, args));
+    }
+}

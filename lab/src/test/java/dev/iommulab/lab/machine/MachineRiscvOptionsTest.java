@@ -1,0 +1,69 @@
+package dev.iommulab.lab.machine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.iommulab.core.IommuOps;
+import dev.iommulab.drivers.riscv.RiscvIommuDriver;
+import dev.iommulab.drivers.riscv.RiscvPlatform;
+import dev.iommulab.hw.iommu.IommuHardware;
+import dev.iommulab.hw.riscv.RiscvConfig;
+import dev.iommulab.hw.riscv.RiscvIommu;
+import dev.iommulab.lab.ScenarioFiles;
+import dev.iommulab.lab.scenario.Scenario;
+import dev.iommulab.lab.scenario.ScenarioLoader;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The riscv model's {@code hardware.options} reach the model's {@link RiscvConfig} and the driver's queues
+ * (docs/scenario-format.md): fq-entries and pq-entries (rounded up to a power of two), iotlb-entries; unknown
+ * keys and bad values are configuration errors naming the key.
+ */
+class MachineRiscvOptionsTest {
+
+    private static Scenario firstTouch(String... overrides) throws Exception {
+        return new ScenarioLoader().load(ScenarioFiles.SCENARIOS.resolve("riscv-sva-first-touch.yaml"),
+                List.of(overrides));
+    }
+
+    @Test
+    void boot_noOptions_riscvModelDriverAndDefaultQueues() throws Exception {
+        Machine m = Machine.boot(firstTouch());
+
+        assertThat(m.get(IommuHardware.class)).isSameAs(m.get(RiscvIommu.class));
+        assertThat(m.get(IommuOps.class)).isSameAs(m.get(RiscvIommuDriver.class));
+        assertThat(m.get(RiscvIommu.class).config()).isEqualTo(RiscvConfig.defaults(RiscvPlatform.UNIT_NAME));
+        assertThat(m.get(RiscvIommuDriver.class).fqEntries()).isEqualTo(RiscvIommuDriver.DEFAULT_FQ_ENTRIES);
+        assertThat(m.get(RiscvIommuDriver.class).pqEntries()).isEqualTo(RiscvIommuDriver.DEFAULT_PQ_ENTRIES);
+    }
+
+    @Test
+    void boot_everyOption_passedToModelAndDriver() throws Exception {
+        Machine m = Machine.boot(firstTouch("hardware.options.fq-entries=300", "hardware.options.pq-entries=16",
+                "hardware.options.iotlb-entries=0"));
+
+        assertThat(m.get(RiscvIommu.class).config().iotlbEntries()).isZero();
+        assertThat(m.get(RiscvIommuDriver.class).fqEntries()).as("300 rounded up").isEqualTo(512);
+        assertThat(m.get(RiscvIommuDriver.class).pqEntries()).isEqualTo(16);
+    }
+
+    @Test
+    void checkHardware_unknownOption_errorNamesKeyAndKnownOptions() throws Exception {
+        MachineConfigException e = catchThrowableOfType(MachineConfigException.class,
+                () -> Machine.checkHardware(firstTouch("hardware.options.prq-entries=64")));
+
+        assertThat(e.key()).isEqualTo("hardware.options.prq-entries");
+        assertThat(e.getMessage()).contains("unknown riscv option").contains("fq-entries").contains("pq-entries");
+    }
+
+    @Test
+    void checkHardware_badValues_errorsNameTheKey() throws Exception {
+        assertThat(catchThrowableOfType(MachineConfigException.class,
+                () -> Machine.checkHardware(firstTouch("hardware.options.fq-entries=1"))).key())
+                .isEqualTo("hardware.options.fq-entries");
+        assertThat(catchThrowableOfType(MachineConfigException.class,
+                () -> Machine.checkHardware(firstTouch("hardware.options.pq-entries=lots"))).key())
+                .isEqualTo("hardware.options.pq-entries");
+    }
+}
