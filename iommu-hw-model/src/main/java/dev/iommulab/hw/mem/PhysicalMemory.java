@@ -1,7 +1,8 @@
 package dev.iommulab.hw.mem;
 
-import java.util.HashMap;
-import java.util.Map;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 /**
  * The machine's physical memory: a sparse array of 4 KiB frames, little-endian, zero where never
@@ -10,6 +11,9 @@ import java.util.Map;
  *
  * <p>Accesses outside {@code [0, size)} are programming errors of the caller and throw; hardware
  * models check {@link #contains(long, long)} first and report what the hardware would (an abort).
+ *
+ * <p>Frames are found through two arrays (2 MiB chunks of 512 frames), allocated on first write, so a
+ * page-table read costs an index and an 8-byte load: every simulated walk does several of them.
  */
 public final class PhysicalMemory {
 
@@ -17,14 +21,49 @@ public final class PhysicalMemory {
     public static final int PAGE_SIZE = 1 << PAGE_SHIFT;
     private static final long PAGE_MASK = PAGE_SIZE - 1;
 
+    private static final int CHUNK_SHIFT = 9;
+    private static final int CHUNK_FRAMES = 1 << CHUNK_SHIFT;
+    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class,
+            ByteOrder.LITTLE_ENDIAN);
+
     private final long size;
-    private final Map<Long, byte[]> frames = new HashMap<>();
+    private final byte[][][] chunks;
 
     public PhysicalMemory(long size) {
         if (size <= 0 || (size & PAGE_MASK) != 0) {
             throw new IllegalArgumentException("size must be a positive multiple of 4096: " + size);
         }
+        long frames = size >>> PAGE_SHIFT;
+        long chunkCount = (frames + CHUNK_FRAMES - 1) >>> CHUNK_SHIFT;
+        if (chunkCount > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("memory too large: " + size);
+        }
         this.size = size;
+        this.chunks = new byte[(int) chunkCount][][];
+    }
+
+    /** The frame holding {@code pa}, or null when it was never written. */
+    private byte[] frame(long pa) {
+        long frame = pa >>> PAGE_SHIFT;
+        byte[][] chunk = chunks[(int) (frame >>> CHUNK_SHIFT)];
+        return chunk == null ? null : chunk[(int) (frame & (CHUNK_FRAMES - 1))];
+    }
+
+    private byte[] frameForWrite(long pa) {
+        long frame = pa >>> PAGE_SHIFT;
+        int c = (int) (frame >>> CHUNK_SHIFT);
+        byte[][] chunk = chunks[c];
+        if (chunk == null) {
+            chunk = new byte[CHUNK_FRAMES][];
+            chunks[c] = chunk;
+        }
+        int i = (int) (frame & (CHUNK_FRAMES - 1));
+        byte[] f = chunk[i];
+        if (f == null) {
+            f = new byte[PAGE_SIZE];
+            chunk[i] = f;
+        }
+        return f;
     }
 
     public long size() {
@@ -38,31 +77,24 @@ public final class PhysicalMemory {
 
     public long readLong(long pa) {
         check(pa, 8);
-        if ((pa & PAGE_MASK) <= PAGE_SIZE - 8) {
-            byte[] frame = frames.get(pa >>> PAGE_SHIFT);
-            if (frame == null) {
-                return 0;
-            }
-            int off = (int) (pa & PAGE_MASK);
-            long value = 0;
-            for (int i = 7; i >= 0; i--) {
-                value = (value << 8) | (frame[off + i] & 0xffL);
-            }
-            return value;
+        int off = (int) (pa & PAGE_MASK);
+        if (off <= PAGE_SIZE - 8) {
+            byte[] frame = frame(pa);
+            return frame == null ? 0 : (long) LONG_LE.get(frame, off);
         }
         byte[] bytes = read(pa, 8);
-        long value = 0;
-        for (int i = 7; i >= 0; i--) {
-            value = (value << 8) | (bytes[i] & 0xffL);
-        }
-        return value;
+        return (long) LONG_LE.get(bytes, 0);
     }
 
     public void writeLong(long pa, long value) {
-        byte[] bytes = new byte[8];
-        for (int i = 0; i < 8; i++) {
-            bytes[i] = (byte) (value >>> (8 * i));
+        check(pa, 8);
+        int off = (int) (pa & PAGE_MASK);
+        if (off <= PAGE_SIZE - 8) {
+            LONG_LE.set(frameForWrite(pa), off, value);
+            return;
         }
+        byte[] bytes = new byte[8];
+        LONG_LE.set(bytes, 0, value);
         write(pa, bytes);
     }
 
@@ -84,7 +116,7 @@ public final class PhysicalMemory {
             long addr = pa + done;
             int off = (int) (addr & PAGE_MASK);
             int chunk = Math.min(length - done, PAGE_SIZE - off);
-            byte[] frame = frames.get(addr >>> PAGE_SHIFT);
+            byte[] frame = frame(addr);
             if (frame != null) {
                 System.arraycopy(frame, off, out, done, chunk);
             }
@@ -101,7 +133,7 @@ public final class PhysicalMemory {
             long addr = pa + done;
             int off = (int) (addr & PAGE_MASK);
             int chunk = Math.min(data.length - done, PAGE_SIZE - off);
-            byte[] frame = frames.computeIfAbsent(addr >>> PAGE_SHIFT, k -> new byte[PAGE_SIZE]);
+            byte[] frame = frameForWrite(addr);
             System.arraycopy(data, done, frame, off, chunk);
             done += chunk;
         }
@@ -115,7 +147,7 @@ public final class PhysicalMemory {
             long addr = pa + done;
             int off = (int) (addr & PAGE_MASK);
             int chunk = (int) Math.min(length - done, PAGE_SIZE - off);
-            byte[] frame = frames.get(addr >>> PAGE_SHIFT);
+            byte[] frame = frame(addr);
             if (frame != null) {
                 java.util.Arrays.fill(frame, off, off + chunk, (byte) 0);
             }
