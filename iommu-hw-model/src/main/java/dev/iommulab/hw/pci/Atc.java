@@ -40,7 +40,7 @@ final class Atc {
         this.capacity = capacity;
         this.entries = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<Key, Entry> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<Key, Atc.Entry> eldest) {
                 if (size() <= Atc.this.capacity) {
                     return false;
                 }
