@@ -1,5 +1,6 @@
 package dev.iommulab.lab.run;
 
+import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.hw.iommu.HwFault;
@@ -25,11 +26,13 @@ final class ResultAssembler {
     private final Scenario scenario;
     private final Machine machine;
     private final Observations obs;
+    private final PageResponseCode abortCode;
     private final List<TraceEvent.Step> journey;
     private final List<RunResult.StepErrorEntry> errors;
 
-    ResultAssembler(Scenario scenario, Machine machine, Observations obs, List<TraceEvent.Step> journey,
-                    List<RunResult.StepErrorEntry> errors) {
+    ResultAssembler(Scenario scenario, Machine machine, Observations obs, PageResponseCode abortCode,
+                    List<TraceEvent.Step> journey, List<RunResult.StepErrorEntry> errors) {
+        this.abortCode = abortCode;
         this.scenario = scenario;
         this.machine = machine;
         this.obs = obs;
@@ -43,7 +46,7 @@ final class ResultAssembler {
         List<RunResult.FaultRecordEntry> faults = faultRecords();
         List<RunResult.DeviceEntry> devices = devices();
         List<String> log = machine.log().lines().stream().map(KernelLog.Line::formatted).toList();
-        List<RunResult.InvariantEntry> invariants = new Invariants(machine, obs).check();
+        List<RunResult.InvariantEntry> invariants = new Invariants(machine, obs, abortCode).check();
         RunResult partial = new RunResult(scenario.name(), scenario.seed(), scenario.hardware().model(), "pending",
                 machine.loop().now(), responses, dma, faults, devices, log, List.copyOf(errors), invariants, List.of(),
                 counters(), journey);
