@@ -49,13 +49,20 @@ final class ResultAssembler {
         List<RunResult.InvariantEntry> invariants = new Invariants(machine, obs, abortCode).check();
         RunResult partial = new RunResult(scenario.name(), scenario.seed(), scenario.hardware().model(), "pending",
                 machine.loop().now(), responses, dma, faults, devices, log, List.copyOf(errors), invariants, List.of(),
-                counters(), journey);
+                counters(), journey, serviceLatencies());
         List<RunResult.ExpectationEntry> expectations = new ExpectationChecker(partial).check(scenario.expectations());
         boolean pass = errors.isEmpty() && invariants.stream().allMatch(RunResult.InvariantEntry::holds)
                 && expectations.stream().allMatch(RunResult.ExpectationEntry::holds);
         return new RunResult(partial.scenario(), partial.seed(), partial.hardware(), pass ? "pass" : "fail",
                 partial.simulatedNs(), responses, dma, faults, devices, log, partial.stepErrors(), invariants,
-                expectations, partial.counters(), journey);
+                expectations, partial.counters(), journey, serviceLatencies());
+    }
+
+    private List<Long> serviceLatencies() {
+        List<Long> out = new ArrayList<>();
+        obs.dma.stream().filter(i -> i.outcome != null).forEach(i -> out.add(i.outcome.latencyNs()));
+        out.addAll(obs.rawServiceLatencies);
+        return List.copyOf(out);
     }
 
     private List<RunResult.PageResponseEntry> pageResponses() {
