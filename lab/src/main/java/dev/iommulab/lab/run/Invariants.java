@@ -25,7 +25,11 @@ final class Invariants {
     private final Observations obs;
     private final PageResponseCode abortCode;
 
-    /** {@code abortCode}: what {@code err_abort} must send (the abort policy; the kernel's is FAILURE). */
+    /**
+     * {@code abortCode}: what {@code err_abort} must send (the abort policy; the kernel's is FAILURE), or
+     * null when either FAILURE or INVALID is acceptable. Origins without a rule (driver, hardware, and any
+     * added later) may send any code.
+     */
     Invariants(Machine machine, Observations obs, PageResponseCode abortCode) {
         this.machine = machine;
         this.obs = obs;
@@ -158,8 +162,9 @@ final class Invariants {
             Set<PageResponseCode> allowed = switch (d.origin()) {
                 case SVA, IOMMUFD -> EnumSet.of(PageResponseCode.SUCCESS, PageResponseCode.INVALID);
                 case AUTO_RESPONSE, BAD_SETUP, REMOVE_DEVICE -> EnumSet.of(PageResponseCode.INVALID);
-                case ABORT -> EnumSet.of(abortCode);
-                case DRIVER, HARDWARE -> EnumSet.allOf(PageResponseCode.class);
+                case ABORT -> abortCode == null ? EnumSet.of(PageResponseCode.FAILURE, PageResponseCode.INVALID)
+                        : EnumSet.of(abortCode);
+                default -> EnumSet.allOf(PageResponseCode.class);
             };
             if (!allowed.contains(d.response().code())) {
                 bad.add(group(d.dev(), d.evt()) + " got " + d.response().code() + " from " + d.origin().label()

@@ -77,10 +77,20 @@ public final class ScenarioRunner {
         Machine.checkHardware(scenario);
     }
 
-    /** The code {@code err_abort} must send: the scenario's {@code iopf.abort-response}, else FAILURE. */
+    /**
+     * The code {@code err_abort} must send: the scenario's {@code iopf.abort-response}, else FAILURE; null
+     * for a policy value that is not a response code (then FAILURE or INVALID is accepted).
+     */
     static PageResponseCode abortCode(Scenario scenario) {
         String policy = scenario.policies().get("iopf.abort-response");
-        return policy == null ? PageResponseCode.FAILURE : PageResponseCode.valueOf(policy.toUpperCase(Locale.ROOT));
+        if (policy == null) {
+            return PageResponseCode.FAILURE;
+        }
+        try {
+            return PageResponseCode.valueOf(policy.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /**
