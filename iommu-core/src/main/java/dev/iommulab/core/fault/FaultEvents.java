@@ -18,6 +18,13 @@ public final class FaultEvents {
 
         default void pageResponse(Device dev, IommuFault evt, PageResponse response, ResponseOrigin origin) {
         }
+
+        /**
+         * A group is handed to its domain's iopf handler: {@code faults} in group order, the LPIG request
+         * last (linux-fault-stack.md §8b.2).
+         */
+        default void groupDispatched(Device dev, List<IommuFault> faults) {
+        }
     }
 
     private final List<Listener> listeners = new ArrayList<>();
@@ -32,5 +39,9 @@ public final class FaultEvents {
 
     public void pageResponse(Device dev, IommuFault evt, PageResponse response, ResponseOrigin origin) {
         listeners.forEach(l -> l.pageResponse(dev, evt, response, origin));
+    }
+
+    public void groupDispatched(Device dev, List<IommuFault> faults) {
+        listeners.forEach(l -> l.groupDispatched(dev, faults));
     }
 }

@@ -25,7 +25,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "iommu-lab", mixinStandardHelpOptions = true, version = "iommu-lab 0.1.0",
         description = "The Linux IOMMU fault-handling stack as a deterministic simulation.",
-        subcommands = {IommuLab.Run.class, IommuLab.Validate.class})
+        subcommands = {IommuLab.Run.class, IommuLab.Validate.class, Compare.class})
 public final class IommuLab implements Callable<Integer> {
 
     static final int EXIT_INVALID = 2;

@@ -1,49 +1,80 @@
 package dev.iommulab.lab.run;
 
+import dev.iommulab.core.Device;
+import dev.iommulab.core.fault.IommuFault;
+import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.lab.machine.Machine;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * The invariants of DESIGN.md §5 that this version checks after every run (linux-fault-stack.md §8b).
+ * The invariants of DESIGN.md §5 and linux-fault-stack.md §8b that the lab can observe, checked after
+ * every run. A violation names the group (device, PASID, grpid) and the scenario step that was running.
  */
 final class Invariants {
 
     private final Machine machine;
     private final Observations obs;
+    private final PageResponseCode abortCode;
 
-    Invariants(Machine machine, Observations obs) {
+    /**
+     * {@code abortCode}: what {@code err_abort} must send (the abort policy; the kernel's is FAILURE), or
+     * null when either FAILURE or INVALID is acceptable. Origins without a rule (driver, hardware, and any
+     * added later) may send any code.
+     */
+    Invariants(Machine machine, Observations obs, PageResponseCode abortCode) {
         this.machine = machine;
         this.obs = obs;
+        this.abortCode = abortCode;
     }
 
     List<RunResult.InvariantEntry> check() {
-        return List.of(lpigAnsweredExactlyOnce(), nonLpigNeverAnswered(), creditsWithinAllocation());
+        List<RunResult.InvariantEntry> out = new ArrayList<>(List.of(lpigAnsweredExactlyOnce(),
+                nonLpigNeverAnswered(), responseAddressedByLpig(), groupHoldsEarlierPartials(), faultParamUsers(),
+                nothingOutlivesRemoveDevice(), responseCodesByOrigin(), creditsWithinAllocation()));
+        out.addAll(new MemoryInvariants(machine, obs).check());
+        return out;
+    }
+
+    static String group(Device dev, IommuFault f) {
+        return dev.name() + " PASID " + (f.pasidValid() ? Integer.toString(f.pasid()) : "-") + " grpid " + f.grpid();
     }
 
     /** §8b.1: every LPIG request reported to the core is answered exactly once (once the run is idle). */
     private RunResult.InvariantEntry lpigAnsweredExactlyOnce() {
-        Map<String, Integer> balance = new HashMap<>();
-        obs.reportedByDevice.forEach((dev, faults) -> faults.stream().filter(f -> f.lastPage())
-                .forEach(f -> balance.merge(dev + " PASID " + f.pasid() + " grpid " + f.grpid(), 1, Integer::sum)));
+        Map<String, Integer> balance = new LinkedHashMap<>();
+        Map<String, String> where = new LinkedHashMap<>();
+        for (Observations.Reported r : obs.reported) {
+            if (r.fault().lastPage()) {
+                String key = group(r.dev(), r.fault());
+                balance.merge(key, 1, Integer::sum);
+                where.putIfAbsent(key, r.step());
+            }
+        }
         for (Observations.Decided d : obs.decided) {
             if (d.evt().lastPage() && d.origin() != ResponseOrigin.DRIVER) {
-                balance.merge(d.dev().name() + " PASID " + d.evt().pasid() + " grpid " + d.evt().grpid(), -1,
-                        Integer::sum);
+                String key = group(d.dev(), d.evt());
+                if (balance.merge(key, -1, Integer::sum) < 0) {
+                    where.put(key, d.step());
+                }
             }
         }
         boolean idle = machine.loop().isIdle();
         List<String> bad = new ArrayList<>();
         balance.forEach((key, owed) -> {
             if (owed < 0 || (idle && owed > 0)) {
-                bad.add(key + (owed < 0 ? " answered " + (-owed) + " extra time(s)" : " never answered"));
+                bad.add(key + (owed < 0 ? " answered " + (-owed) + " extra time(s)" : " never answered")
+                        + " (step " + where.get(key) + ")");
             }
         });
-        bad.sort(String::compareTo);
         return entry("lpig-answered-exactly-once", bad, idle ? "" : "run not idle: unanswered groups may be in flight");
     }
 
@@ -52,9 +83,95 @@ final class Invariants {
         List<String> bad = obs.decided.stream()
                 .filter(d -> !d.evt().lastPage() && d.origin() != ResponseOrigin.BAD_SETUP
                         && d.origin() != ResponseOrigin.DRIVER)
-                .map(d -> d.dev().name() + " grpid " + d.evt().grpid() + " answered by " + d.origin().label())
+                .map(d -> group(d.dev(), d.evt()) + " answered by " + d.origin().label() + " (step " + d.step() + ")")
                 .toList();
         return entry("non-lpig-never-answered", bad, "");
+    }
+
+    /** §8b.2: a response carries the pasid/grpid of the LPIG request of a group handed to a handler. */
+    private RunResult.InvariantEntry responseAddressedByLpig() {
+        List<String> bad = new ArrayList<>();
+        for (Observations.Decided d : obs.decided) {
+            if (d.response().grpid() != d.evt().grpid()
+                    || (d.evt().pasidValid() && d.response().pasid() != d.evt().pasid())) {
+                bad.add(group(d.dev(), d.evt()) + " answered as PASID " + d.response().pasid() + " grpid "
+                        + d.response().grpid() + " (step " + d.step() + ")");
+            } else if ((d.origin() == ResponseOrigin.SVA || d.origin() == ResponseOrigin.IOMMUFD)
+                    && obs.dispatched.stream().noneMatch(g -> g.last() == d.evt())) {
+                bad.add(group(d.dev(), d.evt()) + " answered by " + d.origin().label()
+                        + " for a request that closed no group handed to it (step " + d.step() + ")");
+            }
+        }
+        return entry("response-addressed-by-lpig", bad, "");
+    }
+
+    /** §8b.2: a group holds every earlier partial of its grpid, in arrival order, the LPIG last. */
+    private RunResult.InvariantEntry groupHoldsEarlierPartials() {
+        List<String> bad = new ArrayList<>();
+        Set<IommuFault> used = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Observations.Dispatched g : obs.dispatched) {
+            String name = group(g.dev(), g.last()) + " (step " + g.step() + ")";
+            if (!g.last().lastPage()) {
+                bad.add(name + ": last entry is not the LPIG request");
+            }
+            int previous = -1;
+            for (IommuFault f : g.faults().subList(0, g.faults().size() - 1)) {
+                Observations.Reported r = obs.reportOf.get(f);
+                if (f.lastPage() || f.grpid() != g.last().grpid()) {
+                    bad.add(name + ": holds a request of grpid " + f.grpid() + (f.lastPage() ? " (LPIG)" : ""));
+                } else if (r == null || r.dev() != g.dev()) {
+                    bad.add(name + String.format(": holds %#x, never reported for this device", f.addr()));
+                } else if (r.seq() < previous) {
+                    bad.add(name + String.format(": %#x is out of arrival order", f.addr()));
+                } else if (!used.add(f)) {
+                    bad.add(name + String.format(": %#x is in an earlier group too", f.addr()));
+                }
+                previous = r == null ? previous : Math.max(previous, r.seq());
+            }
+            g.leftBehind().forEach(p -> bad.add(name + String.format(": partial %#x left behind", p.addr())));
+        }
+        return entry("group-holds-earlier-partials", bad, "");
+    }
+
+    /** §8b.3: fault_param users = 1 + live groups, sampled before every step and at the end of the run. */
+    private RunResult.InvariantEntry faultParamUsers() {
+        return entry("fault-param-users", obs.usersMismatches, "");
+    }
+
+    /** §3.5, DESIGN §5: after iopf_queue_remove_device no partial or group of the device lives on. */
+    private RunResult.InvariantEntry nothingOutlivesRemoveDevice() {
+        List<String> bad = new ArrayList<>();
+        for (Observations.Removal rm : obs.removals) {
+            obs.dispatched.stream().filter(g -> g.dev() == rm.dev() && g.epoch() == rm.endedEpoch()
+                    && !obs.answered(g)).forEach(g -> bad.add(group(g.dev(), g.last())
+                    + " still unanswered after the device left its iopf queue (step " + rm.step() + ")"));
+        }
+        for (Observations.Dispatched g : obs.dispatched) {
+            g.faults().stream().map(obs.reportOf::get).filter(r -> r != null && r.epoch() < g.epoch())
+                    .forEach(r -> bad.add(group(g.dev(), g.last()) + String.format(
+                            " holds partial %#x parked before the device left its iopf queue (step %s)",
+                            r.fault().addr(), g.step())));
+        }
+        return entry("nothing-outlives-remove-device", bad, "");
+    }
+
+    /** §8b.7: who may send which code. */
+    private RunResult.InvariantEntry responseCodesByOrigin() {
+        List<String> bad = new ArrayList<>();
+        for (Observations.Decided d : obs.decided) {
+            Set<PageResponseCode> allowed = switch (d.origin()) {
+                case SVA, IOMMUFD -> EnumSet.of(PageResponseCode.SUCCESS, PageResponseCode.INVALID);
+                case AUTO_RESPONSE, BAD_SETUP, REMOVE_DEVICE -> EnumSet.of(PageResponseCode.INVALID);
+                case ABORT -> abortCode == null ? EnumSet.of(PageResponseCode.FAILURE, PageResponseCode.INVALID)
+                        : EnumSet.of(abortCode);
+                default -> EnumSet.allOf(PageResponseCode.class);
+            };
+            if (!allowed.contains(d.response().code())) {
+                bad.add(group(d.dev(), d.evt()) + " got " + d.response().code() + " from " + d.origin().label()
+                        + ", allowed " + allowed + " (step " + d.step() + ")");
+            }
+        }
+        return entry("response-codes-by-origin", bad, "");
     }
 
     /** DESIGN.md §5: an endpoint never exceeds its PRI allocation. */
@@ -69,7 +186,7 @@ final class Invariants {
         return entry("pri-credits-within-allocation", bad, "");
     }
 
-    private static RunResult.InvariantEntry entry(String name, List<String> violations, String note) {
+    static RunResult.InvariantEntry entry(String name, List<String> violations, String note) {
         String detail = violations.isEmpty() ? note : String.join("; ", violations);
         return new RunResult.InvariantEntry(name, violations.isEmpty(), detail);
     }

@@ -10,23 +10,44 @@ import dev.iommulab.hw.pci.DmaJob;
 import dev.iommulab.hw.pci.DmaOutcome;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.sim.EventLoop;
+import dev.iommulab.iopf.Iopf;
 import dev.iommulab.lab.machine.Machine;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * What the runner watches during a run: faults reported to the core, responses decided by software,
- * PRG responses reaching functions (paired with the software decision that caused them, else
- * attributed to the hardware), and DMA outcomes.
+ * What the runner watches during a run: faults reported to the core, groups handed to handlers,
+ * responses decided by software, PRG responses reaching functions (paired with the software decision
+ * that caused them, else attributed to the hardware), and DMA outcomes. Every event carries the scenario
+ * step that was running when it happened ({@link #step}), so an invariant violation can name it.
  */
 final class Observations implements FaultEvents.Listener {
 
+    /** Step label used before the first step and for machines driven without a runner. */
+    static final String NO_STEP = "(no step)";
+
+    /** A fault reported to the core. {@code epoch} counts the device's removals from its iopf queue. */
+    record Reported(Device dev, IommuFault fault, int ret, String step, int epoch, int seq) {
+    }
+
     /** A response decided by software, waiting to reach its function. */
-    record Decided(Device dev, IommuFault evt, PageResponse response, ResponseOrigin origin) {
+    record Decided(Device dev, IommuFault evt, PageResponse response, ResponseOrigin origin, String step) {
+    }
+
+    /** A group handed to its handler; {@code leftBehind} are partials of its grpid still parked after it. */
+    record Dispatched(Device dev, List<IommuFault> faults, List<IommuFault> leftBehind, String step, int epoch) {
+        IommuFault last() {
+            return faults.get(faults.size() - 1);
+        }
+    }
+
+    /** A device left its iopf queue (its fault param was unpublished) while this step ran. */
+    record Removal(Device dev, String step, int endedEpoch) {
     }
 
     /** A PRG response that reached a function. */
@@ -40,24 +61,41 @@ final class Observations implements FaultEvents.Listener {
         final String process;
         DmaOutcome outcome;
         final DmaJob job;
+        final String step;
 
-        DmaItem(String device, Integer pasid, String process, DmaJob job) {
+        DmaItem(String device, Integer pasid, String process, DmaJob job, String step) {
             this.device = device;
             this.pasid = pasid;
             this.process = process;
             this.job = job;
+            this.step = step;
         }
     }
 
     private final EventLoop loop;
+    private final Machine machine;
     final List<Decided> decided = new ArrayList<>();
     final List<Delivered> delivered = new ArrayList<>();
     final Map<String, List<IommuFault>> reportedByDevice = new HashMap<>();
+    final List<Reported> reported = new ArrayList<>();
+    final Map<IommuFault, Reported> reportOf = new IdentityHashMap<>();
+    final List<Dispatched> dispatched = new ArrayList<>();
+    final List<Removal> removals = new ArrayList<>();
+    /** fault_param users that did not match 1 + live groups when sampled at a step boundary. */
+    final List<String> usersMismatches = new ArrayList<>();
     final List<DmaItem> dma = new ArrayList<>();
+    /** Raw LPIG page requests sent by steps, per device/grpid, with their send time (for latency). */
+    final Map<String, Deque<Long>> rawLpigSentAt = new HashMap<>();
+    final List<Long> rawServiceLatencies = new ArrayList<>();
     long faultsReported;
+    String step = NO_STEP;
+    private int seq;
+    private final Map<Device, Integer> epochs = new HashMap<>();
+    private final Map<Device, Boolean> published = new HashMap<>();
     private final Map<String, Deque<Decided>> inFlight = new HashMap<>();
 
     Observations(Machine machine) {
+        this.machine = machine;
         this.loop = machine.loop();
         machine.faultEvents().addListener(this);
         for (PcieEndpoint ep : machine.endpoints().values()) {
@@ -65,22 +103,104 @@ final class Observations implements FaultEvents.Listener {
         }
     }
 
+    /** The runner is about to perform {@code label}; samples the devices' fault params first. */
+    void stepStarting(String label) {
+        sample();
+        step = label;
+    }
+
+    /** The run (or a test) is over; samples the devices' fault params once more. */
+    void finished() {
+        sample();
+    }
+
     @Override
     public void faultReported(Device dev, IommuFault fault, int ret) {
         faultsReported++;
+        Reported r = new Reported(dev, fault, ret, step, epoch(dev), seq++);
+        reported.add(r);
+        reportOf.put(fault, r);
         reportedByDevice.computeIfAbsent(dev.name(), k -> new ArrayList<>()).add(fault);
+        samplePublished(dev);
+    }
+
+    @Override
+    public void groupDispatched(Device dev, List<IommuFault> faults) {
+        samplePublished(dev);
+        IommuFault last = faults.get(faults.size() - 1);
+        List<IommuFault> left = iopf().partials(dev).stream().filter(p -> p.grpid() == last.grpid()).toList();
+        dispatched.add(new Dispatched(dev, List.copyOf(faults), left, step, epoch(dev)));
     }
 
     @Override
     public void pageResponse(Device dev, IommuFault evt, PageResponse response, ResponseOrigin origin) {
-        Decided d = new Decided(dev, evt, response, origin);
+        Decided d = new Decided(dev, evt, response, origin, step);
         decided.add(d);
         inFlight.computeIfAbsent(dev.name() + "/" + response.grpid(), k -> new ArrayDeque<>()).add(d);
+    }
+
+    /** A step sent a raw LPIG page request now. */
+    void rawLpigSent(String device, int grpid) {
+        rawLpigSentAt.computeIfAbsent(device + "/" + grpid, k -> new ArrayDeque<>()).add(loop.now());
     }
 
     private void onDelivered(String device, PrgResponse r) {
         Deque<Decided> waiting = inFlight.get(device + "/" + r.prgi());
         Decided cause = waiting == null ? null : waiting.poll();
         delivered.add(new Delivered(loop.now(), device, r, cause == null ? ResponseOrigin.HARDWARE : cause.origin()));
+        Deque<Long> sent = rawLpigSentAt.get(device + "/" + r.prgi());
+        if (sent != null && !sent.isEmpty()) {
+            rawServiceLatencies.add(loop.now() - sent.poll());
+        }
+    }
+
+    int epoch(Device dev) {
+        return epochs.getOrDefault(dev, 0);
+    }
+
+    /** Groups of {@code dev} handed to a handler in its current epoch and not answered yet. */
+    long liveGroups(Device dev) {
+        int epoch = epoch(dev);
+        return dispatched.stream().filter(g -> g.dev() == dev && g.epoch() == epoch && !answered(g)).count();
+    }
+
+    boolean answered(Dispatched g) {
+        return decided.stream().anyMatch(d -> d.evt() == g.last());
+    }
+
+    private void sample() {
+        for (String name : machine.endpoints().keySet()) {
+            Device dev = machine.device(name);
+            if (dev != null) {
+                samplePublished(dev);
+                checkUsers(dev);
+            }
+        }
+    }
+
+    private void samplePublished(Device dev) {
+        boolean now = iopf().faultParamUsers(dev) > 0;
+        Boolean before = published.put(dev, now);
+        if (Boolean.TRUE.equals(before) && !now) {
+            removals.add(new Removal(dev, step, epoch(dev)));
+            epochs.merge(dev, 1, Integer::sum);
+        }
+    }
+
+    /** §8b.3 at a quiet point: users = 1 (queue) + live groups. */
+    private void checkUsers(Device dev) {
+        int users = iopf().faultParamUsers(dev);
+        if (users == 0 || !loop.isIdle()) {
+            return;
+        }
+        long live = liveGroups(dev);
+        if (users != 1 + live && usersMismatches.stream().noneMatch(m -> m.startsWith(dev.name() + " "))) {
+            usersMismatches.add(dev.name() + " fault_param users " + users + ", expected 1 + " + live
+                    + " live group(s), after " + step);
+        }
+    }
+
+    private Iopf iopf() {
+        return machine.iopf();
     }
 }

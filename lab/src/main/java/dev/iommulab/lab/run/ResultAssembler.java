@@ -1,5 +1,6 @@
 package dev.iommulab.lab.run;
 
+import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.hw.iommu.HwFault;
@@ -25,11 +26,13 @@ final class ResultAssembler {
     private final Scenario scenario;
     private final Machine machine;
     private final Observations obs;
+    private final PageResponseCode abortCode;
     private final List<TraceEvent.Step> journey;
     private final List<RunResult.StepErrorEntry> errors;
 
-    ResultAssembler(Scenario scenario, Machine machine, Observations obs, List<TraceEvent.Step> journey,
-                    List<RunResult.StepErrorEntry> errors) {
+    ResultAssembler(Scenario scenario, Machine machine, Observations obs, PageResponseCode abortCode,
+                    List<TraceEvent.Step> journey, List<RunResult.StepErrorEntry> errors) {
+        this.abortCode = abortCode;
         this.scenario = scenario;
         this.machine = machine;
         this.obs = obs;
@@ -43,16 +46,23 @@ final class ResultAssembler {
         List<RunResult.FaultRecordEntry> faults = faultRecords();
         List<RunResult.DeviceEntry> devices = devices();
         List<String> log = machine.log().lines().stream().map(KernelLog.Line::formatted).toList();
-        List<RunResult.InvariantEntry> invariants = new Invariants(machine, obs).check();
+        List<RunResult.InvariantEntry> invariants = new Invariants(machine, obs, abortCode).check();
         RunResult partial = new RunResult(scenario.name(), scenario.seed(), scenario.hardware().model(), "pending",
                 machine.loop().now(), responses, dma, faults, devices, log, List.copyOf(errors), invariants, List.of(),
-                counters(), journey);
+                counters(), journey, serviceLatencies());
         List<RunResult.ExpectationEntry> expectations = new ExpectationChecker(partial).check(scenario.expectations());
         boolean pass = errors.isEmpty() && invariants.stream().allMatch(RunResult.InvariantEntry::holds)
                 && expectations.stream().allMatch(RunResult.ExpectationEntry::holds);
         return new RunResult(partial.scenario(), partial.seed(), partial.hardware(), pass ? "pass" : "fail",
                 partial.simulatedNs(), responses, dma, faults, devices, log, partial.stepErrors(), invariants,
-                expectations, partial.counters(), journey);
+                expectations, partial.counters(), journey, serviceLatencies());
+    }
+
+    private List<Long> serviceLatencies() {
+        List<Long> out = new ArrayList<>();
+        obs.dma.stream().filter(i -> i.outcome != null).forEach(i -> out.add(i.outcome.latencyNs()));
+        out.addAll(obs.rawServiceLatencies);
+        return List.copyOf(out);
     }
 
     private List<RunResult.PageResponseEntry> pageResponses() {

@@ -8,7 +8,9 @@ import java.util.Map;
 
 /**
  * Everything a run produced, in the shape of the JSON output of SCENARIO-FORMAT.md. Field names are the
- * public contract.
+ * public contract. {@code serviceLatenciesNs} (not in the JSON) are the simulated fault-service latencies
+ * of the run: for every DMA work item that finished, its start to its end; for every raw LPIG
+ * {@code page-request} step, the step to the PRG response of its group.
  */
 @JsonPropertyOrder({"scenario", "seed", "hardware", "outcome", "simulatedNs", "pageResponses", "dma", "faultRecords",
         "devices", "log", "stepErrors", "invariants", "expectations", "counters"})
@@ -16,7 +18,8 @@ public record RunResult(String scenario, long seed, String hardware, String outc
                         List<PageResponseEntry> pageResponses, List<DmaEntry> dma, List<FaultRecordEntry> faultRecords,
                         List<DeviceEntry> devices, List<String> log, List<StepErrorEntry> stepErrors,
                         List<InvariantEntry> invariants, List<ExpectationEntry> expectations,
-                        Map<String, Long> counters, @JsonIgnore List<TraceEvent.Step> journey) {
+                        Map<String, Long> counters, @JsonIgnore List<TraceEvent.Step> journey,
+                        @JsonIgnore List<Long> serviceLatenciesNs) {
 
     /** A PRG response as the function received it, with who decided it. */
     public record PageResponseEntry(long atNs, String device, Integer pasid, int grpid, String code, String wireCode,

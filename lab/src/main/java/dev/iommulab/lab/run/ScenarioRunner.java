@@ -1,6 +1,7 @@
 package dev.iommulab.lab.run;
 
 import com.google.inject.Module;
+import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.hw.sim.RecordingTraceSink;
 import dev.iommulab.hw.sim.TraceEvent;
@@ -10,6 +11,7 @@ import dev.iommulab.lab.scenario.Scenario;
 import dev.iommulab.lab.scenario.Step;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Runs a scenario: boots its machine, performs the steps in order (each when the previous step's work
@@ -19,6 +21,8 @@ public final class ScenarioRunner {
 
     /** The machine, after {@link #run}, for tests that look deeper than the result. */
     private Machine machine;
+    private Observations observations;
+    private PageResponseCode abortCode = PageResponseCode.FAILURE;
 
     /**
      * Runs {@code scenario}; {@code overrides} replace bindings of the layer modules.
@@ -43,13 +47,17 @@ public final class ScenarioRunner {
             } else {
                 machine.loop().runUntilIdle();
             }
+            observations.stepStarting(step.kind() + " at " + step.location());
             try {
                 executor.execute(step);
             } catch (KernelException e) {
                 errors.add(new RunResult.StepErrorEntry(step.kind(), step.location().toString(), e.getMessage()));
             }
         }
-        return new ResultAssembler(scenario, machine, observations, trace.steps(), errors).assemble();
+        observations.finished();
+        this.observations = observations;
+        this.abortCode = abortCode(scenario);
+        return new ResultAssembler(scenario, machine, observations, abortCode, trace.steps(), errors).assemble();
     }
 
     /**
@@ -67,6 +75,35 @@ public final class ScenarioRunner {
                     .sorted().toList()));
         }
         Machine.checkHardware(scenario);
+    }
+
+    /**
+     * The code {@code err_abort} must send: the scenario's {@code iopf.abort-response}, else FAILURE; null
+     * for a policy value that is not a response code (then FAILURE or INVALID is accepted).
+     */
+    static PageResponseCode abortCode(Scenario scenario) {
+        String policy = scenario.policies().get("iopf.abort-response");
+        if (policy == null) {
+            return PageResponseCode.FAILURE;
+        }
+        try {
+            return PageResponseCode.valueOf(policy.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Checks the invariants of the last run again, now (e.g. after a test drove its machine further).
+     *
+     * @throws IllegalStateException before the first run
+     */
+    public List<RunResult.InvariantEntry> checkInvariants() {
+        if (observations == null) {
+            throw new IllegalStateException("nothing has run yet");
+        }
+        observations.finished();
+        return new Invariants(machine, observations, abortCode).check();
     }
 
     public Machine machine() {

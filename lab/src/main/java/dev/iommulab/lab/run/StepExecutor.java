@@ -98,7 +98,8 @@ final class StepExecutor {
             }
         }
         DmaJob job = new DmaJob(s.addr(), (int) s.size(), access, pasid, s.privileged(), data);
-        Observations.DmaItem item = new Observations.DmaItem(s.device(), pasid >= 0 ? pasid : null, s.process(), job);
+        Observations.DmaItem item = new Observations.DmaItem(s.device(), pasid >= 0 ? pasid : null, s.process(), job,
+                observations.step);
         observations.dma.add(item);
         machine.endpoint(s.device()).startDma(job, outcome -> item.outcome = outcome);
     }
@@ -113,6 +114,9 @@ final class StepExecutor {
                 read, write, last, grpid, addr & ~0xfffL);
         loop.trace().step(loop.now(), Layer.LAB, "page-request", device + " raw " + (m.isStopMarker()
                 ? "stop marker" : "page request grpid " + grpid));
+        if (last && !m.isStopMarker()) {
+            observations.rawLpigSent(device, grpid);
+        }
         ep.sendPageRequest(m, null);
     }
 

@@ -1,0 +1,133 @@
+package dev.iommulab.lab.report;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/** The output of {@code iommu-lab compare}: one row per run, as a text table, CSV or JSON. */
+public final class CompareReporter {
+
+    private final String file;
+    private final String key;
+
+    /** {@code file} and {@code key} name what was compared. */
+    public CompareReporter(String file, String key) {
+        this.file = file;
+        this.key = key;
+    }
+
+    /** An aligned table, one row per run. */
+    public String text(List<CompareRow> rows) {
+        List<List<String>> table = new ArrayList<>();
+        table.add(List.of(key, "outcome", "page responses", "device PRI", "DMA", "latency p50", "latency p99"));
+        for (CompareRow r : rows) {
+            table.add(List.of(r.value(), r.outcome(), counts(r.responses()), r.devices().stream()
+                            .map(d -> d.name() + " PRI " + (d.priEnabled() ? "on" : "off") + " RF "
+                                    + (d.priResponseFailure() ? 1 : 0)).collect(Collectors.joining(", ")),
+                    counts(r.dma()), time(r.p50Ns()), time(r.p99Ns())));
+        }
+        int[] widths = new int[table.get(0).size()];
+        table.forEach(row -> {
+            for (int i = 0; i < row.size(); i++) {
+                widths[i] = Math.max(widths[i], row.get(i).length());
+            }
+        });
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "iommu-lab compare: %s, varying %s%n%n",
+                file, key));
+        for (List<String> row : table) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < row.size(); i++) {
+                line.append(String.format("%-" + widths[i] + "s", row.get(i))).append(i + 1 < row.size() ? "  " : "");
+            }
+            out.append(line.toString().stripTrailing()).append(System.lineSeparator());
+        }
+        out.append(String.format(Locale.ROOT, "%nLatency: simulated fault-service time (DMA start to end; raw LPIG"
+                + " page request to its PRG response), HdrHistogram, 3 significant digits.%n"));
+        return out.toString();
+    }
+
+    /**
+     * CSV with a header: {@code key,value,scenario,seed,outcome}, then one column per response
+     * {@code response:CODE/origin}, per DMA status {@code dma:status}, per device {@code pri:dev} and
+     * {@code rf:dev}, then {@code p50Ns,p99Ns,latencySamples}; counts absent from a run are 0.
+     */
+    public String csv(List<CompareRow> rows) {
+        TreeSet<String> responses = union(rows, CompareRow::responses);
+        TreeSet<String> dma = union(rows, CompareRow::dma);
+        List<String> devices = rows.stream().flatMap(r -> r.devices().stream()).map(CompareRow.DevicePri::name)
+                .distinct().toList();
+        List<String> header = new ArrayList<>(List.of("key", "value", "scenario", "seed", "outcome"));
+        responses.forEach(k -> header.add("response:" + k));
+        dma.forEach(k -> header.add("dma:" + k));
+        devices.forEach(d -> {
+            header.add("pri:" + d);
+            header.add("rf:" + d);
+        });
+        header.addAll(List.of("p50Ns", "p99Ns", "latencySamples"));
+        StringBuilder out = new StringBuilder(csvLine(header));
+        for (CompareRow r : rows) {
+            List<String> cells = new ArrayList<>(List.of(key, r.value(), r.scenario(), Long.toString(r.seed()),
+                    r.outcome()));
+            responses.forEach(k -> cells.add(Long.toString(r.responses().getOrDefault(k, 0L))));
+            dma.forEach(k -> cells.add(Long.toString(r.dma().getOrDefault(k, 0L))));
+            for (String d : devices) {
+                CompareRow.DevicePri pri = r.devices().stream().filter(x -> x.name().equals(d)).findFirst().orElse(null);
+                cells.add(pri == null ? "" : pri.priEnabled() ? "enabled" : "disabled");
+                cells.add(pri == null ? "" : pri.priResponseFailure() ? "1" : "0");
+            }
+            cells.add(r.p50Ns() == null ? "" : Long.toString(r.p50Ns()));
+            cells.add(r.p99Ns() == null ? "" : Long.toString(r.p99Ns()));
+            cells.add(Long.toString(r.latencySamples()));
+            out.append(csvLine(cells));
+        }
+        return out.toString();
+    }
+
+    /** One JSON object: {@code file}, {@code key}, {@code runs} (the rows). */
+    public String json(List<CompareRow> rows) {
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = mapper.createObjectNode();
+        root.put("file", file);
+        root.put("key", key);
+        ArrayNode runs = root.putArray("runs");
+        rows.forEach(r -> runs.add(mapper.valueToTree(r)));
+        try {
+            return mapper.writeValueAsString(root);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("compare result is not serialisable", e);
+        }
+    }
+
+    private static TreeSet<String> union(List<CompareRow> rows, Function<CompareRow, Map<String, Long>> f) {
+        TreeSet<String> keys = new TreeSet<>();
+        rows.forEach(r -> keys.addAll(f.apply(r).keySet()));
+        return keys;
+    }
+
+    private static String counts(Map<String, Long> counts) {
+        return counts.isEmpty() ? "-" : counts.entrySet().stream().map(e -> e.getKey() + " x" + e.getValue())
+                .collect(Collectors.joining(", "));
+    }
+
+    private static String time(Long ns) {
+        return ns == null ? "-" : TextReporter.time(ns);
+    }
+
+    private static String csvLine(List<String> cells) {
+        return cells.stream().map(CompareReporter::csvCell).collect(Collectors.joining(",")) + "\n";
+    }
+
+    private static String csvCell(String cell) {
+        return cell.contains(",") || cell.contains("\"") || cell.contains("\n")
+                ? "\"" + cell.replace("\"", "\"\"") + "\"" : cell;
+    }
+}

@@ -1,0 +1,160 @@
+package dev.iommulab.lab.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import com.google.inject.AbstractModule;
+import dev.iommulab.core.Device;
+import dev.iommulab.core.fault.IommuFault;
+import dev.iommulab.core.fault.PageResponse;
+import dev.iommulab.core.fault.PageResponseCode;
+import dev.iommulab.core.fault.ResponseOrigin;
+import dev.iommulab.hw.pci.DmaJob;
+import dev.iommulab.hw.pci.DmaOutcome;
+import dev.iommulab.hw.pci.DmaStatus;
+import dev.iommulab.hw.pgtable.Access;
+import dev.iommulab.iopf.Iopf;
+import dev.iommulab.lab.ScenarioFiles;
+import dev.iommulab.lab.machine.Machine;
+import dev.iommulab.lab.scenario.ScenarioLoader;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Invariants that a correct io-pgfault cannot be made to break through its public API are shown to fail
+ * on a deliberately wrong stream of fault-path events (a broken io-pgfault, played by hand on a machine
+ * whose io-pgfault is a Mockito mock).
+ */
+class ObservedEventsInvariantsTest {
+
+    private static final int PASID = IommuFault.PAGE_REQUEST_PASID_VALID;
+    private static final int LAST = IommuFault.PAGE_REQUEST_LAST_PAGE;
+
+    private final Iopf iopf = mock(Iopf.class);
+    private Machine machine;
+    private Observations obs;
+    private Device acc0;
+
+    @BeforeEach
+    void boot() throws Exception {
+        machine = Machine.boot(new ScenarioLoader().load(ScenarioFiles.SCENARIOS.resolve("quickstart.yaml")),
+                new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(Iopf.class).toInstance(iopf);
+                    }
+                });
+        obs = new Observations(machine);
+        acc0 = machine.device("acc0");
+        when(iopf.partials(any())).thenReturn(List.of());
+    }
+
+    private static IommuFault fault(int flags, int grpid, long addr) {
+        return IommuFault.pageRequest(flags, 1, grpid, IommuFault.PERM_READ, addr);
+    }
+
+    private RunResult.InvariantEntry check(String name) {
+        obs.finished();
+        return new Invariants(machine, obs, PageResponseCode.FAILURE).check().stream()
+                .filter(i -> i.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void groupHoldsEarlierPartials_partialsSwapped_failsNamingGroupAndStep() {
+        IommuFault a = fault(PASID, 3, 0x1000);
+        IommuFault b = fault(PASID, 3, 0x2000);
+        IommuFault last = fault(PASID | LAST, 3, 0x3000);
+        obs.stepStarting("page-request at f.yaml:9:5");
+        obs.faultReported(acc0, a, 0);
+        obs.faultReported(acc0, b, 0);
+        obs.groupDispatched(acc0, List.of(b, a, last));
+
+        RunResult.InvariantEntry inv = check("group-holds-earlier-partials");
+
+        assertThat(inv.holds()).isFalse();
+        assertThat(inv.detail()).isEqualTo("acc0 PASID 1 grpid 3 (step page-request at f.yaml:9:5): 0x1000 is out of"
+                + " arrival order");
+    }
+
+    @Test
+    void groupHoldsEarlierPartials_partialOfGrpidStillParked_failsAsLeftBehind() {
+        IommuFault a = fault(PASID, 3, 0x1000);
+        IommuFault last = fault(PASID | LAST, 3, 0x3000);
+        obs.faultReported(acc0, a, 0);
+        when(iopf.partials(acc0)).thenReturn(List.of(a));
+        obs.groupDispatched(acc0, List.of(last));
+
+        assertThat(check("group-holds-earlier-partials").detail()).contains("partial 0x1000 left behind");
+    }
+
+    @Test
+    void responseAddressedByLpig_responseWithOtherGrpid_failsNamingGroup() {
+        IommuFault last = fault(PASID | LAST, 3, 0x3000);
+        obs.groupDispatched(acc0, List.of(last));
+        obs.pageResponse(acc0, last, new PageResponse(1, 4, PageResponseCode.SUCCESS), ResponseOrigin.SVA);
+
+        RunResult.InvariantEntry inv = check("response-addressed-by-lpig");
+
+        assertThat(inv.holds()).isFalse();
+        assertThat(inv.detail()).startsWith("acc0 PASID 1 grpid 3 answered as PASID 1 grpid 4");
+    }
+
+    @Test
+    void responseCodesByOrigin_svaSendsFailure_fails() {
+        IommuFault last = fault(PASID | LAST, 0, 0x3000);
+        obs.groupDispatched(acc0, List.of(last));
+        obs.pageResponse(acc0, last, new PageResponse(1, 0, PageResponseCode.FAILURE), ResponseOrigin.SVA);
+
+        assertThat(check("response-codes-by-origin").detail())
+                .startsWith("acc0 PASID 1 grpid 0 got FAILURE from sva, allowed [SUCCESS, INVALID]");
+    }
+
+    @Test
+    void nothingOutlivesRemoveDevice_groupUnansweredAtRemoval_failsNamingStep() {
+        when(iopf.faultParamUsers(acc0)).thenReturn(2);
+        obs.stepStarting("sva-bind at f.yaml:5:5");
+        IommuFault last = fault(PASID | LAST, 2, 0x3000);
+        obs.groupDispatched(acc0, List.of(last));
+        obs.stepStarting("sva-unbind at f.yaml:7:5");
+        when(iopf.faultParamUsers(acc0)).thenReturn(0);
+        obs.stepStarting("run at f.yaml:8:5");
+
+        RunResult.InvariantEntry inv = check("nothing-outlives-remove-device");
+
+        assertThat(inv.holds()).isFalse();
+        assertThat(inv.detail()).isEqualTo("acc0 PASID 1 grpid 2 still unanswered after the device left its iopf"
+                + " queue (step sva-unbind at f.yaml:7:5)");
+    }
+
+    @Test
+    void nothingOutlivesRemoveDevice_partialFromBeforeRemovalInLaterGroup_fails() {
+        when(iopf.faultParamUsers(acc0)).thenReturn(1);
+        IommuFault old = fault(PASID, 2, 0x1000);
+        obs.faultReported(acc0, old, 0);
+        when(iopf.faultParamUsers(acc0)).thenReturn(0);
+        obs.stepStarting("sva-unbind at f.yaml:7:5");
+        when(iopf.faultParamUsers(acc0)).thenReturn(1);
+        obs.stepStarting("sva-bind at f.yaml:8:5");
+        obs.groupDispatched(acc0, List.of(old, fault(PASID | LAST, 2, 0x2000)));
+
+        assertThat(check("nothing-outlives-remove-device").detail())
+                .contains("holds partial 0x1000 parked before the device left its iopf queue");
+    }
+
+    @Test
+    void dmaWithinDomain_okDmaOutsideVmas_failsNamingDeviceAndStep() {
+        DmaJob job = new DmaJob(0x7f1000000000L, 64, Access.READ, 1, false, null);
+        Observations.DmaItem item = new Observations.DmaItem("acc0", 1, "app", job, "dma at f.yaml:9:5");
+        item.outcome = new DmaOutcome(job, DmaStatus.OK, -1, 0, 100, new byte[64]);
+        obs.dma.add(item);
+
+        RunResult.InvariantEntry inv = check("dma-within-domain");
+
+        assertThat(inv.holds()).isFalse();
+        assertThat(inv.detail()).isEqualTo("acc0 PASID 1 read 0x7f1000000000 completed ok outside app's read VMAs"
+                + " (step dma at f.yaml:9:5)");
+    }
+}
