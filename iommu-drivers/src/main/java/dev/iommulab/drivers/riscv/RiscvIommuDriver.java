@@ -12,6 +12,7 @@ import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvDeviceContext;
@@ -102,6 +103,12 @@ public final class RiscvIommuDriver implements IommuOps {
      */
     public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
                             TimingModel timing, KernelLog log, FaultEvents events) {
+        this(hw, sizes, frames, iopf, loop, timing, log, events, OverflowRecovery.DISCARD_PARTIALS);
+    }
+
+    /** The same with the {@code iopf.overflow-recovery} policy the page-request thread applies. */
+    public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
+                            TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery) {
         this.iommu = new RiscvIommuDevice(hw, frames.memory(), loop, timing, log);
         initCheck();
         this.directory = new DeviceDirectory(frames);
@@ -120,7 +127,8 @@ public final class RiscvIommuDriver implements IommuOps {
         fltq.enable(iommu.devPrefix(), log);
         if (priq != null) {
             this.iopfQueue = iopf.queueAlloc(iommu.name);
-            PageRequestHandler requests = new PageRequestHandler(iommu, priq, cmdq, devices, iopf, iopfQueue, events);
+            PageRequestHandler requests = new PageRequestHandler(iommu, priq, cmdq, devices, iopf, iopfQueue, events,
+                    recovery);
             hw.setPageRequestInterrupt(requests::irq);
             priq.enable(iommu.devPrefix(), log);
         } else {
