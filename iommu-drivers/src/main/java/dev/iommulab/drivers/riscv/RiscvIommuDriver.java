@@ -95,18 +95,13 @@ public final class RiscvIommuDriver implements IommuOps {
      * selects MSIs, distributes interrupt vectors ({@code icvec}), allocates the DDT root and the queues,
      * enables the command and fault queues (and, beyond mainline, the page-request queue with an iopf queue
      * when the IOMMU has ATS), then sets {@code ddtp} to the deepest mode the IOMMU accepts and invalidates
-     * its directory and translation caches.
+     * its directory and translation caches. After a page-request queue overflow its thread applies
+     * {@code recovery} (policy {@code iopf.overflow-recovery}).
      *
      * @throws KernelException EBUSY if the IOMMU is already translating or a queue does not start, ENOMEM
      *                         when memory runs out, ENODEV when a queue base is not kept, EINVAL when no DDT
      *                         mode is accepted
      */
-    public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
-                            TimingModel timing, KernelLog log, FaultEvents events) {
-        this(hw, sizes, frames, iopf, loop, timing, log, events, OverflowRecovery.DISCARD_PARTIALS);
-    }
-
-    /** The same with the {@code iopf.overflow-recovery} policy the page-request thread applies. */
     public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
                             TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery) {
         this.iommu = new RiscvIommuDevice(hw, frames.memory(), loop, timing, log);
