@@ -10,7 +10,10 @@ import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.EventLoop;
 
-/** The IOMMU core and the kernel services it needs: log, page allocator, fault injection, PASID space. */
+/**
+ * The IOMMU core and the kernel services it needs: log, page allocator, fault injection, PASID space, and
+ * the kernel version followed (latest; the lab overrides it from the scenario's {@code kernel}).
+ */
 public final class CoreModule extends AbstractModule {
 
     /** Memory below this is left to firmware; the page allocator starts here. */
@@ -22,6 +25,7 @@ public final class CoreModule extends AbstractModule {
         bind(GlobalPasidAllocator.class).in(Singleton.class);
         bind(FaultEvents.class).in(Singleton.class);
         bind(FailureInjector.class).in(Singleton.class);
+        bind(KernelVersion.class).toInstance(KernelVersion.LATEST);
     }
 
     @Provides

@@ -10,7 +10,7 @@ import java.util.Objects;
 
 /**
  * The IOMMU core ({@code drivers/iommu/iommu.c}): probes devices into groups and attaches domains at
- * PASIDs through attach handles.
+ * PASIDs and at the RID through attach handles.
  */
 public final class IommuCore {
 
@@ -102,5 +102,46 @@ public final class IommuCore {
                     + " domain, not " + type);
         }
         return handle;
+    }
+
+    /**
+     * Counterpart of iommu_attach_device() (and, with its handle, iommu_attach_group_handle()): attaches
+     * {@code domain} at the RID ({@link #IOMMU_NO_PASID}) of the device's group, where io-pgfault finds it
+     * for faults without PASID and, on a driver with {@code user_pasid_table}, for un-attached PASIDs of a
+     * NESTED domain. Attaching the domain that is already there does nothing.
+     *
+     * @throws KernelException ENODEV without a group, EINVAL for a group of several devices or a domain of
+     *                         another driver, EBUSY if another domain is attached at the RID
+     */
+    public void attachDevice(IommuDomain domain, Device dev) {
+        IommuGroup group = dev.group();
+        if (group == null) {
+            throw new KernelException(Errno.ENODEV, "dev", dev + " has no iommu group");
+        }
+        if (group.devices().size() != 1) {
+            throw new KernelException(Errno.EINVAL, "dev", "group " + group.id() + " has several devices");
+        }
+        if (domain.owner() != dev.ops()) {
+            throw new KernelException(Errno.EINVAL, "domain", "belongs to another IOMMU driver");
+        }
+        AttachHandle current = group.handleAt(IOMMU_NO_PASID);
+        if (current != null && current.domain() == domain) {
+            return;
+        }
+        if (current != null) {
+            throw new KernelException(Errno.EBUSY, "dev", dev + " RID already attached to " + current.domain());
+        }
+        dev.ops().attachDev(domain, dev);
+        group.setHandle(IOMMU_NO_PASID, new AttachHandle(domain));
+    }
+
+    /** Counterpart of iommu_detach_device(): the RID is left without a domain (blocked). */
+    public void detachDevice(IommuDomain domain, Device dev) {
+        IommuGroup group = dev.group();
+        AttachHandle handle = group == null ? null : group.handleAt(IOMMU_NO_PASID);
+        if (handle == null || handle.domain() != domain) {
+            throw new KernelException(Errno.EINVAL, "domain", "not attached at the RID of " + dev);
+        }
+        group.removeHandle(IOMMU_NO_PASID);
     }
 }

@@ -49,6 +49,13 @@ public interface IommuOps {
     void setDevPasid(IommuDomain domain, Device dev, int pasid);
 
     /**
+     * {@code attach_dev}: make {@code domain} translate requests of {@code dev} without PASID. Called by
+     * {@link IommuCore#attachDevice}; the default does nothing (the drivers here only program PASIDs).
+     */
+    default void attachDev(IommuDomain domain, Device dev) {
+    }
+
+    /**
      * The blocked domain's {@code set_dev_pasid}: tear the PASID down (entry, caches, drain) and drop
      * the IOPF reference {@code domain} held. Called by {@link IommuCore#detachDevicePasid}.
      */

@@ -259,4 +259,35 @@ class IommuCoreTest {
         assertThat(DomainType.BLOCKED.isPaging()).isFalse();
         assertThat(DomainType.DMA_FQ.isPaging()).isTrue();
     }
+
+    /**
+     * iommu_attach_device() publishes a handle at IOMMU_NO_PASID; attaching the same domain again is a
+     * no-op, another domain is refused with -EBUSY; iommu_detach_device() removes it. Reference §1.7.
+     */
+    @Test
+    void attachDevice_rid_publishesHandleAtNoPasidAndRefusesAnotherDomain() {
+        core.attachDevice(paging, dev);
+        core.attachDevice(paging, dev);
+        IommuDomain other = new IommuDomain(DomainType.NESTED, ops, null);
+
+        KernelException e = catchThrowableOfType(KernelException.class, () -> core.attachDevice(other, dev));
+
+        assertThat(e.errno()).isEqualTo(Errno.EBUSY);
+        assertThat(core.attachHandleGet(dev.group(), IommuCore.IOMMU_NO_PASID, null).domain()).isSameAs(paging);
+        core.detachDevice(paging, dev);
+        assertThat(dev.group().pasidArray()).isEmpty();
+        assertThat(catchThrowableOfType(KernelException.class, () -> core.detachDevice(paging, dev)).errno())
+                .isEqualTo(Errno.EINVAL);
+    }
+
+    /** iommu_attach_device() with a domain of another driver fails with -EINVAL. Reference §1.7. */
+    @Test
+    void attachDevice_domainOfOtherDriver_throwsEinval() {
+        IommuDomain foreign = new IommuDomain(DomainType.UNMANAGED, new RecordingOps(), null);
+
+        KernelException e = catchThrowableOfType(KernelException.class, () -> core.attachDevice(foreign, dev));
+
+        assertThat(e.errno()).isEqualTo(Errno.EINVAL);
+        assertThat(dev.group().pasidArray()).isEmpty();
+    }
 }

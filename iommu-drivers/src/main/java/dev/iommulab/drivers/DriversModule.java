@@ -8,6 +8,7 @@ import dev.iommulab.drivers.riscv.RiscvPlatform;
 /**
  * The platforms this lab knows, by {@code hardware.model} name. Another module may add one:
  * {@code MapBinder.newMapBinder(binder(), String.class, Platform.class).addBinding("mine").toInstance(...)}.
+ * Also registers the drivers' policies ({@link DriverPolicyModule}).
  */
 public final class DriversModule extends AbstractModule {
 
@@ -16,5 +17,7 @@ public final class DriversModule extends AbstractModule {
         MapBinder<String, Platform> platforms = MapBinder.newMapBinder(binder(), String.class, Platform.class);
         platforms.addBinding("vtd").toInstance(new VtdPlatform());
         platforms.addBinding("riscv").toInstance(new RiscvPlatform());
+        install(new DriverPolicyModule());
+        install(DriverPolicyModule.defaults());
     }
 }

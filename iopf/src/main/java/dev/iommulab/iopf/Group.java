@@ -12,16 +12,26 @@ final class Group implements IopfGroup {
     final FaultParam param;
     final IommuFault lastFault;
     final List<IommuFault> faults;
-    /** The zero-initialised on-stack group used when allocation failed. */
-    final boolean abortGroup;
+    /** What the group-allocation policy gave for this group. */
+    final GroupAllocation.Outcome outcome;
     AttachHandle attachHandle;
     boolean freed;
 
-    Group(FaultParam param, IommuFault lastFault, List<IommuFault> faults, boolean abortGroup) {
+    Group(FaultParam param, IommuFault lastFault, List<IommuFault> faults, GroupAllocation.Outcome outcome) {
         this.param = param;
         this.lastFault = lastFault;
         this.faults = List.copyOf(faults);
-        this.abortGroup = abortGroup;
+        this.outcome = outcome;
+    }
+
+    /** The zero-initialised on-stack group used when allocation failed. */
+    boolean abortGroup() {
+        return outcome == GroupAllocation.Outcome.FAILED;
+    }
+
+    /** No group by policy: the request is answered INVALID as back-pressure. */
+    boolean backPressure() {
+        return outcome == GroupAllocation.Outcome.BACK_PRESSURE;
     }
 
     @Override

@@ -39,9 +39,9 @@ final class IopfFixture {
     final FaultEvents events = new FaultEvents();
     final FailureInjector failures = new FailureInjector();
     final KernelLog log = new KernelLog(loop);
-    final Iopf iopf = new Iopf(core, loop, TimingModel.ESTIMATES, events, failures, log);
+    final Iopf iopf;
     final RecordingOps ops = new RecordingOps();
-    final IopfQueue queue = iopf.queueAlloc("dmar0");
+    final IopfQueue queue;
     /** Groups handed to {@link #holdingHandler()} and {@link #svaLikeHandler()}, in order. */
     final List<IopfGroup> handled = new ArrayList<>();
     /** Origin of every page response, as FaultEvents reports it. */
@@ -50,6 +50,15 @@ final class IopfFixture {
     final List<Integer> reportReturns = new ArrayList<>();
 
     IopfFixture() {
+        this(null);
+    }
+
+    /** With {@code policies} built from the fixture's failure injector (null: latest kernel, kernel policies). */
+    IopfFixture(java.util.function.Function<IopfPolicies, IopfPolicies> policies) {
+        IopfPolicies kernel = IopfPolicies.kernel(failures);
+        iopf = new Iopf(core, loop, TimingModel.ESTIMATES, events, failures, log,
+                policies == null ? kernel : policies.apply(kernel));
+        queue = iopf.queueAlloc("dmar0");
         events.addListener(new FaultEvents.Listener() {
             @Override
             public void faultReported(Device dev, IommuFault fault, int ret) {
@@ -81,6 +90,14 @@ final class IopfFixture {
         IommuDomain domain = new IommuDomain(type, ops, type == DomainType.SVA ? newMm() : null);
         domain.setIopfHandler(handler);
         core.attachDevicePasid(domain, dev, pasid, new AttachHandle(domain));
+        return domain;
+    }
+
+    /** Attaches a new domain of {@code type} (with {@code handler}, may be null) at the RID. */
+    IommuDomain attachRid(Device dev, DomainType type, IopfHandler handler) {
+        IommuDomain domain = new IommuDomain(type, ops, null);
+        domain.setIopfHandler(handler);
+        core.attachDevice(domain, dev);
         return domain;
     }
 

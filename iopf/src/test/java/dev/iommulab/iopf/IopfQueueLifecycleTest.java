@@ -52,7 +52,7 @@ class IopfQueueLifecycleTest {
      * nothing. Reference §8 item 19, §3.4.
      */
     @Test
-    void queueAddDevice_deviceAlreadyOnQueue_throwsEbusyAndChangesNothing() {
+    void item19_addTwice_throwsEbusyAndChangesNothing() {
         Device dev = f.probeOnQueue("accel0", 0x0100);
         IopfQueue other = f.iopf.queueAlloc("dmar1");
 
@@ -89,7 +89,7 @@ class IopfQueueLifecycleTest {
      * report is bad setup and a later iopf_group_response() sends nothing. Reference §8 item 20, §3.5.
      */
     @Test
-    void queueRemoveDevice_pendingGroupsAndPartial_answersEachGroupInvalidOnceAndUnpublishes() {
+    void item20_removeWithOutstandingWork_answersEachGroupInvalidOnceAndUnpublishes() {
         Device dev = f.probeOnQueue("accel0", 0x0100);
         f.attach(dev, PASID, DomainType.UNMANAGED, f.holdingHandler());
         f.attach(dev, 6, DomainType.UNMANAGED, f.holdingHandler());
@@ -143,7 +143,7 @@ class IopfQueueLifecycleTest {
      * Reference §8 item 21, §3.5.
      */
     @Test
-    void queueRemoveDevice_wrongQueue_warnsAndChangesNothing() {
+    void item21_removeOnWrongQueue_warnsAndChangesNothing() {
         Device dev = f.probeOnQueue("accel0", 0x0100);
         f.attach(dev, PASID, DomainType.UNMANAGED, f.holdingHandler());
         IommuFault p = partial(PASID, 3, VA);
@@ -183,7 +183,7 @@ class IopfQueueLifecycleTest {
      * and leaves pending groups intact; devices of other queues keep theirs. Reference §8 item 22, §3.2.
      */
     @Test
-    void queueDiscardPartial_twoDevices_emptiesOnlyPartialsOfThatQueue() {
+    void item22_discardPartial_emptiesOnlyPartialsOfThatQueue() {
         Device d1 = f.probeOnQueue("accel0", 0x0100);
         Device d2 = f.probeOnQueue("accel1", 0x0200);
         Device d3 = f.probe("accel2", 0x0300);
@@ -241,7 +241,7 @@ class IopfQueueLifecycleTest {
      * 0 after iopf_queue_remove_device(). Reference §8 item 25, §3.7, invariant §8b.3.
      */
     @Test
-    void faultParamUsers_acrossGroupLifetimeAndRemoval_countsQueuePlusLiveGroups() {
+    void item25_refcounts_countQueuePlusLiveGroupsUntilRemoval() {
         Device dev = f.probeOnQueue("accel0", 0x0100);
         f.attach(dev, PASID, DomainType.UNMANAGED, f.holdingHandler());
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(1);

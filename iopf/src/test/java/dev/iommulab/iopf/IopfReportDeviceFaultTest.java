@@ -72,7 +72,7 @@ class IopfReportDeviceFaultTest {
      * Reference §8 item 6, §3.1 rules 1-3, invariant §8b.2.
      */
     @Test
-    void reportDeviceFault_partialsThenLpig_groupHoldsPartialsInArrivalOrderAndOneResponse() {
+    void item6_partialThenLpig_groupHoldsPartialsInArrivalOrderAndOneResponse() {
         f.attach(dev, PASID, DomainType.SVA, f.svaLikeHandler());
         IommuFault p1 = partial(PASID, 7, VA);
         IommuFault p2 = partial(PASID, 7, VA + 0x1000);
@@ -102,7 +102,7 @@ class IopfReportDeviceFaultTest {
      * until its own LPIG. Reference §8 item 8.
      */
     @Test
-    void reportDeviceFault_interleavedGroups_eachGroupTakesOnlyItsGrpid() {
+    void item8_interleavedGroups_eachGroupTakesOnlyItsGrpid() {
         f.attach(dev, PASID, DomainType.UNMANAGED, f.holdingHandler());
         IommuFault pg1 = partial(PASID, 1, VA);
         IommuFault pg2 = partial(PASID, 2, VA + 0x1000);
@@ -132,7 +132,7 @@ class IopfReportDeviceFaultTest {
      * L(pasid 2, g4), which is answered with pasid 2. Reference §8 item 9, §2.2 step 5.
      */
     @Test
-    void reportDeviceFault_lpigOfOtherPasidSameGrpid_mergesPartialIntoThatGroup() {
+    void item9_grpidOnlyMatching_mergesPartialOfOtherPasidIntoGroup() {
         f.attach(dev, 1, DomainType.UNMANAGED, f.holdingHandler());
         IommuDomain second = f.attach(dev, 2, DomainType.UNMANAGED, f.holdingHandler());
         IommuFault p = partial(1, 4, VA);
@@ -155,7 +155,7 @@ class IopfReportDeviceFaultTest {
      * Reference §8 item 10, §2.2 step 2.
      */
     @Test
-    void reportDeviceFault_lpigWithoutRoutingTarget_answersInvalidAndReturnsEinval() {
+    void item10_noRoutingTargetLpig_answersInvalidAndReturnsEinval() {
         IommuFault l = last(9, 11, VA);
 
         int ret = f.iopf.reportDeviceFault(dev, l);
@@ -177,7 +177,7 @@ class IopfReportDeviceFaultTest {
      * target is answered INVALID too and nothing is parked. Reference §8 item 11, §2.2 step 2.
      */
     @Test
-    void reportDeviceFault_nonLastWithoutRoutingTarget_stillAnswersInvalidAndParksNothing() {
+    void item11_noRoutingTargetNonLast_stillAnswersInvalidAndParksNothing() {
         int ret = f.iopf.reportDeviceFault(dev, partial(9, 11, VA));
 
         assertThat(ret).isEqualTo(Errno.EINVAL.negative());
@@ -236,7 +236,7 @@ class IopfReportDeviceFaultTest {
      * (INVALID, -EINVAL); the handler is not called. Reference §8 item 13, §2.2 step 3.
      */
     @Test
-    void reportDeviceFault_handlerButDeviceNotOnQueue_warnsAnswersInvalidAndReturnsEinval() {
+    void item13_handlerButDeviceNotOnQueue_warnsAnswersInvalidAndReturnsEinval() {
         Device loose = f.probe("accel1", 0x0200);
         f.attach(loose, PASID, DomainType.SVA, f.svaLikeHandler());
 
@@ -261,7 +261,7 @@ class IopfReportDeviceFaultTest {
      * grpids stay. Reference §8 item 14, §2.2 steps 5, 6, 8.
      */
     @Test
-    void reportDeviceFault_groupAllocationFails_answersFailureFreesPartialsAndReturnsZero() {
+    void item14_groupAllocationFailure_answersFailureAndFreesPartials() {
         f.attach(dev, PASID, DomainType.SVA, f.svaLikeHandler());
         IommuFault other = partial(PASID, 8, VA + 0x1000);
         f.iopf.reportDeviceFault(dev, partial(PASID, 7, VA));
@@ -287,7 +287,7 @@ class IopfReportDeviceFaultTest {
      * returns 0. Reference §8 item 15, §2.2 steps 7-8.
      */
     @Test
-    void reportDeviceFault_handlerRefuses_answersFailureFreesGroupAndReturnsZero() {
+    void item15_handlerRefuses_answersFailureFreesGroupAndReturnsZero() {
         f.attach(dev, PASID, DomainType.SVA, group -> {
             f.handled.add(group);
             return Errno.EBUSY.negative();
@@ -312,7 +312,7 @@ class IopfReportDeviceFaultTest {
      * request needs none, nothing is sent. Reference §8 item 16, §2.2 step 4.
      */
     @Test
-    void reportDeviceFault_partialAllocationFails_returnsEnomemWithoutResponse() {
+    void item16_partialAllocationFailure_returnsEnomemWithoutResponse() {
         f.attach(dev, PASID, DomainType.SVA, f.svaLikeHandler());
         f.failures.failNext(Iopf.SITE_PARTIAL, 1);
 
@@ -330,7 +330,7 @@ class IopfReportDeviceFaultTest {
      * another code, sends nothing. Reference §8 item 18, §2.3.
      */
     @Test
-    void groupResponse_calledTwice_sendsExactlyOneResponse() {
+    void item18_idempotentResponse_sendsExactlyOneResponse() {
         f.attach(dev, PASID, DomainType.UNMANAGED, f.holdingHandler());
         f.iopf.reportDeviceFault(dev, last(PASID, 12, VA));
         IopfGroup group = f.handled.get(0);

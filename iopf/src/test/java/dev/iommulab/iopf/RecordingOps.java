@@ -20,10 +20,16 @@ final class RecordingOps implements IommuOps {
 
     final List<Response> responses = new ArrayList<>();
     boolean hasPageResponse = true;
+    boolean userPasidTable;
 
     @Override
     public String name() {
         return "REC";
+    }
+
+    @Override
+    public boolean userPasidTable() {
+        return userPasidTable;
     }
 
     @Override

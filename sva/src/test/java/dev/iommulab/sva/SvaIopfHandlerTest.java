@@ -58,7 +58,7 @@ class SvaIopfHandlerTest {
      * iommu_sva_handle_iopf(); reference §8 item 1, §2.5.
      */
     @Test
-    void handleIopf_readFaultInRwVma_answersSuccessOnceAfterWorkqueueWake() {
+    void item1_happyPathSingleLpig_answersSuccessOnceAfterWorkqueueWake() {
         assertThat(f.iopf.reportDeviceFault(dev, lastRead(pasid, 3, RW_VA))).isZero();
         assertThat(f.ops.responses).isEmpty();
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(2);
@@ -102,7 +102,7 @@ class SvaIopfHandlerTest {
      * iommu_sva_handle_mm(); reference §8 item 2.
      */
     @Test
-    void handleIopf_addressInNoVma_answersInvalidWithoutMmFault() {
+    void item2_unmappedAddress_answersInvalidWithoutMmFault() {
         reportAndRun(lastRead(pasid, 3, UNMAPPED_VA));
 
         assertThat(f.ops.messages()).containsExactly(resp(pasid, 3, PageResponseCode.INVALID));
@@ -115,7 +115,7 @@ class SvaIopfHandlerTest {
      * iommu_sva_handle_mm(); reference §8 item 3.
      */
     @Test
-    void handleIopf_writeFaultOnReadOnlyVma_answersInvalidWithoutMmFault() {
+    void item3_permissionMismatch_answersInvalidWithoutMmFault() {
         reportAndRun(lastWrite(pasid, 5, RO_VA));
 
         assertThat(f.ops.messages()).containsExactly(resp(pasid, 5, PageResponseCode.INVALID));
@@ -141,7 +141,7 @@ class SvaIopfHandlerTest {
      * iommu_sva_handle_mm(); reference §8 item 4.
      */
     @Test
-    void handleIopf_mmFaultReturnsOom_answersInvalid() {
+    void item4_mmFaultError_answersInvalid() {
         f.failures.failNext(FrameAllocator.SITE, 1);
 
         reportAndRun(lastWrite(pasid, 6, RW_VA));
@@ -156,7 +156,7 @@ class SvaIopfHandlerTest {
      * iommu_sva_handle_mm(); reference §8 item 5.
      */
     @Test
-    void handleIopf_mmWithoutUsers_answersInvalidWithoutMmFault() {
+    void item5_exitedProcess_answersInvalidWithoutMmFault() {
         mm.mmput();
         assertThat(mm.users()).isZero();
 
@@ -173,7 +173,7 @@ class SvaIopfHandlerTest {
      * iommu_sva_handle_iopf(); reference §8 item 7.
      */
     @Test
-    void handleIopf_firstFaultOfGroupFails_answersInvalidAndSkipsTheRest() {
+    void item7_stickyError_answersInvalidAndSkipsTheRest() {
         reportAndRun(partialRead(pasid, 9, UNMAPPED_VA), partialRead(pasid, 9, RW_VA),
                 lastRead(pasid, 9, RW_VA + 0x1000));
 

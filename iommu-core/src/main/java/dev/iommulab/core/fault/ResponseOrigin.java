@@ -9,7 +9,9 @@ public enum ResponseOrigin {
     REMOVE_DEVICE("remove-device"),
     AUTO_RESPONSE("auto-response"),
     DRIVER("driver"),
-    HARDWARE("hardware");
+    HARDWARE("hardware"),
+    /** io-pgfault refused a group by policy ({@code iopf.group-allocation: bounded-pool}) and answered INVALID. */
+    BACK_PRESSURE("back-pressure");
 
     private final String label;
 

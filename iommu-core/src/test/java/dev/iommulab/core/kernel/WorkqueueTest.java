@@ -53,4 +53,47 @@ class WorkqueueTest {
         assertThat(wq.pending()).isZero();
         assertThat(wq.name()).isEqualTo("iopf_queue/dmar0");
     }
+
+    /**
+     * flush_workqueue() waits for every item queued before the call, not for items queued after it; the
+     * continuation runs when the last earlier item finished. Reference §3.3, invariant §8b.5.
+     */
+    @Test
+    void flush_itemsQueuedBefore_runsContinuationAfterTheLastOfThem() {
+        List<String> order = new ArrayList<>();
+        wq.queueWork("a", () -> order.add("a"));
+        wq.queueWork("b", () -> order.add("b"));
+
+        wq.flush(() -> order.add("flushed@" + loop.now()));
+        wq.queueWork("later", () -> loop.schedule(10 * WAKE_NS, "slow", () -> order.add("slow")));
+
+        assertThat(order).isEmpty();
+        loop.runUntilIdle();
+        assertThat(order).startsWith("a", "b", "flushed@" + WAKE_NS).endsWith("slow");
+    }
+
+    /** flush_workqueue() on an idle workqueue returns at once: the continuation runs before flush returns. */
+    @Test
+    void flush_nothingOutstanding_runsContinuationImmediately() {
+        List<String> order = new ArrayList<>();
+
+        wq.flush(() -> order.add("flushed"));
+
+        assertThat(order).containsExactly("flushed");
+    }
+
+    /** destroy_workqueue() lets queued items run and refuses new ones. */
+    @Test
+    void destroy_queuedItem_stillRunsAndNewWorkIsRefused() {
+        List<String> order = new ArrayList<>();
+        wq.queueWork("a", () -> order.add("a"));
+
+        wq.destroy();
+        loop.runUntilIdle();
+
+        assertThat(order).containsExactly("a");
+        assertThat(wq.destroyed()).isTrue();
+        org.assertj.core.api.Assertions.assertThatIllegalStateException()
+                .isThrownBy(() -> wq.queueWork("b", () -> { }));
+    }
 }

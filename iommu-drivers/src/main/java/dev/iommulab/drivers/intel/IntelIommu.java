@@ -12,6 +12,7 @@ import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.sim.EventLoop;
@@ -55,6 +56,12 @@ public final class IntelIommu implements IommuOps {
     /** Counterpart of init_dmars() / intel_iommu_init() for one unit: tables, QI, PRQ, translation on. */
     public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
                       KernelLog log, FaultEvents events) {
+        this(name, unit, frames, iopf, loop, timing, log, events, OverflowRecovery.DISCARD_PARTIALS);
+    }
+
+    /** The same with the {@code iopf.overflow-recovery} policy the PRQ thread applies after PRO. */
+    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
+                      KernelLog log, FaultEvents events, OverflowRecovery overflowRecovery) {
         this.name = name;
         this.unit = unit;
         this.frames = frames;
@@ -71,7 +78,8 @@ public final class IntelIommu implements IommuOps {
         int prqOrder = unit.config().prqOrder();
         this.prqDepth = (4096 << prqOrder) / VtdRegs.DESC_SIZE;
         long prq = frames.allocateContiguous(1 << prqOrder);
-        PrqHandler handler = new PrqHandler(this, prq, prqOrder, devices, iopf, iopfQueue, log, events, loop);
+        PrqHandler handler = new PrqHandler(this, prq, prqOrder, devices, iopf, iopfQueue, log, events, loop,
+                overflowRecovery);
         unit.setPageRequestInterrupt(handler::irq);
         unit.writeReg(VtdRegs.PQH, 0);
         unit.writeReg(VtdRegs.PQA, prq | prqOrder);

@@ -7,6 +7,7 @@ import dev.iommulab.core.fault.PageResponse;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
@@ -23,7 +24,9 @@ import java.util.Map;
  * The page request interrupt thread, the counterpart of {@code prq_event_thread()} and
  * {@code intel_prq_report()} in drivers/iommu/intel/prq.c: clears PPR, consumes descriptors from head
  * to tail, answers malformed requests itself, drops stop markers, reports the rest to io-pgfault, and
- * recovers from overflow once the ring is empty.
+ * recovers from overflow once the ring is empty ({@link OverflowRecovery}, policy
+ * {@code iopf.overflow-recovery}). Before 6.8 ({@code kernel: pre-6.8}) a report the core failed is answered
+ * here, INVALID and only for an LPIG, as intel_svm_prq_report()'s caller did.
  */
 final class PrqHandler {
 
@@ -38,9 +41,10 @@ final class PrqHandler {
     private final KernelLog log;
     private final FaultEvents events;
     private final EventLoop loop;
+    private final OverflowRecovery overflowRecovery;
 
     PrqHandler(IntelIommu iommu, long ring, int order, Map<Integer, DeviceInfo> devices, Iopf iopf, IopfQueue queue,
-               KernelLog log, FaultEvents events, EventLoop loop) {
+               KernelLog log, FaultEvents events, EventLoop loop, OverflowRecovery overflowRecovery) {
         this.iommu = iommu;
         this.unit = iommu.unit();
         this.memory = iommu.memory();
@@ -52,6 +56,7 @@ final class PrqHandler {
         this.log = log;
         this.events = events;
         this.loop = loop;
+        this.overflowRecovery = overflowRecovery;
     }
 
     /** The hard IRQ handler: wakes the thread. */
@@ -75,7 +80,7 @@ final class PrqHandler {
             head = unit.readReg(VtdRegs.PQH) & ringMask;
             tail = unit.readReg(VtdRegs.PQT) & ringMask;
             if (head == tail) {
-                iopf.queueDiscardPartial(queue);
+                overflowRecovery.recover(iopf, queue, devices.values().stream().map(i -> i.pci).toList(), log);
                 unit.writeReg(VtdRegs.PRS, VtdRegs.PRS_PRO);
                 log.info("DMAR: IOMMU: %s: PRQ overflow cleared", iommu.name());
             }
@@ -98,7 +103,9 @@ final class PrqHandler {
             handleBadPrqEvent(req);
             return;
         }
-        iopf.reportDeviceFault(info.dev, toFault(req));
+        if (iopf.reportDeviceFault(info.dev, toFault(req)) != 0 && iopf.kernel().driverAnswersErrors()) {
+            handleBadPrqEvent(req);
+        }
     }
 
     private static String malformed(PageRequestDescriptor req) {

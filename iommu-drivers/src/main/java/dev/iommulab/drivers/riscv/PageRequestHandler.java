@@ -5,6 +5,7 @@ import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
+import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvPageRequestRecord;
 import dev.iommulab.hw.riscv.RiscvRegs;
@@ -33,7 +34,8 @@ import java.util.Map;
  *   <li>after the drain, {@code pqof} or {@code pqmf} set means the IOMMU dropped requests (answering the last
  *       ones itself, reference/iommu-hardware.md §2.4.3), so partial groups it parked may never complete:
  *       the queue is empty now, so the partials of every device are discarded
- *       ({@code iopf_queue_discard_partial()}, as prq_event_thread() does after PRO) and the bits are
+ *       ({@code iopf_queue_discard_partial()}, as prq_event_thread() does after PRO; policy
+ *       {@code iopf.overflow-recovery} may choose otherwise, see {@link OverflowRecovery}) and the bits are
  *       cleared by writing {@code pqcsr} back, with the fault queue's warning text.</li>
  * </ol>
  */
@@ -46,9 +48,10 @@ final class PageRequestHandler {
     private final Iopf iopf;
     private final IopfQueue iopfQueue;
     private final FaultEvents events;
+    private final OverflowRecovery overflowRecovery;
 
     PageRequestHandler(RiscvIommuDevice iommu, HwQueue queue, CommandQueue cmdq, Map<Integer, RiscvDeviceInfo> devices,
-                       Iopf iopf, IopfQueue iopfQueue, FaultEvents events) {
+                       Iopf iopf, IopfQueue iopfQueue, FaultEvents events, OverflowRecovery overflowRecovery) {
         this.iommu = iommu;
         this.queue = queue;
         this.cmdq = cmdq;
@@ -56,6 +59,7 @@ final class PageRequestHandler {
         this.iopf = iopf;
         this.iopfQueue = iopfQueue;
         this.events = events;
+        this.overflowRecovery = overflowRecovery;
     }
 
     /** The hard IRQ handler riscv_iommu_queue_ipsr(): wakes the thread when {@code ipsr.pip} is set. */
@@ -87,7 +91,8 @@ final class PageRequestHandler {
         if ((ctrl & (RiscvRegs.PQCSR_PQMF | RiscvRegs.PQCSR_PQOF)) != 0) {
             iommu.devWarn("Queue #%d error; memory fault:%d overflow:%d", queue.qid,
                     CommandQueue.bit(ctrl, RiscvRegs.PQCSR_PQMF), CommandQueue.bit(ctrl, RiscvRegs.PQCSR_PQOF));
-            iopf.queueDiscardPartial(iopfQueue);
+            overflowRecovery.recover(iopf, iopfQueue, devices.values().stream().map(i -> i.pci).toList(),
+                    iommu.log);
             iommu.hw.writeReg(queue.qcr, ctrl);
         }
     }
@@ -109,7 +114,9 @@ final class PageRequestHandler {
             handleBadPageRequest(req);
             return;
         }
-        iopf.reportDeviceFault(info.dev, toFault(req));
+        if (iopf.reportDeviceFault(info.dev, toFault(req)) != 0 && iopf.kernel().driverAnswersErrors()) {
+            handleBadPageRequest(req);
+        }
     }
 
     /** The checks prq_event_thread() makes before looking the device up, with its messages. */

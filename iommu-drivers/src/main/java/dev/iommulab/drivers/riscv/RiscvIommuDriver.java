@@ -12,6 +12,7 @@ import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvDeviceContext;
@@ -94,14 +95,15 @@ public final class RiscvIommuDriver implements IommuOps {
      * selects MSIs, distributes interrupt vectors ({@code icvec}), allocates the DDT root and the queues,
      * enables the command and fault queues (and, beyond mainline, the page-request queue with an iopf queue
      * when the IOMMU has ATS), then sets {@code ddtp} to the deepest mode the IOMMU accepts and invalidates
-     * its directory and translation caches.
+     * its directory and translation caches. After a page-request queue overflow its thread applies
+     * {@code recovery} (policy {@code iopf.overflow-recovery}).
      *
      * @throws KernelException EBUSY if the IOMMU is already translating or a queue does not start, ENOMEM
      *                         when memory runs out, ENODEV when a queue base is not kept, EINVAL when no DDT
      *                         mode is accepted
      */
     public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
-                            TimingModel timing, KernelLog log, FaultEvents events) {
+                            TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery) {
         this.iommu = new RiscvIommuDevice(hw, frames.memory(), loop, timing, log);
         initCheck();
         this.directory = new DeviceDirectory(frames);
@@ -120,7 +122,8 @@ public final class RiscvIommuDriver implements IommuOps {
         fltq.enable(iommu.devPrefix(), log);
         if (priq != null) {
             this.iopfQueue = iopf.queueAlloc(iommu.name);
-            PageRequestHandler requests = new PageRequestHandler(iommu, priq, cmdq, devices, iopf, iopfQueue, events);
+            PageRequestHandler requests = new PageRequestHandler(iommu, priq, cmdq, devices, iopf, iopfQueue, events,
+                    recovery);
             hw.setPageRequestInterrupt(requests::irq);
             priq.enable(iommu.devPrefix(), log);
         } else {

@@ -9,6 +9,7 @@ import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.CpuPageTable;
+import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.drivers.Platform;
 import dev.iommulab.drivers.PlatformOptions;
 import dev.iommulab.hw.iommu.HwFaultObserver;
@@ -85,8 +86,9 @@ public final class RiscvPlatform implements Platform {
             @Provides
             @Singleton
             RiscvIommuDriver riscvIommuDriver(RiscvIommu hw, FrameAllocator frames, Iopf iopf, EventLoop loop,
-                                              TimingModel timing, KernelLog log, FaultEvents events) {
-                return new RiscvIommuDriver(hw, sizes, frames, iopf, loop, timing, log, events);
+                                              TimingModel timing, KernelLog log, FaultEvents events,
+                                              OverflowRecovery recovery) {
+                return new RiscvIommuDriver(hw, sizes, frames, iopf, loop, timing, log, events, recovery);
             }
 
             @Provides

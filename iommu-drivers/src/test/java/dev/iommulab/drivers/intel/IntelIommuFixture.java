@@ -4,6 +4,7 @@ import dev.iommulab.core.AttachHandle;
 import dev.iommulab.core.Device;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.KernelVersion;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.IopfGroup;
@@ -14,6 +15,7 @@ import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PcieFabric;
@@ -30,6 +32,7 @@ import dev.iommulab.hw.vtd.VtdEntries;
 import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
 import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IopfPolicies;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -78,7 +81,7 @@ final class IntelIommuFixture {
     final List<Report> reports = new ArrayList<>();
     final List<Answer> answers = new ArrayList<>();
     final IommuCore core = new IommuCore();
-    final Iopf iopf = new Iopf(core, loop, timing, events, failures, log);
+    final Iopf iopf;
     final IntelIommu intel;
     final PcieEndpoint endpoint;
     final List<PrgResponse> prgResponses = new ArrayList<>();
@@ -100,8 +103,14 @@ final class IntelIommuFixture {
 
     /** A machine whose VT-d unit has {@code config}. */
     IntelIommuFixture(int priCapacity, VtdConfig config) {
+        this(priCapacity, config, KernelVersion.LATEST, OverflowRecovery.DISCARD_PARTIALS);
+    }
+
+    /** A machine following {@code kernel} whose PRQ thread recovers from overflow with {@code recovery}. */
+    IntelIommuFixture(int priCapacity, VtdConfig config, KernelVersion kernel, OverflowRecovery recovery) {
+        iopf = new Iopf(core, loop, timing, events, failures, log, IopfPolicies.kernel(failures).withKernel(kernel));
         unit = new VtdUnit(config, memory, loop, timing, fabric, hwFaults::add);
-        intel = new IntelIommu("dmar0", unit, frames, iopf, loop, timing, log, events);
+        intel = new IntelIommu("dmar0", unit, frames, iopf, loop, timing, log, events, recovery);
         events.addListener(new FaultEvents.Listener() {
             @Override
             public void faultReported(Device d, IommuFault fault, int ret) {

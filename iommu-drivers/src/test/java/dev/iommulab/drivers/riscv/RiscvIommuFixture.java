@@ -15,6 +15,7 @@ import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.CpuPageTable;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PcieFabric;
@@ -102,8 +103,14 @@ final class RiscvIommuFixture {
 
     /** A machine with the IOMMU {@code config}, the driver's {@code sizes} and the accelerator's {@code options}. */
     RiscvIommuFixture(RiscvConfig config, RiscvIommuDriver.QueueSizes sizes, EndpointOptions options) {
+        this(config, sizes, options, OverflowRecovery.DISCARD_PARTIALS);
+    }
+
+    /** The same with the driver's {@code iopf.overflow-recovery} policy. */
+    RiscvIommuFixture(RiscvConfig config, RiscvIommuDriver.QueueSizes sizes, EndpointOptions options,
+                      OverflowRecovery recovery) {
         hw = new RiscvIommu(config, memory, loop, timing, fabric, hwFaults::add);
-        driver = new RiscvIommuDriver(hw, sizes, frames, iopf, loop, timing, log, events);
+        driver = new RiscvIommuDriver(hw, sizes, frames, iopf, loop, timing, log, events, recovery);
         events.addListener(new FaultEvents.Listener() {
             @Override
             public void faultReported(Device d, IommuFault fault, int ret) {

@@ -3,13 +3,14 @@ package dev.iommulab.lab.machine;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Key;
-import com.google.inject.TypeLiteral;
 import com.google.inject.Module;
+import com.google.inject.TypeLiteral;
 import com.google.inject.util.Modules;
 import dev.iommulab.core.CoreModule;
 import dev.iommulab.core.Device;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuOps;
+import dev.iommulab.core.KernelVersion;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
@@ -17,6 +18,10 @@ import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.CpuPageTable;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.core.mm.Vma;
+import dev.iommulab.core.policy.Policies;
+import dev.iommulab.core.policy.Policy;
+import dev.iommulab.core.policy.PolicyException;
+import dev.iommulab.drivers.DriverPolicyModule;
 import dev.iommulab.drivers.DriversModule;
 import dev.iommulab.drivers.Platform;
 import dev.iommulab.drivers.PlatformOptionException;
@@ -30,6 +35,7 @@ import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
 import dev.iommulab.iopf.Iopf;
 import dev.iommulab.iopf.IopfModule;
+import dev.iommulab.iopf.IopfPolicyModule;
 import dev.iommulab.lab.scenario.DeviceSpec;
 import dev.iommulab.lab.scenario.ProcessSpec;
 import dev.iommulab.lab.scenario.Scenario;
@@ -89,16 +95,46 @@ public final class Machine {
     public static Machine boot(Scenario scenario, List<Module> platformModules, Module... overrides)
             throws MachineConfigException {
         Module platform = platformModule(scenario, platformModules);
-        Module base = Modules.combine(Modules.combine(layerModules()), platform,
-                new LabModule(scenario.seed(), new FaultRecorder()));
+        Module choices = choicesModule(scenario);
+        Module base = Modules.override(Modules.combine(Modules.combine(layerModules()), platform,
+                new LabModule(scenario.seed(), new FaultRecorder()))).with(choices);
         Machine machine = new Machine(Guice.createInjector(Modules.override(base).with(overrides)));
         machine.populate(scenario);
         return machine;
     }
 
-    /** Fails when the scenario's hardware model or one of its options is not available. */
+    /**
+     * Fails when the scenario's hardware model or one of its options is not available, or when its
+     * {@code kernel} or one of its {@code policies} (key, value or parameter) is unknown.
+     */
     public static void checkHardware(Scenario scenario) throws MachineConfigException {
         platformModule(scenario, List.of());
+        choicesModule(scenario);
+    }
+
+    /** The modules registering the layers' policies in the {@code MapBinder<String, Policy>} of {@link Policies}. */
+    public static List<Module> policyModules() {
+        return List.of(new IopfPolicyModule(), new DriverPolicyModule());
+    }
+
+    /** Every policy the layers register, by dotted key. */
+    public static Map<String, Policy> policies() {
+        Injector registry = Guice.createInjector(Modules.combine(policyModules()));
+        return registry.getInstance(Key.get(new TypeLiteral<Map<String, Policy>>() { }));
+    }
+
+    /** The kernel version and the chosen policies, bound over the layers' kernel defaults. */
+    private static Module choicesModule(Scenario scenario) throws MachineConfigException {
+        KernelVersion kernel = KernelVersion.fromLabel(scenario.kernel()).orElseThrow(() -> new MachineConfigException(
+                "kernel", "unknown kernel '" + scenario.kernel() + "'; expected one of "
+                + String.join(", ", KernelVersion.labels())));
+        Module policies;
+        try {
+            policies = Policies.select(policies(), scenario.policies());
+        } catch (PolicyException e) {
+            throw new MachineConfigException("policies." + e.key(), e.getMessage().substring(e.key().length() + 2));
+        }
+        return Modules.combine(policies, binder -> binder.bind(KernelVersion.class).toInstance(kernel));
     }
 
     /** The platforms known to the lab, plus those {@code platformModules} register. */

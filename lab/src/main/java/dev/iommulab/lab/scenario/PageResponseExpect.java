@@ -21,7 +21,7 @@ public record PageResponseExpect(String device, String code, String origin, Inte
     public static final List<String> CODES = List.of("SUCCESS", "INVALID", "FAILURE");
     /** Who sent a page response. */
     public static final List<String> ORIGINS = List.of("sva", "iommufd", "abort", "bad-setup", "remove-device",
-            "auto-response", "driver", "hardware");
+            "auto-response", "driver", "hardware", "back-pressure");
 
     /** Validates the fields. */
     public PageResponseExpect {

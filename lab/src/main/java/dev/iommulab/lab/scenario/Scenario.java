@@ -21,6 +21,7 @@ import java.util.Set;
  * @param name         scenario name
  * @param description  free text ({@code ""} when absent)
  * @param seed         seed of the simulation's random source (file default 1)
+ * @param kernel       which kernel's fault path to follow, one of {@link #KERNELS} (file default {@code latest})
  * @param hardware     the IOMMU model and its options
  * @param policies     policy overrides by dotted policy key, e.g. {@code iopf.abort-response} (unmodifiable)
  * @param devices      endpoints (unmodifiable)
@@ -29,16 +30,22 @@ import java.util.Set;
  * @param expectations what must hold after the run (unmodifiable)
  * @param source       the file the scenario came from
  */
-public record Scenario(String name, String description, long seed, HardwareSpec hardware,
+public record Scenario(String name, String description, long seed, String kernel, HardwareSpec hardware,
                        Map<String, String> policies, List<DeviceSpec> devices, List<ProcessSpec> processes,
                        List<Step> steps, List<Expectation> expectations, Path source) {
 
     /** Default seed when the file has none. */
     public static final long DEFAULT_SEED = 1;
 
+    /** Kernel versions of the {@code kernel} key; the first is the default. */
+    public static final List<String> KERNELS = List.of("latest", "v6.9", "v6.8", "pre-6.8");
+    /** Default kernel when the file has none. */
+    public static final String DEFAULT_KERNEL = "latest";
+
     /** Validates names, uniqueness and references; copies all collections. */
     public Scenario {
         Checks.name(name, "scenario name");
+        Checks.oneOf(kernel, KERNELS, "kernel");
         Objects.requireNonNull(description, "description");
         Objects.requireNonNull(hardware, "hardware");
         Objects.requireNonNull(source, "source");
@@ -52,6 +59,14 @@ public record Scenario(String name, String description, long seed, HardwareSpec 
         Set<String> processNames = unique(processes.stream().map(ProcessSpec::name).toList(), "process name");
         checkReferences(steps, deviceNames, processNames);
         checkReferences(expectations, deviceNames, processNames);
+    }
+
+    /** A scenario following the latest kernel. */
+    public Scenario(String name, String description, long seed, HardwareSpec hardware, Map<String, String> policies,
+                    List<DeviceSpec> devices, List<ProcessSpec> processes, List<Step> steps,
+                    List<Expectation> expectations, Path source) {
+        this(name, description, seed, DEFAULT_KERNEL, hardware, policies, devices, processes, steps, expectations,
+                source);
     }
 
     /** The device with this name, if declared. */

@@ -13,8 +13,8 @@ import java.util.Map;
 /** Binds a whole document to a {@link Scenario}, reporting every problem. */
 final class ScenarioBinder {
 
-    private static final List<String> TOP_KEYS = List.of("name", "description", "seed", "hardware", "policies",
-            "devices", "processes", "steps", "expect");
+    private static final List<String> TOP_KEYS = List.of("name", "description", "seed", "kernel", "hardware",
+            "policies", "devices", "processes", "steps", "expect");
     private static final List<String> HARDWARE_KEYS = List.of("model", "options");
 
     private final Path file;
@@ -36,6 +36,7 @@ final class ScenarioBinder {
         String name = f.text("name");
         String description = f.string("description", "");
         Long seed = f.number("seed", Scenario.DEFAULT_SEED);
+        String kernel = f.choice("kernel", Scenario.KERNELS, Scenario.DEFAULT_KERNEL);
         HardwareSpec hardware = hardware(f, binding);
         Map<String, String> policies = new LinkedHashMap<>();
         scalars(f, "policies").forEach((k, v) -> policies.put(k, v.text()));
@@ -48,7 +49,7 @@ final class ScenarioBinder {
             return null;
         }
         try {
-            return new Scenario(name, description, seed, hardware, policies, devices, processes, steps,
+            return new Scenario(name, description, seed, kernel, hardware, policies, devices, processes, steps,
                     expectations, file);
         } catch (IllegalArgumentException e) {
             problems.add(map.pos(), "", e.getMessage());

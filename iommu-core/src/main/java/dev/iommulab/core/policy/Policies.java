@@ -1,0 +1,92 @@
+package dev.iommulab.core.policy;
+
+import com.google.inject.Binder;
+import com.google.inject.Module;
+import com.google.inject.multibindings.MapBinder;
+import com.google.inject.util.Modules;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/** The {@code MapBinder<String, Policy>} every layer adds its decision points to, and their selection. */
+public final class Policies {
+
+    private Policies() {
+    }
+
+    /** The map binder of policies by key; call from a module's {@code configure()}. */
+    public static MapBinder<String, Policy> binder(Binder binder) {
+        return MapBinder.newMapBinder(binder, String.class, Policy.class);
+    }
+
+    /**
+     * The modules for the {@code chosen} policy values (dotted keys, parameters as {@code <key>.<name>}).
+     * Policies not mentioned keep the layer's own (kernel) binding.
+     *
+     * @throws PolicyException naming the first unknown key, unknown value or bad parameter
+     */
+    public static Module select(Map<String, Policy> registered, Map<String, String> chosen) {
+        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, Map<String, String>> parameters = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : chosen.entrySet()) {
+            String key = e.getKey();
+            if (registered.containsKey(key)) {
+                Policy policy = registered.get(key);
+                if (!policy.values().contains(e.getValue())) {
+                    throw new PolicyException(key, "unknown value '" + e.getValue() + "'; expected one of "
+                            + String.join(", ", policy.values()));
+                }
+                values.put(key, e.getValue());
+                continue;
+            }
+            int dot = key.lastIndexOf('.');
+            String owner = dot < 0 ? "" : key.substring(0, dot);
+            Policy policy = registered.get(owner);
+            if (policy == null || !policy.parameters().contains(key.substring(dot + 1))) {
+                throw new PolicyException(key, "unknown policy; known: " + known(registered));
+            }
+            parameters.computeIfAbsent(owner, k -> new LinkedHashMap<>()).put(key.substring(dot + 1), e.getValue());
+        }
+        List<Module> modules = new ArrayList<>();
+        for (String key : new TreeSet<>(union(values, parameters))) {
+            Policy policy = registered.get(key);
+            modules.add(policy.module(values.getOrDefault(key, policy.defaultValue()),
+                    parameters.getOrDefault(key, Map.of())));
+        }
+        return Modules.combine(modules);
+    }
+
+    private static List<String> union(Map<String, ?> a, Map<String, ?> b) {
+        List<String> keys = new ArrayList<>(a.keySet());
+        keys.addAll(b.keySet());
+        return keys;
+    }
+
+    private static String known(Map<String, Policy> registered) {
+        List<String> names = new ArrayList<>();
+        for (String key : new TreeSet<>(registered.keySet())) {
+            names.add(key);
+            registered.get(key).parameters().forEach(p -> names.add(key + "." + p));
+        }
+        return String.join(", ", names);
+    }
+
+    /** A parameter as a positive int, or {@code fallback} when absent. */
+    public static int positiveInt(String policyKey, Map<String, String> parameters, String name, int fallback) {
+        String text = parameters.get(name);
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            int value = Integer.parseInt(text);
+            if (value > 0) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new PolicyException(policyKey + "." + name, "expected a positive integer, found '" + text + "'");
+    }
+}

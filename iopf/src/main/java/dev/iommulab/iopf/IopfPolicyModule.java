@@ -1,0 +1,28 @@
+package dev.iommulab.iopf;
+
+import com.google.inject.AbstractModule;
+import dev.iommulab.core.policy.Policies;
+
+/**
+ * Registers io-pgfault's policies ({@code iopf.abort-response}, {@code iopf.group-allocation} with
+ * {@code pool-size} and {@code max-open-per-device}, {@code iopf.partial-match}) in the
+ * {@code MapBinder<String, Policy>} of {@link Policies}. Installed by {@link IopfModule}; on its own it lets
+ * the lab list and validate the policies without building a machine.
+ */
+public final class IopfPolicyModule extends AbstractModule {
+
+    @Override
+    protected void configure() {
+        IopfPolicyChoices.register(Policies.binder(binder()));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof IopfPolicyModule;
+    }
+
+    @Override
+    public int hashCode() {
+        return IopfPolicyModule.class.hashCode();
+    }
+}

@@ -1,0 +1,119 @@
+package dev.iommulab.lab.machine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.iommulab.core.KernelVersion;
+import dev.iommulab.core.fault.PageResponseCode;
+import dev.iommulab.drivers.OverflowRecovery;
+import dev.iommulab.iopf.BoundedPoolAllocation;
+import dev.iommulab.iopf.IopfPolicies;
+import dev.iommulab.iopf.KernelGroupAllocation;
+import dev.iommulab.iopf.PartialMatch;
+import dev.iommulab.lab.ScenarioFiles;
+import dev.iommulab.lab.scenario.Scenario;
+import dev.iommulab.lab.scenario.ScenarioLoader;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The scenario's {@code kernel} and {@code policies} reach io-pgfault and the drivers through the layers'
+ * {@code MapBinder<String, Policy>}; unknown keys, values and parameters are configuration errors (exit 2)
+ * naming the key before anything runs.
+ */
+class MachinePoliciesTest {
+
+    private static Scenario quickstart(String... overrides) throws Exception {
+        return new ScenarioLoader().load(ScenarioFiles.SCENARIOS.resolve("quickstart.yaml"), List.of(overrides));
+    }
+
+    @Test
+    void policies_registered_listsEveryDecisionPointWithKernelDefault() {
+        assertThat(Machine.policies()).containsOnlyKeys("iopf.abort-response", "iopf.group-allocation",
+                "iopf.partial-match", "iopf.overflow-recovery");
+        assertThat(Machine.policies().get("iopf.abort-response").defaultValue()).isEqualTo("FAILURE");
+        assertThat(Machine.policies().get("iopf.group-allocation").parameters())
+                .containsExactly("pool-size", "max-open-per-device");
+    }
+
+    @Test
+    void boot_noPolicies_bindsLatestKernelAndKernelChoices() throws Exception {
+        Machine m = Machine.boot(quickstart());
+
+        IopfPolicies p = m.iopf().policies();
+        assertThat(p.kernel()).isEqualTo(KernelVersion.LATEST);
+        assertThat(p.abort().code()).isEqualTo(PageResponseCode.FAILURE);
+        assertThat(p.allocation()).isInstanceOf(KernelGroupAllocation.class);
+        assertThat(p.partialMatch()).isSameAs(PartialMatch.GRPID);
+        assertThat(m.get(OverflowRecovery.class)).isSameAs(OverflowRecovery.DISCARD_PARTIALS);
+    }
+
+    @Test
+    void boot_everyPolicyAndKernel_boundIntoIopfAndDrivers() throws Exception {
+        Machine m = Machine.boot(quickstart("kernel=v6.8", "policies.iopf.abort-response=INVALID",
+                "policies.iopf.group-allocation=bounded-pool", "policies.iopf.group-allocation.pool-size=8",
+                "policies.iopf.group-allocation.max-open-per-device=2", "policies.iopf.partial-match=grpid-pasid",
+                "policies.iopf.overflow-recovery=reset-devices"));
+
+        IopfPolicies p = m.iopf().policies();
+        assertThat(p.kernel()).isEqualTo(KernelVersion.V6_8);
+        assertThat(p.abort().code()).isEqualTo(PageResponseCode.INVALID);
+        assertThat(p.allocation()).isInstanceOfSatisfying(BoundedPoolAllocation.class, a -> {
+            assertThat(a.poolSize()).isEqualTo(8);
+            assertThat(a.maxOpenPerDevice()).isEqualTo(2);
+        });
+        assertThat(p.partialMatch()).isSameAs(PartialMatch.GRPID_PASID);
+        assertThat(m.get(OverflowRecovery.class)).isSameAs(OverflowRecovery.RESET_DEVICES);
+    }
+
+    @Test
+    void boot_boundedPoolWithoutParameters_usesDocumentedDefaults() throws Exception {
+        Machine m = Machine.boot(quickstart("policies.iopf.group-allocation=bounded-pool"));
+
+        assertThat(m.iopf().policies().allocation()).isInstanceOfSatisfying(BoundedPoolAllocation.class, a -> {
+            assertThat(a.poolSize()).isEqualTo(BoundedPoolAllocation.DEFAULT_POOL_SIZE).isEqualTo(256);
+            assertThat(a.maxOpenPerDevice()).isEqualTo(BoundedPoolAllocation.DEFAULT_MAX_OPEN_PER_DEVICE)
+                    .isEqualTo(32);
+        });
+    }
+
+    @Test
+    void checkHardware_unknownPolicyKey_errorNamesKeyAndKnownPolicies() throws Exception {
+        MachineConfigException e = catchThrowableOfType(MachineConfigException.class,
+                () -> Machine.checkHardware(quickstart("policies.iopf.abort-respnse=INVALID")));
+
+        assertThat(e.key()).isEqualTo("policies.iopf.abort-respnse");
+        assertThat(e.getMessage()).contains("unknown policy").contains("iopf.abort-response")
+                .contains("iopf.group-allocation.pool-size");
+    }
+
+    @Test
+    void checkHardware_unknownPolicyValue_errorNamesKeyAndValues() throws Exception {
+        MachineConfigException e = catchThrowableOfType(MachineConfigException.class,
+                () -> Machine.checkHardware(quickstart("policies.iopf.overflow-recovery=reboot")));
+
+        assertThat(e.key()).isEqualTo("policies.iopf.overflow-recovery");
+        assertThat(e.getMessage()).contains("'reboot'").contains("discard-partials, none, reset-devices");
+    }
+
+    @Test
+    void checkHardware_badOrMisplacedParameter_errorNamesParameterKey() throws Exception {
+        MachineConfigException bad = catchThrowableOfType(MachineConfigException.class,
+                () -> Machine.checkHardware(quickstart("policies.iopf.group-allocation=bounded-pool",
+                        "policies.iopf.group-allocation.pool-size=0")));
+        MachineConfigException misplaced = catchThrowableOfType(MachineConfigException.class,
+                () -> Machine.checkHardware(quickstart("policies.iopf.group-allocation.max-open-per-device=4")));
+        MachineConfigException unknown = catchThrowableOfType(MachineConfigException.class,
+                () -> Machine.checkHardware(quickstart("policies.iopf.abort-response.level=2")));
+
+        assertThat(bad.key()).isEqualTo("policies.iopf.group-allocation.pool-size");
+        assertThat(misplaced.key()).isEqualTo("policies.iopf.group-allocation.max-open-per-device");
+        assertThat(misplaced.getMessage()).contains("bounded-pool");
+        assertThat(unknown.key()).isEqualTo("policies.iopf.abort-response.level");
+    }
+
+    @Test
+    void kernels_scenarioChoices_matchKernelVersions() {
+        assertThat(Scenario.KERNELS).containsExactlyElementsOf(KernelVersion.labels());
+    }
+}
