@@ -170,7 +170,7 @@ public final class Iopf {
         group.attachHandle = handle;
         trace("iopf_group_alloc", "group grpid %d with %d fault(s) -> %s domain handler", group.lastFault.grpid(),
                 group.faults.size(), handle.domain().type());
-        events.groupDispatched(dev, group.faults);
+        events.groupDispatched(group.device(), group.faults);
         int handled = handle.domain().iopfHandler().handle(group);
         if (handled != 0) {
             return errAbort(group, "handler refused (" + Errno.fromReturn(handled) + ")");
