@@ -23,6 +23,22 @@ class CompareCliTest {
         return ScenarioFiles.SCENARIOS.resolve(name).toString();
     }
 
+    /**
+     * Issue 4's table: err_abort answering FAILURE disables the device's PRI (RF, every later work item
+     * pri-failed); INVALID fails only the work item whose group could not be allocated.
+     */
+    @Test
+    void compare_abortFailureVsInvalid_tableShowsPriDisabledOnlyUnderFailure() {
+        int status = run("compare", scenario("abort-failure-vs-invalid.yaml"), "--vary",
+                "policies.iopf.abort-response=FAILURE,INVALID");
+
+        assertThat(status).isEqualTo(1);
+        assertThat(out.toString().lines().filter(l -> l.startsWith("FAILURE ")).findFirst().orElseThrow())
+                .contains("pass", "FAILURE/abort x1", "acc0 PRI on RF 1", "pri-failed x2");
+        assertThat(out.toString().lines().filter(l -> l.startsWith("INVALID ")).findFirst().orElseThrow())
+                .contains("fail", "INVALID/abort x1", "SUCCESS/sva x1", "acc0 PRI on RF 0", "invalid x1, ok x1");
+    }
+
     @Test
     void compare_quickstartTwoSeeds_oneTextRowPerSeed() {
         int status = run("compare", scenario("quickstart.yaml"), "--vary", "seed=1,2");
