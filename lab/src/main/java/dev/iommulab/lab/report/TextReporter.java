@@ -13,8 +13,11 @@ public final class TextReporter {
 
     public String render(RunResult r) {
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "iommu-lab run: %s (seed %d, hardware %s)%n%n", r.scenario(), r.seed(),
-                r.hardware()));
+        out.append(String.format(Locale.ROOT, "iommu-lab run: %s (seed %d, hardware %s, kernel %s)%n", r.scenario(),
+                r.seed(), r.hardware(), r.kernel()));
+        r.policies().forEach((k, v) -> out.append("  policy ").append(k).append(" = ").append(v)
+                .append(System.lineSeparator()));
+        out.append(System.lineSeparator());
         section(out, "The journey, layer by layer");
         for (TraceEvent.Step s : r.journey()) {
             out.append(String.format(Locale.ROOT, "%12s  %-6s  %-28s %s%n", time(s.atNs()), s.layer(), s.symbol(),

@@ -12,9 +12,10 @@ import java.util.Map;
  * of the run: for every DMA work item that finished, its start to its end; for every raw LPIG
  * {@code page-request} step, the step to the PRG response of its group.
  */
-@JsonPropertyOrder({"scenario", "seed", "hardware", "outcome", "simulatedNs", "pageResponses", "dma", "faultRecords",
+@JsonPropertyOrder({"scenario", "seed", "hardware", "kernel", "policies", "outcome", "simulatedNs", "pageResponses", "dma", "faultRecords",
         "devices", "log", "stepErrors", "invariants", "expectations", "counters"})
-public record RunResult(String scenario, long seed, String hardware, String outcome, long simulatedNs,
+public record RunResult(String scenario, long seed, String hardware, String kernel, Map<String, String> policies,
+                        String outcome, long simulatedNs,
                         List<PageResponseEntry> pageResponses, List<DmaEntry> dma, List<FaultRecordEntry> faultRecords,
                         List<DeviceEntry> devices, List<String> log, List<StepErrorEntry> stepErrors,
                         List<InvariantEntry> invariants, List<ExpectationEntry> expectations,
