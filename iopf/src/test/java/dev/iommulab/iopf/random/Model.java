@@ -138,7 +138,7 @@ final class Model {
     void answered(IommuFault lpig) {
         GroupState g = groups.get(lpig);
         if (g == null || g.answered) {
-            v.violation("answer for group %s which is %s", InterleavingChecker.Ledger.describe(lpig),
+            v.violation("answer for group %s which is %s", Ledger.describe(lpig),
                     g == null ? "not accepted by a handler" : "already answered");
             return;
         }

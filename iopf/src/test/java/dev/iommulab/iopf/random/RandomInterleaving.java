@@ -189,7 +189,7 @@ final class RandomInterleaving {
         int flags = IommuFault.PAGE_REQUEST_PASID_VALID | (last ? IommuFault.PAGE_REQUEST_LAST_PAGE : 0);
         int perm = gen.nextBoolean() ? IommuFault.PERM_READ : IommuFault.PERM_READ | IommuFault.PERM_WRITE;
         IommuFault evt = IommuFault.pageRequest(flags, pasid, grpid, perm, BASE_VA + ((long) ++serial << 12));
-        step(i, "report %s %s", dev.name(), InterleavingChecker.Ledger.describe(evt));
+        step(i, "report %s %s", dev.name(), Ledger.describe(evt));
         checker.beforeReport(dev, evt);
         int ret = m.iopf.reportDeviceFault(dev, evt);
         append(" -> " + ret);
@@ -270,7 +270,7 @@ final class RandomInterleaving {
         }
         IopfGroup g = pick(answered);
         PageResponseCode code = PageResponseCode.values()[gen.nextInt(3)];
-        step(i, "duplicate iopf_group_response %s %s + iopf_free_group", InterleavingChecker.Ledger.describe(
+        step(i, "duplicate iopf_group_response %s %s + iopf_free_group", Ledger.describe(
                 g.lastFault()), code);
         stats.duplicateResponses++;
         long before = stats.responses;
