@@ -70,8 +70,11 @@ public final class RiscvPageTable {
         }
     }
 
-    /** Privileged spec step 3: V = 0, R = 0 with W = 1, or reserved bits 63:54; null if none. */
-    private static RiscvWalkResult.Cause invalidEntry(long pte) {
+    /**
+     * Privileged spec step 3: V = 0, R = 0 with W = 1, or reserved bits 63:54; null if none. Shared with
+     * walks that translate table addresses themselves (the RISC-V IOMMU's nested first stage).
+     */
+    public static RiscvWalkResult.Cause invalidEntry(long pte) {
         if (!RiscvPte.isValid(pte)) {
             return RiscvWalkResult.Cause.NOT_VALID;
         }

@@ -2,6 +2,7 @@ package dev.iommulab.hw.riscv;
 
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pgtable.Access;
+import dev.iommulab.hw.pgtable.RiscvPageTable;
 import dev.iommulab.hw.pgtable.RiscvPagingMode;
 import dev.iommulab.hw.pgtable.RiscvPte;
 import dev.iommulab.hw.pgtable.RiscvWalkRequest;
@@ -45,7 +46,7 @@ final class NestedFirstStageWalk {
                 return fault(level, RiscvWalkResult.Cause.ACCESS_FAULT, request, entrySpa);
             }
             long pte = memory.readLong(entrySpa);
-            RiscvWalkResult.Cause bad = invalidEntry(pte);
+            RiscvWalkResult.Cause bad = RiscvPageTable.invalidEntry(pte);
             if (bad != null) {
                 return fault(level, bad, request, entrySpa);
             }
@@ -61,16 +62,6 @@ final class NestedFirstStageWalk {
             }
             table = RiscvPte.address(pte);
         }
-    }
-
-    private static RiscvWalkResult.Cause invalidEntry(long pte) {
-        if (!RiscvPte.isValid(pte)) {
-            return RiscvWalkResult.Cause.NOT_VALID;
-        }
-        if (RiscvPte.isWriteWithoutRead(pte)) {
-            return RiscvWalkResult.Cause.W_WITHOUT_R;
-        }
-        return (pte & RiscvPte.RESERVED_HIGH) != 0 ? RiscvWalkResult.Cause.RESERVED_BITS : null;
     }
 
     private Outcome leaf(AddressSpace as, int level, long iova, long entryGpa, long entrySpa, long pte, boolean global,
