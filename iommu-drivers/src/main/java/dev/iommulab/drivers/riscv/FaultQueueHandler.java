@@ -37,19 +37,8 @@ final class FaultQueueHandler {
     /** Counterpart of riscv_iommu_fltq_process(). */
     void process() {
         iommu.hw.writeReg(RiscvRegs.IPSR, queue.ipsrBit());
-        int count;
-        do {
-            int head = (int) iommu.hw.readReg(queue.headReg()) & queue.mask;
-            int tail = (int) iommu.hw.readReg(queue.tailReg()) & queue.mask;
-            count = (tail - head) & queue.mask;
-            if (count > 0) {
-                iommu.trace("riscv_iommu_fltq_process", "fqh %d fqt %d: %d record(s)", head, tail, count);
-            }
-            for (int i = head; i != tail; i = (i + 1) & queue.mask) {
-                fault(RiscvFaultRecord.readFrom(iommu.memory, queue.slotAddress(i)));
-            }
-            iommu.hw.writeReg(queue.headReg(), tail);
-        } while (count > 0);
+        queue.consume((head, tail, count) -> iommu.trace("riscv_iommu_fltq_process", "fqh %d fqt %d: %d record(s)", head, tail, count),
+                at -> fault(RiscvFaultRecord.readFrom(iommu.memory, at)));
         int ctrl = (int) iommu.hw.readReg(queue.qcr);
         if ((ctrl & (RiscvRegs.FQCSR_FQMF | RiscvRegs.FQCSR_FQOF)) != 0) {
             iommu.hw.writeReg(queue.qcr, ctrl);

@@ -6,6 +6,7 @@ import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.hw.riscv.RiscvIommu;
 import dev.iommulab.hw.riscv.RiscvRegs;
+import java.util.function.LongConsumer;
 
 /**
  * One in-memory queue of the IOMMU as the driver sees it, {@code struct riscv_iommu_queue} with
@@ -130,5 +131,34 @@ final class HwQueue {
             throw new KernelException(Errno.EBUSY, "queue", "queue #" + qid + " failed to start");
         }
         hw.writeReg(RiscvRegs.IPSR, ipsrBit());
+    }
+
+    /**
+     * Counterpart of the consume loop the kernel's queue threads share ({@code riscv_iommu_queue_consume()}
+     * and {@code riscv_iommu_queue_release()}): hands every slot between head and tail to
+     * {@code record}, moves the head past them, and repeats until the tail stops moving.
+     *
+     * @param onBatch told (head, tail, count) before each non-empty batch, for the trace
+     */
+    void consume(BatchListener onBatch, LongConsumer record) {
+        int count;
+        do {
+            int head = (int) hw.readReg(headReg()) & mask;
+            int tail = (int) hw.readReg(tailReg()) & mask;
+            count = (tail - head) & mask;
+            if (count > 0) {
+                onBatch.batch(head, tail, count);
+            }
+            for (int i = head; i != tail; i = (i + 1) & mask) {
+                record.accept(slotAddress(i));
+            }
+            hw.writeReg(headReg(), tail);
+        } while (count > 0);
+    }
+
+    /** Told about each batch {@link #consume} takes. */
+    @FunctionalInterface
+    interface BatchListener {
+        void batch(int head, int tail, int count);
     }
 }

@@ -74,19 +74,8 @@ final class PageRequestHandler {
     /** The thread function, {@code riscv_iommu_priq_process()} of the lab. */
     void process() {
         iommu.hw.writeReg(RiscvRegs.IPSR, queue.ipsrBit());
-        int count;
-        do {
-            int head = (int) iommu.hw.readReg(queue.headReg()) & queue.mask;
-            int tail = (int) iommu.hw.readReg(queue.tailReg()) & queue.mask;
-            count = (tail - head) & queue.mask;
-            if (count > 0) {
-                iommu.trace("riscv_iommu_priq_process", "pqh %d pqt %d: %d record(s)", head, tail, count);
-            }
-            for (int i = head; i != tail; i = (i + 1) & queue.mask) {
-                pageRequest(RiscvPageRequestRecord.readFrom(iommu.memory, queue.slotAddress(i)));
-            }
-            iommu.hw.writeReg(queue.headReg(), tail);
-        } while (count > 0);
+        queue.consume((head, tail, count) -> iommu.trace("riscv_iommu_priq_process", "pqh %d pqt %d: %d record(s)", head, tail, count),
+                at -> pageRequest(RiscvPageRequestRecord.readFrom(iommu.memory, at)));
         int ctrl = (int) iommu.hw.readReg(queue.qcr);
         if ((ctrl & (RiscvRegs.PQCSR_PQMF | RiscvRegs.PQCSR_PQOF)) != 0) {
             iommu.devWarn("Queue #%d error; memory fault:%d overflow:%d", queue.qid,
