@@ -2,8 +2,10 @@ package dev.iommulab.core.kernel;
 
 import dev.iommulab.hw.sim.EventLoop;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The kernel ring buffer (dmesg): each line is stamped with the virtual time as printk does,
@@ -28,6 +30,7 @@ public final class KernelLog {
 
     private final EventLoop loop;
     private final List<Line> lines = new ArrayList<>();
+    private final Map<String, Ratelimit> ratelimits = new HashMap<>();
 
     public KernelLog(EventLoop loop) {
         this.loop = loop;
@@ -51,5 +54,50 @@ public final class KernelLog {
 
     public List<Line> lines() {
         return List.copyOf(lines);
+    }
+
+    /** The virtual time lines are stamped with. */
+    long now() {
+        return loop.now();
+    }
+
+    /**
+     * The rate-limit state of the call site in {@code function} ({@code static DEFINE_RATELIMIT_STATE(rs,
+     * DEFAULT_RATELIMIT_INTERVAL, DEFAULT_RATELIMIT_BURST)}): the same state for every caller naming the
+     * same call site in this kernel, so all devices and IOMMUs share it as they share the kernel's static.
+     */
+    public Ratelimit ratelimitState(String function) {
+        return ratelimitState(function, "", Ratelimit.DEFAULT_RATELIMIT_INTERVAL_NS, Ratelimit.DEFAULT_RATELIMIT_BURST);
+    }
+
+    /**
+     * The rate-limit state of one call site: {@code site} tells apart two ratelimited calls in the same
+     * {@code function} (each {@code pr_*_ratelimited()} expansion has its own state); "callbacks
+     * suppressed" names {@code function}.
+     *
+     * @throws IllegalArgumentException when the site exists with another interval or burst
+     */
+    public Ratelimit ratelimitState(String function, String site, long intervalNs, int burst) {
+        Ratelimit rs = ratelimits.computeIfAbsent(function + "#" + site,
+                k -> new Ratelimit(function, intervalNs, burst, this));
+        if (rs.intervalNs() != intervalNs || rs.burst() != burst) {
+            throw new IllegalArgumentException("rate-limit state " + function + "#" + site + " exists with interval "
+                    + rs.intervalNs() + " ns, burst " + rs.burst());
+        }
+        return rs;
+    }
+
+    /** {@code pr_err_ratelimited()} / {@code dev_err_ratelimited()} at the call site in {@code function}. */
+    public void errRatelimited(String function, String format, Object... args) {
+        if (ratelimitState(function).allow()) {
+            err(format, args);
+        }
+    }
+
+    /** {@code pr_warn_ratelimited()} / {@code dev_warn_ratelimited()} at the call site in {@code function}. */
+    public void warnRatelimited(String function, String format, Object... args) {
+        if (ratelimitState(function).allow()) {
+            warn(format, args);
+        }
     }
 }

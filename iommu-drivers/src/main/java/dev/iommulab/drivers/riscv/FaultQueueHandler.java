@@ -1,5 +1,6 @@
 package dev.iommulab.drivers.riscv;
 
+import dev.iommulab.core.kernel.Ratelimit;
 import dev.iommulab.hw.riscv.RiscvFaultRecord;
 import dev.iommulab.hw.riscv.RiscvRegs;
 
@@ -9,7 +10,8 @@ import dev.iommulab.hw.riscv.RiscvRegs;
  * reference/iommu-hardware.md §2.4.2): clear {@code ipsr.fip} first, consume every record from
  * {@code fqh} to {@code fqt} and log it ("report only"), move {@code fqh}, then clear {@code fqmf} and
  * {@code fqof} by writing {@code fqcsr} back, with a warning. Records are logged with the kernel's
- * rate-limited text {@code "Fault %d devid: 0x%x iotval: %llx iotval2: %llx"}. (Before the driver was
+ * rate-limited text {@code "Fault %d devid: 0x%x iotval: %llx iotval2: %llx"} (the call site's
+ * {@link Ratelimit} state, shared by every RISC-V IOMMU of the kernel as the macro's static is). (Before the driver was
  * merged the function was {@code riscv_iommu_fault_report()} and printed the devid in decimal; the merged
  * driver's text is the one used here.)
  */
@@ -22,7 +24,7 @@ final class FaultQueueHandler {
     FaultQueueHandler(RiscvIommuDevice iommu, HwQueue queue) {
         this.iommu = iommu;
         this.queue = queue;
-        this.ratelimit = new Ratelimit("riscv_iommu_fault", iommu.loop, iommu.log);
+        this.ratelimit = iommu.log.ratelimitState("riscv_iommu_fault");
     }
 
     /** The hard IRQ handler riscv_iommu_queue_ipsr(): wakes the thread when {@code ipsr.fip} is set. */
