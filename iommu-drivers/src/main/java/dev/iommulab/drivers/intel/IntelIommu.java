@@ -49,6 +49,7 @@ public final class IntelIommu implements IommuOps {
     private final PasidTables tables;
     private final QueuedInvalidation qi;
     private final IopfQueue iopfQueue;
+    private final DmarFaultHandler faultHandler;
     private final int prqDepth;
     private final Map<Integer, DeviceInfo> devices = new HashMap<>();
     private int nextDomainId = 1;
@@ -83,6 +84,8 @@ public final class IntelIommu implements IommuOps {
         unit.setPageRequestInterrupt(handler::irq);
         unit.writeReg(VtdRegs.PQH, 0);
         unit.writeReg(VtdRegs.PQA, prq | prqOrder);
+        this.faultHandler = new DmarFaultHandler(name, unit, log, loop);
+        faultHandler.setInterrupt();
         unit.writeReg(VtdRegs.GCMD, unit.readReg(VtdRegs.GSTS) | VtdRegs.GCMD_TE);
         log.info("DMAR: Intel(R) Virtualization Technology for Directed I/O");
     }
@@ -106,6 +109,10 @@ public final class IntelIommu implements IommuOps {
 
     QueuedInvalidation qi() {
         return qi;
+    }
+
+    DmarFaultHandler faultHandler() {
+        return faultHandler;
     }
 
     public IopfQueue iopfQueue() {
