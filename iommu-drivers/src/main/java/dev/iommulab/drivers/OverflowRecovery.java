@@ -1,8 +1,8 @@
 package dev.iommulab.drivers;
 
 import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.core.kernel.PciReset;
 import dev.iommulab.hw.pci.PcieEndpoint;
-import dev.iommulab.hw.pci.PriState;
 import dev.iommulab.iopf.Iopf;
 import dev.iommulab.iopf.IopfQueue;
 import java.util.Collection;
@@ -33,21 +33,14 @@ public interface OverflowRecovery {
     /**
      * {@code reset-devices}: discards the partials, then resets every function behind the IOMMU (FLR: its
      * outstanding page requests are forgotten) and restores what software had enabled, as
-     * pci_restore_ats_state(), pci_restore_pasid_state() and pci_restore_pri_state() do after a reset.
+     * pci_restore_ats_state(), pci_restore_pasid_state() and pci_restore_pri_state() do after a reset
+     * ({@link PciReset#resetFunction}).
      */
     OverflowRecovery RESET_DEVICES = (iopf, queue, endpoints, log) -> {
         iopf.queueDiscardPartial(queue);
         for (PcieEndpoint ep : endpoints) {
-            boolean ats = ep.atsEnabled();
-            boolean pasid = ep.pasidEnabled();
-            PriState pri = ep.priState();
             log.info("pci %s: resetting after page request overflow", ep.config().name());
-            ep.functionLevelReset();
-            ep.setPasidEnabled(pasid);
-            ep.setAtsEnabled(ats);
-            if (pri.enabled()) {
-                ep.enablePri(pri.allocation());
-            }
+            PciReset.resetFunction(ep);
         }
     };
 }

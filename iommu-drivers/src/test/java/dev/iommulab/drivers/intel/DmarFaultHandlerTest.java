@@ -2,6 +2,10 @@ package dev.iommulab.drivers.intel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.iommulab.core.DomainType;
+import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.fault.IommuFaultHandlers;
+import dev.iommulab.core.fault.LegacyFaultReporting;
 import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.pci.DeviceProfile;
 import dev.iommulab.hw.pci.DmaJob;
@@ -236,5 +240,29 @@ class DmarFaultHandlerTest {
         assertThat(f.logTexts()).endsWith("dmar_fault: 8 callbacks suppressed", "DMAR: DRHD: handling fault status reg 2",
                 readLine(0x98, 0x50_0000));
         assertThat(f.hwFaults.get(16).recorded()).isTrue();
+    }
+
+    /**
+     * dmar_fault() never calls report_iommu_fault() (unlike arm-smmu's context fault handler and AMD's
+     * amd_iommu_report_page_fault()): a legacy handler installed on a domain of this driver is not called when
+     * the unit logs a fault; only the DMAR lines appear.
+     */
+    @Test
+    void dmarFault_legacyFaultHandlerInstalled_neverCalled() {
+        IntelIommuFixture f = fixture(8);
+        PcieEndpoint nic = plain(f, "nic0", 0x0020, 0);
+        LegacyFaultReporting reporting = new LegacyFaultReporting(f.log, f.loop);
+        IommuDomain domain = new IommuDomain(DomainType.UNMANAGED, f.intel, null);
+        List<Long> calls = new ArrayList<>();
+        reporting.setFaultHandler(domain, (d, dev, iova, flags, token) -> {
+            calls.add(iova);
+            return IommuFaultHandlers.print(f.log).handle(d, dev, iova, flags, token);
+        }, nic);
+
+        start(nic, 0x10_0000, Access.READ, -1);
+        f.loop.runUntilIdle();
+
+        assertThat(calls).isEmpty();
+        assertThat(f.errTexts()).containsExactly("DMAR: DRHD: handling fault status reg 2", readLine(0x0020, 0x10_0000));
     }
 }

@@ -182,6 +182,11 @@ public final class PcieEndpoint implements PcieFunction {
         functional = false;
     }
 
+    /** Translations cached in the ATC now (at most {@code config().atcEntries()}). */
+    public int atcEntriesInUse() {
+        return atc.size();
+    }
+
     /** Read and Translation Request tags in use now; 0 whenever the function is quiet (no tag leaks). */
     public int outstandingReadTags() {
         return tags.outstanding();
