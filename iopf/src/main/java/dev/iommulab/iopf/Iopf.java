@@ -202,7 +202,8 @@ public final class Iopf {
     }
 
     int errAbort(Group group, String why) {
-        log.warn("pci %s: iopf with pasid %d aborted", group.param.dev.pciName(), group.lastFault.pasid());
+        log.warnRatelimited("iommu_report_device_fault", "pci %s: iopf with pasid %d aborted",
+                group.param.dev.pciName(), group.lastFault.pasid());
         trace("iommu_report_device_fault", "%s: err_abort", why);
         responses.group(group, policies.abort().code(), ResponseOrigin.ABORT);
         assembly.freeGroup(group);

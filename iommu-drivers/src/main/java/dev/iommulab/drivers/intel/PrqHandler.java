@@ -7,6 +7,7 @@ import dev.iommulab.core.fault.PageResponse;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.core.kernel.Ratelimit;
 import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.EventLoop;
@@ -25,7 +26,8 @@ import java.util.Map;
  * {@code intel_prq_report()} in drivers/iommu/intel/prq.c: clears PPR, consumes descriptors from head
  * to tail, answers malformed requests itself, drops stop markers, reports the rest to io-pgfault, and
  * recovers from overflow once the ring is empty ({@link OverflowRecovery}, policy
- * {@code iopf.overflow-recovery}). Before 6.8 ({@code kernel: pre-6.8}) a report the core failed is answered
+ * {@code iopf.overflow-recovery}), logging "PRQ overflow detected" and "PRQ overflow cleared" with
+ * pr_info_ratelimited() as the kernel does. Before 6.8 ({@code kernel: pre-6.8}) a report the core failed is answered
  * here, INVALID and only for an LPIG, as intel_svm_prq_report()'s caller did.
  */
 final class PrqHandler {
@@ -76,13 +78,17 @@ final class PrqHandler {
         }
         unit.writeReg(VtdRegs.PQH, tail);
         if ((unit.readReg(VtdRegs.PRS) & VtdRegs.PRS_PRO) != 0) {
-            log.info("DMAR: IOMMU: %s: PRQ overflow detected", iommu.name());
+            if (ratelimited("overflow-detected")) {
+                log.info("DMAR: IOMMU: %s: PRQ overflow detected", iommu.name());
+            }
             head = unit.readReg(VtdRegs.PQH) & ringMask;
             tail = unit.readReg(VtdRegs.PQT) & ringMask;
             if (head == tail) {
                 overflowRecovery.recover(iopf, queue, devices.values().stream().map(i -> i.pci).toList(), log);
                 unit.writeReg(VtdRegs.PRS, VtdRegs.PRS_PRO);
-                log.info("DMAR: IOMMU: %s: PRQ overflow cleared", iommu.name());
+                if (ratelimited("overflow-cleared")) {
+                    log.info("DMAR: IOMMU: %s: PRQ overflow cleared", iommu.name());
+                }
             }
         }
     }
@@ -143,6 +149,12 @@ final class PrqHandler {
         }
         iommu.qi().submitSync(QiDescriptor.pageGroupResponse(req.rid(), req.pasidPresent(), req.pasid(),
                 PageResponseCode.INVALID.value(), req.prgIndex(), req.lpig()));
+    }
+
+    /** One of prq_event_thread()'s two pr_info_ratelimited() call sites, each with its own state. */
+    private boolean ratelimited(String site) {
+        return log.ratelimitState("prq_event_thread", site, Ratelimit.DEFAULT_RATELIMIT_INTERVAL_NS,
+                Ratelimit.DEFAULT_RATELIMIT_BURST).allow();
     }
 
     private void trace(String symbol, String format, Object... args) {
