@@ -153,6 +153,9 @@ final class IntelDomains {
         PasidTables tables = iommu.tables();
         int oldPgtt = tables.pgtt(info.pasidDir, pasid);
         int oldDid = tables.did(info.pasidDir, pasid);
+        if (domain.type().isPaging() && domain.pgtable() == null || domain.driverData() == null) {
+            throw new KernelException(Errno.EINVAL, "domain", domain.type() + " domain not allocated by " + iommu.name());
+        }
         int did = did(domain);
         boolean firstStage = false;
         switch (domain.type()) {
