@@ -257,4 +257,38 @@ class IommuCoreRidTest {
                 () -> core.pagingDomainAlloc(orphan)).errno()).isEqualTo(Errno.ENODEV);
         assertThat(core.domainAllocPaging(dev, DomainType.DMA, 0).type()).isEqualTo(DomainType.DMA);
     }
+
+    /**
+     * The remaining refusals, each leaving the group as it was: iommu_attach_device() on a group of several
+     * devices (-EINVAL), iommu_group_replace_domain() with a foreign domain (-EINVAL),
+     * iommu_detach_group_handle() naming a domain that is not attached (-EINVAL), DMA-ownership calls with no
+     * owner (-EINVAL), without a group (-ENODEV) or releasing what is not owned (-EINVAL).
+     */
+    @Test
+    void ridCalls_remainingErrnoPaths_refusedAndChangeNothing() {
+        IommuCore core = new IommuCore(DomainType.DMA);
+        Device dev = probe(core, 0x10);
+        IommuDomain dma = dev.group().defaultDomain();
+        Device sibling = new Device("fn1", 0x11, 0, ops);
+        IommuDomain unmanaged = core.pagingDomainAlloc(dev);
+        IommuDomain foreign = new IommuDomain(DomainType.UNMANAGED, new RecordingOps(), null);
+        Device orphan = new Device("orphan", 0x20, 0, ops);
+
+        assertThat(errno(() -> core.groupReplaceDomain(dev.group(), foreign))).isEqualTo(Errno.EINVAL);
+        assertThat(errno(() -> core.detachGroupHandle(unmanaged, dev.group()))).isEqualTo(Errno.EINVAL);
+        assertThat(errno(() -> core.claimDmaOwner(dev, null))).isEqualTo(Errno.EINVAL);
+        assertThat(errno(() -> core.claimDmaOwner(orphan, "vfio"))).isEqualTo(Errno.ENODEV);
+        assertThat(errno(() -> core.releaseDmaOwner(dev))).isEqualTo(Errno.EINVAL);
+        dev.group().addDevice(sibling);
+        assertThat(errno(() -> core.attachDevice(unmanaged, dev))).isEqualTo(Errno.EINVAL);
+        assertThat(errno(() -> core.detachDevice(dma, dev))).isEqualTo(Errno.EINVAL);
+
+        assertThat(core.getDomainForDev(dev)).isSameAs(dma);
+        assertThat(dev.group().dmaOwner()).isNull();
+        assertThat(ops.ridAttaches).containsExactly(dma);
+    }
+
+    private static Errno errno(Runnable call) {
+        return catchThrowableOfType(KernelException.class, call::run).errno();
+    }
 }

@@ -221,6 +221,15 @@ class IommuMapTest {
         assertThat(gather.isEmpty()).isTrue();
     }
 
+    /** iommu_map() on a paging-type domain without a page table: -ENODEV (no map_pages / pgsize_bitmap). */
+    @Test
+    void map_pagingDomainWithoutTable_throwsEnodev() {
+        IommuDomain tableless = new IommuDomain(DomainType.UNMANAGED, ops, null);
+
+        assertThat(errno(() -> IommuMap.map(tableless, 0, PA, K4, IOMMU_READ))).isEqualTo(Errno.ENODEV);
+        assertThat(IommuMap.unmap(tableless, 0, K4)).isZero();
+    }
+
     /** iommu_iova_to_phys(): the IOVA itself for IDENTITY, 0 for BLOCKED and for what is not mapped. */
     @Test
     void iovaToPhys_identityBlockedAndUnmapped() {
