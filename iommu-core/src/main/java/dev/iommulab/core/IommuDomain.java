@@ -2,33 +2,71 @@ package dev.iommulab.core;
 
 import dev.iommulab.core.fault.IopfHandler;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.core.pgtable.IoPgtable;
 import java.util.Objects;
 
 /**
  * {@code struct iommu_domain}: a translation context, allocated by a driver. A non-null
- * {@link #iopfHandler()} makes it fault-capable.
+ * {@link #iopfHandler()} makes it fault-capable. A paging domain carries its page table ({@link #pgtable()},
+ * the io-pgtable the driver set up for its hardware format) and the page sizes it maps
+ * ({@code pgsize_bitmap}); a nested domain names its parent (the second stage it is nested on).
  */
 public final class IommuDomain {
 
-    private final DomainType type;
+    private DomainType type;
     private final IommuOps owner;
     private final MmStruct mm;
+    private final IoPgtable pgtable;
+    private final IommuDomain parent;
     private IopfHandler iopfHandler;
     private int users;
     private Object driverData;
 
     /** A domain of {@code type} allocated by {@code owner}; {@code mm} only for SVA domains. */
     public IommuDomain(DomainType type, IommuOps owner, MmStruct mm) {
+        this(type, owner, mm, null, null);
+    }
+
+    private IommuDomain(DomainType type, IommuOps owner, MmStruct mm, IoPgtable pgtable, IommuDomain parent) {
         this.type = Objects.requireNonNull(type, "type");
         this.owner = Objects.requireNonNull(owner, "owner");
         if ((type == DomainType.SVA) != (mm != null)) {
             throw new IllegalArgumentException("an SVA domain, and only an SVA domain, has an mm");
         }
+        if (parent != null && type != DomainType.NESTED) {
+            throw new IllegalArgumentException("only a NESTED domain has a parent");
+        }
         this.mm = mm;
+        this.pgtable = pgtable;
+        this.parent = parent;
+    }
+
+    /**
+     * A paging domain (UNMANAGED until the core makes it DMA) translating through {@code pgtable}, as a driver's
+     * {@code domain_alloc_paging} returns it.
+     */
+    public static IommuDomain paging(IommuOps owner, IoPgtable pgtable) {
+        return new IommuDomain(DomainType.UNMANAGED, owner, null, Objects.requireNonNull(pgtable, "pgtable"), null);
+    }
+
+    /** A NESTED domain on the paging domain {@code parent}, as a driver's {@code domain_alloc_nested} returns it. */
+    public static IommuDomain nested(IommuOps owner, IommuDomain parent) {
+        if (!Objects.requireNonNull(parent, "parent").type().isPaging()) {
+            throw new IllegalArgumentException("a nested domain's parent is a paging domain, not " + parent.type());
+        }
+        return new IommuDomain(DomainType.NESTED, owner, null, null, parent);
     }
 
     public DomainType type() {
         return type;
+    }
+
+    /** iommu_domain_init() setting the type the core allocated a paging domain for (DMA or UNMANAGED). */
+    void initType(DomainType pagingType) {
+        if (pgtable == null || !pagingType.isPaging()) {
+            throw new IllegalArgumentException(pagingType + " for a " + type + " domain");
+        }
+        this.type = pagingType;
     }
 
     /** The driver that allocated the domain. */
@@ -39,6 +77,21 @@ public final class IommuDomain {
     /** The SVA domain's mm (domain->mm), or null. */
     public MmStruct mm() {
         return mm;
+    }
+
+    /** The io-pgtable of a paging domain, or null for every other type. */
+    public IoPgtable pgtable() {
+        return pgtable;
+    }
+
+    /** {@code domain->pgsize_bitmap}: the page sizes the domain maps (0 for a domain without a page table). */
+    public long pgsizeBitmap() {
+        return pgtable == null ? 0 : pgtable.pgsizeBitmap();
+    }
+
+    /** The parent (second-stage) domain of a NESTED domain, or null. */
+    public IommuDomain parent() {
+        return parent;
     }
 
     public IopfHandler iopfHandler() {

@@ -2,6 +2,8 @@ package dev.iommulab.core;
 
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
+import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.hw.pci.PcieEndpoint;
 
@@ -49,10 +51,72 @@ public interface IommuOps {
     void setDevPasid(IommuDomain domain, Device dev, int pasid);
 
     /**
-     * {@code attach_dev}: make {@code domain} translate requests of {@code dev} without PASID. Called by
-     * {@link IommuCore#attachDevice}; the default does nothing (the drivers here only program PASIDs).
+     * {@code set_dev_pasid} with {@code old}: replace what translates {@code pasid} of {@code dev} (the domain
+     * {@code old}, never null here) with {@code domain}, keeping {@code old} in place when it fails. Called by
+     * {@link IommuCore#replaceDevicePasid}. The default refuses with EOPNOTSUPP.
+     */
+    default void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
+        throw new KernelException(Errno.EOPNOTSUPP, "domain", name() + " cannot replace the domain at a PASID");
+    }
+
+    /**
+     * {@code attach_dev}: make {@code domain} translate requests of {@code dev} without PASID (at the RID),
+     * replacing whatever did; on failure what was attached stays. Called by the core whenever the group's
+     * domain changes (default domain at probe, {@link IommuCore#attachDevice}, detach to the blocking or
+     * default domain, {@link IommuCore#groupReplaceDomain}, DMA ownership). The default does nothing.
      */
     default void attachDev(IommuDomain domain, Device dev) {
+    }
+
+    /**
+     * {@code ops->blocked_domain}: the driver's static BLOCKED domain, which lets no DMA through; null when the
+     * driver has none.
+     */
+    default IommuDomain blockedDomain() {
+        return null;
+    }
+
+    /** {@code ops->identity_domain}: the driver's static IDENTITY (pass-through) domain; null when it has none. */
+    default IommuDomain identityDomain() {
+        return null;
+    }
+
+    /**
+     * {@code def_domain_type}: the default domain type {@code dev} needs (IDENTITY or DMA), or null for no
+     * preference. Called at probe.
+     */
+    default DomainType defDomainType(Device dev) {
+        return null;
+    }
+
+    /**
+     * {@code domain_alloc_paging_flags}: a new paging domain for {@code dev} (built with
+     * {@link IommuDomain#paging}); {@code flags} are the {@code IOMMU_HWPT_ALLOC_*} bits
+     * ({@link IommuCore#HWPT_ALLOC_NEST_PARENT}). The default refuses with EOPNOTSUPP.
+     */
+    default IommuDomain domainAllocPaging(Device dev, int flags) {
+        throw new KernelException(Errno.EOPNOTSUPP, "dev", name() + " has no paging domains");
+    }
+
+    /**
+     * {@code domain_alloc_nested}: a NESTED domain on the nest-parent paging domain {@code parent}, whose first
+     * stage is the table at {@code s1Table} (an address in the parent's IOVA space, e.g. a guest physical
+     * address) of {@code addressWidth} bits. The default refuses with EOPNOTSUPP.
+     */
+    default IommuDomain domainAllocNested(Device dev, IommuDomain parent, long s1Table, int addressWidth) {
+        throw new KernelException(Errno.EOPNOTSUPP, "dev", name() + " has no nested domains");
+    }
+
+    /**
+     * {@code iotlb_sync}: invalidate the IOTLB (and the device-TLBs of the devices attached to {@code domain})
+     * for the range {@code gather} holds. Called by {@link IommuMap#iotlbSync}; must not fail. The default does
+     * nothing.
+     */
+    default void iotlbSync(IommuDomain domain, IotlbGather gather) {
+    }
+
+    /** {@code flush_iotlb_all}: invalidate everything {@code domain} may have cached. The default does nothing. */
+    default void flushIotlbAll(IommuDomain domain) {
     }
 
     /**

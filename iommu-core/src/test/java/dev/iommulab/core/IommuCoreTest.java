@@ -261,21 +261,25 @@ class IommuCoreTest {
     }
 
     /**
-     * iommu_attach_device() publishes a handle at IOMMU_NO_PASID; attaching the same domain again is a
-     * no-op, another domain is refused with -EBUSY; iommu_detach_device() removes it. Reference §1.7.
+     * iommu_attach_device() makes the domain the group's RID domain without publishing a handle (only
+     * iommu_attach_group_handle() does); a second attach, even of the same domain, is -EBUSY
+     * (__iommu_attach_group() accepts only a core-owned domain in place); iommu_detach_device() returns the
+     * group to its blocking domain. Reference §1.7.
      */
     @Test
-    void attachDevice_rid_publishesHandleAtNoPasidAndRefusesAnotherDomain() {
-        core.attachDevice(paging, dev);
+    void attachDevice_rid_setsGroupDomainAndRefusesASecondAttach() {
         core.attachDevice(paging, dev);
         IommuDomain other = new IommuDomain(DomainType.NESTED, ops, null);
 
+        KernelException again = catchThrowableOfType(KernelException.class, () -> core.attachDevice(paging, dev));
         KernelException e = catchThrowableOfType(KernelException.class, () -> core.attachDevice(other, dev));
 
+        assertThat(again.errno()).isEqualTo(Errno.EBUSY);
         assertThat(e.errno()).isEqualTo(Errno.EBUSY);
-        assertThat(core.attachHandleGet(dev.group(), IommuCore.IOMMU_NO_PASID, null).domain()).isSameAs(paging);
-        core.detachDevice(paging, dev);
+        assertThat(core.getDomainForDev(dev)).isSameAs(paging);
         assertThat(dev.group().pasidArray()).isEmpty();
+        core.detachDevice(paging, dev);
+        assertThat(core.getDomainForDev(dev)).isNull();
         assertThat(catchThrowableOfType(KernelException.class, () -> core.detachDevice(paging, dev)).errno())
                 .isEqualTo(Errno.EINVAL);
     }

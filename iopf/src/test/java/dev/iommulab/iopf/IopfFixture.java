@@ -93,11 +93,14 @@ final class IopfFixture {
         return domain;
     }
 
-    /** Attaches a new domain of {@code type} (with {@code handler}, may be null) at the RID. */
+    /**
+     * Attaches a new domain of {@code type} (with {@code handler}, may be null) at the RID with a handle, as
+     * iommufd does (iommu_attach_group_handle()).
+     */
     IommuDomain attachRid(Device dev, DomainType type, IopfHandler handler) {
         IommuDomain domain = new IommuDomain(type, ops, null);
         domain.setIopfHandler(handler);
-        core.attachDevice(domain, dev);
+        core.attachGroupHandle(domain, dev.group(), new AttachHandle(domain));
         return domain;
     }
 

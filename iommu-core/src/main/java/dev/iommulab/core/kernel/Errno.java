@@ -3,7 +3,7 @@ package dev.iommulab.core.kernel;
 /** The kernel error numbers the simulated kernel calls fail with (include/uapi/asm-generic/errno*.h). */
 public enum Errno {
     ENOENT(2), EFAULT(14), EBUSY(16), ENODEV(19), EINVAL(22), ENOSPC(28), ESPIPE(29), ENOMEM(12),
-    EOPNOTSUPP(95), EOVERFLOW(75),
+    EOPNOTSUPP(95), EOVERFLOW(75), EPERM(1), EEXIST(17),
     /** Function not implemented: report_iommu_fault() with no fault handler installed. */
     ENOSYS(38);
 

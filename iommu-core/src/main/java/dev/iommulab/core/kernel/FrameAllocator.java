@@ -1,11 +1,12 @@
 package dev.iommulab.core.kernel;
 
 import dev.iommulab.hw.mem.PhysicalMemory;
+import java.util.TreeSet;
 
 /**
- * The page allocator: hands out zeroed 4 KiB frames of physical memory above a reserved base. Frames are
- * never reused in this version (freeing arrives with unmap). An injected failure at site {@code frame}
- * makes {@link #allocate()} fail with ENOMEM.
+ * The page allocator: hands out zeroed 4 KiB frames of physical memory above a reserved base. A frame given
+ * back with {@link #free} is handed out again by {@link #allocate()} before any new one, lowest address first
+ * (deterministic). An injected failure at site {@code frame} makes an allocation fail with ENOMEM.
  */
 public final class FrameAllocator {
 
@@ -13,6 +14,8 @@ public final class FrameAllocator {
 
     private final PhysicalMemory memory;
     private final FailureInjector failures;
+    private final long first;
+    private final TreeSet<Long> freed = new TreeSet<>();
     private long next;
 
     public FrameAllocator(PhysicalMemory memory, long firstFrame, FailureInjector failures) {
@@ -21,27 +24,58 @@ public final class FrameAllocator {
         }
         this.memory = memory;
         this.failures = failures;
+        this.first = firstFrame;
         this.next = firstFrame;
     }
 
     /** A zeroed frame; throws ENOMEM when memory is exhausted or a failure is injected. */
     public long allocate() {
-        if (failures.shouldFail(SITE) || !memory.contains(next, PhysicalMemory.PAGE_SIZE)) {
+        if (failures.shouldFail(SITE) || freed.isEmpty() && !memory.contains(next, PhysicalMemory.PAGE_SIZE)) {
             throw new KernelException(Errno.ENOMEM, "frame", "out of physical memory");
         }
-        long frame = next;
-        next += PhysicalMemory.PAGE_SIZE;
+        long frame = freed.isEmpty() ? fresh() : freed.pollFirst();
         memory.zero(frame, PhysicalMemory.PAGE_SIZE);
         return frame;
     }
 
-    /** Allocates {@code pages} physically contiguous zeroed frames and returns the first. */
+    private long fresh() {
+        long frame = next;
+        next += PhysicalMemory.PAGE_SIZE;
+        return frame;
+    }
+
+    /**
+     * Allocates {@code pages} physically contiguous zeroed frames (never from freed frames) and returns the
+     * first.
+     */
     public long allocateContiguous(int pages) {
-        long first = allocate();
-        for (int i = 1; i < pages; i++) {
-            allocate();
+        for (int i = 0; i < pages; i++) {
+            if (failures.shouldFail(SITE) || !memory.contains(next + (long) i * PhysicalMemory.PAGE_SIZE,
+                    PhysicalMemory.PAGE_SIZE)) {
+                throw new KernelException(Errno.ENOMEM, "frame", "out of physical memory");
+            }
         }
-        return first;
+        long firstOfRun = next;
+        next += (long) pages * PhysicalMemory.PAGE_SIZE;
+        memory.zero(firstOfRun, (long) pages * PhysicalMemory.PAGE_SIZE);
+        return firstOfRun;
+    }
+
+    /**
+     * Counterpart of __free_page() for a frame from {@link #allocate()}: it may be handed out again.
+     *
+     * @throws KernelException EINVAL for a frame that is not allocated (never handed out, or freed already)
+     */
+    public void free(long frame) {
+        if ((frame & 0xfff) != 0 || frame < first || frame >= next || freed.contains(frame)) {
+            throw new KernelException(Errno.EINVAL, "frame", String.format("%#x is not an allocated frame", frame));
+        }
+        freed.add(frame);
+    }
+
+    /** Frames handed out and not freed. */
+    public long allocatedFrames() {
+        return (next - first) / PhysicalMemory.PAGE_SIZE - freed.size();
     }
 
     public PhysicalMemory memory() {

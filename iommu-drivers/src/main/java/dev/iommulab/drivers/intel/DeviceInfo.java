@@ -1,6 +1,7 @@
 package dev.iommulab.drivers.intel;
 
 import dev.iommulab.core.Device;
+import dev.iommulab.core.IommuDomain;
 import dev.iommulab.hw.pci.PcieEndpoint;
 
 /** {@code struct device_domain_info}: the driver's per-device state. */
@@ -12,6 +13,8 @@ final class DeviceInfo {
     final long pasidDir;
     /** Number of fault-capable attachments (info->iopf_refcount). */
     int iopfRefcount;
+    /** What the RID_PASID entry translates with ({@code info->domain}); null while blocked. */
+    IommuDomain ridDomain;
 
     DeviceInfo(Device dev, PcieEndpoint pci, long pasidDir) {
         this.dev = dev;

@@ -4,6 +4,7 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuOps;
+import dev.iommulab.core.IotlbGather;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
@@ -52,7 +53,10 @@ public final class IntelIommu implements IommuOps {
     private final DmarFaultHandler faultHandler;
     private final int prqDepth;
     private final Map<Integer, DeviceInfo> devices = new HashMap<>();
-    private int nextDomainId = 1;
+    /** IDA_START_DID: domain IDs 0 (caching mode) and 1 (FLPT_DEFAULT_DID, pass-through) are reserved. */
+    private int nextDomainId = 2;
+    private IntelDomains domains;
+    private CacheTags cacheTags;
 
     /** Counterpart of init_dmars() / intel_iommu_init() for one unit: tables, QI, PRQ, translation on. */
     public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
@@ -115,6 +119,35 @@ public final class IntelIommu implements IommuOps {
         return faultHandler;
     }
 
+    PasidTables tables() {
+        return tables;
+    }
+
+    FrameAllocator frames() {
+        return frames;
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    /** The domains other than SVA and their cache tags, set up on first use. */
+    private IntelDomains domains() {
+        if (domains == null) {
+            domains = new IntelDomains(this);
+            cacheTags = new CacheTags(this, domains);
+        }
+        return domains;
+    }
+
+    /** A domain ID from IDA_START_DID up to cap_ndoms - 1 (65535 here); ENOSPC when they run out. */
+    int allocDomainId() {
+        if (nextDomainId > 0xffff) {
+            throw new KernelException(Errno.ENOSPC, "did", "no domain ID left on " + name);
+        }
+        return nextDomainId++;
+    }
+
     public IopfQueue iopfQueue() {
         return iopfQueue;
     }
@@ -146,7 +179,7 @@ public final class IntelIommu implements IommuOps {
         devices.put(dev.rid(), new DeviceInfo(dev, pci, dir[0]));
     }
 
-    private DeviceInfo info(Device dev) {
+    DeviceInfo info(Device dev) {
         DeviceInfo info = devices.get(dev.rid());
         if (info == null) {
             throw new KernelException(Errno.ENODEV, "dev", dev + " is not behind " + name);
@@ -158,16 +191,87 @@ public final class IntelIommu implements IommuOps {
     public IommuDomain domainAllocSva(Device dev, MmStruct mm) {
         info(dev);
         IommuDomain domain = new IommuDomain(DomainType.SVA, this, mm);
-        domain.setDriverData(nextDomainId++);
+        domain.setDriverData(allocDomainId());
         return domain;
     }
 
-    /** Counterpart of intel_svm_set_dev_pasid(): IOPF on, then a first-stage PASID entry on mm->pgd. */
+    /** {@code blocking_domain}: the RID_PASID (or PASID) entry is torn down; see {@link IntelDomains}. */
+    @Override
+    public IommuDomain blockedDomain() {
+        return domains().blocked;
+    }
+
+    /** {@code identity_domain}: a pass-through PASID entry; see {@link IntelDomains}. */
+    @Override
+    public IommuDomain identityDomain() {
+        return domains().identity;
+    }
+
+    /**
+     * Counterpart of intel_iommu_domain_alloc_paging_flags(): a first-stage paging domain (VT-d first-stage
+     * io-pgtable), or a second-stage one with IOMMU_HWPT_ALLOC_NEST_PARENT.
+     *
+     * @throws KernelException ENODEV for a device not behind this unit, EOPNOTSUPP for other flags, ENOMEM
+     *                         without a root page, ENOSPC without a domain ID
+     */
+    @Override
+    public IommuDomain domainAllocPaging(Device dev, int flags) {
+        return domains().allocPaging(dev, flags);
+    }
+
+    /** Counterpart of intel_iommu_domain_alloc_nested(); see {@link IntelDomains#allocNested}. */
+    @Override
+    public IommuDomain domainAllocNested(Device dev, IommuDomain parent, long s1Table, int addressWidth) {
+        return domains().allocNested(dev, parent, s1Table, addressWidth);
+    }
+
+    /**
+     * The attach_dev of each domain type at the RID (RID_PASID entry): blocked, identity, paging, nested; SVA
+     * domains have none (ENODEV).
+     */
+    @Override
+    public void attachDev(IommuDomain domain, Device dev) {
+        domains().attachDev(domain, info(dev));
+    }
+
+    /** Counterpart of intel_iommu_tlb_sync(): cache_tag_flush_range() over the gathered range. */
+    @Override
+    public void iotlbSync(IommuDomain domain, IotlbGather gather) {
+        domains();
+        cacheTags.flushRange(domain, gather);
+    }
+
+    /** Counterpart of intel_flush_iotlb_all(): cache_tag_flush_all(). */
+    @Override
+    public void flushIotlbAll(IommuDomain domain) {
+        domains();
+        cacheTags.flushAll(domain);
+    }
+
+    /**
+     * set_dev_pasid with the old domain (iommu_replace_device_pasid()): the new entry is written over the old
+     * one, whose caches are flushed. Not for SVA domains here (EOPNOTSUPP).
+     */
+    @Override
+    public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
+        DeviceInfo info = info(dev);
+        if (domain.type() == DomainType.SVA || old.type() == DomainType.SVA) {
+            throw new KernelException(Errno.EOPNOTSUPP, "domain", "replacing an SVA attachment is not modelled");
+        }
+        domains().setDevPasid(domain, info, pasid, old);
+    }
+
+    /**
+     * Counterpart of intel_svm_set_dev_pasid() for an SVA domain (IOPF on, then a first-stage PASID entry on
+     * mm->pgd); of intel_iommu_set_dev_pasid() / identity_domain_set_dev_pasid() for the others
+     * ({@link IntelDomains}).
+     */
     @Override
     public void setDevPasid(IommuDomain domain, Device dev, int pasid) {
         DeviceInfo info = info(dev);
         if (domain.type() != DomainType.SVA) {
-            throw new KernelException(Errno.EOPNOTSUPP, "domain", "only SVA domains are attachable at a PASID here");
+            domains().setDevPasid(domain, info, pasid, null);
+            return;
         }
         if (!info.pci.pasidEnabled() || !info.pci.atsEnabled()) {
             throw new KernelException(Errno.EINVAL, "dev", dev + " needs PASID and ATS enabled for SVA");
@@ -192,6 +296,10 @@ public final class IntelIommu implements IommuOps {
     @Override
     public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
         DeviceInfo info = info(dev);
+        if (domain.type() != DomainType.SVA) {
+            domains().removeDevPasid(info, pasid, domain);
+            return;
+        }
         if (domain.iopfHandler() != null) {
             disableIopf(info);
         }

@@ -7,7 +7,10 @@ import dev.iommulab.hw.vtd.VtdEntries;
 /**
  * The driver's writer of scalable-mode structures: root and context entries
  * ({@code context_entry_set_pasid_table()} in intel/iommu.c) and PASID directory and table entries
- * ({@code intel_pasid_setup_first_level()}, {@code intel_pasid_tear_down_entry()} in intel/pasid.c).
+ * ({@code intel_pasid_setup_first_level()}, {@code intel_pasid_setup_second_level()},
+ * {@code intel_pasid_setup_pass_through()}, {@code intel_pasid_setup_nested()},
+ * {@code intel_pasid_tear_down_entry()} in intel/pasid.c). Every setup writes qwords 3..1 first and qword 0,
+ * with the present bit, last.
  */
 final class PasidTables {
 
@@ -64,14 +67,51 @@ final class PasidTables {
 
     /** First-stage only entry pointing at {@code pgd}, user requests only (no SRE), present bit last. */
     void setupFirstLevel(long pasidDir, int pasid, long pgd, int domainId) {
+        write(pasidDir, pasid, VtdEntries.PGTT_FIRST_STAGE, 0, domainId, pgd & VtdEntries.ADDR_MASK);
+    }
+
+    /** Second-stage only entry: SLPTPTR = {@code root}, AW 010b (4 levels), the domain's DID. */
+    void setupSecondLevel(long pasidDir, int pasid, long root, int domainId) {
+        write(pasidDir, pasid, VtdEntries.PGTT_SECOND_STAGE, root & VtdEntries.ADDR_MASK, domainId, 0);
+    }
+
+    /** Pass-through entry (PGTT 100b) with {@code FLPT_DEFAULT_DID}. */
+    void setupPassThrough(long pasidDir, int pasid, int domainId) {
+        write(pasidDir, pasid, VtdEntries.PGTT_PASS_THROUGH, 0, domainId, 0);
+    }
+
+    /**
+     * Nested entry (PGTT 011b): the guest's first stage at {@code s1Table} (FLPM 4-level) translated by the
+     * parent's second stage at {@code s2Root}.
+     */
+    void setupNested(long pasidDir, int pasid, long s1Table, long s2Root, int domainId) {
+        write(pasidDir, pasid, VtdEntries.PGTT_NESTED, s2Root & VtdEntries.ADDR_MASK, domainId,
+                s1Table & VtdEntries.ADDR_MASK);
+    }
+
+    /** An entry of {@code pgtt} with SLPTPTR/AW in qword 0, the DID in qword 1, qword 2 as given; P last. */
+    private void write(long pasidDir, int pasid, int pgtt, long slptptr, int domainId, long qw2) {
         long pe = entryAddress(pasidDir, pasid, true);
-        for (int i = 0; i < VtdEntries.PASID_ENTRY_SIZE; i += 8) {
+        for (int i = 24; i < VtdEntries.PASID_ENTRY_SIZE; i += 8) {
             memory.writeLong(pe + i, 0);
         }
-        memory.writeLong(pe + 16, pgd & VtdEntries.ADDR_MASK);
+        memory.writeLong(pe + 16, qw2);
         memory.writeLong(pe + 8, domainId & VtdEntries.PE_DID_MASK);
-        long qw0 = ((long) VtdEntries.PGTT_FIRST_STAGE << VtdEntries.PE_PGTT_SHIFT) | (2L << 2); // AW: 4-level
+        long qw0 = slptptr | ((long) pgtt << VtdEntries.PE_PGTT_SHIFT) | (2L << VtdEntries.PE_AW_SHIFT);
         memory.writeLong(pe, qw0 | VtdEntries.PRESENT);
+    }
+
+    /** The PGTT of a present entry at {@code pasid}, or 0 when it is not present. */
+    int pgtt(long pasidDir, int pasid) {
+        long pe = entryAddress(pasidDir, pasid, false);
+        long qw0 = pe < 0 ? 0 : memory.readLong(pe);
+        return (qw0 & VtdEntries.PRESENT) == 0 ? 0 : (int) ((qw0 & VtdEntries.PE_PGTT_MASK) >>> VtdEntries.PE_PGTT_SHIFT);
+    }
+
+    /** The DID of the entry at {@code pasid} (0 when there is none). */
+    int did(long pasidDir, int pasid) {
+        long pe = entryAddress(pasidDir, pasid, false);
+        return pe < 0 ? 0 : (int) (memory.readLong(pe + 8) & VtdEntries.PE_DID_MASK);
     }
 
     /** Clears the PASID entry; with {@code faultIgnore} it stays with FPD set. Returns its old DID. */

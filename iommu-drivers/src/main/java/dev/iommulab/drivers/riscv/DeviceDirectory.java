@@ -37,6 +37,11 @@ final class DeviceDirectory {
         return root;
     }
 
+    /** The page allocator the tables come from (also the paging domains' page tables). */
+    FrameAllocator frames() {
+        return frames;
+    }
+
     int mode() {
         return mode;
     }

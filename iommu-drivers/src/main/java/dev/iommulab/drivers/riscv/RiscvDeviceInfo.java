@@ -1,6 +1,7 @@
 package dev.iommulab.drivers.riscv;
 
 import dev.iommulab.core.Device;
+import dev.iommulab.core.IommuDomain;
 import dev.iommulab.hw.pci.PcieEndpoint;
 
 /**
@@ -19,6 +20,8 @@ final class RiscvDeviceInfo {
     final int pdtMode;
     /** Number of fault-capable attachments ({@code iopf_refcount}). */
     int iopfRefcount;
+    /** The domain translating the RID ({@code info->domain}), null while blocked. */
+    IommuDomain ridDomain;
 
     RiscvDeviceInfo(Device dev, PcieEndpoint pci, long dc, long pdt, int pdtMode) {
         this.dev = dev;

@@ -4,6 +4,7 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuOps;
+import dev.iommulab.core.IotlbGather;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
@@ -89,6 +90,7 @@ public final class RiscvIommuDriver implements IommuOps {
     private final PasidAttach pasids;
     private final Map<Integer, RiscvDeviceInfo> devices = new HashMap<>();
     private int nextPscid = 1;
+    private RiscvDomains domains;
 
     /**
      * Counterpart of riscv_iommu_platform_probe() and riscv_iommu_init(): checks the IOMMU is off or Bare,
@@ -266,12 +268,70 @@ public final class RiscvIommuDriver implements IommuOps {
     @Override
     public IommuDomain domainAllocSva(Device dev, MmStruct mm) {
         info(dev);
+        IommuDomain domain = new IommuDomain(DomainType.SVA, this, mm);
+        domain.setDriverData(allocPscid());
+        return domain;
+    }
+
+    /** A PSCID from {@code riscv_iommu_pscids}, 1..RISCV_IOMMU_MAX_PSCID; ENOSPC when they run out. */
+    int allocPscid() {
         if (nextPscid > MAX_PSCID) {
             throw new KernelException(Errno.ENOSPC, "pscid", "no PSCID left");
         }
-        IommuDomain domain = new IommuDomain(DomainType.SVA, this, mm);
-        domain.setDriverData(nextPscid++);
-        return domain;
+        return nextPscid++;
+    }
+
+    private RiscvDomains domains() {
+        if (domains == null) {
+            domains = new RiscvDomains(this, iommu, directory, cmdq);
+        }
+        return domains;
+    }
+
+    /** {@code riscv_iommu_blocking_domain}; see {@link RiscvDomains}. */
+    @Override
+    public IommuDomain blockedDomain() {
+        return domains().blocked;
+    }
+
+    /** {@code riscv_iommu_identity_domain}; see {@link RiscvDomains}. */
+    @Override
+    public IommuDomain identityDomain() {
+        return domains().identity;
+    }
+
+    /** Counterpart of riscv_iommu_alloc_paging_domain(); see {@link RiscvDomains#allocPaging}. */
+    @Override
+    public IommuDomain domainAllocPaging(Device dev, int flags) {
+        info(dev);
+        return domains().allocPaging(flags);
+    }
+
+    /** The attach_dev of the blocking, identity and paging domains; see {@link RiscvDomains}. */
+    @Override
+    public void attachDev(IommuDomain domain, Device dev) {
+        domains().attachDev(domain, info(dev));
+    }
+
+    /** Counterpart of riscv_iommu_iotlb_sync(); see {@link RiscvDomains#iotlbSync}. */
+    @Override
+    public void iotlbSync(IommuDomain domain, IotlbGather gather) {
+        domains().iotlbSync(domain, gather);
+    }
+
+    /** Counterpart of riscv_iommu_iotlb_flush_all(). */
+    @Override
+    public void flushIotlbAll(IommuDomain domain) {
+        domains().flushAll(domain);
+    }
+
+    /** Replace at a PASID (not in mainline): non-SVA domains only, see {@link RiscvDomains#setDevPasid}. */
+    @Override
+    public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
+        if (domain.type() == DomainType.SVA || old.type() == DomainType.SVA) {
+            throw new KernelException(Errno.EOPNOTSUPP, "domain", "replacing an SVA attachment is not modelled");
+        }
+        domains().setDevPasid(domain, info(dev), pasid, old);
     }
 
     /**
@@ -283,12 +343,20 @@ public final class RiscvIommuDriver implements IommuOps {
      */
     @Override
     public void setDevPasid(IommuDomain domain, Device dev, int pasid) {
+        if (domain.type() != DomainType.SVA) {
+            domains().setDevPasid(domain, info(dev), pasid, null);
+            return;
+        }
         pasids.setDevPasid(info(dev), domain, pasid);
     }
 
     /** The blocked domain at a PASID. <b>Not in mainline</b>; see {@link PasidAttach#removeDevPasid}. */
     @Override
     public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
+        if (domain.type() != DomainType.SVA) {
+            domains().removeDevPasid(info(dev), pasid, domain);
+            return;
+        }
         pasids.removeDevPasid(info(dev), pasid, domain);
     }
 

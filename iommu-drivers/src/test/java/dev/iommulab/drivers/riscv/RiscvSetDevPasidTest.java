@@ -115,12 +115,20 @@ class RiscvSetDevPasidTest {
         assertThat(g.driver.iopfQueue().deviceNames()).isEmpty();
     }
 
-    /** Only SVA domains are attachable at a PASID in this driver: another type gets EOPNOTSUPP. */
+    /**
+     * Besides SVA, blocking, identity and paging domains have a set_dev_pasid here; a NESTED domain has none
+     * (ENODEV, as __iommu_attach_device() without the op), and a paging domain without its page table is refused
+     * (EINVAL). No command is sent.
+     */
     @Test
-    void setDevPasid_nonSvaDomain_eopnotsupp() {
-        IommuDomain paging = new IommuDomain(DomainType.UNMANAGED, f.driver, null);
+    void setDevPasid_nestedOrTablelessDomain_refused() {
+        int commandsAtProbe = f.commands().size();
+        IommuDomain nested = new IommuDomain(DomainType.NESTED, f.driver, null);
+        IommuDomain tableless = new IommuDomain(DomainType.UNMANAGED, f.driver, null);
 
-        assertErrno(() -> f.driver.setDevPasid(paging, f.dev, PASID), Errno.EOPNOTSUPP);
+        assertErrno(() -> f.driver.setDevPasid(nested, f.dev, PASID), Errno.ENODEV);
+        assertErrno(() -> f.driver.setDevPasid(tableless, f.dev, PASID), Errno.EINVAL);
+        assertThat(f.commands()).hasSize(commandsAtProbe);
     }
 
     private static void assertErrno(ThrowingCallable call, Errno errno) {

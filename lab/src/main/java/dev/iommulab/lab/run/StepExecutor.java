@@ -1,7 +1,14 @@
 package dev.iommulab.lab.run;
 
+import dev.iommulab.core.Device;
+import dev.iommulab.core.DomainType;
+import dev.iommulab.core.IommuCore;
+import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuMap;
 import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.core.pgtable.IommuProt;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.pci.DmaJob;
 import dev.iommulab.hw.pci.PcieEndpoint;
@@ -9,14 +16,17 @@ import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.lab.machine.Machine;
+import dev.iommulab.lab.scenario.Attach;
 import dev.iommulab.lab.scenario.Dma;
 import dev.iommulab.lab.scenario.FailAllocations;
+import dev.iommulab.lab.scenario.MapStep;
 import dev.iommulab.lab.scenario.PageRequest;
 import dev.iommulab.lab.scenario.Run;
 import dev.iommulab.lab.scenario.Step;
 import dev.iommulab.lab.scenario.StopMarker;
 import dev.iommulab.lab.scenario.SvaBind;
 import dev.iommulab.lab.scenario.SvaUnbind;
+import dev.iommulab.lab.scenario.UnmapStep;
 import dev.iommulab.sva.SvaHandle;
 import java.util.HashMap;
 import java.util.List;
@@ -28,8 +38,8 @@ import java.util.Set;
 final class StepExecutor {
 
     /** Step kinds this version of the lab can perform. */
-    static final Set<String> SUPPORTED = Set.of("sva-bind", "sva-unbind", "dma", "page-request", "stop-marker",
-            "fail-allocations", "run");
+    static final Set<String> SUPPORTED = Set.of("sva-bind", "sva-unbind", "attach", "map", "unmap", "dma",
+            "page-request", "stop-marker", "fail-allocations", "run");
 
     private final Machine machine;
     private final EventLoop loop;
@@ -53,6 +63,14 @@ final class StepExecutor {
                 throw new KernelException(Errno.EINVAL, "process", s.device() + " is not bound to " + s.process());
             }
             machine.sva().unbindDevice(h);
+        } else if (step instanceof Attach s) {
+            attach(machine.device(s.device()), s.domain());
+        } else if (step instanceof MapStep s) {
+            map(s);
+        } else if (step instanceof UnmapStep s) {
+            long unmapped = IommuMap.unmap(ridDomain(s.device()), s.iova(), s.size());
+            loop.trace().step(loop.now(), Layer.LAB, "unmap", String.format("%s: iommu_unmap %#x+%#x -> %#x bytes",
+                    s.device(), s.iova(), s.size(), unmapped));
         } else if (step instanceof Dma s) {
             dma(s);
         } else if (step instanceof PageRequest s) {
@@ -71,6 +89,67 @@ final class StepExecutor {
         } else {
             throw new IllegalStateException("step " + step.kind() + " is not supported yet");
         }
+    }
+
+    /**
+     * Step {@code attach}: the device's RID gets a new DMA domain, the identity domain or the blocking domain.
+     * From the group's core-owned (blocking) domain this is iommu_attach_device(); from a domain an earlier step
+     * attached, iommu_group_replace_domain() (no blocked window in between); {@code blocked} then is
+     * iommu_detach_device(), which returns the lab-owned group to its blocking domain.
+     */
+    private void attach(Device dev, String kind) {
+        IommuCore core = machine.get(IommuCore.class);
+        IommuDomain current = core.getDomainForDev(dev);
+        boolean coreOwned = current == null || current == dev.group().blockingDomain()
+                || current == dev.group().defaultDomain();
+        IommuDomain domain = switch (kind) {
+            case "dma" -> core.domainAllocPaging(dev, DomainType.DMA, 0);
+            case "identity" -> dev.ops().identityDomain();
+            default -> null;
+        };
+        if (domain == null && "identity".equals(kind)) {
+            throw new KernelException(Errno.EOPNOTSUPP, "domain", dev.ops().name() + " has no identity domain");
+        }
+        if (domain == null) {
+            if (!coreOwned) {
+                core.detachDevice(current, dev);
+            }
+        } else if (coreOwned) {
+            core.attachDevice(domain, dev);
+        } else {
+            core.groupReplaceDomain(dev.group(), domain);
+        }
+        loop.trace().step(loop.now(), Layer.LAB, "attach", dev.name() + " RID -> " + core.getDomainForDev(dev));
+    }
+
+    /**
+     * Step {@code map}: fresh zeroed, physically contiguous pages (from the page allocator, so site {@code frame}
+     * applies) mapped at {@code iova} in the device's RID domain with iommu_map().
+     */
+    private void map(MapStep s) {
+        IommuDomain domain = ridDomain(s.device());
+        long pages = (s.size() + 4095) / 4096;
+        FrameAllocator frames = machine.get(FrameAllocator.class);
+        long pa = frames.allocateContiguous((int) pages);
+        try {
+            IommuMap.map(domain, s.iova(), pa, pages * 4096, IommuProt.fromLetters(s.prot()));
+        } catch (KernelException e) {
+            for (long i = 0; i < pages; i++) {
+                frames.free(pa + i * 4096);
+            }
+            throw e;
+        }
+        loop.trace().step(loop.now(), Layer.LAB, "map", String.format("%s: iommu_map %#x+%#x -> %#x (%s)", s.device(),
+                s.iova(), pages * 4096, pa, s.prot()));
+    }
+
+    private IommuDomain ridDomain(String device) {
+        Device dev = machine.device(device);
+        IommuDomain domain = machine.get(IommuCore.class).getDomainForDev(dev);
+        if (domain == null) {
+            throw new KernelException(Errno.ENODEV, "device", device + " has no domain at its RID");
+        }
+        return domain;
     }
 
     private int pasidOf(Integer pasid, String process) {

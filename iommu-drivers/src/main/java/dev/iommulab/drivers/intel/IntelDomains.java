@@ -1,0 +1,250 @@
+package dev.iommulab.drivers.intel;
+
+import dev.iommulab.core.Device;
+import dev.iommulab.core.DomainType;
+import dev.iommulab.core.IommuCore;
+import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.core.pgtable.IoPgtable;
+import dev.iommulab.core.pgtable.IoPgtableFormat;
+import dev.iommulab.hw.sim.Layer;
+import dev.iommulab.hw.vtd.QiDescriptor;
+import dev.iommulab.hw.vtd.VtdEntries;
+import dev.iommulab.hw.vtd.VtdRegs;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The VT-d driver's domains other than SVA (intel/iommu.c, intel/pasid.c, intel/nested.c), in scalable mode:
+ * what each type means in the PASID entry of the RID ({@code IOMMU_NO_PASID}, the context's RID_PASID) or of a
+ * PASID —
+ * <ul>
+ *   <li>BLOCKED ({@code blocking_domain}, {@code device_block_translation()}): the entry is torn down, not
+ *       present (fault 0x59 for what arrives); a device that never had anything attached is left alone;</li>
+ *   <li>IDENTITY ({@code identity_domain}, {@code intel_pasid_setup_pass_through()}): PGTT 100b with
+ *       {@code FLPT_DEFAULT_DID};</li>
+ *   <li>paging, DMA or UNMANAGED ({@code domain_setup_first_level()}/{@code _second_level()}): first stage
+ *       (PGTT 001b, FLPTPTR = the io-pgtable root) when the unit has both stages
+ *       ({@code first_level_by_default()}), second stage (PGTT 010b, SLPTPTR) for a nest parent;</li>
+ *   <li>NESTED ({@code intel_pasid_setup_nested()}): PGTT 011b, the guest's first-stage table translated by the
+ *       parent's second stage.</li>
+ * </ul>
+ * Replacing a present entry writes the new one over it and then flushes what the old one may have cached
+ * ({@code intel_pasid_flush_present()}: PASID cache, PASID-IOTLB or domain IOTLB by the old PGTT, device-TLB).
+ * Each attachment of a paging domain is a cache tag; {@link #iotlbSync} flushes the gathered range for every tag
+ * ({@code cache_tag_flush_range()}): page-selective PASID-IOTLB for a first stage, page-selective IOTLB (or
+ * domain-selective past CAP.MAMV) for a second stage, then the device-TLB of ATS functions.
+ */
+final class IntelDomains {
+
+    /** FLPT_DEFAULT_DID: the domain ID of pass-through entries. */
+    static final int FLPT_DEFAULT_DID = 1;
+    /** cap_max_amask_val() of the model (QiExecutor.MAMV). */
+    static final int MAX_AMASK = 9;
+    /** MAX_AGAW_PFN_WIDTH. */
+    static final int MAX_AGAW_PFN_WIDTH = 52;
+
+    /** One attachment of a domain ({@code struct cache_tag}): the device, the PASID and the DID it uses. */
+    record Tag(DeviceInfo info, int pasid, int did, boolean firstStage) {
+    }
+
+    /** The guest first stage of a NESTED domain ({@code struct iommu_hwpt_vtd_s1}). */
+    record Nested(long s1Table) {
+    }
+
+    private final IntelIommu iommu;
+    final IommuDomain blocked;
+    final IommuDomain identity;
+    private final Map<IommuDomain, List<Tag>> tags = new IdentityHashMap<>();
+    private final Map<IommuDomain, Nested> nested = new IdentityHashMap<>();
+
+    IntelDomains(IntelIommu iommu) {
+        this.iommu = iommu;
+        this.blocked = new IommuDomain(DomainType.BLOCKED, iommu, null);
+        this.identity = new IommuDomain(DomainType.IDENTITY, iommu, null);
+        identity.setDriverData(FLPT_DEFAULT_DID);
+    }
+
+    /** first_level_by_default(): scalable mode, and the first stage unless only the second is supported. */
+    private boolean firstLevelByDefault() {
+        long ecap = iommu.unit().readReg(VtdRegs.ECAP);
+        boolean fl = (ecap & VtdRegs.ECAP_FLTS) != 0;
+        boolean sl = (ecap & VtdRegs.ECAP_SLTS) != 0;
+        return (ecap & VtdRegs.ECAP_SMTS) != 0 && (fl ^ sl ? fl : true);
+    }
+
+    /**
+     * intel_iommu_domain_alloc_paging_flags(): a first-stage domain by default, a second-stage one for a nest
+     * parent; the page table first, then a domain ID.
+     */
+    IommuDomain allocPaging(Device dev, int flags) {
+        iommu.info(dev);
+        if ((flags & ~IommuCore.HWPT_ALLOC_NEST_PARENT) != 0) {
+            throw new KernelException(Errno.EOPNOTSUPP, "flags", String.format("%#x", flags));
+        }
+        boolean firstStage = (flags & IommuCore.HWPT_ALLOC_NEST_PARENT) == 0 && firstLevelByDefault();
+        IoPgtable pt = IoPgtable.alloc(firstStage ? IoPgtableFormat.VTD_FIRST_STAGE
+                : IoPgtableFormat.VTD_SECOND_STAGE, iommu.frames(), false);
+        int did;
+        try {
+            did = iommu.allocDomainId();
+        } catch (KernelException e) {
+            pt.free();
+            throw e;
+        }
+        IommuDomain domain = IommuDomain.paging(iommu, pt);
+        domain.setDriverData(did);
+        return domain;
+    }
+
+    /**
+     * intel_iommu_domain_alloc_nested(): the parent must be a second-stage (nest parent) domain; the guest table
+     * is 4-level (48-bit) and page aligned.
+     */
+    IommuDomain allocNested(Device dev, IommuDomain parent, long s1Table, int addressWidth) {
+        iommu.info(dev);
+        if (parent.pgtable() == null || parent.pgtable().format() != IoPgtableFormat.VTD_SECOND_STAGE) {
+            throw new KernelException(Errno.EINVAL, "parent", "not a nest-parent (second-stage) domain");
+        }
+        if (addressWidth != 48 || (s1Table & 0xfff) != 0 || s1Table < 0) {
+            throw new KernelException(Errno.EINVAL, "s1Table", String.format("%#x / %d bits: need a 4 KiB aligned "
+                    + "4-level table", s1Table, addressWidth));
+        }
+        IommuDomain domain = IommuDomain.nested(iommu, parent);
+        domain.setDriverData(iommu.allocDomainId());
+        nested.put(domain, new Nested(s1Table));
+        return domain;
+    }
+
+    /** attach_dev of every non-SVA type at the RID. */
+    void attachDev(IommuDomain domain, DeviceInfo info) {
+        if (domain.type() == DomainType.BLOCKED) {
+            if (info.ridDomain != null) {
+                tearDown(info, IommuCore.IOMMU_NO_PASID, info.ridDomain);
+                info.ridDomain = null;
+            }
+            return;
+        }
+        program(domain, info, IommuCore.IOMMU_NO_PASID, info.ridDomain);
+        info.ridDomain = domain;
+    }
+
+    /** set_dev_pasid of a non-SVA domain, replacing {@code old} (null: the PASID was blocked). */
+    void setDevPasid(IommuDomain domain, DeviceInfo info, int pasid, IommuDomain old) {
+        if (!info.pci.pasidEnabled()) {
+            throw new KernelException(Errno.EOPNOTSUPP, "dev", info.dev + " has PASID disabled");
+        }
+        program(domain, info, pasid, old);
+    }
+
+    /** The blocked domain's set_dev_pasid for a non-SVA domain. */
+    void removeDevPasid(DeviceInfo info, int pasid, IommuDomain domain) {
+        tearDown(info, pasid, domain);
+    }
+
+    private int did(IommuDomain domain) {
+        return (Integer) domain.driverData();
+    }
+
+    private void program(IommuDomain domain, DeviceInfo info, int pasid, IommuDomain old) {
+        PasidTables tables = iommu.tables();
+        int oldPgtt = tables.pgtt(info.pasidDir, pasid);
+        int oldDid = tables.did(info.pasidDir, pasid);
+        if (domain.type().isPaging() && domain.pgtable() == null || domain.driverData() == null) {
+            throw new KernelException(Errno.EINVAL, "domain", domain.type() + " domain not allocated by " + iommu.name());
+        }
+        int did = did(domain);
+        boolean firstStage = false;
+        switch (domain.type()) {
+            case IDENTITY -> tables.setupPassThrough(info.pasidDir, pasid, FLPT_DEFAULT_DID);
+            case DMA, DMA_FQ, UNMANAGED -> {
+                IoPgtable pt = domain.pgtable();
+                firstStage = pt.format() == IoPgtableFormat.VTD_FIRST_STAGE;
+                if (firstStage) {
+                    tables.setupFirstLevel(info.pasidDir, pasid, pt.root(), did);
+                } else {
+                    tables.setupSecondLevel(info.pasidDir, pasid, pt.root(), did);
+                }
+            }
+            case NESTED -> tables.setupNested(info.pasidDir, pasid, nested.get(domain).s1Table(),
+                    domain.parent().pgtable().root(), did);
+            default -> throw new KernelException(Errno.ENODEV, "domain", domain.type() + " domains have no "
+                    + (pasid == IommuCore.IOMMU_NO_PASID ? "attach_dev" : "set_dev_pasid") + " here");
+        }
+        if (oldPgtt != 0) {
+            flushPresent(info, pasid, oldDid, oldPgtt);
+        }
+        untag(old, info, pasid);
+        tag(domain, new Tag(info, pasid, did, firstStage));
+        trace(old == null ? "domain_setup" : "intel_pasid_replace", "%s PASID %d: %s domain, DID %d%s", info.dev.name(),
+                pasid, domain.type(), did, old == null ? "" : " (was " + old.type() + ", DID " + oldDid + ")");
+    }
+
+    /** intel_pasid_tear_down_entry(..., fault_ignore = false) for a domain the core detaches. */
+    private void tearDown(DeviceInfo info, int pasid, IommuDomain domain) {
+        int pgtt = iommu.tables().pgtt(info.pasidDir, pasid);
+        int did = iommu.tables().tearDown(info.pasidDir, pasid, false);
+        if (pgtt != 0) {
+            flushPresent(info, pasid, did, pgtt);
+        }
+        untag(domain, info, pasid);
+        trace("intel_pasid_tear_down_entry", "%s PASID %d: entry cleared (was %s, DID %d)", info.dev.name(), pasid,
+                domain.type(), did);
+    }
+
+    /** intel_pasid_flush_present() / the flushes of intel_pasid_tear_down_entry() for the old entry. */
+    private void flushPresent(DeviceInfo info, int pasid, int did, int pgtt) {
+        List<QiDescriptor> d = new ArrayList<>();
+        d.add(QiDescriptor.pasidCache(did, pasid));
+        if (pgtt == VtdEntries.PGTT_FIRST_STAGE || pgtt == VtdEntries.PGTT_PASS_THROUGH) {
+            d.add(QiDescriptor.pasidIotlbAll(did, pasid));
+        } else {
+            d.add(QiDescriptor.iotlb(QiDescriptor.IOTLB_DOMAIN, did, 0, 0, false));
+        }
+        if (info.pci.atsEnabled()) {
+            d.add(deviceTlbAll(info.rid(), pasid));
+        }
+        iommu.qi().submitSync(d.toArray(QiDescriptor[]::new));
+    }
+
+    private void tag(IommuDomain domain, Tag t) {
+        if (domain.type().isPaging()) {
+            tags.computeIfAbsent(domain, k -> new ArrayList<>()).add(t);
+        } else if (domain.type() == DomainType.NESTED) {
+            tags.computeIfAbsent(domain.parent(), k -> new ArrayList<>()).add(t);
+        }
+    }
+
+    private void untag(IommuDomain domain, DeviceInfo info, int pasid) {
+        if (domain == null) {
+            return;
+        }
+        IommuDomain owner = domain.type() == DomainType.NESTED ? domain.parent() : domain;
+        List<Tag> list = tags.get(owner);
+        if (list != null) {
+            list.removeIf(t -> t.info() == info && t.pasid() == pasid);
+        }
+    }
+
+    /** The cache tags of a paging domain (its attachments, and those of domains nested on it). */
+    List<Tag> tagsOf(IommuDomain domain) {
+        return tags.getOrDefault(domain, List.of());
+    }
+
+    /** Device-TLB invalidation of every address of the RID ({@code pasid} 0) or of a PASID. */
+    static QiDescriptor deviceTlbAll(int rid, int pasid) {
+        if (pasid != IommuCore.IOMMU_NO_PASID) {
+            return QiDescriptor.pasidDeviceTlbAll(rid, pasid);
+        }
+        return new QiDescriptor(QiDescriptor.TYPE_DEVICE_TLB | (long) (rid & 0xffff) << 32,
+                0x7fff_ffff_ffff_f000L | 1L, 0, 0);
+    }
+
+    void trace(String symbol, String format, Object... args) {
+        iommu.loop().trace().step(iommu.loop().now(), Layer.DRIVER, symbol,
+                iommu.name() + ": " + String.format(format, args));
+    }
+}
