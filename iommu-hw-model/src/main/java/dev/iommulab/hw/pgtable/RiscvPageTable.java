@@ -91,23 +91,12 @@ public final class RiscvPageTable {
     private RiscvWalkResult leaf(int level, long addr, long entryAddr, long pte, boolean global,
                                  RiscvWalkRequest request) {
         long size = RiscvPagingMode.pageSize(level);
-        if ((RiscvPte.address(pte) & (size - 1)) != 0) {
-            return fault(level, RiscvWalkResult.Cause.MISALIGNED_SUPERPAGE, request, entryAddr);
+        RiscvWalkResult.Cause cause = leafCause(mode.isGStage(), level, pte, request);
+        if (cause != null) {
+            return fault(level, cause, request, entryAddr);
         }
-        if (!privilegeAllows(pte, request)) {
-            return fault(level, RiscvWalkResult.Cause.PRIVILEGE, request, entryAddr);
-        }
-        if (request.checkRwx() && !rightsAllow(pte, request.access())) {
-            return fault(level, RiscvWalkResult.Cause.PERMISSION, request, entryAddr);
-        }
-        boolean store = request.access() == Access.WRITE && (pte & RiscvPte.W) != 0;
-        long updated = pte | RiscvPte.A | (store ? RiscvPte.D : 0);
+        long updated = updatedLeaf(pte, request.access());
         if (updated != pte) {
-            if (!request.hardwareAdUpdate()) {
-                RiscvWalkResult.Cause cause = (pte & RiscvPte.A) == 0
-                        ? RiscvWalkResult.Cause.ACCESSED_CLEAR : RiscvWalkResult.Cause.DIRTY_CLEAR;
-                return fault(level, cause, request, entryAddr);
-            }
             // Atomic with the read above: the simulation runs one event at a time.
             memory.writeLong(entryAddr, updated);
         }
@@ -117,16 +106,38 @@ public final class RiscvPageTable {
     }
 
     /**
-     * The U-bit rule. G-stage: every access is a user access, so U must be 1. First stage: a user
+     * Privileged spec steps 5 to 7 for a leaf {@code pte} at {@code level}: a misaligned superpage, the
+     * U-bit rule, the R/W/X rights (unless the request skips them), and A/D that need an update the
+     * request does not allow; null when the leaf may be used. Shared with walks that translate table
+     * addresses themselves (the RISC-V IOMMU's nested first stage).
+     *
+     * <p>The U-bit rule: G-stage, every access is a user access, so U must be 1. First stage, a user
      * request needs U = 1; a supervisor request to a U = 1 page faults unless SUM = 1, and always for
      * execute (riscv-iommu "Process-context fields", ENS/SUM).
      */
-    private boolean privilegeAllows(long pte, RiscvWalkRequest request) {
-        boolean user = (pte & RiscvPte.U) != 0;
-        if (mode.isGStage() || !request.supervisor()) {
-            return user;
+    public static RiscvWalkResult.Cause leafCause(boolean gStage, int level, long pte, RiscvWalkRequest request) {
+        if ((RiscvPte.address(pte) & (RiscvPagingMode.pageSize(level) - 1)) != 0) {
+            return RiscvWalkResult.Cause.MISALIGNED_SUPERPAGE;
         }
-        return !user || (request.sum() && request.access() != Access.EXEC);
+        boolean user = (pte & RiscvPte.U) != 0;
+        boolean privilegeOk = gStage || !request.supervisor() ? user
+                : !user || (request.sum() && request.access() != Access.EXEC);
+        if (!privilegeOk) {
+            return RiscvWalkResult.Cause.PRIVILEGE;
+        }
+        if (request.checkRwx() && !rightsAllow(pte, request.access())) {
+            return RiscvWalkResult.Cause.PERMISSION;
+        }
+        if (updatedLeaf(pte, request.access()) != pte && !request.hardwareAdUpdate()) {
+            return (pte & RiscvPte.A) == 0 ? RiscvWalkResult.Cause.ACCESSED_CLEAR : RiscvWalkResult.Cause.DIRTY_CLEAR;
+        }
+        return null;
+    }
+
+    /** The leaf with A set, and D for a store to a writable page: what the hardware writes back. */
+    public static long updatedLeaf(long pte, Access access) {
+        boolean store = access == Access.WRITE && (pte & RiscvPte.W) != 0;
+        return pte | RiscvPte.A | (store ? RiscvPte.D : 0);
     }
 
     private static boolean rightsAllow(long pte, Access access) {

@@ -67,22 +67,12 @@ final class NestedFirstStageWalk {
     private Outcome leaf(AddressSpace as, int level, long iova, long entryGpa, long entrySpa, long pte, boolean global,
                          RiscvWalkRequest request) {
         long size = RiscvPagingMode.pageSize(level);
-        if ((RiscvPte.address(pte) & (size - 1)) != 0) {
-            return fault(level, RiscvWalkResult.Cause.MISALIGNED_SUPERPAGE, request, entrySpa);
+        RiscvWalkResult.Cause cause = RiscvPageTable.leafCause(false, level, pte, request);
+        if (cause != null) {
+            return fault(level, cause, request, entrySpa);
         }
-        if (!privilegeAllows(pte, request)) {
-            return fault(level, RiscvWalkResult.Cause.PRIVILEGE, request, entrySpa);
-        }
-        if (request.checkRwx() && !rightsAllow(pte, request.access())) {
-            return fault(level, RiscvWalkResult.Cause.PERMISSION, request, entrySpa);
-        }
-        boolean store = request.access() == Access.WRITE && (pte & RiscvPte.W) != 0;
-        long updated = pte | RiscvPte.A | (store ? RiscvPte.D : 0);
+        long updated = RiscvPageTable.updatedLeaf(pte, request.access());
         if (updated != pte) {
-            if (!request.hardwareAdUpdate()) {
-                return fault(level, (pte & RiscvPte.A) == 0 ? RiscvWalkResult.Cause.ACCESSED_CLEAR
-                        : RiscvWalkResult.Cause.DIRTY_CLEAR, request, entrySpa);
-            }
             Outcome writable = gStage.implicit(as, entryGpa, true, request.access());
             if (writable instanceof Outcome.Fault f) {
                 return f;
@@ -92,24 +82,6 @@ final class NestedFirstStageWalk {
         long gpa = RiscvPte.address(updated) | (iova & (size - 1));
         return new Outcome.Page(gpa, gpa, size, (updated & RiscvPte.R) != 0, (updated & RiscvPte.W) != 0,
                 (updated & RiscvPte.X) != 0, (updated & RiscvPte.U) != 0, global, (updated & RiscvPte.D) != 0);
-    }
-
-    /** The first-stage U-bit rule with ENS/SUM (riscv-iommu "Process-context fields"). */
-    private static boolean privilegeAllows(long pte, RiscvWalkRequest request) {
-        boolean user = (pte & RiscvPte.U) != 0;
-        if (!request.supervisor()) {
-            return user;
-        }
-        return !user || (request.sum() && request.access() != Access.EXEC);
-    }
-
-    private static boolean rightsAllow(long pte, Access access) {
-        long needed = switch (access) {
-            case READ -> RiscvPte.R;
-            case WRITE -> RiscvPte.W;
-            case EXEC -> RiscvPte.X;
-        };
-        return (pte & needed) != 0;
     }
 
     private static Outcome.Fault fault(int level, RiscvWalkResult.Cause cause, RiscvWalkRequest request,
