@@ -1,7 +1,6 @@
 package dev.iommulab.hw.riscv;
 
 import dev.iommulab.hw.mem.PhysicalMemory;
-import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.RiscvPageTable;
 import dev.iommulab.hw.pgtable.RiscvPagingMode;
 import dev.iommulab.hw.pgtable.RiscvPte;
