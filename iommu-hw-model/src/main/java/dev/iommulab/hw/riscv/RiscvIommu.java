@@ -147,14 +147,7 @@ public final class RiscvIommu implements IommuHardware {
             return DmaCompletion.failed(CompletionStatus.UR);
         }
         long pa = ((Outcome.Page) r.outcome()).addr();
-        if (!memory.contains(pa, request.length())) {
-            return DmaCompletion.failed(CompletionStatus.UR);
-        }
-        if (request.access() == Access.WRITE) {
-            memory.write(pa, request.data());
-            return DmaCompletion.ok(null);
-        }
-        return DmaCompletion.ok(memory.read(pa, request.length()));
+        return DmaCompletion.perform(memory, pa, request);
     }
 
     /**

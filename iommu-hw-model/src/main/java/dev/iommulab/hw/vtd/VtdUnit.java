@@ -248,14 +248,7 @@ public final class VtdUnit implements IommuHardware {
             reportFault(fault, res.fpd(), record(r, request.addr(), at, fault), request.access());
             return DmaCompletion.failed(CompletionStatus.UR);
         }
-        if (!memory.contains(pa, request.length())) {
-            return DmaCompletion.failed(CompletionStatus.UR);
-        }
-        if (request.access() == Access.WRITE) {
-            memory.write(pa, request.data());
-            return DmaCompletion.ok(null);
-        }
-        return DmaCompletion.ok(memory.read(pa, request.length()));
+        return DmaCompletion.perform(memory, pa, request);
     }
 
     @Override

@@ -121,12 +121,7 @@ public final class FlatIommu implements IommuHardware {
             fault(request, reason);
             return DmaCompletion.failed(CompletionStatus.UR);
         }
-        long pa = (pte & ADDR) | (request.addr() & 0xfff);
-        if (write) {
-            memory.write(pa, request.data());
-            return DmaCompletion.ok(null);
-        }
-        return DmaCompletion.ok(memory.read(pa, request.length()));
+        return DmaCompletion.perform(memory, (pte & ADDR) | (request.addr() & 0xfff), request);
     }
 
     private void fault(DmaRequest request, HwFaultReason reason) {
