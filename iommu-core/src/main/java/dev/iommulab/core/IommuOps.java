@@ -120,6 +120,13 @@ public interface IommuOps {
     }
 
     /**
+     * The domain's {@code free} op ({@code iommu_domain_free()}): {@code domain} is no longer attached anywhere and
+     * its owner lets it go (for an SVA domain: its mm notifier is put). The default does nothing.
+     */
+    default void domainFree(IommuDomain domain) {
+    }
+
+    /**
      * The blocked domain's {@code set_dev_pasid}: tear the PASID down (entry, caches, drain) and drop
      * the IOPF reference {@code domain} held. Called by {@link IommuCore#detachDevicePasid}.
      */

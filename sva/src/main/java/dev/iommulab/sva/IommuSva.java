@@ -109,7 +109,12 @@ public final class IommuSva {
         IommuDomain domain = dev.ops().domainAllocSva(dev, mm);
         domain.setIopfHandler(handler::handle);
         AttachHandle handle = new AttachHandle(domain);
-        core.attachDevicePasid(domain, dev, data.pasid, handle);
+        try {
+            core.attachDevicePasid(domain, dev, data.pasid, handle);
+        } catch (KernelException e) {
+            domain.owner().domainFree(domain); // out_free_domain
+            throw e;
+        }
         domain.setUsers(1);
         data.svaDomains.add(domain);
         return register(handle, dev, mm, data.pasid);
@@ -147,6 +152,7 @@ public final class IommuSva {
         domain.setUsers(domain.users() - 1);
         if (domain.users() == 0) {
             iommuMm.get(sva.mm()).svaDomains.remove(domain);
+            domain.owner().domainFree(domain);
         }
     }
 

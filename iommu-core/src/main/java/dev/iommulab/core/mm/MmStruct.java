@@ -4,6 +4,7 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.hw.mem.PhysicalMemory;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -27,6 +28,7 @@ public final class MmStruct {
     private final long zeroPage;
     private final TreeMap<Long, Vma> vmas = new TreeMap<>();
     private int users = 1;
+    private final List<MmuNotifier> notifiers = new ArrayList<>();
     private long faults;
 
     /**
@@ -101,12 +103,41 @@ public final class MmStruct {
         return true;
     }
 
-    /** Counterpart of mmput(). */
+    /** Counterpart of mmput(): the last user tears the address space down ({@link #exitMmap()}). */
     public void mmput() {
         if (users == 0) {
             throw new IllegalStateException("mmput on an mm without users");
         }
-        users--;
+        if (--users == 0) {
+            exitMmap();
+        }
+    }
+
+    /** Counterpart of mmu_notifier_register(): {@code notifier} hears of this mm's teardown. */
+    public void mmuNotifierRegister(MmuNotifier notifier) {
+        notifiers.add(Objects.requireNonNull(notifier, "notifier"));
+    }
+
+    /** Counterpart of mmu_notifier_put() / unregister: {@code notifier} hears nothing more. */
+    public void mmuNotifierUnregister(MmuNotifier notifier) {
+        notifiers.remove(notifier);
+    }
+
+    /** The notifiers registered and not yet released or unregistered. */
+    public List<MmuNotifier> mmuNotifiers() {
+        return List.copyOf(notifiers);
+    }
+
+    /**
+     * Counterpart of exit_mmap() as far as the IOMMU sees it: mmu_notifier_release() calls each notifier's
+     * release and unhooks it, then the VMAs go (page tables stay allocated here; nothing walks them once every
+     * secondary MMU let go).
+     */
+    private void exitMmap() {
+        List<MmuNotifier> released = List.copyOf(notifiers);
+        notifiers.clear();
+        released.forEach(n -> n.release(this));
+        vmas.clear();
     }
 
     public int users() {

@@ -11,6 +11,8 @@ import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pgtable.WalkResult;
 import dev.iommulab.hw.pgtable.X86PageTable;
 import dev.iommulab.hw.pgtable.X86Pte;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -194,5 +196,28 @@ class MmStructTest {
 
         assertThat(mm.read(VA + 0x10, 3)).containsExactly(1, 2, 3);
         assertThat(mm.read(VA + 0x2000, 2)).containsExactly(0, 0);
+    }
+
+    /**
+     * The last mmput() runs exit_mmap(): mmu_notifier_release() calls each registered notifier's release once
+     * and unhooks it; an unregistered one hears nothing; the VMAs are gone.
+     */
+    @Test
+    void mmput_lastUser_releasesRegisteredNotifiersOnce() {
+        List<String> heard = new ArrayList<>();
+        MmuNotifier first = m -> heard.add("first:" + m.name());
+        MmuNotifier gone = m -> heard.add("gone");
+        mm.mmuNotifierRegister(first);
+        mm.mmuNotifierRegister(gone);
+        mm.mmuNotifierUnregister(gone);
+
+        assertThat(mm.mmgetNotZero()).isTrue();
+        mm.mmput();
+        assertThat(heard).isEmpty();
+        mm.mmput();
+
+        assertThat(heard).containsExactly("first:" + mm.name());
+        assertThat(mm.mmuNotifiers()).isEmpty();
+        assertThat(mm.vmas()).isEmpty();
     }
 }

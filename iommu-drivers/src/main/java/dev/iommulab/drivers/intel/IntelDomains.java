@@ -10,7 +10,6 @@ import dev.iommulab.core.pgtable.IoPgtable;
 import dev.iommulab.core.pgtable.IoPgtableFormat;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.vtd.QiDescriptor;
-import dev.iommulab.hw.vtd.VtdEntries;
 import dev.iommulab.hw.vtd.VtdRegs;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -156,6 +155,9 @@ final class IntelDomains {
         if (domain.type().isPaging() && domain.pgtable() == null || domain.driverData() == null) {
             throw new KernelException(Errno.EINVAL, "domain", domain.type() + " domain not allocated by " + iommu.name());
         }
+        if (domain.type() == DomainType.SVA) {
+            throw noAttach(domain, pasid);
+        }
         int did = did(domain);
         boolean firstStage = false;
         switch (domain.type()) {
@@ -171,11 +173,11 @@ final class IntelDomains {
             }
             case NESTED -> tables.setupNested(info.pasidDir, pasid, nested.get(domain).s1Table(),
                     domain.parent().pgtable().root(), did);
-            default -> throw new KernelException(Errno.ENODEV, "domain", domain.type() + " domains have no "
-                    + (pasid == IommuCore.IOMMU_NO_PASID ? "attach_dev" : "set_dev_pasid") + " here");
+            default -> throw noAttach(domain, pasid);
         }
         if (oldPgtt != 0) {
-            flushPresent(info, pasid, oldDid, oldPgtt);
+            iommu.teardown().flushPresent(info, pasid, oldDid, oldPgtt);
+            iommu.teardown().drainPasidPrq(info, pasid); // intel_pasid_replace_*()
         }
         untag(old, info, pasid);
         tag(domain, new Tag(info, pasid, did, firstStage));
@@ -183,31 +185,15 @@ final class IntelDomains {
                 pasid, domain.type(), did, old == null ? "" : " (was " + old.type() + ", DID " + oldDid + ")");
     }
 
-    /** intel_pasid_tear_down_entry(..., fault_ignore = false) for a domain the core detaches. */
-    private void tearDown(DeviceInfo info, int pasid, IommuDomain domain) {
-        int pgtt = iommu.tables().pgtt(info.pasidDir, pasid);
-        int did = iommu.tables().tearDown(info.pasidDir, pasid, false);
-        if (pgtt != 0) {
-            flushPresent(info, pasid, did, pgtt);
-        }
-        untag(domain, info, pasid);
-        trace("intel_pasid_tear_down_entry", "%s PASID %d: entry cleared (was %s, DID %d)", info.dev.name(), pasid,
-                domain.type(), did);
+    private static KernelException noAttach(IommuDomain domain, int pasid) {
+        return new KernelException(Errno.ENODEV, "domain", domain.type() + " domains have no "
+                + (pasid == IommuCore.IOMMU_NO_PASID ? "attach_dev" : "set_dev_pasid") + " here");
     }
 
-    /** intel_pasid_flush_present() / the flushes of intel_pasid_tear_down_entry() for the old entry. */
-    private void flushPresent(DeviceInfo info, int pasid, int did, int pgtt) {
-        List<QiDescriptor> d = new ArrayList<>();
-        d.add(QiDescriptor.pasidCache(did, pasid));
-        if (pgtt == VtdEntries.PGTT_FIRST_STAGE || pgtt == VtdEntries.PGTT_PASS_THROUGH) {
-            d.add(QiDescriptor.pasidIotlbAll(did, pasid));
-        } else {
-            d.add(QiDescriptor.iotlb(QiDescriptor.IOTLB_DOMAIN, did, 0, 0, false));
-        }
-        if (info.pci.atsEnabled()) {
-            d.add(deviceTlbAll(info.rid(), pasid));
-        }
-        iommu.qi().submitSync(d.toArray(QiDescriptor[]::new));
+    /** intel_pasid_tear_down_entry(..., fault_ignore = false) for a domain the core detaches. */
+    private void tearDown(DeviceInfo info, int pasid, IommuDomain domain) {
+        iommu.teardown().tearDownEntry(info, pasid, false);
+        untag(domain, info, pasid);
     }
 
     private void tag(IommuDomain domain, Tag t) {

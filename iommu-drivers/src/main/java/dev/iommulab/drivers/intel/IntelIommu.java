@@ -51,6 +51,8 @@ public final class IntelIommu implements IommuOps {
     private final QueuedInvalidation qi;
     private final IopfQueue iopfQueue;
     private final DmarFaultHandler faultHandler;
+    private final PasidTeardown teardown;
+    private final IntelSva sva;
     private final int prqDepth;
     private final Map<Integer, DeviceInfo> devices = new HashMap<>();
     /** IDA_START_DID: domain IDs 0 (caching mode) and 1 (FLPT_DEFAULT_DID, pass-through) are reserved. */
@@ -86,6 +88,8 @@ public final class IntelIommu implements IommuOps {
         PrqHandler handler = new PrqHandler(this, prq, prqOrder, devices, iopf, iopfQueue, log, events, loop,
                 overflowRecovery);
         unit.setPageRequestInterrupt(handler::irq);
+        this.teardown = new PasidTeardown(this, handler, iopf);
+        this.sva = new IntelSva(this);
         unit.writeReg(VtdRegs.PQH, 0);
         unit.writeReg(VtdRegs.PQA, prq | prqOrder);
         this.faultHandler = new DmarFaultHandler(name, unit, log, loop);
@@ -121,6 +125,10 @@ public final class IntelIommu implements IommuOps {
 
     PasidTables tables() {
         return tables;
+    }
+
+    PasidTeardown teardown() {
+        return teardown;
     }
 
     FrameAllocator frames() {
@@ -187,12 +195,19 @@ public final class IntelIommu implements IommuOps {
         return info;
     }
 
+    /** intel_svm_domain_alloc(); see {@link IntelSva}. */
     @Override
     public IommuDomain domainAllocSva(Device dev, MmStruct mm) {
         info(dev);
-        IommuDomain domain = new IommuDomain(DomainType.SVA, this, mm);
-        domain.setDriverData(allocDomainId());
-        return domain;
+        return sva.allocDomain(mm);
+    }
+
+    /** The domain's free op: intel_svm_domain_free() for an SVA domain (its mm notifier is put). */
+    @Override
+    public void domainFree(IommuDomain domain) {
+        if (domain.type() == DomainType.SVA) {
+            sva.free(domain);
+        }
     }
 
     /** {@code blocking_domain}: the RID_PASID (or PASID) entry is torn down; see {@link IntelDomains}. */
@@ -262,54 +277,35 @@ public final class IntelIommu implements IommuOps {
     }
 
     /**
-     * Counterpart of intel_svm_set_dev_pasid() for an SVA domain (IOPF on, then a first-stage PASID entry on
-     * mm->pgd); of intel_iommu_set_dev_pasid() / identity_domain_set_dev_pasid() for the others
-     * ({@link IntelDomains}).
+     * Counterpart of intel_svm_set_dev_pasid() for an SVA domain ({@link IntelSva}); of intel_iommu_set_dev_pasid()
+     * / identity_domain_set_dev_pasid() for the others ({@link IntelDomains}).
      */
     @Override
     public void setDevPasid(IommuDomain domain, Device dev, int pasid) {
         DeviceInfo info = info(dev);
-        if (domain.type() != DomainType.SVA) {
+        if (domain.type() == DomainType.SVA) {
+            sva.setDevPasid(info, domain, pasid);
+        } else {
             domains().setDevPasid(domain, info, pasid, null);
-            return;
         }
-        if (!info.pci.pasidEnabled() || !info.pci.atsEnabled()) {
-            throw new KernelException(Errno.EINVAL, "dev", dev + " needs PASID and ATS enabled for SVA");
-        }
-        if (domain.iopfHandler() != null) {
-            enableIopf(info);
-        }
-        try {
-            tables.setupFirstLevel(info.pasidDir, pasid, domain.mm().pgd(), (Integer) domain.driverData());
-        } catch (KernelException e) {
-            if (domain.iopfHandler() != null) {
-                disableIopf(info); // out_unwind_iopf: a failed attach leaves no IOPF reference behind
-            }
-            throw e;
-        }
-        loop.trace().step(loop.now(), Layer.DRIVER, "intel_pasid_setup_first_level",
-                "%s: PASID %d of %s -> first-stage table %#x (%s)", name, pasid, dev.name(), domain.mm().pgd(),
-                domain.mm().name());
     }
 
-    /** The blocked domain at a PASID: IOPF reference dropped, entry torn down, caches flushed. */
+    /**
+     * The blocked domain at a PASID (blocking_domain_set_dev_pasid()): IOPF reference dropped, entry torn down
+     * and, while the device keeps IOPF on, its page requests drained.
+     */
     @Override
     public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
         DeviceInfo info = info(dev);
-        if (domain.type() != DomainType.SVA) {
+        if (domain.type() == DomainType.SVA) {
+            sva.removeDevPasid(info, pasid, domain);
+        } else {
             domains().removeDevPasid(info, pasid, domain);
-            return;
         }
-        if (domain.iopfHandler() != null) {
-            disableIopf(info);
-        }
-        int did = tables.tearDown(info.pasidDir, pasid, false);
-        qi.submitSync(QiDescriptor.pasidCache(did, pasid), QiDescriptor.pasidIotlbAll(did, pasid),
-                QiDescriptor.pasidDeviceTlbAll(dev.rid(), pasid));
     }
 
     /** Counterpart of intel_iommu_enable_iopf(): first user adds the device to the queue and enables PRI. */
-    private void enableIopf(DeviceInfo info) {
+    void enableIopf(DeviceInfo info) {
         if (!info.pci.config().pri()) {
             return;
         }
@@ -321,7 +317,7 @@ public final class IntelIommu implements IommuOps {
     }
 
     /** Counterpart of intel_iommu_disable_iopf(): last user disables PRI, then removes the device. */
-    private void disableIopf(DeviceInfo info) {
+    void disableIopf(DeviceInfo info) {
         if (!info.pci.config().pri() || info.iopfRefcount == 0) {
             return;
         }

@@ -108,6 +108,13 @@ final class PasidTables {
         return (qw0 & VtdEntries.PRESENT) == 0 ? 0 : (int) ((qw0 & VtdEntries.PE_PGTT_MASK) >>> VtdEntries.PE_PGTT_SHIFT);
     }
 
+    /** Whether the entry at {@code pasid} is not present but has FPD set (pasid_pte_is_fault_disabled()). */
+    boolean faultDisabled(long pasidDir, int pasid) {
+        long pe = entryAddress(pasidDir, pasid, false);
+        long qw0 = pe < 0 ? 0 : memory.readLong(pe);
+        return (qw0 & VtdEntries.PRESENT) == 0 && (qw0 & VtdEntries.FPD) != 0;
+    }
+
     /** The DID of the entry at {@code pasid} (0 when there is none). */
     int did(long pasidDir, int pasid) {
         long pe = entryAddress(pasidDir, pasid, false);

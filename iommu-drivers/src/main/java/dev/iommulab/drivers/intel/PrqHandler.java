@@ -1,11 +1,13 @@
 package dev.iommulab.drivers.intel;
 
 import dev.iommulab.core.Device;
+import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
+import dev.iommulab.core.kernel.Completion;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.kernel.Ratelimit;
 import dev.iommulab.drivers.OverflowRecovery;
@@ -44,6 +46,8 @@ final class PrqHandler {
     private final FaultEvents events;
     private final EventLoop loop;
     private final OverflowRecovery overflowRecovery;
+    /** {@code iommu->prq_complete}: completed at the end of every pass, what a PRQ drain waits on. */
+    final Completion prqComplete;
 
     PrqHandler(IntelIommu iommu, long ring, int order, Map<Integer, DeviceInfo> devices, Iopf iopf, IopfQueue queue,
                KernelLog log, FaultEvents events, EventLoop loop, OverflowRecovery overflowRecovery) {
@@ -59,6 +63,7 @@ final class PrqHandler {
         this.events = events;
         this.loop = loop;
         this.overflowRecovery = overflowRecovery;
+        this.prqComplete = new Completion(iommu.name() + "-prq_complete", loop);
     }
 
     /** The hard IRQ handler: wakes the thread. */
@@ -91,6 +96,26 @@ final class PrqHandler {
                 }
             }
         }
+        if (!prqComplete.done()) {
+            prqComplete.complete();
+        }
+    }
+
+    /**
+     * The scan of intel_iommu_drain_pasid_prq(): whether a descriptor between PQH and PQT, not yet consumed by
+     * the thread, comes from {@code rid} for {@code pasid} ({@link IommuCore#IOMMU_NO_PASID}: a request without
+     * PASID).
+     */
+    boolean unconsumed(int rid, int pasid) {
+        long tail = unit.readReg(VtdRegs.PQT) & ringMask;
+        for (long head = unit.readReg(VtdRegs.PQH) & ringMask; head != tail; head = (head + VtdRegs.DESC_SIZE) & ringMask) {
+            PageRequestDescriptor req = PageRequestDescriptor.readFrom(memory, ring + head);
+            boolean samePasid = req.pasidPresent() ? req.pasid() == pasid : pasid == IommuCore.IOMMU_NO_PASID;
+            if (req.rid() == rid && samePasid) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void handle(PageRequestDescriptor req) {

@@ -2,6 +2,7 @@ package dev.iommulab.drivers.intel;
 
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.hw.mem.PhysicalMemory;
+import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
@@ -49,6 +50,25 @@ final class QueuedInvalidation {
         put(QiDescriptor.invalidationWait(QI_DONE, statusAddr, QiDescriptor.IWD_FENCE));
         unit.writeReg(VtdRegs.IQT, tail);
         return memory.readInt(statusAddr) == QI_DONE;
+    }
+
+    /**
+     * {@code qi_submit_sync(iommu, desc, n, QI_OPT_WAIT_DRAIN)} from process context: as {@link #submitSync}, with
+     * the Page-request Drain flag on the wait, and the caller sleeps until the unit writes the wait's status — that
+     * is, until every earlier descriptor completed and every page request that had reached the unit when the wait
+     * was fetched was queued or answered (VT-d spec §7.10).
+     *
+     * @return false when the unit never completes the wait (it stopped on a queue error and nothing is left to
+     *         run); true once it did
+     */
+    boolean submitSyncWaitDrain(EventLoop loop, QiDescriptor... descriptors) {
+        memory.writeInt(statusAddr, QI_IN_USE);
+        for (QiDescriptor d : descriptors) {
+            put(d);
+        }
+        put(QiDescriptor.invalidationWait(QI_DONE, statusAddr, QiDescriptor.IWD_FENCE | QiDescriptor.IWD_PRQ_DRAIN));
+        unit.writeReg(VtdRegs.IQT, tail);
+        return loop.runUntil(() -> memory.readInt(statusAddr) == QI_DONE);
     }
 
     private void put(QiDescriptor d) {

@@ -45,7 +45,7 @@ class IntelSvaSetDevPasidTest {
         assertThat(pe[0] & 1).as("P").isEqualTo(1);
         assertThat(pe[0] & VtdEntries.FPD).as("FPD").isZero();
         assertThat((pe[0] >>> 6) & 0x7).as("PGTT").isEqualTo(1);
-        assertThat(pe[1] & 0xffff).as("DID").isEqualTo((long) (Integer) f.domain.driverData()).isNotZero();
+        assertThat(pe[1] & 0xffff).as("DID").isEqualTo((long) IntelSva.did(f.domain)).isNotZero();
         assertThat(pe[2] & VtdEntries.ADDR_MASK).as("FLPTR").isEqualTo(f.mm.pgd());
         assertThat(pe[2] & 1).as("SRE").isZero();
         assertThat((pe[2] >>> 2) & 0x3).as("FLPM: 4-level").isZero();

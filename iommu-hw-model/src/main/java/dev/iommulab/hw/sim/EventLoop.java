@@ -2,6 +2,7 @@ package dev.iommulab.hw.sim;
 
 import java.util.Objects;
 import java.util.PriorityQueue;
+import java.util.function.BooleanSupplier;
 
 /**
  * The simulation kernel of one machine: virtual time in nanoseconds and a queue of events ordered by
@@ -128,6 +129,29 @@ public final class EventLoop {
             }
         }
         now = deadlineNs;
+    }
+
+    /**
+     * Dispatches events until {@code done} holds, without moving time past the last event dispatched: how a
+     * task in process context sleeps (wait_for_completion(), a drain) while interrupts, threads and hardware
+     * run. May be called from inside an event; the events it dispatches then run nested, as other contexts run
+     * while the caller sleeps.
+     *
+     * @return true when {@code done} held (at once or after some events), false when no event was left first
+     */
+    public boolean runUntil(BooleanSupplier done) {
+        long budget = MAX_EVENTS_PER_RUN;
+        while (!done.getAsBoolean()) {
+            if (live == 0) {
+                return false;
+            }
+            dispatchNext();
+            if (--budget == 0) {
+                throw new IllegalStateException("condition not met after " + MAX_EVENTS_PER_RUN + " events; last time "
+                        + now + " ns");
+            }
+        }
+        return true;
     }
 
     /** The earliest event that is not cancelled; cancelled ones at the head are dropped. */

@@ -171,4 +171,47 @@ class EventLoopTest {
                 new TraceEvent.Dispatch(20, 0, "second"));
         assertThat(sink.steps()).isEmpty();
     }
+
+    /** A sleeping caller: events run only until the condition holds; later ones stay queued, time stays put. */
+    @Test
+    void runUntilCondition_conditionMetMidway_stopsThereAndLeavesLaterEvents() {
+        boolean[] done = {false};
+        loop.schedule(10, "a", record("a"));
+        loop.schedule(20, "wake", () -> done[0] = true);
+        loop.schedule(30, "late", record("late"));
+
+        boolean held = loop.runUntil(() -> done[0]);
+
+        assertThat(held).isTrue();
+        assertThat(ran).containsExactly("a@10");
+        assertThat(loop.now()).isEqualTo(20);
+        assertThat(loop.pendingEvents()).isEqualTo(1);
+    }
+
+    /** Nothing left to run and the condition still false: the sleeper would never wake. */
+    @Test
+    void runUntilCondition_loopRunsDry_returnsFalse() {
+        loop.schedule(10, "a", record("a"));
+
+        assertThat(loop.runUntil(() -> false)).isFalse();
+        assertThat(ran).containsExactly("a@10");
+        assertThat(loop.isIdle()).isTrue();
+    }
+
+    /** Called from inside an event (a sleeping thread), the events it waits for run nested, in order. */
+    @Test
+    void runUntilCondition_fromInsideEvent_runsLaterEventsNested() {
+        boolean[] done = {false};
+        loop.schedule(10, "sleeper", () -> {
+            ran.add("sleep@" + loop.now());
+            loop.runUntil(() -> done[0]);
+            ran.add("woke@" + loop.now());
+        });
+        loop.schedule(15, "other", record("other"));
+        loop.schedule(25, "wake", () -> done[0] = true);
+
+        loop.runUntilIdle();
+
+        assertThat(ran).containsExactly("sleep@10", "other@15", "woke@25");
+    }
 }

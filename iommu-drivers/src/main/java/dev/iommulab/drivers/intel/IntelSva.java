@@ -1,0 +1,117 @@
+package dev.iommulab.drivers.intel;
+
+import dev.iommulab.core.Device;
+import dev.iommulab.core.DomainType;
+import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.core.mm.MmuNotifier;
+import dev.iommulab.hw.sim.Layer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * SVA domains of the VT-d driver (drivers/iommu/intel/svm.c): a domain per mm whose PASID entries point the
+ * first stage at the process's page table, with an mmu notifier whose release (process exit) takes those entries
+ * out of use without draining; the later detach clears and drains them (reference/linux-fault-stack.md §4.3).
+ */
+final class IntelSva {
+
+    /** One attachment of an SVA domain ({@code struct dev_pasid_info} on {@code domain->dev_pasids}). */
+    private record DevPasid(DeviceInfo info, int pasid) {
+    }
+
+    /** What the driver keeps for an SVA domain: its DID, its attachments and its mm notifier. */
+    private final class SvaDomain implements MmuNotifier {
+        final int did;
+        final List<DevPasid> devPasids = new ArrayList<>();
+
+        SvaDomain(int did) {
+            this.did = did;
+        }
+
+        /**
+         * intel_mm_release(): every PASID entry of the domain is torn down with {@code fault_ignore} — not present,
+         * FPD set, caches flushed, no drain — so the unit drops (or, for an LPIG request, answers Invalid Request
+         * to) what still arrives for the PASID without recording a fault, before the page tables are freed.
+         */
+        @Override
+        public void release(MmStruct mm) {
+            for (DevPasid dp : List.copyOf(devPasids)) {
+                iommu.teardown().tearDownEntry(dp.info(), dp.pasid(), true);
+            }
+            iommu.loop().trace().step(iommu.loop().now(), Layer.DRIVER, "intel_mm_release",
+                    "%s: %s exits: %d PASID entr%s fault-disabled", iommu.name(), mm.name(), devPasids.size(),
+                    devPasids.size() == 1 ? "y" : "ies");
+        }
+    }
+
+    private final IntelIommu iommu;
+
+    IntelSva(IntelIommu iommu) {
+        this.iommu = iommu;
+    }
+
+    /** intel_svm_domain_alloc(): a domain with its own DID, registered as an mmu notifier of {@code mm}. */
+    IommuDomain allocDomain(MmStruct mm) {
+        IommuDomain domain = new IommuDomain(DomainType.SVA, iommu, mm);
+        SvaDomain sva = new SvaDomain(iommu.allocDomainId());
+        domain.setDriverData(sva);
+        mm.mmuNotifierRegister(sva);
+        return domain;
+    }
+
+    /** intel_svm_domain_free(): the notifier is put; the mm no longer tells this domain anything. */
+    void free(IommuDomain domain) {
+        domain.mm().mmuNotifierUnregister(data(domain));
+    }
+
+    /**
+     * intel_svm_set_dev_pasid(): PASID and ATS must be enabled (EINVAL), IOPF is enabled for a fault-capable
+     * domain, then a first-stage PASID entry on {@code mm->pgd}; a failure leaves no IOPF reference behind.
+     */
+    void setDevPasid(DeviceInfo info, IommuDomain domain, int pasid) {
+        if (!info.pci.pasidEnabled() || !info.pci.atsEnabled()) {
+            throw new KernelException(Errno.EINVAL, "dev", info.dev + " needs PASID and ATS enabled for SVA");
+        }
+        SvaDomain sva = data(domain);
+        if (domain.iopfHandler() != null) {
+            iommu.enableIopf(info);
+        }
+        try {
+            iommu.tables().setupFirstLevel(info.pasidDir, pasid, domain.mm().pgd(), sva.did);
+        } catch (KernelException e) {
+            if (domain.iopfHandler() != null) {
+                iommu.disableIopf(info); // out_unwind_iopf
+            }
+            throw e;
+        }
+        sva.devPasids.add(new DevPasid(info, pasid));
+        iommu.loop().trace().step(iommu.loop().now(), Layer.DRIVER, "intel_pasid_setup_first_level",
+                "%s: PASID %d of %s -> first-stage table %#x (%s)", iommu.name(), pasid, info.dev.name(),
+                domain.mm().pgd(), domain.mm().name());
+    }
+
+    /**
+     * blocking_domain_set_dev_pasid() for an SVA domain: the IOPF reference is dropped first (the last one removes
+     * the device from the iopf queue, answering its pending groups), then intel_pasid_tear_down_entry() — which
+     * drains only while another fault-capable attachment keeps IOPF on — then domain_remove_dev_pasid().
+     */
+    void removeDevPasid(DeviceInfo info, int pasid, IommuDomain domain) {
+        if (domain.iopfHandler() != null) {
+            iommu.disableIopf(info);
+        }
+        iommu.teardown().tearDownEntry(info, pasid, false);
+        data(domain).devPasids.remove(new DevPasid(info, pasid));
+    }
+
+    /** The DID of an SVA domain's PASID entries. */
+    static int did(IommuDomain domain) {
+        return data(domain).did;
+    }
+
+    private static SvaDomain data(IommuDomain domain) {
+        return (SvaDomain) domain.driverData();
+    }
+}
