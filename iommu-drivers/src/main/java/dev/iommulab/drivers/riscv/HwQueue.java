@@ -7,6 +7,7 @@ import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.hw.riscv.RiscvIommu;
 import dev.iommulab.hw.riscv.RiscvRegs;
 import java.util.function.LongConsumer;
+import java.util.function.LongPredicate;
 
 /**
  * One in-memory queue of the IOMMU as the driver sees it, {@code struct riscv_iommu_queue} with
@@ -154,6 +155,17 @@ final class HwQueue {
             }
             hw.writeReg(headReg(), tail);
         } while (count > 0);
+    }
+
+    /** Whether a slot between head and tail — written by the IOMMU, not yet consumed — satisfies {@code match}. */
+    boolean anyUnconsumed(LongPredicate match) {
+        int tail = (int) hw.readReg(tailReg()) & mask;
+        for (int i = (int) hw.readReg(headReg()) & mask; i != tail; i = (i + 1) & mask) {
+            if (match.test(slotAddress(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Told about each batch {@link #consume} takes. */

@@ -5,6 +5,7 @@ import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
+import dev.iommulab.core.kernel.Completion;
 import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvPageRequestRecord;
@@ -49,6 +50,8 @@ final class PageRequestHandler {
     private final IopfQueue iopfQueue;
     private final FaultEvents events;
     private final OverflowRecovery overflowRecovery;
+    /** Completed at the end of every pass of the thread (as VT-d's {@code prq_complete}); a drain waits on it. */
+    final Completion passDone;
 
     PageRequestHandler(RiscvIommuDevice iommu, HwQueue queue, CommandQueue cmdq, Map<Integer, RiscvDeviceInfo> devices,
                        Iopf iopf, IopfQueue iopfQueue, FaultEvents events, OverflowRecovery overflowRecovery) {
@@ -60,6 +63,7 @@ final class PageRequestHandler {
         this.iopfQueue = iopfQueue;
         this.events = events;
         this.overflowRecovery = overflowRecovery;
+        this.passDone = new Completion(iommu.name + "-priq_complete", iommu.loop);
     }
 
     /** The hard IRQ handler riscv_iommu_queue_ipsr(): wakes the thread when {@code ipsr.pip} is set. */
@@ -84,6 +88,20 @@ final class PageRequestHandler {
                     iommu.log);
             iommu.hw.writeReg(queue.qcr, ctrl);
         }
+        passDone.complete();
+    }
+
+    /** Whether a record of {@code devid} for {@code pasid} waits in the queue, written and not yet consumed. */
+    boolean unconsumed(int devid, int pasid) {
+        return queue.anyUnconsumed(at -> {
+            RiscvPageRequestRecord r = RiscvPageRequestRecord.readFrom(iommu.memory, at);
+            return r.did() == devid && r.pv() && r.pid() == pasid;
+        });
+    }
+
+    /** Whether {@code pqcsr} reports requests dropped (overflow or memory fault) that the thread has not cleared. */
+    boolean overflowed() {
+        return (iommu.hw.readReg(queue.qcr) & (RiscvRegs.PQCSR_PQMF | RiscvRegs.PQCSR_PQOF)) != 0;
     }
 
     /** One record: {@code riscv_iommu_page_request()} with prq_event_thread()'s checks. */

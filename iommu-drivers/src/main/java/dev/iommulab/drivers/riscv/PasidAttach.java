@@ -2,6 +2,7 @@ package dev.iommulab.drivers.riscv;
 
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.kernel.Completion;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.hw.pgtable.RiscvPagingMode;
@@ -26,16 +27,19 @@ final class PasidAttach {
     private final CommandQueue cmdq;
     private final Iopf iopf;
     private final IopfQueue iopfQueue;
+    /** The page-request thread; null without a page-request queue. */
+    private final PageRequestHandler requests;
     /** The PRI allocation each device gets: the page-request queue's slots. */
     private final int priAllocation;
 
     PasidAttach(RiscvIommuDevice iommu, DeviceDirectory directory, CommandQueue cmdq, Iopf iopf, IopfQueue iopfQueue,
-                int priAllocation) {
+                PageRequestHandler requests, int priAllocation) {
         this.iommu = iommu;
         this.directory = directory;
         this.cmdq = cmdq;
         this.iopf = iopf;
         this.iopfQueue = iopfQueue;
+        this.requests = requests;
         this.priAllocation = priAllocation;
     }
 
@@ -110,6 +114,35 @@ final class PasidAttach {
         boolean done = cmdq.sendAndSync(new RiscvCommand(inval.qw0(), RiscvIommuDriver.ATS_INVAL_ALL));
         iommu.trace("riscv_iommu_remove_dev_pasid", "PASID %d of %s: PC invalid, PSCID %d flushed, ATS.INVAL%s",
                 pasid, info.dev.name(), pscid, done ? " done" : " waiting for the Invalidate Completion");
+        drainPageRequests(info, pasid);
+    }
+
+    /**
+     * The lab's page-request drain for a PASID taken out of use, the RISC-V counterpart of
+     * intel_iommu_drain_pasid_prq() (the RISC-V specification prescribes none, reference/iommu-hardware.md §2.4.5
+     * [UNVERIFIED]; a documented option). As on VT-d it runs only while the device keeps another fault-capable
+     * attachment (with none left, iopf_queue_remove_device() already answered everything pending), and sleeps:
+     * (1) while a record of the device for the PASID waits in the page-request queue, until the thread's next pass;
+     * (2) until the device's iopf work is flushed ({@code iopf_queue_flush_dev()}); (3) while {@code pqcsr} shows
+     * dropped requests ({@code pqof}/{@code pqmf}), until the thread's pass has recovered. The command set has no
+     * page-request drain such as VT-d's wait descriptor with PD, so a request still inside the IOMMU when the scan
+     * runs is not waited for: the device driver's PASID stop (Stop Marker) is what guarantees none is left.
+     */
+    private void drainPageRequests(RiscvDeviceInfo info, int pasid) {
+        if (requests == null || info.iopfRefcount == 0) {
+            return;
+        }
+        int passes = 0;
+        requests.passDone.reinit();
+        while (requests.unconsumed(info.devid(), pasid) || requests.overflowed()) {
+            requests.passDone.waitFor();
+            passes++;
+        }
+        Completion flushed = new Completion("iopf_queue_flush_dev", iommu.loop);
+        iopf.queueFlushDev(info.dev, flushed::complete);
+        flushed.waitFor();
+        iommu.trace("riscv_iommu_remove_dev_pasid", "PASID %d of %s drained (%d page-request pass(es) awaited)", pasid,
+                info.dev.name(), passes);
     }
 
     /**

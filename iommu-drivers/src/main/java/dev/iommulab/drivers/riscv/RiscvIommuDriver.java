@@ -122,9 +122,10 @@ public final class RiscvIommuDriver implements IommuOps {
         FaultQueueHandler faults = new FaultQueueHandler(iommu, fltq);
         hw.setFaultQueueInterrupt(faults::irq);
         fltq.enable(iommu.devPrefix(), log);
+        PageRequestHandler requests = null;
         if (priq != null) {
             this.iopfQueue = iopf.queueAlloc(iommu.name);
-            PageRequestHandler requests = new PageRequestHandler(iommu, priq, cmdq, devices, iopf, iopfQueue, events,
+            requests = new PageRequestHandler(iommu, priq, cmdq, devices, iopf, iopfQueue, events,
                     recovery);
             hw.setPageRequestInterrupt(requests::irq);
             priq.enable(iommu.devPrefix(), log);
@@ -132,7 +133,7 @@ public final class RiscvIommuDriver implements IommuOps {
             this.iopfQueue = null;
         }
         iodirSetMode(DDTP_MODE_MAX);
-        this.pasids = new PasidAttach(iommu, directory, cmdq, iopf, iopfQueue, pqEntries());
+        this.pasids = new PasidAttach(iommu, directory, cmdq, iopf, iopfQueue, requests, pqEntries());
     }
 
     /**

@@ -7,10 +7,13 @@ import static dev.iommulab.drivers.riscv.RiscvIommuFixture.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import dev.iommulab.core.AttachHandle;
+import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.fault.IopfGroup;
 import dev.iommulab.core.fault.PageResponse;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
+import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.drivers.riscv.RiscvIommuFixture.Answer;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.riscv.RiscvCommand;
@@ -139,5 +142,43 @@ class RiscvRemoveDevPasidTest {
         assertThat(f.answers).extracting(Answer::origin).containsExactly(ResponseOrigin.SVA);
         assertThat(f.prgResponses).hasSize(1);
         assertThat(f.endpoint.priState().enabled()).isFalse();
+    }
+
+    /**
+     * The lab's RISC-V drain (PasidAttach, modelled on intel_iommu_drain_pasid_prq(), reference/linux-fault-stack.md
+     * §4.3 and §8 item 31): with a second SVA attachment keeping IOPF on, a record for the PASID waiting unconsumed
+     * in the page-request queue makes the detach sleep until the thread consumed it and the handler's work ran, so
+     * the group is answered once, by the SVA handler, before the call returns.
+     */
+    @Test
+    void removeDevPasid_recordUnconsumedAndIopfStillOn_returnsAfterThreadAndHandler() {
+        MmStruct other = new MmStruct("other", f.frames, f.frames.allocate());
+        IommuDomain second = f.driver.domainAllocSva(f.dev, other);
+        second.setIopfHandler(g -> 0);
+        f.core.attachDevicePasid(second, f.dev, 0x77, new AttachHandle(second));
+        f.endpoint.sendPageRequest(request(1, true, false, true, VA), null);
+        f.loop.runUntil(() -> f.hw.readReg(RiscvRegs.PQT) != f.hw.readReg(RiscvRegs.PQH));
+        long before = f.loop.now();
+
+        f.core.detachDevicePasid(f.domain, f.dev, PASID);
+
+        assertThat(f.loop.now()).as("the caller slept").isGreaterThan(before);
+        assertThat(f.hw.readReg(RiscvRegs.PQH)).isEqualTo(f.hw.readReg(RiscvRegs.PQT));
+        assertThat(f.answers).extracting(Answer::origin, Answer::response).containsExactly(
+                tuple(ResponseOrigin.SVA, new PageResponse(PASID, 1, PageResponseCode.SUCCESS)));
+        assertThat(f.endpoint.priState().enabled()).isTrue();
+    }
+
+    /** With the last fault-capable attachment gone there is nothing to drain: the detach does not sleep. */
+    @Test
+    void removeDevPasid_lastIopfAttachment_doesNotSleep() {
+        f.endpoint.sendPageRequest(request(1, true, false, true, VA), null);
+        f.loop.runUntil(() -> f.hw.readReg(RiscvRegs.PQT) != f.hw.readReg(RiscvRegs.PQH));
+        long before = f.loop.now();
+
+        f.core.detachDevicePasid(f.domain, f.dev, PASID);
+
+        assertThat(f.loop.now()).isEqualTo(before);
+        assertThat(f.hw.readReg(RiscvRegs.PQH)).as("still unconsumed").isNotEqualTo(f.hw.readReg(RiscvRegs.PQT));
     }
 }
