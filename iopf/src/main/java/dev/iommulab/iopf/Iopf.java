@@ -97,6 +97,11 @@ public final class Iopf {
         queues.removeDevice(queue, dev);
     }
 
+    /** The iopf queue {@code dev} is on ({@code dev->iommu->fault_param->queue}), or null when it is on none. */
+    public IopfQueue queueOf(Device dev) {
+        return queues.queueOf(dev);
+    }
+
     /**
      * Counterpart of iopf_queue_discard_partial(): frees the partial list of every device on the queue;
      * pending groups stay, nothing is sent.

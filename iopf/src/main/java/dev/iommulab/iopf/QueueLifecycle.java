@@ -55,6 +55,11 @@ final class QueueLifecycle {
         params.put(param);
     }
 
+    IopfQueue queueOf(Device dev) {
+        FaultParam param = params.published(dev);
+        return param == null ? null : param.queue;
+    }
+
     void discardPartial(IopfQueue queue) {
         if (queue == null) {
             throw new KernelException(Errno.EINVAL, "queue", "is NULL");

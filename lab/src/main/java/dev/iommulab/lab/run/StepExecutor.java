@@ -8,6 +8,7 @@ import dev.iommulab.core.IommuMap;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.core.kernel.PciReset;
 import dev.iommulab.core.pgtable.IommuProt;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.pci.DmaJob;
@@ -19,8 +20,10 @@ import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.scenario.Attach;
 import dev.iommulab.lab.scenario.Dma;
 import dev.iommulab.lab.scenario.FailAllocations;
+import dev.iommulab.lab.scenario.Flr;
 import dev.iommulab.lab.scenario.MapStep;
 import dev.iommulab.lab.scenario.PageRequest;
+import dev.iommulab.lab.scenario.RemoveDevice;
 import dev.iommulab.lab.scenario.Run;
 import dev.iommulab.lab.scenario.Step;
 import dev.iommulab.lab.scenario.StopMarker;
@@ -39,7 +42,7 @@ final class StepExecutor {
 
     /** Step kinds this version of the lab can perform. */
     static final Set<String> SUPPORTED = Set.of("sva-bind", "sva-unbind", "attach", "map", "unmap", "dma",
-            "page-request", "stop-marker", "fail-allocations", "run");
+            "page-request", "stop-marker", "fail-allocations", "remove-device", "flr", "run");
 
     private final Machine machine;
     private final EventLoop loop;
@@ -78,6 +81,12 @@ final class StepExecutor {
                     s.privileged());
         } else if (step instanceof StopMarker s) {
             pageRequest(s.device(), 0, 0, null, true, pasidOf(s.pasid(), s.process()), false);
+        } else if (step instanceof RemoveDevice s) {
+            Device dev = machine.device(s.device());
+            machine.iopf().queueRemoveDevice(machine.iopf().queueOf(dev), dev);
+        } else if (step instanceof Flr s) {
+            PciReset.resetFunction(machine.endpoint(s.device()));
+            loop.trace().step(loop.now(), Layer.LAB, "pci_reset_function", s.device() + ": FLR, ATS/PASID/PRI restored");
         } else if (step instanceof FailAllocations s) {
             machine.failures().failNext(s.site(), s.count());
         } else if (step instanceof Run s) {

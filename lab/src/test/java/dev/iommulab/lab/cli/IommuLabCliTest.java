@@ -108,10 +108,10 @@ class IommuLabCliTest {
         Path file = ScenarioFiles.write(dir, "later.yaml", ScenarioFiles.svaScenario(
                 "{ start: 0x7f0000000000, size: 64KiB, prot: rw }",
                 "{ device: acc0, process: app, addr: 0x7f0000000000, size: 4KiB, access: write }")
-                + "  - flr: { device: acc0 }\n");
+                + "  - mmap: { process: app, start: 0x7f1000000000, size: 4KiB }\n");
 
         assertThat(run("validate", file.toString())).isEqualTo(2);
-        assertThat(err.toString()).contains(file + ":20:").contains("step 'flr' is not available yet");
+        assertThat(err.toString()).contains(file + ":20:").contains("step 'mmap' is not available yet");
         assertThat(run("run", file.toString())).isEqualTo(2);
         assertThat(out.toString()).isEmpty();
     }
