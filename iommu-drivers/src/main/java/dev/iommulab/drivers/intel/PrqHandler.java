@@ -48,6 +48,9 @@ final class PrqHandler {
     private final OverflowRecovery overflowRecovery;
     /** {@code iommu->prq_complete}: completed at the end of every pass, what a PRQ drain waits on. */
     final Completion prqComplete;
+    /** A pass is under way; {@code rerun}: an interrupt came meanwhile. */
+    private boolean running;
+    private boolean rerun;
 
     PrqHandler(IntelIommu iommu, long ring, int order, Map<Integer, DeviceInfo> devices, Iopf iopf, IopfQueue queue,
                KernelLog log, FaultEvents events, EventLoop loop, OverflowRecovery overflowRecovery) {
@@ -66,28 +69,55 @@ final class PrqHandler {
         this.prqComplete = new Completion(iommu.name() + "-prq_complete", loop);
     }
 
-    /** The hard IRQ handler: wakes the thread. */
+    /**
+     * The hard IRQ handler: wakes the thread. While a pass is running (spread over time, see {@link #consume}) the
+     * interrupt only marks the thread to run again once it is done, as a threaded IRQ's IRQTF_RUNTHREAD does.
+     */
     void irq() {
+        if (running) {
+            rerun = true;
+            return;
+        }
         trace("prq_event_irq", "page request interrupt, waking the PRQ thread");
         loop.schedule(iommu.timing().threadWakeNs(), iommu.name() + "-prq", this::prqEventThread);
     }
 
     void prqEventThread() {
+        running = true;
         unit.writeReg(VtdRegs.PRS, VtdRegs.PRS_PPR);
         long tail = unit.readReg(VtdRegs.PQT) & ringMask;
         long head = unit.readReg(VtdRegs.PQH) & ringMask;
         trace("prq_event_thread", "PQH %#x PQT %#x", head, tail);
+        consume(head, tail);
+    }
+
+    /**
+     * The pass from {@code head} to the {@code tail} read at its start; each record takes
+     * {@link dev.iommulab.hw.sim.TimingModel#queueRecordNs()}, so with a positive value the unit may queue more
+     * (or overflow) before the pass ends.
+     */
+    private void consume(long head, long tail) {
+        long recordNs = iommu.timing().queueRecordNs();
         while (head != tail) {
             handle(PageRequestDescriptor.readFrom(memory, ring + head));
             head = (head + VtdRegs.DESC_SIZE) & ringMask;
+            if (recordNs > 0 && head != tail) {
+                long next = head;
+                loop.schedule(recordNs, iommu.name() + "-prq", () -> consume(next, tail));
+                return;
+            }
         }
-        unit.writeReg(VtdRegs.PQH, tail);
+        endPass(tail);
+    }
+
+    private void endPass(long consumed) {
+        unit.writeReg(VtdRegs.PQH, consumed);
         if ((unit.readReg(VtdRegs.PRS) & VtdRegs.PRS_PRO) != 0) {
             if (ratelimited("overflow-detected")) {
                 log.info("DMAR: IOMMU: %s: PRQ overflow detected", iommu.name());
             }
-            head = unit.readReg(VtdRegs.PQH) & ringMask;
-            tail = unit.readReg(VtdRegs.PQT) & ringMask;
+            long head = unit.readReg(VtdRegs.PQH) & ringMask;
+            long tail = unit.readReg(VtdRegs.PQT) & ringMask;
             if (head == tail) {
                 overflowRecovery.recover(iopf, queue, devices.values().stream().map(i -> i.pci).toList(), log);
                 unit.writeReg(VtdRegs.PRS, VtdRegs.PRS_PRO);
@@ -98,6 +128,11 @@ final class PrqHandler {
         }
         if (!prqComplete.done()) {
             prqComplete.complete();
+        }
+        running = false;
+        if (rerun) {
+            rerun = false;
+            loop.schedule(0, iommu.name() + "-prq", this::prqEventThread);
         }
     }
 

@@ -69,9 +69,9 @@ final class IntelIommuFixture {
     }
 
     final EventLoop loop = new EventLoop(42);
-    final TimingModel timing = TimingModel.ESTIMATES;
+    final TimingModel timing;
     final PhysicalMemory memory = new PhysicalMemory(MEMORY_BYTES);
-    final PcieFabric fabric = new PcieFabric(loop, timing.pcieTlpNs());
+    final PcieFabric fabric;
     final List<HwFault> hwFaults = new ArrayList<>();
     final VtdUnit unit;
     final FailureInjector failures = new FailureInjector();
@@ -108,6 +108,14 @@ final class IntelIommuFixture {
 
     /** A machine following {@code kernel} whose PRQ thread recovers from overflow with {@code recovery}. */
     IntelIommuFixture(int priCapacity, VtdConfig config, KernelVersion kernel, OverflowRecovery recovery) {
+        this(priCapacity, config, kernel, recovery, TimingModel.ESTIMATES);
+    }
+
+    /** The same with {@code timing} instead of the estimates. */
+    IntelIommuFixture(int priCapacity, VtdConfig config, KernelVersion kernel, OverflowRecovery recovery,
+                      TimingModel timing) {
+        this.timing = timing;
+        this.fabric = new PcieFabric(loop, timing.pcieTlpNs());
         iopf = new Iopf(core, loop, timing, events, failures, log, IopfPolicies.kernel(failures).withKernel(kernel));
         unit = new VtdUnit(config, memory, loop, timing, fabric, hwFaults::add);
         intel = new IntelIommu("dmar0", unit, frames, iopf, loop, timing, log, events, recovery);

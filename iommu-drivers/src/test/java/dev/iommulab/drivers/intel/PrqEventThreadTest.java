@@ -14,20 +14,25 @@ import static dev.iommulab.drivers.intel.IntelIommuFixture.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import dev.iommulab.core.KernelVersion;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.IopfGroup;
 import dev.iommulab.core.fault.PageResponse;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.drivers.intel.IntelIommuFixture.Answer;
 import dev.iommulab.drivers.intel.IntelIommuFixture.Report;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PrgResponse;
+import dev.iommulab.hw.sim.TimingModel;
 import dev.iommulab.hw.vtd.QiDescriptor;
+import dev.iommulab.hw.vtd.VtdConfig;
 import dev.iommulab.hw.vtd.VtdRegs;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -184,6 +189,7 @@ class PrqEventThreadTest {
      */
     @ParameterizedTest
     @EnumSource(Malformed.class)
+    @DisplayName("linux-fault-stack §8 item 47: VT-d bad descriptor with LPIG answered Invalid by the driver")
     void prqEventThread_malformedLpigRequest_driverAnswersInvalidWithoutReporting(Malformed bad) {
         f.send(bad.message(0x42, true));
 
@@ -207,6 +213,7 @@ class PrqEventThreadTest {
      */
     @ParameterizedTest
     @EnumSource(Malformed.class)
+    @DisplayName("linux-fault-stack §8 item 47: VT-d bad descriptor without LPIG, no response")
     void prqEventThread_malformedNonLastRequest_noResponseNotReported(Malformed bad) {
         f.send(bad.message(0x42, false));
 
@@ -276,6 +283,7 @@ class PrqEventThreadTest {
      * PQT) and is dropped: not reported, no response, no log line.
      */
     @Test
+    @DisplayName("linux-fault-stack §8 item 48: VT-d stop marker dropped")
     void prqEventThread_stopMarker_droppedWithoutReportOrResponse() {
         f.send(new PageRequestMessage(RID, true, PASID, false, false, false, false, true, 0, 0));
 
@@ -331,6 +339,47 @@ class PrqEventThreadTest {
         assertThat(big.iopf.partials(big.dev)).isEmpty();
         assertThat(big.unit.readReg(VtdRegs.PRS) & VtdRegs.PRS_PRO).isZero();
         assertThat(big.logTexts()).containsSubsequence("DMAR: IOMMU: dmar0: PRQ overflow detected",
+                "DMAR: IOMMU: dmar0: PRQ overflow cleared");
+    }
+
+    /**
+     * §8 item 46, PRO set and the ring not empty after a pass: the thread's pass takes 1 µs per descriptor here
+     * ({@code TimingModel.queueRecordNs}), so while it works through 10 partials of group 1 the device sends 117
+     * partials of group 2, which fill the 128-slot ring, and group 2's LPIG, which finds it full: the unit sets PRO
+     * and answers it Success. The pass ends with PQH behind PQT, so PRO stays set and nothing is discarded; the next
+     * pass (the interrupt that came meanwhile) empties the ring, discards the partials of every device
+     * (iopf_queue_discard_partial()) and clears PRO (prq_event_thread()).
+     */
+    @Test
+    @DisplayName("linux-fault-stack §8 item 46: VT-d PRO clearing")
+    void prqEventThread_proSetRingNotEmptyAfterPass_proStaysUntilNextPassEmptiesRing() {
+        IntelIommuFixture slow = new IntelIommuFixture(256, VtdConfig.defaults("dmar0").withPrqEntries(128),
+                KernelVersion.LATEST, OverflowRecovery.DISCARD_PARTIALS, TimingModel.ESTIMATES.withQueueRecordNs(1_000))
+                .attach();
+        for (int i = 0; i < 10; i++) {
+            slow.endpoint.sendPageRequest(request(1, true, false, false, VA + 0x1000L * i), null);
+        }
+        slow.loop.schedule(5_000, "second burst", () -> {
+            for (int i = 0; i < 117; i++) {
+                slow.endpoint.sendPageRequest(request(2, true, false, false, VA + 0x100000L + 0x1000L * i), null);
+            }
+            slow.endpoint.sendPageRequest(request(2, true, false, true, VA + 0x200000L), null);
+        });
+
+        slow.loop.runUntil(() -> slow.logTexts().contains("DMAR: IOMMU: dmar0: PRQ overflow detected"));
+
+        assertThat(slow.unit.readReg(VtdRegs.PRS) & VtdRegs.PRS_PRO).as("PRO after the first pass").isNotZero();
+        assertThat(slow.unit.readReg(VtdRegs.PQH)).isNotEqualTo(slow.unit.readReg(VtdRegs.PQT));
+        assertThat(slow.iopf.partials(slow.dev)).as("nothing discarded yet").hasSize(10);
+        assertThat(slow.prgResponses).containsExactly(new PrgResponse(RID, true, PASID, 2, 0x0));
+
+        slow.loop.runUntilIdle();
+
+        assertThat(slow.unit.readReg(VtdRegs.PRS) & VtdRegs.PRS_PRO).isZero();
+        assertThat(slow.iopf.partials(slow.dev)).isEmpty();
+        assertThat(slow.reports).hasSize(127);
+        assertThat(slow.groups).isEmpty();
+        assertThat(slow.logTexts()).containsSubsequence("DMAR: IOMMU: dmar0: PRQ overflow detected",
                 "DMAR: IOMMU: dmar0: PRQ overflow cleared");
     }
 

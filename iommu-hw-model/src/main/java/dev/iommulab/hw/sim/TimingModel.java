@@ -11,17 +11,26 @@ package dev.iommulab.hw.sim;
  * @param msiNs           from the IOMMU raising an interrupt to the handler running
  * @param threadWakeNs    from a hard IRQ to its threaded handler, or from queue_work to the worker
  * @param handleMmFaultNs one handle_mm_fault() that allocates and maps a page
+ * @param queueRecordNs   a driver's queue thread handling one record of a hardware queue; 0 (the default) makes a
+ *                        thread's pass over the queue take no simulated time, so nothing the hardware does can
+ *                        interleave with it; a positive value spreads the pass over time, one record per step,
+ *                        and the hardware may append records (or overflow) meanwhile
  */
 public record TimingModel(long pcieTlpNs, long iommuWalkNs, long memoryAccessNs, long msiNs,
-                          long threadWakeNs, long handleMmFaultNs) {
+                          long threadWakeNs, long handleMmFaultNs, long queueRecordNs) {
 
     /** Estimated defaults; see the class comment. */
-    public static final TimingModel ESTIMATES = new TimingModel(500, 250, 100, 1_000, 2_000, 1_500);
+    public static final TimingModel ESTIMATES = new TimingModel(500, 250, 100, 1_000, 2_000, 1_500, 0);
 
     public TimingModel {
         if (pcieTlpNs < 0 || iommuWalkNs < 0 || memoryAccessNs < 0 || msiNs < 0 || threadWakeNs < 0
-                || handleMmFaultNs < 0) {
+                || handleMmFaultNs < 0 || queueRecordNs < 0) {
             throw new IllegalArgumentException("latencies must not be negative");
         }
+    }
+
+    /** The same model with {@link #queueRecordNs()} = {@code ns}. */
+    public TimingModel withQueueRecordNs(long ns) {
+        return new TimingModel(pcieTlpNs, iommuWalkNs, memoryAccessNs, msiNs, threadWakeNs, handleMmFaultNs, ns);
     }
 }

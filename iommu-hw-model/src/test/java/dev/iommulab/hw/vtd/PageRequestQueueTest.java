@@ -11,6 +11,7 @@ import dev.iommulab.hw.iommu.HwFaultReason;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.iommu.PrgResponseCode;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -146,6 +147,7 @@ class PageRequestQueueTest {
      * PPR is set, and answers an LPIG request Success through the fabric.
      */
     @Test
+    @DisplayName("linux-fault-stack §8 item 45: VT-d queue full, LPIG answered Success by the unit")
     void scenario32_queueFullLpig_setsProAndHardwareAnswersSuccess() {
         f.attachSvaDevice();
         f.enablePageRequestQueue();
@@ -165,6 +167,7 @@ class PageRequestQueueTest {
 
     /** Table 31: a non-LPIG request that cannot be queued is dropped silently. */
     @Test
+    @DisplayName("linux-fault-stack §8 item 45: VT-d queue full, non-LPIG dropped")
     void scenario32_queueFullNonLpig_setsProAndSendsNothing() {
         f.attachSvaDevice();
         f.enablePageRequestQueue();
