@@ -64,9 +64,9 @@ public final class CompareReporter {
     /**
      * CSV with a header: {@code key,value,scenario,seed,outcome}, then one column per response
      * {@code response:CODE/origin}, per DMA status {@code dma:status}, per device {@code pri:dev} and
-     * {@code rf:dev}, then {@code p50Ns,p99Ns,latencySamples}, then per device {@code recorded:dev},
-     * {@code coalesced:dev}, {@code lost:dev} and {@code firstRecordedNs:dev} (empty without a recorded fault);
-     * counts absent from a run are 0.
+     * {@code rf:dev}, then {@code p50Ns,p99Ns,latencySamples}, then per device that faulted in any run
+     * {@code recorded:dev}, {@code coalesced:dev}, {@code lost:dev} and {@code firstRecordedNs:dev} (empty
+     * without a recorded fault); counts absent from a run are 0.
      */
     public String csv(List<CompareRow> rows) {
         TreeSet<String> responses = union(rows, CompareRow::responses);
@@ -81,8 +81,8 @@ public final class CompareReporter {
             header.add("rf:" + d);
         });
         header.addAll(List.of("p50Ns", "p99Ns", "latencySamples"));
-        List<String> faulted = rows.stream().flatMap(r -> r.faults().stream()).map(DeviceFaults::name).distinct()
-                .toList();
+        List<String> faulted = rows.stream().flatMap(r -> r.faults().stream()).filter(DeviceFaults::any)
+                .map(DeviceFaults::name).distinct().toList();
         faulted.forEach(d -> header.addAll(List.of("recorded:" + d, "coalesced:" + d, "lost:" + d,
                 "firstRecordedNs:" + d)));
         StringBuilder out = new StringBuilder(csvLine(header));
