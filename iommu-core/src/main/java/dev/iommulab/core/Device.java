@@ -1,5 +1,6 @@
 package dev.iommulab.core;
 
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -53,7 +54,12 @@ public final class Device {
 
     /** Bus:device.function, as dev_name() prints a PCI device (domain 0000). */
     public String pciName() {
-        return String.format("0000:%02x:%02x.%d", rid >>> 8, (rid >>> 3) & 0x1f, rid & 7);
+        return pciName(rid);
+    }
+
+    /** The dev_name() of the PCI function with requester ID {@code rid} (domain 0000), e.g. {@code 0000:00:04.0}. */
+    public static String pciName(int rid) {
+        return String.format(Locale.ROOT, "0000:%02x:%02x.%d", rid >>> 8, (rid >>> 3) & 0x1f, rid & 7);
     }
 
     @Override

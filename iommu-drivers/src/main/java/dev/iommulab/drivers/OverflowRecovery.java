@@ -1,7 +1,6 @@
 package dev.iommulab.drivers;
 
 import dev.iommulab.core.kernel.KernelLog;
-import dev.iommulab.core.kernel.PciReset;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.iopf.Iopf;
 import dev.iommulab.iopf.IopfQueue;
@@ -34,13 +33,11 @@ public interface OverflowRecovery {
      * {@code reset-devices}: discards the partials, then resets every function behind the IOMMU (FLR: its
      * outstanding page requests are forgotten) and restores what software had enabled, as
      * pci_restore_ats_state(), pci_restore_pasid_state() and pci_restore_pri_state() do after a reset
-     * ({@link PciReset#resetFunction}).
+     * ({@link dev.iommulab.core.kernel.PciReset#resetFunction}); each is logged
+     * {@code "pci 0000:00:04.0: resetting after page request overflow"}.
      */
     OverflowRecovery RESET_DEVICES = (iopf, queue, endpoints, log) -> {
         iopf.queueDiscardPartial(queue);
-        for (PcieEndpoint ep : endpoints) {
-            log.info("pci %s: resetting after page request overflow", ep.config().name());
-            PciReset.resetFunction(ep);
-        }
+        FunctionReset.resetAll(endpoints, log, "page request overflow");
     };
 }

@@ -7,7 +7,6 @@ import dev.iommulab.core.kernel.PciReset;
 import dev.iommulab.core.kernel.Workqueue;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.pci.PriState;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -109,7 +108,6 @@ public final class IommuFaultHandlers {
     }
 
     private static String pciName(PcieEndpoint ep) {
-        int rid = ep.rid();
-        return String.format(Locale.ROOT, "pci 0000:%02x:%02x.%d", rid >>> 8, (rid >>> 3) & 0x1f, rid & 7);
+        return "pci " + Device.pciName(ep.rid());
     }
 }

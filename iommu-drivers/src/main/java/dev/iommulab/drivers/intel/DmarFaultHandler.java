@@ -3,11 +3,16 @@ package dev.iommulab.drivers.intel;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.kernel.Ratelimit;
+import dev.iommulab.core.kernel.Workqueue;
+import dev.iommulab.drivers.FaultOverflowRecovery;
+import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
+import java.util.Collection;
 import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
  * The fault event interrupt handler of one VT-d unit: the counterpart of {@code dmar_fault()},
@@ -33,6 +38,10 @@ import java.util.Locale;
  * {@code report_iommu_fault()} (no domain fault handler is told, unlike arm-smmu's context fault handler or
  * AMD's {@code amd_iommu_report_page_fault()}), does not touch the device, and does not dump the page tables
  * ({@code dmar_fault_dump_ptes()} is empty without CONFIG_DMAR_DEBUG, which this model leaves off).
+ *
+ * <p>Beyond mainline: when the status it read had PFO and the policy {@code fault.overflow-recovery} is not
+ * {@code none} (the kernel's behaviour), the handler queues the recovery ({@link FaultOverflowRecovery}) on the
+ * workqueue {@code dmar_fault_recovery}: a reset sleeps, and this handler runs in the hard IRQ.
  */
 final class DmarFaultHandler {
 
@@ -50,14 +59,25 @@ final class DmarFaultHandler {
     private final KernelLog log;
     private final EventLoop loop;
     private final Ratelimit rs;
+    private final Supplier<Collection<PcieEndpoint>> endpoints;
+    private final FaultOverflowRecovery recovery;
+    private final Workqueue recoveryWq;
     private int interrupts;
 
-    DmarFaultHandler(String name, VtdUnit unit, KernelLog log, EventLoop loop) {
+    /**
+     * {@code endpoints} are the functions behind the unit, for {@code recovery} (policy
+     * {@code fault.overflow-recovery}), whose work runs {@code wakeNs} after it is queued.
+     */
+    DmarFaultHandler(String name, VtdUnit unit, KernelLog log, EventLoop loop,
+                     Supplier<Collection<PcieEndpoint>> endpoints, FaultOverflowRecovery recovery, long wakeNs) {
         this.name = name;
         this.unit = unit;
         this.log = log;
         this.loop = loop;
         this.rs = log.ratelimitState("dmar_fault");
+        this.endpoints = endpoints;
+        this.recovery = recovery;
+        this.recoveryWq = new Workqueue("dmar_fault_recovery", loop, wakeNs);
     }
 
     /**
@@ -118,6 +138,9 @@ final class DmarFaultHandler {
             }
         }
         unit.writeReg(VtdRegs.FSTS, VtdRegs.FSTS_PFO | VtdRegs.FSTS_PPF | VtdRegs.FSTS_PRO);
+        if ((faultStatus & VtdRegs.FSTS_PFO) != 0 && recovery != FaultOverflowRecovery.NONE) {
+            recoveryWq.queueWork("fault-overflow-recovery", () -> recovery.recover(endpoints.get(), log));
+        }
         loop.trace().step(loop.now(), Layer.DRIVER, "dmar_fault", "%s: FSTS %#x, %d fault record(s) cleared from FRCD %d",
                 name, faultStatus, cleared, VtdRegs.fstsFaultRecordIndex(faultStatus));
     }

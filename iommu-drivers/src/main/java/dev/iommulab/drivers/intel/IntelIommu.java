@@ -13,6 +13,7 @@ import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.drivers.FaultOverflowRecovery;
 import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pci.PcieEndpoint;
@@ -69,6 +70,16 @@ public final class IntelIommu implements IommuOps {
     /** The same with the {@code iopf.overflow-recovery} policy the PRQ thread applies after PRO. */
     public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
                       KernelLog log, FaultEvents events, OverflowRecovery overflowRecovery) {
+        this(name, unit, frames, iopf, loop, timing, log, events, overflowRecovery, FaultOverflowRecovery.NONE);
+    }
+
+    /**
+     * The same with the {@code fault.overflow-recovery} policy the fault event handler queues after it cleared
+     * FSTS.PFO ({@link DmarFaultHandler}).
+     */
+    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
+                      KernelLog log, FaultEvents events, OverflowRecovery overflowRecovery,
+                      FaultOverflowRecovery faultRecovery) {
         this.name = name;
         this.unit = unit;
         this.frames = frames;
@@ -92,7 +103,8 @@ public final class IntelIommu implements IommuOps {
         this.sva = new IntelSva(this);
         unit.writeReg(VtdRegs.PQH, 0);
         unit.writeReg(VtdRegs.PQA, prq | prqOrder);
-        this.faultHandler = new DmarFaultHandler(name, unit, log, loop);
+        this.faultHandler = new DmarFaultHandler(name, unit, log, loop,
+                () -> devices.values().stream().map(i -> i.pci).toList(), faultRecovery, timing.threadWakeNs());
         faultHandler.setInterrupt();
         unit.writeReg(VtdRegs.GCMD, unit.readReg(VtdRegs.GSTS) | VtdRegs.GCMD_TE);
         log.info("DMAR: Intel(R) Virtualization Technology for Directed I/O");

@@ -9,6 +9,7 @@ import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.CpuPageTable;
+import dev.iommulab.drivers.FaultOverflowRecovery;
 import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.drivers.Platform;
 import dev.iommulab.drivers.PlatformOptions;
@@ -79,8 +80,10 @@ public final class VtdPlatform implements Platform {
             @Provides
             @Singleton
             IntelIommu intelIommu(VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
-                                  KernelLog log, FaultEvents events, OverflowRecovery recovery) {
-                return new IntelIommu(config.name(), unit, frames, iopf, loop, timing, log, events, recovery);
+                                  KernelLog log, FaultEvents events, OverflowRecovery recovery,
+                                  FaultOverflowRecovery faultRecovery) {
+                return new IntelIommu(config.name(), unit, frames, iopf, loop, timing, log, events, recovery,
+                        faultRecovery);
             }
 
             @Provides

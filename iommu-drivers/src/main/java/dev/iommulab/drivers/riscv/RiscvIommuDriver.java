@@ -13,6 +13,7 @@ import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.drivers.FaultOverflowRecovery;
 import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.riscv.RiscvCommand;
@@ -98,7 +99,8 @@ public final class RiscvIommuDriver implements IommuOps {
      * enables the command and fault queues (and, beyond mainline, the page-request queue with an iopf queue
      * when the IOMMU has ATS), then sets {@code ddtp} to the deepest mode the IOMMU accepts and invalidates
      * its directory and translation caches. After a page-request queue overflow its thread applies
-     * {@code recovery} (policy {@code iopf.overflow-recovery}).
+     * {@code recovery} (policy {@code iopf.overflow-recovery}); the fault-queue thread applies
+     * {@link FaultOverflowRecovery#NONE} (the kernel's behaviour).
      *
      * @throws KernelException EBUSY if the IOMMU is already translating or a queue does not start, ENOMEM
      *                         when memory runs out, ENODEV when a queue base is not kept, EINVAL when no DDT
@@ -106,6 +108,16 @@ public final class RiscvIommuDriver implements IommuOps {
      */
     public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
                             TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery) {
+        this(hw, sizes, frames, iopf, loop, timing, log, events, recovery, FaultOverflowRecovery.NONE);
+    }
+
+    /**
+     * The same, with {@code faultRecovery} (policy {@code fault.overflow-recovery}) applied by the fault-queue
+     * thread after it cleared {@code fqof} or {@code fqmf}.
+     */
+    public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
+                            TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery,
+                            FaultOverflowRecovery faultRecovery) {
         this.iommu = new RiscvIommuDevice(hw, frames.memory(), loop, timing, log);
         initCheck();
         this.directory = new DeviceDirectory(frames);
@@ -119,7 +131,8 @@ public final class RiscvIommuDriver implements IommuOps {
         }
         hw.setCommandQueueInterrupt(cmdq::irq);
         cmdq.queue().enable(iommu.devPrefix(), log);
-        FaultQueueHandler faults = new FaultQueueHandler(iommu, fltq);
+        FaultQueueHandler faults = new FaultQueueHandler(iommu, fltq,
+                () -> devices.values().stream().map(i -> i.pci).toList(), faultRecovery);
         hw.setFaultQueueInterrupt(faults::irq);
         fltq.enable(iommu.devPrefix(), log);
         PageRequestHandler requests = null;

@@ -9,6 +9,7 @@ import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.CpuPageTable;
+import dev.iommulab.drivers.FaultOverflowRecovery;
 import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.drivers.Platform;
 import dev.iommulab.drivers.PlatformOptions;
@@ -28,7 +29,8 @@ import java.util.Map;
  * RISC-V: the {@code riscv} hardware model ({@link RiscvIommu}, default capabilities) with
  * {@link RiscvIommuDriver}, beside Sv48 process page tables. Options: {@code fq-entries} and
  * {@code pq-entries} (queue sizes the driver programs, rounded up to a power of two), {@code iotlb-entries}
- * (the model's IOTLB capacity).
+ * (the model's IOTLB capacity), {@code fault-quota} (the lab's invented per-device fault quota with coalescing,
+ * 0 = off, {@link RiscvConfig#faultQuota()}).
  */
 public final class RiscvPlatform implements Platform {
 
@@ -37,7 +39,7 @@ public final class RiscvPlatform implements Platform {
     /** Largest {@code fq-entries} / {@code pq-entries} accepted. */
     public static final int MAX_QUEUE_ENTRIES = 1 << 20;
 
-    private static final List<String> KEYS = List.of("fq-entries", "pq-entries", "iotlb-entries");
+    private static final List<String> KEYS = List.of("fq-entries", "pq-entries", "iotlb-entries", "fault-quota");
 
     @Override
     public List<String> optionKeys() {
@@ -50,6 +52,9 @@ public final class RiscvPlatform implements Platform {
         RiscvConfig config = RiscvConfig.defaults(UNIT_NAME);
         if (o.has("iotlb-entries")) {
             config = config.withIotlbEntries(o.integer("iotlb-entries", 0, 1 << 20));
+        }
+        if (o.has("fault-quota")) {
+            config = config.withFaultQuota(o.integer("fault-quota", 0, MAX_QUEUE_ENTRIES));
         }
         return config;
     }
@@ -87,8 +92,9 @@ public final class RiscvPlatform implements Platform {
             @Singleton
             RiscvIommuDriver riscvIommuDriver(RiscvIommu hw, FrameAllocator frames, Iopf iopf, EventLoop loop,
                                               TimingModel timing, KernelLog log, FaultEvents events,
-                                              OverflowRecovery recovery) {
-                return new RiscvIommuDriver(hw, sizes, frames, iopf, loop, timing, log, events, recovery);
+                                              OverflowRecovery recovery, FaultOverflowRecovery faultRecovery) {
+                return new RiscvIommuDriver(hw, sizes, frames, iopf, loop, timing, log, events, recovery,
+                        faultRecovery);
             }
 
             @Provides

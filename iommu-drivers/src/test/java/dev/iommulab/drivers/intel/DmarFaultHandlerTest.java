@@ -3,9 +3,12 @@ package dev.iommulab.drivers.intel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.iommulab.core.DomainType;
+import dev.iommulab.core.KernelVersion;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.fault.IommuFaultHandlers;
 import dev.iommulab.core.fault.LegacyFaultReporting;
+import dev.iommulab.drivers.FaultOverflowRecovery;
+import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.pci.DeviceProfile;
 import dev.iommulab.hw.pci.DmaJob;
@@ -34,6 +37,16 @@ class DmarFaultHandlerTest {
     private static IntelIommuFixture fixture(int faultRecords) {
         return new IntelIommuFixture(IntelIommuFixture.DEFAULT_PRI_CAPACITY,
                 VtdConfig.defaults("dmar0").withFaultRecords(faultRecords));
+    }
+
+    private static IntelIommuFixture fixture(int faultRecords, FaultOverflowRecovery recovery) {
+        return new IntelIommuFixture(IntelIommuFixture.DEFAULT_PRI_CAPACITY,
+                VtdConfig.defaults("dmar0").withFaultRecords(faultRecords), KernelVersion.LATEST,
+                OverflowRecovery.DISCARD_PARTIALS, recovery);
+    }
+
+    private static List<String> resetLines(IntelIommuFixture f) {
+        return f.logTexts().stream().filter(t -> t.contains("resetting")).toList();
     }
 
     /** A function without ATS or PRI, probed behind the unit (intel_iommu_probe_device()). */
@@ -264,5 +277,51 @@ class DmarFaultHandlerTest {
 
         assertThat(calls).isEmpty();
         assertThat(f.errTexts()).containsExactly("DMAR: DRHD: handling fault status reg 2", readLine(0x0020, 0x10_0000));
+    }
+
+    /**
+     * Policy fault.overflow-recovery reset-devices (beyond dmar_fault(), which only logs and clears): after the
+     * handler cleared PFO it queues the recovery (a reset sleeps; dmar_fault() runs in the hard IRQ), which
+     * resets every function behind the unit in requester-ID order, each announced in the PCI core's format:
+     * nic1, whose faults were all lost, too; the accelerator's ATS, PASID and PRI are restored.
+     */
+    @Test
+    void dmarFault_overflowUnderResetDevices_everyFunctionResetAfterTheHandler() {
+        IntelIommuFixture f = fixture(1, FaultOverflowRecovery.RESET_DEVICES).attach();
+        assertThat(f.endpoint.priState().enabled()).isTrue();
+        PcieEndpoint nic0 = plain(f, "nic0", 0x0020, 0);
+        PcieEndpoint nic1 = plain(f, "nic1", 0x0028, 0);
+
+        start(nic0, 0x10_0000, Access.READ, -1);
+        start(nic1, 0x20_0000, Access.READ, -1);
+        f.loop.runUntilIdle();
+
+        assertThat(f.logTexts()).containsSubsequence("DMAR: DRHD: handling fault status reg 3",
+                readLine(0x0020, 0x10_0000), "pci 0000:00:04.0: resetting after fault record overflow");
+        assertThat(resetLines(f)).containsExactly("pci 0000:00:04.0: resetting after fault record overflow",
+                "pci 0000:00:05.0: resetting after fault record overflow",
+                "pci 0000:03:00.0: resetting after fault record overflow");
+        assertThat(f.endpoint.priState().enabled()).isTrue();
+        assertThat(f.endpoint.atsEnabled()).isTrue();
+        assertThat(f.endpoint.pasidEnabled()).isTrue();
+    }
+
+    /** none (the default, the kernel's dmar_fault()) and reset-devices without PFO reset nothing. */
+    @Test
+    void dmarFault_noneOrNoOverflow_noReset() {
+        IntelIommuFixture none = fixture(1, FaultOverflowRecovery.NONE);
+        IntelIommuFixture noOverflow = fixture(8, FaultOverflowRecovery.RESET_DEVICES);
+        for (IntelIommuFixture f : List.of(none, noOverflow)) {
+            PcieEndpoint nic0 = plain(f, "nic0", 0x0020, 0);
+            PcieEndpoint nic1 = plain(f, "nic1", 0x0028, 0);
+            start(nic0, 0x10_0000, Access.READ, -1);
+            start(nic1, 0x20_0000, Access.READ, -1);
+            f.loop.runUntilIdle();
+        }
+
+        assertThat(none.hwFaults).extracting(HwFault::recorded).containsExactly(true, false);
+        assertThat(noOverflow.hwFaults).extracting(HwFault::recorded).containsExactly(true, true);
+        assertThat(resetLines(none)).isEmpty();
+        assertThat(resetLines(noOverflow)).isEmpty();
     }
 }

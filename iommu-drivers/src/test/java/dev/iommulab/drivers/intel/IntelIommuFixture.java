@@ -15,6 +15,7 @@ import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.drivers.FaultOverflowRecovery;
 import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.iommu.PageRequestMessage;
@@ -108,17 +109,28 @@ final class IntelIommuFixture {
 
     /** A machine following {@code kernel} whose PRQ thread recovers from overflow with {@code recovery}. */
     IntelIommuFixture(int priCapacity, VtdConfig config, KernelVersion kernel, OverflowRecovery recovery) {
-        this(priCapacity, config, kernel, recovery, TimingModel.ESTIMATES);
+        this(priCapacity, config, kernel, recovery, FaultOverflowRecovery.NONE, TimingModel.ESTIMATES);
+    }
+
+    /** The same, whose fault event handler recovers from PFO with {@code faultRecovery}. */
+    IntelIommuFixture(int priCapacity, VtdConfig config, KernelVersion kernel, OverflowRecovery recovery,
+                      FaultOverflowRecovery faultRecovery) {
+        this(priCapacity, config, kernel, recovery, faultRecovery, TimingModel.ESTIMATES);
     }
 
     /** The same with {@code timing} instead of the estimates. */
     IntelIommuFixture(int priCapacity, VtdConfig config, KernelVersion kernel, OverflowRecovery recovery,
                       TimingModel timing) {
+        this(priCapacity, config, kernel, recovery, FaultOverflowRecovery.NONE, timing);
+    }
+
+    private IntelIommuFixture(int priCapacity, VtdConfig config, KernelVersion kernel, OverflowRecovery recovery,
+                              FaultOverflowRecovery faultRecovery, TimingModel timing) {
         this.timing = timing;
         this.fabric = new PcieFabric(loop, timing.pcieTlpNs());
         iopf = new Iopf(core, loop, timing, events, failures, log, IopfPolicies.kernel(failures).withKernel(kernel));
         unit = new VtdUnit(config, memory, loop, timing, fabric, hwFaults::add);
-        intel = new IntelIommu("dmar0", unit, frames, iopf, loop, timing, log, events, recovery);
+        intel = new IntelIommu("dmar0", unit, frames, iopf, loop, timing, log, events, recovery, faultRecovery);
         events.addListener(new FaultEvents.Listener() {
             @Override
             public void faultReported(Device d, IommuFault fault, int ret) {

@@ -9,12 +9,23 @@ import java.util.Objects;
  * @param pasid      the PASID, or -1 when the request had none
  * @param vendorCode the model's own code (VT-d FR, RISC-V CAUSE, ...)
  * @param recorded   false when the record was lost to overflow or suppressed (FPD, DTF)
+ * @param coalesced  true when the fault got no record of its own but was counted in a pending record of the same
+ *                   device and reason (the lab's invented option {@code fault-quota}); never with {@code recorded}
  */
 public record HwFault(long atNs, int rid, int pasid, long addr, Access access, HwFaultReason reason,
-                      int vendorCode, boolean recorded) {
+                      int vendorCode, boolean recorded, boolean coalesced) {
 
     public HwFault {
         Objects.requireNonNull(access, "access");
         Objects.requireNonNull(reason, "reason");
+        if (recorded && coalesced) {
+            throw new IllegalArgumentException("a recorded fault is not coalesced");
+        }
+    }
+
+    /** A fault that was recorded, or not, and never coalesced (every real model). */
+    public HwFault(long atNs, int rid, int pasid, long addr, Access access, HwFaultReason reason, int vendorCode,
+                   boolean recorded) {
+        this(atNs, rid, pasid, addr, access, reason, vendorCode, recorded, false);
     }
 }

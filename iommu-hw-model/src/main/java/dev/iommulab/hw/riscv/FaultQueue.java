@@ -8,18 +8,30 @@ import dev.iommulab.hw.mem.PhysicalMemory;
  * consumes from {@code fqh}. When the queue is full the record is discarded and {@code fqof} set; when the
  * record write faults, {@code fqmf}. While either is set every further record is discarded, until software
  * clears it (RW1C). {@code DC.tc.DTF} suppresses the records of translation causes. Each written record and
- * each error asks for the fault interrupt ({@code ipsr.fip}).
+ * each error asks for the fault interrupt ({@code ipsr.fip}). With the lab's invented option {@code fault-quota}
+ * a device's records beyond its quota are coalesced or discarded instead ({@link FaultQuota}).
  */
 final class FaultQueue {
 
     private final PhysicalMemory memory;
     private final InterruptPending ipsr;
     private final QueueRegs q = new QueueRegs(RiscvRegs.FQ_ENTRY_SIZE);
+    private final FaultQuota quota;
     private int csr;
 
-    FaultQueue(PhysicalMemory memory, InterruptPending ipsr) {
+    /** What became of a record handed to {@link #record}. */
+    enum Result {
+        RECORDED, NOT_RECORDED, COALESCED, OVER_QUOTA;
+
+        boolean recorded() {
+            return this == RECORDED;
+        }
+    }
+
+    FaultQueue(PhysicalMemory memory, InterruptPending ipsr, int faultQuota) {
         this.memory = memory;
         this.ipsr = ipsr;
+        this.quota = new FaultQuota(faultQuota);
         ipsr.setLevelCondition(RiscvRegs.IPSR_FIP, () -> has(RiscvRegs.FQCSR_FIE)
                 && has(RiscvRegs.FQCSR_FQOF | RiscvRegs.FQCSR_FQMF) ? 1 : 0);
     }
@@ -43,6 +55,7 @@ final class FaultQueue {
             case RiscvRegs.FQB -> {
                 q.writeBase(value);
                 q.head = q.masked(q.head);
+                quota.reset();
             }
             case RiscvRegs.FQH -> q.head = q.masked(value);
             case RiscvRegs.FQCSR -> writeCsr((int) value);
@@ -57,6 +70,7 @@ final class FaultQueue {
         boolean enable = (value & RiscvRegs.FQCSR_FQEN) != 0;
         if (enable && !has(RiscvRegs.FQCSR_FQEN)) {
             q.tail = 0;
+            quota.reset();
             csr &= ~(RiscvRegs.FQCSR_FQMF | RiscvRegs.FQCSR_FQOF);
             csr |= RiscvRegs.FQCSR_FQEN | RiscvRegs.FQCSR_FQON;
         } else if (!enable) {
@@ -70,33 +84,48 @@ final class FaultQueue {
 
     /**
      * Queues {@code record} unless the queue is off, an error is pending, {@code dtf} suppresses the cause,
-     * or the queue is full or its memory faults (setting {@code fqof}/{@code fqmf}).
-     *
-     * @return whether the record reached the queue
+     * or the queue is full or its memory faults (setting {@code fqof}/{@code fqmf}); with a fault quota, a
+     * device at its quota has the record coalesced or discarded ({@link FaultQuota}).
      */
-    boolean record(RiscvFaultRecord record, boolean dtf) {
+    Result record(RiscvFaultRecord record, boolean dtf) {
         if (!has(RiscvRegs.FQCSR_FQEN) || !has(RiscvRegs.FQCSR_FQON)
                 || has(RiscvRegs.FQCSR_FQMF | RiscvRegs.FQCSR_FQOF)) {
-            return false;
+            return Result.NOT_RECORDED;
         }
         if (dtf && !RiscvCause.reportedWhenDtf(record.cause())) {
-            return false;
+            return Result.NOT_RECORDED;
+        }
+        switch (quota.apply(q, memory, record)) {
+            case COALESCED -> {
+                return Result.COALESCED;
+            }
+            case DISCARDED -> {
+                return Result.OVER_QUOTA;
+            }
+            default -> {
+            }
         }
         if (q.isFull()) {
             csr |= RiscvRegs.FQCSR_FQOF;
             requestInterrupt();
-            return false;
+            return Result.NOT_RECORDED;
         }
         long at = q.slotAddress(q.tail);
         if (!memory.contains(at, RiscvRegs.FQ_ENTRY_SIZE)) {
             csr |= RiscvRegs.FQCSR_FQMF;
             requestInterrupt();
-            return false;
+            return Result.NOT_RECORDED;
         }
         record.writeTo(memory, at);
+        quota.wrote(q.tail, record);
         q.tail = q.next(q.tail);
         requestInterrupt();
-        return true;
+        return Result.RECORDED;
+    }
+
+    /** The slot the last {@link Result#COALESCED} record was counted in. */
+    int coalescedSlot() {
+        return quota.lastSlot();
     }
 
     private void requestInterrupt() {

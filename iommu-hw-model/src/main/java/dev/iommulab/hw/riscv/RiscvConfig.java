@@ -20,9 +20,14 @@ import java.util.Objects;
  *                                  available])
  * @param autoRespondPageRequests   answer a "Page Request" with L = 1 that cannot be queued with the PRG
  *                                  response the spec names for the reason (it says "may"); off: drop it
+ * @param faultQuota                the lab's invented <b>per-device fault quota with coalescing</b> (option
+ *                                  {@code fault-quota}; no real IOMMU has it, see {@link FaultQuota} and
+ *                                  docs/hardware-models.md): at most this many unconsumed fault-queue records
+ *                                  per device; 0 (the default) is the specification's queue
  */
 public record RiscvConfig(String name, long capabilities, int iotlbEntries, int ddtCacheEntries,
-                          int pdtCacheEntries, long atsInvalidationTimeoutNs, boolean autoRespondPageRequests) {
+                          int pdtCacheEntries, long atsInvalidationTimeoutNs, boolean autoRespondPageRequests,
+                          int faultQuota) {
 
     /** Sv39/48/57, Sv39x4/48x4/57x4, PD8/17/20, ATS, T2GPA, A/D update, MSI and wired interrupts, 56-bit PA. */
     public static final long DEFAULT_CAPABILITIES = RiscvRegs.CAP_VERSION_1_0 | RiscvRegs.CAP_SV39
@@ -48,6 +53,16 @@ public record RiscvConfig(String name, long capabilities, int iotlbEntries, int 
         if (atsInvalidationTimeoutNs <= 0) {
             throw new IllegalArgumentException("atsInvalidationTimeoutNs must be positive: " + atsInvalidationTimeoutNs);
         }
+        if (faultQuota < 0) {
+            throw new IllegalArgumentException("faultQuota must not be negative: " + faultQuota);
+        }
+    }
+
+    /** A configuration without the invented fault quota (the specification's fault queue). */
+    public RiscvConfig(String name, long capabilities, int iotlbEntries, int ddtCacheEntries, int pdtCacheEntries,
+                       long atsInvalidationTimeoutNs, boolean autoRespondPageRequests) {
+        this(name, capabilities, iotlbEntries, ddtCacheEntries, pdtCacheEntries, atsInvalidationTimeoutNs,
+                autoRespondPageRequests, 0);
     }
 
     /** Default capabilities and caches, a one-minute ATS invalidation timeout, auto-responses on. */
@@ -59,19 +74,28 @@ public record RiscvConfig(String name, long capabilities, int iotlbEntries, int 
     /** This configuration with an IOTLB of {@code entries} (option {@code iotlb-entries}). */
     public RiscvConfig withIotlbEntries(int entries) {
         return new RiscvConfig(name, capabilities, entries, ddtCacheEntries, pdtCacheEntries,
-                atsInvalidationTimeoutNs, autoRespondPageRequests);
+                atsInvalidationTimeoutNs, autoRespondPageRequests, faultQuota);
     }
 
     /** This configuration with a different {@code capabilities} register. */
     public RiscvConfig withCapabilities(long value) {
         return new RiscvConfig(name, value, iotlbEntries, ddtCacheEntries, pdtCacheEntries,
-                atsInvalidationTimeoutNs, autoRespondPageRequests);
+                atsInvalidationTimeoutNs, autoRespondPageRequests, faultQuota);
     }
 
     /** This configuration with another ATS invalidation timeout. */
     public RiscvConfig withAtsInvalidationTimeoutNs(long timeoutNs) {
         return new RiscvConfig(name, capabilities, iotlbEntries, ddtCacheEntries, pdtCacheEntries, timeoutNs,
-                autoRespondPageRequests);
+                autoRespondPageRequests, faultQuota);
+    }
+
+    /**
+     * This configuration with the lab's invented per-device fault quota of {@code records} unconsumed records
+     * per device, repeated faults coalesced (option {@code fault-quota}; 0 turns it off).
+     */
+    public RiscvConfig withFaultQuota(int records) {
+        return new RiscvConfig(name, capabilities, iotlbEntries, ddtCacheEntries, pdtCacheEntries,
+                atsInvalidationTimeoutNs, autoRespondPageRequests, records);
     }
 
     boolean has(long capability) {

@@ -46,6 +46,14 @@ public record RiscvFaultRecord(int cause, int pid, boolean pv, boolean priv, int
                 memory.readLong(pa + 24));
     }
 
+    /**
+     * The number of further faults the lab's invented per-device fault quota coalesced into the record at
+     * {@code pa}: the custom field, doubleword 1 bits 31:0 (always 0 without option {@code fault-quota}).
+     */
+    public static long coalescedCount(PhysicalMemory memory, long pa) {
+        return memory.readInt(pa + FaultQuota.COALESCED_OFFSET) & 0xffffffffL;
+    }
+
     public void writeTo(PhysicalMemory memory, long pa) {
         memory.writeLong(pa, doubleword0());
         memory.writeLong(pa + 8, 0);

@@ -57,7 +57,7 @@ public final class RiscvIommu implements IommuHardware {
         this.faultObserver = Objects.requireNonNull(faultObserver, "faultObserver");
         this.ipsr = new InterruptPending(loop, Objects.requireNonNull(timing, "timing"));
         this.translation = new TranslationProcess(memory, config);
-        this.fq = new FaultQueue(memory, ipsr);
+        this.fq = new FaultQueue(memory, ipsr, config.faultQuota());
         this.pq = new PageRequestQueue(this, ipsr);
         this.cq = new CommandQueue(this, ipsr);
     }
@@ -204,12 +204,17 @@ public final class RiscvIommu implements IommuHardware {
 
     /** Queues {@code record} (subject to DTF and the queue's state) and tells the observer. */
     void report(RiscvFaultRecord record, boolean dtf, HwFaultReason reason, long addr, Access access) {
-        boolean recorded = fq.record(record, dtf);
+        FaultQueue.Result result = fq.record(record, dtf);
         trace("riscv-fq", "CAUSE %d (%s) TTYP %d DID %04x PID %s iotval %#x iotval2 %#x%s", record.cause(), reason,
                 record.ttyp(), record.did(), record.pv() ? record.pid() : "-", record.iotval(), record.iotval2(),
-                recorded ? "" : " [not recorded]");
+                switch (result) {
+                    case RECORDED -> "";
+                    case NOT_RECORDED -> " [not recorded]";
+                    case COALESCED -> " [fault quota: coalesced into the record in slot " + fq.coalescedSlot() + "]";
+                    case OVER_QUOTA -> " [not recorded: fault quota reached, no pending record of this cause]";
+                });
         faultObserver.faultDetected(new HwFault(loop.now(), record.did(), record.pv() ? record.pid() : -1, addr, access,
-                reason, record.cause(), recorded));
+                reason, record.cause(), result.recorded(), result == FaultQueue.Result.COALESCED));
     }
 
     void trace(String symbol, String format, Object... args) {

@@ -28,12 +28,15 @@ public final class CompareReporter {
     /** An aligned table, one row per run. */
     public String text(List<CompareRow> rows) {
         List<List<String>> table = new ArrayList<>();
-        table.add(List.of(key, "outcome", "page responses", "device PRI", "DMA", "latency p50", "latency p99"));
+        table.add(List.of(key, "outcome", "page responses", "device PRI", "DMA", "latency p50", "latency p99",
+                "faults recorded/coalesced/lost", "first recorded fault"));
         for (CompareRow r : rows) {
             table.add(List.of(r.value(), r.outcome(), counts(r.responses()), r.devices().stream()
                             .map(d -> d.name() + " PRI " + (d.priEnabled() ? "on" : "off") + " RF "
                                     + (d.priResponseFailure() ? 1 : 0)).collect(Collectors.joining(", ")),
-                    counts(r.dma()), time(r.p50Ns()), time(r.p99Ns())));
+                    counts(r.dma()), time(r.p50Ns()), time(r.p99Ns()),
+                    faulting(r, f -> f.name() + " " + f.recorded() + "/" + f.coalesced() + "/" + f.lost()),
+                    faulting(r, f -> f.name() + " " + time(f.firstRecordedNs()))));
         }
         int[] widths = new int[table.get(0).size()];
         table.forEach(row -> {
@@ -52,13 +55,18 @@ public final class CompareReporter {
         }
         out.append(String.format(Locale.ROOT, "%nLatency: simulated fault-service time (DMA start to end; raw LPIG"
                 + " page request to its PRG response), HdrHistogram, 3 significant digits.%n"));
+        out.append(String.format(Locale.ROOT, "Faults: per device that faulted, faults the IOMMU recorded / coalesced"
+                + " into a pending record (fault-quota) / lost (no record: overflow, suppression); first recorded"
+                + " fault: simulated time of the device's first record.%n"));
         return out.toString();
     }
 
     /**
      * CSV with a header: {@code key,value,scenario,seed,outcome}, then one column per response
      * {@code response:CODE/origin}, per DMA status {@code dma:status}, per device {@code pri:dev} and
-     * {@code rf:dev}, then {@code p50Ns,p99Ns,latencySamples}; counts absent from a run are 0.
+     * {@code rf:dev}, then {@code p50Ns,p99Ns,latencySamples}, then per device that faulted in any run
+     * {@code recorded:dev}, {@code coalesced:dev}, {@code lost:dev} and {@code firstRecordedNs:dev} (empty
+     * without a recorded fault); counts absent from a run are 0.
      */
     public String csv(List<CompareRow> rows) {
         TreeSet<String> responses = union(rows, CompareRow::responses);
@@ -73,6 +81,10 @@ public final class CompareReporter {
             header.add("rf:" + d);
         });
         header.addAll(List.of("p50Ns", "p99Ns", "latencySamples"));
+        List<String> faulted = rows.stream().flatMap(r -> r.faults().stream()).filter(DeviceFaults::any)
+                .map(DeviceFaults::name).distinct().toList();
+        faulted.forEach(d -> header.addAll(List.of("recorded:" + d, "coalesced:" + d, "lost:" + d,
+                "firstRecordedNs:" + d)));
         StringBuilder out = new StringBuilder(csvLine(header));
         for (CompareRow r : rows) {
             List<String> cells = new ArrayList<>(List.of(key, r.value(), r.scenario(), Long.toString(r.seed()),
@@ -87,6 +99,12 @@ public final class CompareReporter {
             cells.add(r.p50Ns() == null ? "" : Long.toString(r.p50Ns()));
             cells.add(r.p99Ns() == null ? "" : Long.toString(r.p99Ns()));
             cells.add(Long.toString(r.latencySamples()));
+            for (String d : faulted) {
+                DeviceFaults f = r.faults().stream().filter(x -> x.name().equals(d)).findFirst()
+                        .orElse(new DeviceFaults(d, 0, 0, 0, null));
+                cells.addAll(List.of(Long.toString(f.recorded()), Long.toString(f.coalesced()),
+                        Long.toString(f.lost()), f.firstRecordedNs() == null ? "" : Long.toString(f.firstRecordedNs())));
+            }
             out.append(csvLine(cells));
         }
         return out.toString();
@@ -116,6 +134,12 @@ public final class CompareReporter {
     private static String counts(Map<String, Long> counts) {
         return counts.isEmpty() ? "-" : counts.entrySet().stream().map(e -> e.getKey() + " x" + e.getValue())
                 .collect(Collectors.joining(", "));
+    }
+
+    /** {@code cell} of every device of {@code r} that faulted, comma-separated, or "-". */
+    private static String faulting(CompareRow r, Function<DeviceFaults, String> cell) {
+        String s = r.faults().stream().filter(DeviceFaults::any).map(cell).collect(Collectors.joining(", "));
+        return s.isEmpty() ? "-" : s;
     }
 
     private static String time(Long ns) {

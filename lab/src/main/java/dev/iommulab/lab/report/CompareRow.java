@@ -9,8 +9,9 @@ import org.HdrHistogram.Histogram;
 
 /**
  * The headline figures of one run of {@code iommu-lab compare}: page responses by code and origin, the
- * devices' PRI state, DMA outcomes by status, and the simulated fault-service latency (p50/p99 of
- * {@link RunResult#serviceLatenciesNs()} through an HdrHistogram with 3 significant digits).
+ * devices' PRI state, DMA outcomes by status, the simulated fault-service latency (p50/p99 of
+ * {@link RunResult#serviceLatenciesNs()} through an HdrHistogram with 3 significant digits), and per device
+ * its faults recorded, coalesced and lost and the time of its first recorded fault ({@link DeviceFaults}).
  *
  * @param value     the value of the varied key for this run
  * @param responses {@code CODE/origin} to count, sorted
@@ -20,7 +21,7 @@ import org.HdrHistogram.Histogram;
  */
 public record CompareRow(String value, String scenario, long seed, String outcome, Map<String, Long> responses,
                          List<DevicePri> devices, Map<String, Long> dma, Long p50Ns, Long p99Ns,
-                         long latencySamples) {
+                         long latencySamples, List<DeviceFaults> faults) {
 
     /** PRI state of a device at the end of the run. */
     public record DevicePri(String name, boolean priEnabled, boolean priResponseFailure) {
@@ -30,6 +31,7 @@ public record CompareRow(String value, String scenario, long seed, String outcom
         responses = Collections.unmodifiableMap(new TreeMap<>(responses));
         dma = Collections.unmodifiableMap(new TreeMap<>(dma));
         devices = List.copyOf(devices);
+        faults = List.copyOf(faults);
     }
 
     /** The headline of {@code result}, the run for {@code value}. */
@@ -44,6 +46,6 @@ public record CompareRow(String value, String scenario, long seed, String outcom
         result.serviceLatenciesNs().forEach(h::recordValue);
         boolean any = h.getTotalCount() > 0;
         return new CompareRow(value, result.scenario(), result.seed(), result.outcome(), responses, devices, dma, any ? h.getValueAtPercentile(50) : null,
-                any ? h.getValueAtPercentile(99) : null, h.getTotalCount());
+                any ? h.getValueAtPercentile(99) : null, h.getTotalCount(), DeviceFaults.of(result));
     }
 }

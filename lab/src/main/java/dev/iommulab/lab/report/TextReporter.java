@@ -39,7 +39,10 @@ public final class TextReporter {
         section(out, "Fault records");
         lines(out, r.faultRecords().stream().map(f -> String.format(Locale.ROOT, "%12s  %s PASID %s %s %s: %s (%s)%s",
                 time(f.atNs()), f.device(), f.pasid() == null ? "-" : f.pasid(), f.access(), f.addr(), f.reason(),
-                f.vendorCode(), f.recorded() ? "" : " not recorded")).toList());
+                f.vendorCode(), f.recorded() ? "" : f.coalesced() ? " coalesced" : " not recorded")).toList());
+        DeviceFaults.of(r).stream().filter(DeviceFaults::any).forEach(f -> out.append(String.format(Locale.ROOT,
+                "  %s: %d recorded, %d coalesced, %d lost; first recorded %s%n", f.name(), f.recorded(), f.coalesced(),
+                f.lost(), f.firstRecordedNs() == null ? "never" : "at " + time(f.firstRecordedNs()))));
         section(out, "Devices");
         lines(out, r.devices().stream().map(d -> String.format(Locale.ROOT,
                 "%s: PRI %s, RF %d, UPRGI %d, credits in use %d", d.name(), d.priEnabled() ? "enabled" : "disabled",

@@ -110,7 +110,7 @@ final class ResultAssembler {
                     .map(e -> e.config().name()).findFirst().orElse(String.format("%04x", f.rid()));
             out.add(new RunResult.FaultRecordEntry(f.atNs(), device, f.pasid() < 0 ? null : f.pasid(),
                     String.format("%#x", f.addr()), f.access().name().toLowerCase(Locale.ROOT), f.reason().name(),
-                    String.format("%#x", f.vendorCode()), f.recorded()));
+                    String.format("%#x", f.vendorCode()), f.recorded(), f.coalesced()));
         }
         return out;
     }

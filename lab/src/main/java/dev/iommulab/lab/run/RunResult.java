@@ -32,9 +32,13 @@ public record RunResult(String scenario, long seed, String hardware, String kern
                            Long latencyNs, String faultAddr, Boolean memoryMatches) {
     }
 
-    /** A fault the IOMMU detected; {@code recorded} false when its record was lost or suppressed. */
+    /**
+     * A fault the IOMMU detected; {@code recorded} false when its record was lost or suppressed; {@code coalesced}
+     * true when, instead of a record of its own, it was counted in a pending record of the same device and reason
+     * (the invented hardware option {@code fault-quota}).
+     */
     public record FaultRecordEntry(long atNs, String device, Integer pasid, String addr, String access, String reason,
-                                   String vendorCode, boolean recorded) {
+                                   String vendorCode, boolean recorded, boolean coalesced) {
     }
 
     /** PRI state of a function at the end of the run. */

@@ -30,7 +30,8 @@ class MachinePoliciesTest {
     @Test
     void policies_registered_listsEveryDecisionPointWithKernelDefault() {
         assertThat(Machine.policies()).containsOnlyKeys("iopf.abort-response", "iopf.group-allocation",
-                "iopf.partial-match", "iopf.overflow-recovery");
+                "iopf.partial-match", "iopf.overflow-recovery", "fault.overflow-recovery");
+        assertThat(Machine.policies().get("fault.overflow-recovery").defaultValue()).isEqualTo("none");
         assertThat(Machine.policies().get("iopf.abort-response").defaultValue()).isEqualTo("FAILURE");
         assertThat(Machine.policies().get("iopf.group-allocation").parameters())
                 .containsExactly("pool-size", "max-open-per-device");

@@ -66,4 +66,17 @@ class MachineRiscvOptionsTest {
                 () -> Machine.checkHardware(firstTouch("hardware.options.pq-entries=lots"))).key())
                 .isEqualTo("hardware.options.pq-entries");
     }
+
+    /** fault-quota, the lab's invented per-device fault quota: 0 (off) by default, a number reaches RiscvConfig. */
+    @Test
+    void boot_faultQuota_passedToModelAndCheckedForRange() throws Exception {
+        Machine m = Machine.boot(firstTouch("hardware.options.fault-quota=2"));
+
+        assertThat(m.get(RiscvIommu.class).config().faultQuota()).isEqualTo(2);
+        assertThat(Machine.boot(firstTouch()).get(RiscvIommu.class).config().faultQuota()).isZero();
+        MachineConfigException e = catchThrowableOfType(MachineConfigException.class,
+                () -> Machine.checkHardware(firstTouch("hardware.options.fault-quota=-1")));
+        assertThat(e.key()).isEqualTo("hardware.options.fault-quota");
+        assertThat(e.getMessage()).contains("must be an integer from 0 to");
+    }
 }
