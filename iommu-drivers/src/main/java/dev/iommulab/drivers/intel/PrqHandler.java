@@ -197,8 +197,12 @@ final class PrqHandler {
         return IommuFault.pageRequest(flags, req.pasid(), req.prgIndex(), perm, req.addr());
     }
 
-    /** Counterpart of handle_bad_prq_event(): Invalid Request for an LPIG (or private-data) request. */
+    /**
+     * Counterpart of handle_bad_prq_event(): logs the descriptor's first two qwords, then answers Invalid Request
+     * for an LPIG (or private-data) request.
+     */
     private void handleBadPrqEvent(PageRequestDescriptor req) {
+        log.err("DMAR: %s: Invalid page request: %08x %08x", iommu.name(), req.qw0(), req.qw1());
         if (!req.lpig() && req.privData0() == 0 && req.privData1() == 0) {
             return;
         }

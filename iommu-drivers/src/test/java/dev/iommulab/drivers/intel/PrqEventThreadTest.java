@@ -201,7 +201,7 @@ class PrqEventThreadTest {
                 .containsExactly(tuple(ResponseOrigin.DRIVER, PageResponseCode.INVALID));
         assertThat(f.reports).isEmpty();
         assertThat(f.groups).isEmpty();
-        assertThat(f.errTexts()).containsExactly(bad.logLine());
+        assertThat(f.errTexts()).containsExactly(bad.logLine(), invalidPageRequestLine(0));
         assertThat(f.hwFaults).as("the unit queued it; the driver judged it").isEmpty();
         assertThat(f.endpoint.priState().creditsInUse()).isZero();
     }
@@ -222,7 +222,7 @@ class PrqEventThreadTest {
         assertThat(f.answers).isEmpty();
         assertThat(f.reports).isEmpty();
         assertThat(f.iopf.partials(f.dev)).isEmpty();
-        assertThat(f.errTexts()).containsExactly(bad.logLine());
+        assertThat(f.errTexts()).containsExactly(bad.logLine(), invalidPageRequestLine(0));
         assertThat(f.endpoint.priState().creditsInUse()).isEqualTo(1);
     }
 
@@ -381,6 +381,17 @@ class PrqEventThreadTest {
         assertThat(slow.groups).isEmpty();
         assertThat(slow.logTexts()).containsSubsequence("DMAR: IOMMU: dmar0: PRQ overflow detected",
                 "DMAR: IOMMU: dmar0: PRQ overflow cleared");
+    }
+
+    /**
+     * handle_bad_prq_event()'s pr_err(): the first two qwords of the descriptor in ring slot {@code slot}, as
+     * %08llx.
+     */
+    private String invalidPageRequestLine(int slot) {
+        long ring = f.unit.readReg(VtdRegs.PQA) & ~0xfffL;
+        long at = ring + (long) slot * VtdRegs.DESC_SIZE;
+        return String.format("DMAR: dmar0: Invalid page request: %08x %08x", f.memory.readLong(at),
+                f.memory.readLong(at + 8));
     }
 
     /** Fields of a page group response descriptor (type 0x9) as the QI_PGRP_* macros place them. */
