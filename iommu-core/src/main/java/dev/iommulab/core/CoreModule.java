@@ -3,6 +3,8 @@ package dev.iommulab.core;
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
+import dev.iommulab.core.dma.DmaPolicyModule;
+import dev.iommulab.core.dma.IommuDma;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
@@ -11,8 +13,9 @@ import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.EventLoop;
 
 /**
- * The IOMMU core and the kernel services it needs: log, page allocator, fault injection, PASID space, and
- * the kernel version followed (latest; the lab overrides it from the scenario's {@code kernel}).
+ * The IOMMU core and the kernel services it needs: log, page allocator, fault injection, PASID space, the DMA
+ * API ({@link IommuDma}, with the policy {@code dma.flush} of {@link DmaPolicyModule}), and the kernel version
+ * followed (latest; the lab overrides it from the scenario's {@code kernel}).
  */
 public final class CoreModule extends AbstractModule {
 
@@ -26,6 +29,9 @@ public final class CoreModule extends AbstractModule {
         bind(FaultEvents.class).in(Singleton.class);
         bind(FailureInjector.class).in(Singleton.class);
         bind(KernelVersion.class).toInstance(KernelVersion.LATEST);
+        bind(IommuDma.class).in(Singleton.class);
+        install(new DmaPolicyModule());
+        install(DmaPolicyModule.defaults());
     }
 
     @Provides

@@ -69,6 +69,19 @@ public final class IommuDomain {
         this.type = pagingType;
     }
 
+    /**
+     * {@code domain->type = IOMMU_DOMAIN_DMA} in iommu_dma_init_domain(): a DMA_FQ domain whose flush queue cannot
+     * be used (the driver lacks IOMMU_CAP_DEFERRED_FLUSH for the device) falls back to strict invalidation.
+     *
+     * @throws IllegalStateException for any other type
+     */
+    public void fallBackToStrict() {
+        if (type != DomainType.DMA_FQ) {
+            throw new IllegalStateException("only a DMA_FQ domain falls back to DMA, not " + type);
+        }
+        this.type = DomainType.DMA;
+    }
+
     /** The driver that allocated the domain. */
     public IommuOps owner() {
         return owner;

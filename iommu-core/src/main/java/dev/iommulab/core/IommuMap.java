@@ -76,7 +76,9 @@ public final class IommuMap {
         IoPgtable.UnmapSink sink = new IoPgtable.UnmapSink() {
             @Override
             public void page(long at, long pageSize) {
-                gather.addPage(domain, at, pageSize);
+                if (!gather.queued()) {
+                    gather.addPage(domain, at, pageSize);
+                }
             }
 
             @Override

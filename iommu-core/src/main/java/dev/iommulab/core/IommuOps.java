@@ -6,6 +6,7 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.hw.pci.PcieEndpoint;
+import java.util.List;
 
 /**
  * The driver SPI, {@code struct iommu_ops}: what the core asks of a vendor driver. All methods run on
@@ -124,6 +125,23 @@ public interface IommuOps {
      * its owner lets it go (for an SVA domain: its mm notifier is put). The default does nothing.
      */
     default void domainFree(IommuDomain domain) {
+    }
+
+    /**
+     * {@code capable}: whether the driver offers {@code cap} for {@code dev} (device_iommu_capable()). Called by
+     * the core and dma-iommu at domain set-up; must not fail. The default claims nothing.
+     */
+    default boolean capable(Device dev, IommuCap cap) {
+        return false;
+    }
+
+    /**
+     * {@code get_resv_regions}: the IOVA ranges of {@code dev} that are not ordinary DMA space (RMRRs, the MSI
+     * window). Called by dma-iommu when it sets up a DMA domain's IOVA allocator (iova_reserve_iommu_regions());
+     * must not fail. The default reports none.
+     */
+    default List<IommuResvRegion> getResvRegions(Device dev) {
+        return List.of();
     }
 
     /**

@@ -16,6 +16,7 @@ public final class IotlbGather {
     private long end;
     private long pgsize;
     private final List<Long> freelist = new ArrayList<>();
+    private boolean queued;
 
     /** Counterpart of iommu_iotlb_gather_init(): an empty gather. */
     public IotlbGather() {
@@ -27,6 +28,7 @@ public final class IotlbGather {
         start = Long.MAX_VALUE;
         end = 0;
         pgsize = 0;
+        queued = false;
         freelist.clear();
     }
 
@@ -43,6 +45,20 @@ public final class IotlbGather {
     /** The page size of the gathered leaves, 0 when nothing is gathered. */
     public long pgsize() {
         return pgsize;
+    }
+
+    /**
+     * {@code gather->queued}: the caller (dma-iommu with a flush queue) invalidates later with a whole flush, so
+     * the unmap gathers no range (io-pgtable and the VT-d driver test iommu_iotlb_gather_queued() before adding a
+     * page) but still collects the unlinked table pages.
+     */
+    public boolean queued() {
+        return queued;
+    }
+
+    /** Sets {@link #queued()}, as __iommu_dma_unmap() does from {@code cookie->fq_domain} before unmapping. */
+    public void setQueued(boolean queued) {
+        this.queued = queued;
     }
 
     public boolean isEmpty() {
@@ -89,7 +105,7 @@ public final class IotlbGather {
 
     @Override
     public String toString() {
-        return isEmpty() ? "gather[]" : String.format("gather[%#x..%#x pgsize %#x, %d table(s)]", start, end, pgsize,
+        return isEmpty() ? (queued ? "gather[queued]" : "gather[]") : String.format("gather[%#x..%#x pgsize %#x, %d table(s)]", start, end, pgsize,
                 freelist.size());
     }
 }

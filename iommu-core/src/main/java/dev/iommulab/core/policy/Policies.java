@@ -9,9 +9,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** The {@code MapBinder<String, Policy>} every layer adds its decision points to, and their selection. */
 public final class Policies {
+
+    private static final Pattern TIME = Pattern.compile("([0-9][0-9_]*)\\s*(ns|us|ms)?");
 
     private Policies() {
     }
@@ -88,5 +92,31 @@ public final class Policies {
             // reported below
         }
         throw new PolicyException(policyKey + "." + name, "expected a positive integer, found '" + text + "'");
+    }
+
+    /**
+     * A positive time in ns as scenario files write times: a decimal number, optionally followed by {@code ns},
+     * {@code us} or {@code ms} (a plain number is ns).
+     *
+     * @throws PolicyException naming {@code key} for anything else
+     */
+    public static long positiveTime(String key, String text) {
+        Matcher m = TIME.matcher(text.strip());
+        if (m.matches()) {
+            long unit = m.group(2) == null ? 1 : switch (m.group(2)) {
+                case "us" -> 1_000L;
+                case "ms" -> 1_000_000L;
+                default -> 1L;
+            };
+            try {
+                long value = Math.multiplyExact(Long.parseLong(m.group(1).replace("_", "")), unit);
+                if (value > 0) {
+                    return value;
+                }
+            } catch (NumberFormatException | ArithmeticException e) {
+                // reported below
+            }
+        }
+        throw new PolicyException(key, "expected a positive time (ns, us or ms), found '" + text + "'");
     }
 }

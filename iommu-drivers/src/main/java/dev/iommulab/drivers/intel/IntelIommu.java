@@ -2,8 +2,10 @@ package dev.iommulab.drivers.intel;
 
 import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
+import dev.iommulab.core.IommuCap;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuOps;
+import dev.iommulab.core.IommuResvRegion;
 import dev.iommulab.core.IotlbGather;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.IommuFault;
@@ -26,6 +28,7 @@ import dev.iommulab.hw.vtd.VtdUnit;
 import dev.iommulab.iopf.Iopf;
 import dev.iommulab.iopf.IopfQueue;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -40,6 +43,10 @@ public final class IntelIommu implements IommuOps {
     public static final int PRQ_ORDER = 4;
     /** PRQ_DEPTH: the kernel's descriptors in the ring, also the PRI allocation given to each device. */
     public static final int PRQ_DEPTH = (4096 << PRQ_ORDER) / VtdRegs.DESC_SIZE;
+
+    /** IOAPIC_RANGE_START..IOAPIC_RANGE_END, the x86 MSI window every device has reserved. */
+    static final IommuResvRegion IOAPIC_RANGE = new IommuResvRegion(0xfee0_0000L, 0x10_0000L, 0,
+            IommuResvRegion.Type.MSI);
 
     private final String name;
     private final VtdUnit unit;
@@ -266,6 +273,24 @@ public final class IntelIommu implements IommuOps {
     public void iotlbSync(IommuDomain domain, IotlbGather gather) {
         domains();
         cacheTags.flushRange(domain, gather);
+    }
+
+    /**
+     * Counterpart of intel_iommu_capable(): cache coherency (the lab's units snoop) and deferred flush, so DMA_FQ
+     * domains keep their flush queue.
+     */
+    @Override
+    public boolean capable(Device dev, IommuCap cap) {
+        return cap == IommuCap.CACHE_COHERENCY || cap == IommuCap.DEFERRED_FLUSH;
+    }
+
+    /**
+     * Counterpart of intel_iommu_get_resv_regions(): the interrupt window IOAPIC_RANGE_START..IOAPIC_RANGE_END
+     * (0xfee00000-0xfeefffff) as IOMMU_RESV_MSI; the lab's firmware has no RMRRs.
+     */
+    @Override
+    public List<IommuResvRegion> getResvRegions(Device dev) {
+        return List.of(IOAPIC_RANGE);
     }
 
     /** Counterpart of intel_flush_iotlb_all(): cache_tag_flush_all(). */

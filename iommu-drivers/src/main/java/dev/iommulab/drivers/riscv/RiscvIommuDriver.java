@@ -2,6 +2,7 @@ package dev.iommulab.drivers.riscv;
 
 import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
+import dev.iommulab.core.IommuCap;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.IotlbGather;
@@ -331,6 +332,15 @@ public final class RiscvIommuDriver implements IommuOps {
     @Override
     public void iotlbSync(IommuDomain domain, IotlbGather gather) {
         domains().iotlbSync(domain, gather);
+    }
+
+    /**
+     * Counterpart of riscv_iommu_capable(): cache coherency only. Mainline does not claim
+     * IOMMU_CAP_DEFERRED_FLUSH, so a DMA_FQ domain falls back to strict invalidation (iommu_dma_init_domain()).
+     */
+    @Override
+    public boolean capable(Device dev, IommuCap cap) {
+        return cap == IommuCap.CACHE_COHERENCY;
     }
 
     /** Counterpart of riscv_iommu_iotlb_flush_all(). */

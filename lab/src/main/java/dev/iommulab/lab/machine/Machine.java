@@ -11,6 +11,7 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.KernelVersion;
+import dev.iommulab.core.dma.DmaPolicyModule;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
@@ -114,7 +115,7 @@ public final class Machine {
 
     /** The modules registering the layers' policies in the {@code MapBinder<String, Policy>} of {@link Policies}. */
     public static List<Module> policyModules() {
-        return List.of(new IopfPolicyModule(), new DriverPolicyModule());
+        return List.of(new IopfPolicyModule(), new DriverPolicyModule(), new DmaPolicyModule());
     }
 
     /** Every policy the layers register, by dotted key. */

@@ -5,6 +5,8 @@ import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuMap;
+import dev.iommulab.core.dma.DmaDirection;
+import dev.iommulab.core.dma.IommuDma;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
@@ -12,6 +14,7 @@ import dev.iommulab.core.kernel.PciReset;
 import dev.iommulab.core.pgtable.IommuProt;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.pci.DmaJob;
+import dev.iommulab.hw.pci.DmaOutcome;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.sim.EventLoop;
@@ -36,6 +39,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /** Performs scenario steps on a machine. */
 final class StepExecutor {
@@ -112,7 +116,7 @@ final class StepExecutor {
         boolean coreOwned = current == null || current == dev.group().blockingDomain()
                 || current == dev.group().defaultDomain();
         IommuDomain domain = switch (kind) {
-            case "dma" -> core.domainAllocPaging(dev, DomainType.DMA, 0);
+            case "dma" -> core.domainAllocPaging(dev, machine.get(IommuDma.class).dmaDomainType(), 0);
             case "identity" -> dev.ops().identityDomain();
             default -> null;
         };
@@ -127,6 +131,9 @@ final class StepExecutor {
             core.attachDevice(domain, dev);
         } else {
             core.groupReplaceDomain(dev.group(), domain);
+        }
+        if (domain != null && domain.type() != DomainType.IDENTITY) {
+            machine.get(IommuDma.class).initDomain(domain, dev);
         }
         loop.trace().step(loop.now(), Layer.LAB, "attach", dev.name() + " RID -> " + core.getDomainForDev(dev));
     }
@@ -143,9 +150,7 @@ final class StepExecutor {
         try {
             IommuMap.map(domain, s.iova(), pa, pages * 4096, IommuProt.fromLetters(s.prot()));
         } catch (KernelException e) {
-            for (long i = 0; i < pages; i++) {
-                frames.free(pa + i * 4096);
-            }
+            freePages(frames, pa, (int) pages);
             throw e;
         }
         loop.trace().step(loop.now(), Layer.LAB, "map", String.format("%s: iommu_map %#x+%#x -> %#x (%s)", s.device(),
@@ -185,11 +190,60 @@ final class StepExecutor {
                 data[i] = (byte) loop.random().nextInt(256);
             }
         }
+        if (s.viaDmaApi()) {
+            dmaApi(s, access, data);
+            return;
+        }
         DmaJob job = new DmaJob(s.addr(), (int) s.size(), access, pasid, s.privileged(), data);
+        start(s, pasid, job, outcome -> { });
+    }
+
+    private void start(Dma s, int pasid, DmaJob job, Consumer<DmaOutcome> done) {
         Observations.DmaItem item = new Observations.DmaItem(s.device(), pasid >= 0 ? pasid : null, s.process(), job,
                 observations.step);
         observations.dma.add(item);
-        machine.endpoint(s.device()).startDma(job, outcome -> item.outcome = outcome);
+        machine.endpoint(s.device()).startDma(job, outcome -> {
+            item.outcome = outcome;
+            done.accept(outcome);
+        });
+    }
+
+    /**
+     * A {@code dma} without {@code addr} or {@code process}, through the DMA API: the lab, as the device's driver,
+     * takes a zeroed buffer from the page allocator, maps it with dma_map_single() (DMA_FROM_DEVICE for a write,
+     * DMA_TO_DEVICE for a read), the device works at the returned IOVA, and when it is done the lab calls
+     * dma_unmap_single() and frees the buffer, as a driver's completion handler does. Under {@code dma.flush: lazy}
+     * the IOTLB may keep translating the IOVA to the freed buffer until the flush queue flushes.
+     */
+    private void dmaApi(Dma s, Access access, byte[] data) {
+        Device dev = machine.device(s.device());
+        IommuDma api = machine.get(IommuDma.class);
+        DmaDirection dir = access == Access.WRITE ? DmaDirection.DMA_FROM_DEVICE : DmaDirection.DMA_TO_DEVICE;
+        FrameAllocator frames = machine.get(FrameAllocator.class);
+        int pages = (int) ((s.size() + 4095) / 4096);
+        long buf = frames.allocateContiguous(pages);
+        long iova;
+        try {
+            iova = api.dmaMapSingle(dev, buf, s.size(), dir);
+        } catch (KernelException e) {
+            freePages(frames, buf, pages);
+            throw e;
+        }
+        loop.trace().step(loop.now(), Layer.LAB, "dma_map_single", String.format("%s: %#x+%#x %s -> IOVA %#x",
+                s.device(), buf, s.size(), dir, iova));
+        DmaJob job = new DmaJob(iova, (int) s.size(), access, -1, s.privileged(), data);
+        start(s, -1, job, outcome -> {
+            api.dmaUnmapSingle(dev, iova, s.size(), dir);
+            freePages(frames, buf, pages);
+            loop.trace().step(loop.now(), Layer.LAB, "dma_unmap_single", String.format("%s: IOVA %#x+%#x",
+                    s.device(), iova, s.size()));
+        });
+    }
+
+    private static void freePages(FrameAllocator frames, long first, int pages) {
+        for (int i = 0; i < pages; i++) {
+            frames.free(first + i * 4096L);
+        }
     }
 
     private void pageRequest(String device, int grpid, long addr, String access, boolean last, int pasid,

@@ -4,10 +4,13 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Step {@code dma}: the device performs DMA, through SVA with {@code process}, else through its RID domain.
+ * Step {@code dma}: the device performs DMA, through SVA with {@code process}, else through its RID domain. Without
+ * {@code process} and without {@code addr} it goes through the DMA API: the lab, as the device's driver, maps a
+ * fresh buffer with dma_map_single(), the device uses the IOVA it returned, and the lab unmaps it when the DMA ends.
  *
  * @param device declared device name
- * @param addr first address (IOVA, or process virtual address with {@code process})
+ * @param addr first address (IOVA, or process virtual address with {@code process}); null for the DMA API form,
+ *             which has no {@code process}
  * @param size length in bytes, > 0
  * @param access one of {@link #ACCESSES}
  * @param process declared process whose PASID is used, or {@code null} for the RID domain
@@ -15,7 +18,7 @@ import java.util.Objects;
  * @param atNs simulated time to run at, or {@code null}
  * @param location where the step is written
  */
-public record Dma(String device, long addr, long size, String access, String process, boolean privileged,
+public record Dma(String device, Long addr, long size, String access, String process, boolean privileged,
                   Long atNs, SourceLocation location) implements Step, DeviceRef, ProcessRef {
 
     /** Access kinds of DMA and page requests. */
@@ -24,7 +27,11 @@ public record Dma(String device, long addr, long size, String access, String pro
     /** Validates the fields. */
     public Dma {
         Checks.name(device, "device");
-        Checks.nonNegative(addr, "addr");
+        if (addr != null) {
+            Checks.nonNegative(addr, "addr");
+        } else if (process != null) {
+            throw new IllegalArgumentException("addr: required with process");
+        }
         Checks.positive(size, "size");
         Checks.oneOf(access, ACCESSES, "access");
         if (process != null) {
@@ -32,6 +39,11 @@ public record Dma(String device, long addr, long size, String access, String pro
         }
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
+    }
+
+    /** Whether this is the DMA API form (no {@code addr}, no {@code process}). */
+    public boolean viaDmaApi() {
+        return addr == null;
     }
 
     @Override

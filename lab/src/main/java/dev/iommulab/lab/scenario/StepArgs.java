@@ -77,10 +77,10 @@ final class StepArgs {
 
     private static Step dma(Fields f, Long at, SourceLocation loc) {
         String device = f.device("device");
-        Long addr = f.number("addr");
+        String process = f.process("process", null);
+        Long addr = process != null ? f.number("addr") : f.number("addr", null);
         Long size = f.positive("size");
         String access = f.choice("access", Dma.ACCESSES);
-        String process = f.process("process", null);
         Boolean privileged = f.bool("privileged", false);
         return f.ok() ? new Dma(device, addr, size, access, process, privileged, at, loc) : null;
     }

@@ -30,9 +30,11 @@ class MachinePoliciesTest {
     @Test
     void policies_registered_listsEveryDecisionPointWithKernelDefault() {
         assertThat(Machine.policies()).containsOnlyKeys("iopf.abort-response", "iopf.group-allocation",
-                "iopf.partial-match", "iopf.overflow-recovery", "fault.overflow-recovery");
+                "iopf.partial-match", "iopf.overflow-recovery", "fault.overflow-recovery", "dma.flush");
         assertThat(Machine.policies().get("fault.overflow-recovery").defaultValue()).isEqualTo("none");
         assertThat(Machine.policies().get("iopf.abort-response").defaultValue()).isEqualTo("FAILURE");
+        assertThat(Machine.policies().get("dma.flush").defaultValue()).isEqualTo("lazy");
+        assertThat(Machine.policies().get("dma.flush").parameters()).containsExactly("batch", "timeout");
         assertThat(Machine.policies().get("iopf.group-allocation").parameters())
                 .containsExactly("pool-size", "max-open-per-device");
     }

@@ -56,7 +56,7 @@ class RidDomainStepsTest {
         assertThat(r.faultRecords()).extracting(RunResult.FaultRecordEntry::reason)
                 .containsExactly("TRANSLATION_NOT_PRESENT");
         assertThat(runner.machine().get(IommuCore.class).getDomainForDev(runner.machine().device("nic0")).type())
-                .isEqualTo(DomainType.DMA);
+                .as("dma.flush: lazy by default").isEqualTo(DomainType.DMA_FQ);
     }
 
     /**

@@ -62,7 +62,7 @@ class ModelTest {
         assertThatThrownBy(() -> new StopMarker("a", null, null, null, LOC)).hasMessageContaining("exactly one");
         assertThatThrownBy(() -> new Run(null, -1L, LOC)).hasMessageContaining("at must be >= 0");
         assertThatThrownBy(() -> new Attach("a", "paging", null, LOC)).hasMessageContaining("unknown domain");
-        assertThatThrownBy(() -> new Dma("a", 0, 0, "read", null, false, null, LOC)).hasMessageContaining("size");
+        assertThatThrownBy(() -> new Dma("a", 0L, 0, "read", null, false, null, LOC)).hasMessageContaining("size");
         assertThatThrownBy(() -> new Flr("a", null, null)).isInstanceOf(NullPointerException.class);
     }
 

@@ -163,4 +163,31 @@ class StepErrorsTest {
         assertThat(problems).extracting(ScenarioFiles::at, ScenarioProblem::key, ScenarioProblem::message)
                 .containsExactly(tuple("12:30", "steps.0.flr.at", "'at' is given both beside and inside the step"));
     }
+
+    /** A dma with process still needs addr (only the DMA API form, without process, omits it). */
+    @Test
+    void load_dmaWithProcessWithoutAddr_missingAddrAtStep() {
+        List<ScenarioProblem> problems = files.problems(ScenarioFiles.HEAD + """
+                steps:
+                  - dma: { device: acc0, process: app, size: 4KiB, access: read }
+                """);
+
+        assertThat(problems).extracting(ScenarioProblem::key, ScenarioProblem::message)
+                .containsExactly(tuple("steps.0.dma.addr", "missing required key 'addr'"));
+        assertThat(at(problems.get(0))).isEqualTo("11:10");
+    }
+
+    /** Without process, addr may be left out: the step loads as the DMA API form. */
+    @Test
+    void load_dmaWithoutAddrOrProcess_dmaApiForm() throws Exception {
+        Scenario s = files.load(ScenarioFiles.HEAD + """
+                steps:
+                  - dma: { device: acc0, size: 4KiB, access: write }
+                """);
+
+        assertThat(s.steps()).singleElement().isInstanceOfSatisfying(Dma.class, d -> {
+            assertThat(d.viaDmaApi()).isTrue();
+            assertThat(d.addr()).isNull();
+        });
+    }
 }

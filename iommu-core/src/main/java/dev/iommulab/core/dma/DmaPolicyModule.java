@@ -1,0 +1,80 @@
+package dev.iommulab.core.dma;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Module;
+import dev.iommulab.core.policy.Policies;
+import dev.iommulab.core.policy.Policy;
+import dev.iommulab.core.policy.PolicyException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Registers dma-iommu's policy {@code dma.flush} ({@code lazy} | {@code strict}, parameters {@code batch} and
+ * {@code timeout}: keys {@code dma.flush.batch}, {@code dma.flush.timeout}) in the {@code MapBinder<String, Policy>}
+ * of {@link Policies}; {@link #defaults()} binds the kernel's x86 default, {@link DmaFlush#DEFAULT}.
+ */
+public final class DmaPolicyModule extends AbstractModule {
+
+    /** The policy key. */
+    public static final String DMA_FLUSH = "dma.flush";
+    /** Parameter: flush-queue slots. */
+    public static final String BATCH = "batch";
+    /** Parameter: flush-queue timeout, a time ({@code ns}, {@code us}, {@code ms}; plain numbers are ns). */
+    public static final String TIMEOUT = "timeout";
+
+    @Override
+    protected void configure() {
+        Policies.binder(binder()).addBinding(DMA_FLUSH).toInstance(new Policy() {
+            @Override
+            public String defaultValue() {
+                return "lazy";
+            }
+
+            @Override
+            public List<String> values() {
+                return List.of("lazy", "strict");
+            }
+
+            @Override
+            public List<String> parameters() {
+                return List.of(BATCH, TIMEOUT);
+            }
+
+            @Override
+            public Module module(String value, Map<String, String> parameters) {
+                DmaFlush flush = choice(value, parameters);
+                return binder -> binder.bind(DmaFlush.class).toInstance(flush);
+            }
+        });
+    }
+
+    /** The binding of {@code value} with {@code parameters}; see {@link DmaFlush}. */
+    static DmaFlush choice(String value, Map<String, String> parameters) {
+        int batch = Policies.positiveInt(DMA_FLUSH, parameters, BATCH, DmaFlush.IOVA_DEFAULT_FQ_SIZE);
+        if (batch < 2 || Integer.bitCount(batch) != 1) {
+            throw new PolicyException(DMA_FLUSH + "." + BATCH, "expected a power of two >= 2, found " + batch);
+        }
+        long timeout = DmaFlush.IOVA_DEFAULT_FQ_TIMEOUT_NS;
+        String text = parameters.get(TIMEOUT);
+        if (text != null) {
+            timeout = Policies.positiveTime(DMA_FLUSH + "." + TIMEOUT, text);
+        }
+        DmaFlush.Mode mode = "strict".equals(value) ? DmaFlush.Mode.STRICT : DmaFlush.Mode.LAZY;
+        return new DmaFlush(mode, batch, timeout);
+    }
+
+    /** The default binding, installed by {@link dev.iommulab.core.CoreModule}. */
+    public static Module defaults() {
+        return binder -> binder.bind(DmaFlush.class).toInstance(DmaFlush.DEFAULT);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof DmaPolicyModule;
+    }
+
+    @Override
+    public int hashCode() {
+        return DmaPolicyModule.class.hashCode();
+    }
+}
