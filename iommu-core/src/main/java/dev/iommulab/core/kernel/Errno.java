@@ -4,6 +4,8 @@ package dev.iommulab.core.kernel;
 public enum Errno {
     ENOENT(2), EFAULT(14), EBUSY(16), ENODEV(19), EINVAL(22), ENOSPC(28), ESPIPE(29), ENOMEM(12),
     EOPNOTSUPP(95), EOVERFLOW(75), EPERM(1), EEXIST(17),
+    /** No such process: a process that already exited. */
+    ESRCH(3),
     /** Function not implemented: report_iommu_fault() with no fault handler installed. */
     ENOSYS(38);
 

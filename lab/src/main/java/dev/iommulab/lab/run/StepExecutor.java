@@ -11,6 +11,7 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.PciReset;
+import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.core.pgtable.IommuProt;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.pci.DmaJob;
@@ -22,6 +23,7 @@ import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.scenario.Attach;
 import dev.iommulab.lab.scenario.Dma;
+import dev.iommulab.lab.scenario.ExitProcess;
 import dev.iommulab.lab.scenario.FailAllocations;
 import dev.iommulab.lab.scenario.Flr;
 import dev.iommulab.lab.scenario.MapStep;
@@ -46,7 +48,7 @@ final class StepExecutor {
 
     /** Step kinds this version of the lab can perform. */
     static final Set<String> SUPPORTED = Set.of("sva-bind", "sva-unbind", "attach", "map", "unmap", "dma",
-            "page-request", "stop-marker", "fail-allocations", "remove-device", "flr", "run");
+            "page-request", "stop-marker", "fail-allocations", "remove-device", "flr", "exit-process", "run");
 
     private final Machine machine;
     private final EventLoop loop;
@@ -91,6 +93,8 @@ final class StepExecutor {
         } else if (step instanceof Flr s) {
             PciReset.resetFunction(machine.endpoint(s.device()));
             loop.trace().step(loop.now(), Layer.LAB, "pci_reset_function", s.device() + ": FLR, ATS/PASID/PRI restored");
+        } else if (step instanceof ExitProcess s) {
+            exitProcess(s.process());
         } else if (step instanceof FailAllocations s) {
             machine.failures().failNext(s.site(), s.count());
         } else if (step instanceof Run s) {
@@ -102,6 +106,22 @@ final class StepExecutor {
         } else {
             throw new IllegalStateException("step " + step.kind() + " is not supported yet");
         }
+    }
+
+    /**
+     * Step {@code exit-process}: the process drops its own reference to its mm (do_exit() → exit_mm() → mmput());
+     * SVA bindings hold no mm user (iommu_sva_bind_device() only grabs the mm), so this is the last mmput and
+     * exit_mmap() runs: every mmu notifier's release (on VT-d intel_mm_release(): the PASID entries go to
+     * not-present with FPD, no drain), then the VMAs go. A later fault for the mm finds no user and is answered
+     * INVALID; the device driver's later sva-unbind clears the entries and drains.
+     */
+    private void exitProcess(String name) {
+        MmStruct mm = machine.process(name);
+        if (mm.users() == 0) {
+            throw new KernelException(Errno.ESRCH, "process", name + " has already exited");
+        }
+        mm.mmput();
+        loop.trace().step(loop.now(), Layer.LAB, "exit_mm", name + " exits: mm torn down");
     }
 
     /**

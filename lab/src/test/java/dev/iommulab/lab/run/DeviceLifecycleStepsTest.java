@@ -110,4 +110,35 @@ class DeviceLifecycleStepsTest {
         assertThat(r.pageResponses()).as("no new page request after the reset").hasSize(1);
         assertThat(runner.machine().endpoint("acc0").atcEntriesInUse()).isPositive();
     }
+
+    /**
+     * §8 item 30 from a scenario: after exit-process the VT-d PASID entry is fault-disabled (intel_mm_release()):
+     * the device's next translation request gets UR with its fault record suppressed (FPD), and a page request
+     * (LPIG) is answered Invalid Request by the unit itself (origin hardware), never reaching software; the later
+     * sva-unbind succeeds; a second exit is ESRCH and changes nothing.
+     */
+    @Test
+    void exitProcess_whileBound_hardwareAnswersInvalidThenUnbindAndSecondExitRefused() throws Exception {
+        RunResult r = run("""
+                  - dma: { device: acc0, process: app, addr: 0x7f0000000000, size: 4KiB, access: write }
+                  - run: idle
+                  - exit-process: { process: app }
+                  - dma: { device: acc0, process: app, addr: 0x7f0000004000, size: 4KiB, access: write }
+                  - run: idle
+                  - page-request: { device: acc0, process: app, grpid: 7, addr: 0x7f0000004000, access: write, last: true }
+                  - run: idle
+                  - sva-unbind: { device: acc0, process: app }
+                  - exit-process: { process: app }
+                """);
+
+        assertThat(r.dma()).extracting(RunResult.DmaEntry::status).containsExactly("ok", "ur");
+        assertThat(r.faultRecords()).extracting(RunResult.FaultRecordEntry::recorded).containsOnly(false);
+        assertThat(r.pageResponses()).extracting(RunResult.PageResponseEntry::code, RunResult.PageResponseEntry::origin)
+                .containsExactly(tuple("SUCCESS", "sva"), tuple("INVALID", "hardware"));
+        assertThat(r.stepErrors()).singleElement().satisfies(e -> {
+            assertThat(e.step()).contains("exit-process");
+            assertThat(e.error()).contains("ESRCH");
+        });
+        assertThat(runner.machine().process("app").vmas()).isEmpty();
+    }
 }
