@@ -58,7 +58,7 @@ final class CacheTags {
             addDeviceTlb(batch, t, addr, mask);
         }
         boolean done = iommu.qi().submitSync(batch.toArray(QiDescriptor[]::new));
-        domains.trace("cache_tag_flush_range", "DID %d %#x..%#x: %d page(s) at %#x, %d descriptor(s)%s",
+        iommu.trace("cache_tag_flush_range", "DID %d %#x..%#x: %d page(s) at %#x, %d descriptor(s)%s",
                 tags.get(0).did(), start, end, 1L << Math.min(mask, 62), addr, batch.size(),
                 done ? "" : ", waiting for the device-TLB");
     }

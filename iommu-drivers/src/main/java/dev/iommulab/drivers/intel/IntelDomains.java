@@ -8,7 +8,6 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.pgtable.IoPgtable;
 import dev.iommulab.core.pgtable.IoPgtableFormat;
-import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdRegs;
 import java.util.ArrayList;
@@ -181,8 +180,8 @@ final class IntelDomains {
         }
         untag(old, info, pasid);
         tag(domain, new Tag(info, pasid, did, firstStage));
-        trace(old == null ? "domain_setup" : "intel_pasid_replace", "%s PASID %d: %s domain, DID %d%s", info.dev.name(),
-                pasid, domain.type(), did, old == null ? "" : " (was " + old.type() + ", DID " + oldDid + ")");
+        iommu.trace(old == null ? "domain_setup" : "intel_pasid_replace", "%s PASID %d: %s domain, DID %d%s",
+                info.dev.name(), pasid, domain.type(), did, old == null ? "" : " (was " + old.type() + ", DID " + oldDid + ")");
     }
 
     private static KernelException noAttach(IommuDomain domain, int pasid) {
@@ -227,10 +226,5 @@ final class IntelDomains {
         }
         return new QiDescriptor(QiDescriptor.TYPE_DEVICE_TLB | (long) (rid & 0xffff) << 32,
                 0x7fff_ffff_ffff_f000L | 1L, 0, 0);
-    }
-
-    void trace(String symbol, String format, Object... args) {
-        iommu.loop().trace().step(iommu.loop().now(), Layer.DRIVER, symbol,
-                iommu.name() + ": " + String.format(format, args));
     }
 }

@@ -21,6 +21,7 @@ import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
+import dev.iommulab.hw.sim.Trace;
 import dev.iommulab.hw.sim.TimingModel;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdRegs;
@@ -165,6 +166,11 @@ public final class IntelIommu implements IommuOps {
             cacheTags = new CacheTags(this, domains);
         }
         return domains;
+    }
+
+    /** A driver step in the trace, prefixed with this unit's name; formatted only when the trace is on. */
+    void trace(String symbol, String format, Object... args) {
+        loop.trace().step(loop.now(), Layer.DRIVER, symbol, "%s: " + format, Trace.prepend(name, args));
     }
 
     /** A domain ID from IDA_START_DID up to cap_ndoms - 1 (65535 here); ENOSPC when they run out. */

@@ -7,7 +7,6 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.core.mm.MmuNotifier;
-import dev.iommulab.hw.sim.Layer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -41,8 +40,7 @@ final class IntelSva {
             for (DevPasid dp : List.copyOf(devPasids)) {
                 iommu.teardown().tearDownEntry(dp.info(), dp.pasid(), true);
             }
-            iommu.loop().trace().step(iommu.loop().now(), Layer.DRIVER, "intel_mm_release",
-                    "%s: %s exits: %d PASID entr%s fault-disabled", iommu.name(), mm.name(), devPasids.size(),
+            iommu.trace("intel_mm_release", "%s exits: %d PASID entr%s fault-disabled", mm.name(), devPasids.size(),
                     devPasids.size() == 1 ? "y" : "ies");
         }
     }
@@ -88,9 +86,8 @@ final class IntelSva {
             throw e;
         }
         sva.devPasids.add(new DevPasid(info, pasid));
-        iommu.loop().trace().step(iommu.loop().now(), Layer.DRIVER, "intel_pasid_setup_first_level",
-                "%s: PASID %d of %s -> first-stage table %#x (%s)", iommu.name(), pasid, info.dev.name(),
-                domain.mm().pgd(), domain.mm().name());
+        iommu.trace("intel_pasid_setup_first_level", "PASID %d of %s -> first-stage table %#x (%s)", pasid,
+                info.dev.name(), domain.mm().pgd(), domain.mm().name());
     }
 
     /**

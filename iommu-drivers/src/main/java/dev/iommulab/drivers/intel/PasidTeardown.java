@@ -2,8 +2,6 @@ package dev.iommulab.drivers.intel;
 
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.kernel.Completion;
-import dev.iommulab.hw.sim.Layer;
-import dev.iommulab.hw.sim.Trace;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdEntries;
 import dev.iommulab.hw.vtd.VtdRegs;
@@ -45,7 +43,7 @@ final class PasidTeardown {
         if (pgtt == 0) {
             if (tables.faultDisabled(info.pasidDir, pasid)) {
                 tables.tearDown(info.pasidDir, pasid, false);
-                trace("intel_pasid_tear_down_entry", "%s PASID %d: fault-disabled entry cleared", info.dev.name(),
+                iommu.trace("intel_pasid_tear_down_entry", "%s PASID %d: fault-disabled entry cleared", info.dev.name(),
                         pasid);
                 drainPasidPrq(info, pasid);
             }
@@ -53,7 +51,7 @@ final class PasidTeardown {
         }
         int did = tables.tearDown(info.pasidDir, pasid, faultIgnore);
         flushPresent(info, pasid, did, pgtt);
-        trace("intel_pasid_tear_down_entry", "%s PASID %d: entry cleared%s (DID %d)", info.dev.name(), pasid,
+        iommu.trace("intel_pasid_tear_down_entry", "%s PASID %d: entry cleared%s (DID %d)", info.dev.name(), pasid,
                 faultIgnore ? ", fault processing disabled" : "", did);
         if (!faultIgnore) {
             drainPasidPrq(info, pasid);
@@ -110,8 +108,8 @@ final class PasidTeardown {
         while (true) {
             prq.prqComplete.reinit();
             if (!iommu.qi().submitSyncWaitDrain(iommu.loop(), desc)) {
-                trace("intel_iommu_drain_pasid_prq", "%s PASID %d: the invalidation queue stopped, drain incomplete",
-                        info.dev.name(), pasid);
+                iommu.trace("intel_iommu_drain_pasid_prq",
+                        "%s PASID %d: the invalidation queue stopped, drain incomplete", info.dev.name(), pasid);
                 return;
             }
             if ((iommu.unit().readReg(VtdRegs.PRS) & VtdRegs.PRS_PRO) == 0) {
@@ -120,12 +118,8 @@ final class PasidTeardown {
             prq.prqComplete.waitFor();
             retries++;
         }
-        trace("intel_iommu_drain_pasid_prq", "%s PASID %d drained (%d PRQ pass(es) awaited, %d retry(ies) after PRO)",
-                info.dev.name(), pasid, waits, retries);
-    }
-
-    private void trace(String symbol, String format, Object... args) {
-        iommu.loop().trace().step(iommu.loop().now(), Layer.DRIVER, symbol, "%s: " + format,
-                Trace.prepend(iommu.name(), args));
+        iommu.trace("intel_iommu_drain_pasid_prq",
+                "%s PASID %d drained (%d PRQ pass(es) awaited, %d retry(ies) after PRO)", info.dev.name(), pasid,
+                waits, retries);
     }
 }

@@ -13,8 +13,6 @@ import dev.iommulab.core.kernel.Ratelimit;
 import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.EventLoop;
-import dev.iommulab.hw.sim.Layer;
-import dev.iommulab.hw.sim.Trace;
 import dev.iommulab.hw.vtd.PageRequestDescriptor;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdRegs;
@@ -78,7 +76,7 @@ final class PrqHandler {
             rerun = true;
             return;
         }
-        trace("prq_event_irq", "page request interrupt, waking the PRQ thread");
+        iommu.trace("prq_event_irq", "page request interrupt, waking the PRQ thread");
         loop.schedule(iommu.timing().threadWakeNs(), iommu.name() + "-prq", this::prqEventThread);
     }
 
@@ -87,7 +85,7 @@ final class PrqHandler {
         unit.writeReg(VtdRegs.PRS, VtdRegs.PRS_PPR);
         long tail = unit.readReg(VtdRegs.PQT) & ringMask;
         long head = unit.readReg(VtdRegs.PQH) & ringMask;
-        trace("prq_event_thread", "PQH %#x PQT %#x", head, tail);
+        iommu.trace("prq_event_thread", "PQH %#x PQT %#x", head, tail);
         consume(head, tail);
     }
 
@@ -161,7 +159,7 @@ final class PrqHandler {
             return;
         }
         if (req.lpig() && !req.rdReq() && !req.wrReq()) {
-            trace("prq_event_thread", "stop marker for PASID %d dropped", req.pasid());
+            iommu.trace("prq_event_thread", "stop marker for PASID %d dropped", req.pasid());
             return;
         }
         DeviceInfo info = devices.get(req.rid());
@@ -219,9 +217,5 @@ final class PrqHandler {
     private boolean ratelimited(String site) {
         return log.ratelimitState("prq_event_thread", site, Ratelimit.DEFAULT_RATELIMIT_INTERVAL_NS,
                 Ratelimit.DEFAULT_RATELIMIT_BURST).allow();
-    }
-
-    private void trace(String symbol, String format, Object... args) {
-        loop.trace().step(loop.now(), Layer.DRIVER, symbol, "%s: " + format, Trace.prepend(iommu.name(), args));
     }
 }

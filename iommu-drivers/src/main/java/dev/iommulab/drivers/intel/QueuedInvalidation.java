@@ -43,13 +43,8 @@ final class QueuedInvalidation {
      * the unit stopped on a queue error.
      */
     boolean submitSync(QiDescriptor... descriptors) {
-        memory.writeInt(statusAddr, QI_IN_USE);
-        for (QiDescriptor d : descriptors) {
-            put(d);
-        }
-        put(QiDescriptor.invalidationWait(QI_DONE, statusAddr, QiDescriptor.IWD_FENCE));
-        unit.writeReg(VtdRegs.IQT, tail);
-        return memory.readInt(statusAddr) == QI_DONE;
+        submit(QiDescriptor.IWD_FENCE, descriptors);
+        return done();
     }
 
     /**
@@ -62,13 +57,22 @@ final class QueuedInvalidation {
      *         run); true once it did
      */
     boolean submitSyncWaitDrain(EventLoop loop, QiDescriptor... descriptors) {
+        submit(QiDescriptor.IWD_FENCE | QiDescriptor.IWD_PRQ_DRAIN, descriptors);
+        return loop.runUntil(this::done);
+    }
+
+    /** The descriptors, then a wait with status write and {@code waitFlags}; the tail moves past them. */
+    private void submit(long waitFlags, QiDescriptor... descriptors) {
         memory.writeInt(statusAddr, QI_IN_USE);
         for (QiDescriptor d : descriptors) {
             put(d);
         }
-        put(QiDescriptor.invalidationWait(QI_DONE, statusAddr, QiDescriptor.IWD_FENCE | QiDescriptor.IWD_PRQ_DRAIN));
+        put(QiDescriptor.invalidationWait(QI_DONE, statusAddr, waitFlags));
         unit.writeReg(VtdRegs.IQT, tail);
-        return loop.runUntil(() -> memory.readInt(statusAddr) == QI_DONE);
+    }
+
+    private boolean done() {
+        return memory.readInt(statusAddr) == QI_DONE;
     }
 
     private void put(QiDescriptor d) {

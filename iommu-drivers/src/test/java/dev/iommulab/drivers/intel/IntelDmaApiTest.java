@@ -47,6 +47,13 @@ class IntelDmaApiTest {
         return d;
     }
 
+    /** dma_map_single() of a 4 KiB page filled with {@code fill}, read once by {@code ep} (OK): a warm translation. */
+    private long mapAndRead(IommuDma dma, Device dev, PcieEndpoint ep, long page, int fill) {
+        long addr = dma.dmaMapSingle(dev, f.dataPage(page, fill), 4096, DMA_TO_DEVICE);
+        assertThat(dmaNow(ep, addr, Access.READ, null).status()).isEqualTo(DmaStatus.OK);
+        return addr;
+    }
+
     /** Runs one DMA and only {@link #SHORT} of simulated time (the flush-queue timer does not fire). */
     private DmaOutcome dmaNow(PcieEndpoint ep, long addr, Access access, byte[] data) {
         DmaOutcome[] out = new DmaOutcome[1];
@@ -64,8 +71,7 @@ class IntelDmaApiTest {
     void dmaUnmapSingle_lazy_iotlbStaleUntilTimerFlush() {
         IommuDma dma = dma(DmaFlush.Mode.LAZY, 256);
         IommuDomain d = attach(dma, f.nic);
-        long addr = dma.dmaMapSingle(f.nic, f.dataPage(BUF, 0x5a), 4096, DMA_TO_DEVICE);
-        assertThat(dmaNow(f.nicEp, addr, Access.READ, null).status()).isEqualTo(DmaStatus.OK);
+        long addr = mapAndRead(dma, f.nic, f.nicEp, BUF, 0x5a);
         long mark = f.qiMark();
 
         dma.dmaUnmapSingle(f.nic, addr, 4096, DMA_TO_DEVICE);
@@ -85,8 +91,7 @@ class IntelDmaApiTest {
     void dmaUnmapSingle_strict_nextDmaFaultsImmediately() {
         IommuDma dma = dma(DmaFlush.Mode.STRICT, 256);
         IommuDomain d = attach(dma, f.nic);
-        long addr = dma.dmaMapSingle(f.nic, f.dataPage(BUF, 0x5a), 4096, DMA_TO_DEVICE);
-        assertThat(dmaNow(f.nicEp, addr, Access.READ, null).status()).isEqualTo(DmaStatus.OK);
+        long addr = mapAndRead(dma, f.nic, f.nicEp, BUF, 0x5a);
         long mark = f.qiMark();
 
         dma.dmaUnmapSingle(f.nic, addr, 4096, DMA_TO_DEVICE);
@@ -107,9 +112,8 @@ class IntelDmaApiTest {
         IommuDomain d = attach(dma, f.nic);
         long first = 0;
         for (int i = 0; i < 4; i++) {
-            long addr = dma.dmaMapSingle(f.nic, f.dataPage(BUF + i * 4096L, 0x10 + i), 4096, DMA_TO_DEVICE);
+            long addr = mapAndRead(dma, f.nic, f.nicEp, BUF + i * 4096L, 0x10 + i);
             first = i == 0 ? addr : first;
-            assertThat(dmaNow(f.nicEp, addr, Access.READ, null).status()).isEqualTo(DmaStatus.OK);
             if (i == 3) {
                 assertThat(dmaNow(f.nicEp, first, Access.READ, null).status()).as("before the 4th unmap")
                         .isEqualTo(DmaStatus.OK);
@@ -130,8 +134,7 @@ class IntelDmaApiTest {
     void dmaUnmapSingle_lazyAtsFunction_atcStaleUntilDeviceTlbFlush() {
         IommuDma dma = dma(DmaFlush.Mode.LAZY, 256);
         IommuDomain d = attach(dma, f.acc);
-        long addr = dma.dmaMapSingle(f.acc, f.dataPage(BUF, 0x42), 4096, DMA_TO_DEVICE);
-        assertThat(dmaNow(f.accEp, addr, Access.READ, null).status()).isEqualTo(DmaStatus.OK);
+        long addr = mapAndRead(dma, f.acc, f.accEp, BUF, 0x42);
         long mark = f.qiMark();
 
         dma.dmaUnmapSingle(f.acc, addr, 4096, DMA_TO_DEVICE);
