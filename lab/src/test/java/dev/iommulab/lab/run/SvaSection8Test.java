@@ -1,0 +1,315 @@
+package dev.iommulab.lab.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.groups.Tuple.tuple;
+
+import dev.iommulab.core.Device;
+import dev.iommulab.core.IommuCore;
+import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.hw.iommu.PrgResponse;
+import dev.iommulab.hw.iommu.PageRequestMessage;
+import dev.iommulab.lab.ScenarioFiles;
+import dev.iommulab.lab.machine.Machine;
+import dev.iommulab.lab.scenario.ScenarioLoader;
+import dev.iommulab.sva.SvaHandle;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.assertj.core.groups.Tuple;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * linux-fault-stack.md §8 items 1-3 and 5-7 (the SVA fault path) and 26-28 (the bind lifecycle), run through the
+ * whole stack on VT-d and on the RISC-V IOMMU: the endpoint sends real Page Requests, the IOMMU queues them, the
+ * driver reports them to io-pgfault and {@code iommu_sva_handle_iopf()} resolves them against the process.
+ */
+class SvaSection8Test {
+
+    private static final String VMAS = """
+              - name: app
+                vmas:
+                  - { start: 0x7f0000000000, size: 64KiB, prot: rw }
+                  - { start: 0x7f0000100000, size: 16KiB, prot: r }
+              - name: other
+                vmas:
+                  - { start: 0x7f0000000000, size: 64KiB, prot: rw }
+            """;
+
+    @TempDir
+    Path dir;
+
+    private final ScenarioRunner runner = new ScenarioRunner();
+
+    /** Runs a machine of model {@code model} with devices acc0 (20 PASID bits) and acc1 and the given steps. */
+    private RunResult run(String model, String steps) throws Exception {
+        return run(model, 20, steps);
+    }
+
+    private RunResult run(String model, int acc1PasidBits, String steps) throws Exception {
+        String text = """
+                name: sva-section8
+                seed: 5
+                hardware:
+                  model: %s
+                devices:
+                  - { name: acc0, bdf: "00:03.0", profile: accelerator, ats: true, pri: true, pasid-bits: 20 }
+                  - { name: acc1, bdf: "00:04.0", profile: accelerator, ats: true, pri: true, pasid-bits: %d }
+                processes:
+                %ssteps:
+                %s
+                """.formatted(model, acc1PasidBits, VMAS, steps.indent(2));
+        return runner.run(new ScenarioLoader().load(ScenarioFiles.write(dir, "s.yaml", text)));
+    }
+
+    private static List<Tuple> responses(RunResult r) {
+        return r.pageResponses().stream().map(p -> tuple(p.device(), p.pasid(), p.grpid(), p.code(), p.origin()))
+                .toList();
+    }
+
+    private Machine machine() {
+        return runner.machine();
+    }
+
+    /** iommu_report_device_fault() → iommu_sva_handle_iopf(): one LPIG for mapped memory is answered SUCCESS. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vtd", "riscv"})
+    @DisplayName("linux-fault-stack §8 item 1: a single LPIG for an RW VMA gets one SUCCESS")
+    void pageRequest_singleLpigInRwVma_oneSuccessAndParamUsersBackToOne(String model) throws Exception {
+        RunResult r = run(model, """
+                - sva-bind: { device: acc0, process: app }
+                - page-request: { device: acc0, process: app, grpid: 3, addr: 0x7f0000003000, access: read, last: true }
+                - run: idle
+                """);
+
+        assertThat(responses(r)).containsExactly(tuple("acc0", 1, 3, "SUCCESS", "sva"));
+        assertThat(machine().process("app").handledFaults()).isEqualTo(1);
+        assertThat(machine().iopf().faultParamUsers(machine().device("acc0"))).isEqualTo(1);
+        assertThat(r.invariants()).allSatisfy(i -> assertThat(i.holds()).as(i.name() + " " + i.detail()).isTrue());
+    }
+
+    /** iommu_sva_handle_mm(): no VMA covers the address, so the group is answered INVALID. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vtd", "riscv"})
+    @DisplayName("linux-fault-stack §8 item 2: an address in no VMA gets INVALID")
+    void pageRequest_addressInNoVma_invalid(String model) throws Exception {
+        RunResult r = run(model, """
+                - sva-bind: { device: acc0, process: app }
+                - page-request: { device: acc0, process: app, grpid: 3, addr: 0x7f0000200000, access: read, last: true }
+                - run: idle
+                """);
+
+        assertThat(responses(r)).containsExactly(tuple("acc0", 1, 3, "INVALID", "sva"));
+        assertThat(machine().process("app").handledFaults()).isZero();
+    }
+
+    /** iommu_sva_handle_mm(): the access check against the VMA fails before handle_mm_fault() is tried. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vtd", "riscv"})
+    @DisplayName("linux-fault-stack §8 item 3: a write to a read-only VMA gets INVALID, no mm fault")
+    void pageRequest_writeToReadOnlyVma_invalidWithoutMmFault(String model) throws Exception {
+        RunResult r = run(model, """
+                - sva-bind: { device: acc0, process: app }
+                - page-request: { device: acc0, process: app, grpid: 4, addr: 0x7f0000101000, access: write, last: true }
+                - run: idle
+                """);
+
+        assertThat(responses(r)).containsExactly(tuple("acc0", 1, 4, "INVALID", "sva"));
+        assertThat(machine().process("app").handledFaults()).isZero();
+    }
+
+    /**
+     * iommu_sva_handle_mm(): mmget_not_zero() fails for a process that exited after its request reached the IOMMU's
+     * queue, so the group is answered INVALID by software. (A request that arrives after the exit is a different
+     * story on VT-d: the FPD entry makes the unit answer it, §8 item 30.)
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vtd", "riscv"})
+    @DisplayName("linux-fault-stack §8 item 5: a request of a process that exited meanwhile gets INVALID")
+    void pageRequest_processExitsWhileRequestQueued_invalidFromSva(String model) throws Exception {
+        run(model, """
+                - sva-bind: { device: acc0, process: app }
+                """);
+        Machine m = machine();
+        Device acc0 = m.device("acc0");
+        List<PrgResponse> seen = new ArrayList<>();
+        m.endpoint("acc0").addPrgResponseListener(seen::add);
+        MmStruct app = m.process("app");
+        int pasid = m.sva().mmPasid(app);
+        m.endpoint("acc0").sendPageRequest(new PageRequestMessage(m.endpoint("acc0").rid(), true, pasid, false, false,
+                true, false, true, 6, 0x7f0000004000L), null);
+        m.loop().runUntil(() -> m.iopf().faultParamUsers(acc0) == 2); // the group is with the SVA handler
+        app.mmput(); // exit_mm(): the last user goes while the group waits for its worker
+        m.loop().runUntilIdle();
+
+        assertThat(seen).singleElement().satisfies(p -> {
+            assertThat(p.prgi()).isEqualTo(6);
+            assertThat(p.code().name()).isEqualTo("INVALID_REQUEST");
+        });
+        assertThat(app.handledFaults()).isZero();
+        assertThat(m.iopf().faultParamUsers(acc0)).isEqualTo(1);
+    }
+
+    /** report_partial_fault() parks P1 and P2; the LPIG's iopf_group_alloc() takes them; one response for grpid 7. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vtd", "riscv"})
+    @DisplayName("linux-fault-stack §8 item 6: two partials then the LPIG make one group, one response")
+    void pageRequest_partialsThenLpig_oneGroupOneResponse(String model) throws Exception {
+        RunResult r = run(model, """
+                - sva-bind: { device: acc0, process: app }
+                - page-request: { device: acc0, process: app, grpid: 7, addr: 0x7f0000000000, access: write, last: false }
+                - page-request: { device: acc0, process: app, grpid: 7, addr: 0x7f0000001000, access: write, last: false }
+                - run: idle
+                - page-request: { device: acc0, process: app, grpid: 7, addr: 0x7f0000002000, access: write, last: true }
+                - run: idle
+                """);
+
+        assertThat(responses(r)).containsExactly(tuple("acc0", 1, 7, "SUCCESS", "sva"));
+        assertThat(r.journey()).filteredOn(s -> s.symbol().equals("iopf_group_alloc"))
+                .extracting(s -> s.message()).containsExactly("group grpid 7 with 3 fault(s) -> SVA domain handler");
+        MmStruct app = machine().process("app");
+        assertThat(app.handledFaults()).isEqualTo(3);
+        // the three pages were faulted in, in arrival order, as private writable pages
+        assertThat(app.read(0x7f0000000000L, 3 * 4096)).containsOnly(0);
+        assertThat(machine().iopf().partials(machine().device("acc0"))).isEmpty();
+        assertThat(r.invariants()).allSatisfy(i -> assertThat(i.holds()).as(i.name() + " " + i.detail()).isTrue());
+    }
+
+    /** iommu_sva_handle_iopf(): the first fault that fails decides; the rest of the group is not processed. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vtd", "riscv"})
+    @DisplayName("linux-fault-stack §8 item 7: an unmapped first page makes the group INVALID, the rest untouched")
+    void pageRequest_firstPageUnmapped_invalidAndLaterPagesNotFaulted(String model) throws Exception {
+        RunResult r = run(model, """
+                - sva-bind: { device: acc0, process: app }
+                - page-request: { device: acc0, process: app, grpid: 8, addr: 0x7f0000200000, access: read, last: false }
+                - page-request: { device: acc0, process: app, grpid: 8, addr: 0x7f0000001000, access: read, last: false }
+                - run: idle
+                - page-request: { device: acc0, process: app, grpid: 8, addr: 0x7f0000002000, access: read, last: true }
+                - run: idle
+                """);
+
+        assertThat(responses(r)).containsExactly(tuple("acc0", 1, 8, "INVALID", "sva"));
+        assertThat(machine().process("app").handledFaults()).isZero();
+    }
+
+    /**
+     * iommu_sva_bind_device() / iommu_sva_unbind_device(): a nested bind returns the same handle and counts it; the
+     * first unbind leaves the PASID attached (requests are still served), the second detaches; the mm keeps its
+     * PASID and a later bind gets it again.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vtd", "riscv"})
+    @DisplayName("linux-fault-stack §8 item 26: nested binds are counted, the mm keeps its PASID")
+    void bindDevice_twice_sameHandleCountedAndPasidKept(String model) throws Exception {
+        run(model, "- run: idle\n");
+        Machine m = machine();
+        Device acc0 = m.device("acc0");
+        MmStruct app = m.process("app");
+        IommuCore core = m.get(IommuCore.class);
+        List<PrgResponse> seen = new ArrayList<>();
+        m.endpoint("acc0").addPrgResponseListener(seen::add);
+
+        SvaHandle first = m.sva().bindDevice(acc0, app);
+        SvaHandle second = m.sva().bindDevice(acc0, app);
+        assertThat(second).isSameAs(first);
+        assertThat(first.users()).isEqualTo(2);
+        int pasid = first.pasid();
+
+        m.sva().unbindDevice(first);
+        assertThat(first.users()).isEqualTo(1);
+        assertThat(core.attachHandleGet(acc0.group(), pasid, null).domain().mm()).isSameAs(app);
+        sendLpig(m, "acc0", pasid, 9, 0x7f0000005000L);
+        assertThat(seen).extracting(p -> p.code().name()).containsExactly("SUCCESS");
+
+        m.sva().unbindDevice(first);
+        assertThat(first.users()).isZero();
+        assertThat(domainAt(acc0, pasid)).isNull();
+        assertThat(m.sva().mmPasid(app)).isEqualTo(pasid);
+
+        SvaHandle again = m.sva().bindDevice(acc0, app);
+        assertThat(again).isNotSameAs(first);
+        assertThat(again.pasid()).isEqualTo(pasid);
+    }
+
+    /** iommu_sva_bind_device(): the PASID belongs to the mm; a second device reuses the mm's SVA domain. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vtd", "riscv"})
+    @DisplayName("linux-fault-stack §8 item 27: two devices share the mm's PASID and SVA domain")
+    void bindDevice_twoDevicesSameMm_samePasidAndDomainUsersTwo(String model) throws Exception {
+        run(model, """
+                - sva-bind: { device: acc0, process: other }
+                - sva-bind: { device: acc0, process: app }
+                - sva-bind: { device: acc1, process: app }
+                - page-request: { device: acc1, process: app, grpid: 2, addr: 0x7f0000006000, access: write, last: true }
+                - run: idle
+                """);
+        Machine m = machine();
+        IommuCore core = m.get(IommuCore.class);
+        int pasid = m.sva().mmPasid(m.process("app"));
+        IommuDomain d0 = domainAt(m.device("acc0"), pasid);
+        IommuDomain d1 = domainAt(m.device("acc1"), pasid);
+
+        assertThat(pasid).isEqualTo(2);
+        assertThat(d1).isSameAs(d0);
+        assertThat(d0.users()).isEqualTo(2);
+        assertThat(runner.checkInvariants()).allSatisfy(i -> assertThat(i.holds()).as(i.name()).isTrue());
+    }
+
+    /**
+     * iommu_sva_bind_device() → iommu_alloc_mm_data(): an mm whose PASID is beyond the device's range gets
+     * EOVERFLOW; a new mm when the device's range is used up, or on a device without PASIDs, gets ENOSPC
+     * (iommu_alloc_global_pasid()). Nothing changes on failure.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vtd", "riscv"})
+    @DisplayName("linux-fault-stack §8 item 28: EOVERFLOW for a PASID beyond the device, ENOSPC when none is left")
+    void bindDevice_pasidOutOfDeviceRange_eoverflowThenEnospc(String model) throws Exception {
+        // acc1 has 1 PASID bit: max_pasids 2, so only PASID 1 is in its range
+        RunResult r = run(model, 1, """
+                - sva-bind: { device: acc0, process: other }
+                - sva-bind: { device: acc0, process: app }
+                - sva-bind: { device: acc1, process: app }
+                """);
+
+        assertThat(r.stepErrors()).singleElement().satisfies(e -> assertThat(e.error()).contains("EOVERFLOW"));
+        Machine m = machine();
+        assertThat(m.sva().mmPasid(m.process("app"))).isEqualTo(2);
+        assertThat(domainAt(m.device("acc1"), 2)).isNull();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vtd", "riscv"})
+    @DisplayName("linux-fault-stack §8 item 28: ENOSPC when the device's PASID range is used up")
+    void bindDevice_deviceRangeUsedUp_enospcAndMmGetsNoPasid(String model) throws Exception {
+        RunResult r = run(model, 1, """
+                - sva-bind: { device: acc1, process: other }
+                - sva-bind: { device: acc1, process: app }
+                """);
+
+        assertThat(r.stepErrors()).singleElement().satisfies(e -> assertThat(e.error()).contains("ENOSPC"));
+        assertThat(machine().sva().mmPasid(machine().process("other"))).isEqualTo(1);
+        assertThat(machine().sva().mmPasid(machine().process("app"))).isEqualTo(IommuCore.IOMMU_PASID_INVALID);
+    }
+
+    /** The domain attached at {@code pasid} of {@code dev}, or null (iommu_attach_handle_get() says ENOENT). */
+    private IommuDomain domainAt(Device dev, int pasid) {
+        try {
+            return machine().get(IommuCore.class).attachHandleGet(dev.group(), pasid, null).domain();
+        } catch (KernelException e) {
+            assertThat(e.errno()).isEqualTo(Errno.ENOENT);
+            return null;
+        }
+    }
+
+    private static void sendLpig(Machine m, String device, int pasid, int grpid, long addr) {
+        m.endpoint(device).sendPageRequest(new PageRequestMessage(m.endpoint(device).rid(), true, pasid, false, false,
+                true, true, true, grpid, addr), null);
+        m.loop().runUntilIdle();
+    }
+}
