@@ -211,7 +211,6 @@ class SvaSection8Test {
         Machine m = machine();
         Device acc0 = m.device("acc0");
         MmStruct app = m.process("app");
-        IommuCore core = m.get(IommuCore.class);
         List<PrgResponse> seen = new ArrayList<>();
         m.endpoint("acc0").addPrgResponseListener(seen::add);
 
@@ -223,7 +222,7 @@ class SvaSection8Test {
 
         m.sva().unbindDevice(first);
         assertThat(first.users()).isEqualTo(1);
-        assertThat(core.attachHandleGet(acc0.group(), pasid, null).domain().mm()).isSameAs(app);
+        assertThat(domainAt(acc0, pasid).mm()).isSameAs(app);
         sendLpig(m, "acc0", pasid, 9, 0x7f0000005000L);
         assertThat(seen).extracting(p -> p.code().name()).containsExactly("SUCCESS");
 
@@ -250,7 +249,6 @@ class SvaSection8Test {
                 - run: idle
                 """);
         Machine m = machine();
-        IommuCore core = m.get(IommuCore.class);
         int pasid = m.sva().mmPasid(m.process("app"));
         IommuDomain d0 = domainAt(m.device("acc0"), pasid);
         IommuDomain d1 = domainAt(m.device("acc1"), pasid);
