@@ -64,7 +64,11 @@ final class StepExecutor {
     /** Performs {@code step}; a failing kernel call throws {@link KernelException}. */
     void execute(Step step) {
         if (step instanceof SvaBind s) {
-            SvaHandle h = machine.sva().bindDevice(machine.device(s.device()), machine.process(s.process()));
+            MmStruct mm = machine.process(s.process());
+            if (mm.users() == 0) {
+                throw new KernelException(Errno.ESRCH, "process", s.process() + " has exited");
+            }
+            SvaHandle h = machine.sva().bindDevice(machine.device(s.device()), mm);
             bindings.put(s.device() + "/" + s.process(), h);
         } else if (step instanceof SvaUnbind s) {
             SvaHandle h = bindings.get(s.device() + "/" + s.process());
