@@ -21,6 +21,7 @@ import dev.iommulab.hw.riscv.RiscvRegs;
 import dev.iommulab.hw.sim.RecordingTraceSink;
 import dev.iommulab.hw.sim.TraceEvent;
 import java.util.List;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -151,6 +152,7 @@ class RiscvRemoveDevPasidTest {
      * the group is answered once, by the SVA handler, before the call returns.
      */
     @Test
+    @DisplayName("linux-fault-stack §8 item 31 (RISC-V drain): the detach waits for the unconsumed request")
     void removeDevPasid_recordUnconsumedAndIopfStillOn_returnsAfterThreadAndHandler() {
         MmStruct other = new MmStruct("other", f.frames, f.frames.allocate());
         IommuDomain second = f.driver.domainAllocSva(f.dev, other);
@@ -171,6 +173,7 @@ class RiscvRemoveDevPasidTest {
 
     /** With the last fault-capable attachment gone there is nothing to drain: the detach does not sleep. */
     @Test
+    @DisplayName("linux-fault-stack §8 item 31 (RISC-V, last IOPF attachment): nothing to drain, no sleep")
     void removeDevPasid_lastIopfAttachment_doesNotSleep() {
         f.endpoint.sendPageRequest(request(1, true, false, true, VA), null);
         f.loop.runUntil(() -> f.hw.readReg(RiscvRegs.PQT) != f.hw.readReg(RiscvRegs.PQH));
