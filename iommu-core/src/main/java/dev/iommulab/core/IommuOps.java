@@ -40,9 +40,12 @@ public interface IommuOps {
 
     /**
      * {@code domain_alloc_sva}: a new SVA domain for {@code mm}, usable on {@code dev}. Called by the
-     * SVA layer under its lock.
+     * SVA layer under its lock. A driver that does not override it has no such op, and
+     * iommu_sva_domain_alloc() fails with EOPNOTSUPP.
      */
-    IommuDomain domainAllocSva(Device dev, MmStruct mm);
+    default IommuDomain domainAllocSva(Device dev, MmStruct mm) {
+        throw new KernelException(Errno.EOPNOTSUPP, "dev", name() + " has no domain_alloc_sva");
+    }
 
     /**
      * {@code set_dev_pasid}: make {@code domain} translate requests of {@code dev} tagged with

@@ -184,6 +184,23 @@ class IommuSvaBindTest {
     }
 
     /**
+     * A driver without {@code domain_alloc_sva}: iommu_sva_domain_alloc() fails with -EOPNOTSUPP, bind returns it
+     * and the PASID allocated for the mm goes back, so nothing changed. Reference §4.1 step 5.
+     */
+    @Test
+    void bindDevice_driverWithoutDomainAllocSva_throwsEopnotsuppAndPasidGoesBack() {
+        f.ops.svaSupported = false;
+
+        KernelException e = catchThrowableOfType(KernelException.class, () -> f.sva.bindDevice(d1, mm));
+
+        assertThat(e.errno()).isEqualTo(Errno.EOPNOTSUPP);
+        assertThat(e.getMessage()).contains("domain_alloc_sva");
+        assertThat(f.sva.mmPasid(mm)).isEqualTo(IommuCore.IOMMU_PASID_INVALID);
+        assertThat(f.pasids.isAllocated(1)).isFalse();
+        assertThat(d1.group().pasidArray()).isEmpty();
+    }
+
+    /**
      * A device without PASID support binding an mm without PASID: iommu_alloc_global_pasid() fails, bind
      * returns -ENOSPC and the mm still has no PASID. Reference §8 item 28, §4.1 step 2.
      */

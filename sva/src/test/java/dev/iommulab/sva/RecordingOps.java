@@ -25,6 +25,8 @@ final class RecordingOps implements IommuOps {
     final List<Response> responses = new ArrayList<>();
     final List<IommuDomain> allocatedSvaDomains = new ArrayList<>();
     final List<PasidCall> pasidCalls = new ArrayList<>();
+    /** False: the driver has no {@code domain_alloc_sva}. */
+    boolean svaSupported = true;
 
     @Override
     public String name() {
@@ -37,6 +39,9 @@ final class RecordingOps implements IommuOps {
 
     @Override
     public IommuDomain domainAllocSva(Device dev, MmStruct mm) {
+        if (!svaSupported) {
+            return IommuOps.super.domainAllocSva(dev, mm);
+        }
         IommuDomain domain = new IommuDomain(DomainType.SVA, this, mm);
         allocatedSvaDomains.add(domain);
         return domain;
