@@ -200,4 +200,13 @@ public final class MmStruct {
     public String toString() {
         return "mm(" + name + ")";
     }
+
+    /**
+     * The 4 KiB leaf for {@code va} as the CPU page table holds it now (not present when nothing maps it): what a
+     * walk of the process's table for its PASID finds at this instant. Counterpart of a software walk such as
+     * follow_pte().
+     */
+    public CpuPageTable.Pte pteOf(long va) {
+        return pageTable.lookup(pgd, va);
+    }
 }

@@ -160,6 +160,7 @@ final class DmaEngine {
         if (access == Access.WRITE) {
             loop.schedule(ep.timing().pcieTlpNs(), "memory-request", () -> {
                 DmaCompletion fate = ep.iommu().memoryRequest(request);
+                performed(request, at, fate);
                 loop.schedule(ep.timing().memoryAccessNs(), "memory-completion", () -> onWritten(at, length, fate));
             });
             return;
@@ -177,9 +178,20 @@ final class DmaEngine {
         nonPostedIssued();
         loop.schedule(ep.timing().pcieTlpNs(), "memory-request", () -> {
             DmaCompletion completion = ep.iommu().memoryRequest(request);
+            performed(request, at, completion);
             loop.schedule(ep.timing().memoryAccessNs() + ep.timing().pcieTlpNs(), "memory-completion",
                     () -> onRead(tag, at, length, completion));
         });
+    }
+
+    /** The IOMMU performed {@code request} (for work-item address {@code va}): the access listeners are told. */
+    private void performed(DmaRequest request, long va, DmaCompletion completion) {
+        if (completion.ok()) {
+            int pasid = request.pasidPresent() ? request.pasid() : -1;
+            boolean translated = request.addressType() == AddressType.TRANSLATED;
+            ep.memoryAccessed(new MemoryAccess(request.rid(), pasid, va, completion.pa(), request.length(),
+                    request.access(), translated));
+        }
     }
 
     private void onRead(ReadTags.Tag tag, long at, int length, DmaCompletion completion) {

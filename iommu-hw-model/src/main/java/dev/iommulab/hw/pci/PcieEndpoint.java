@@ -38,6 +38,7 @@ public final class PcieEndpoint implements PcieFunction {
     private final PriCapability pri;
     private final AtsInvalidations invalidations;
     private final Set<DmaEngine> engines = new LinkedHashSet<>();
+    private final List<Consumer<MemoryAccess>> accessListeners = new ArrayList<>();
     private boolean atsEnabled;
     private boolean pasidEnabled;
     private boolean functional = true;
@@ -169,6 +170,19 @@ public final class PcieEndpoint implements PcieFunction {
     /** Tells {@code listener} about every PRG response that reaches the function. */
     public void addPrgResponseListener(Consumer<PrgResponse> listener) {
         pri.addResponseListener(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /**
+     * Tells {@code listener} about every memory request of this function that the IOMMU performed, at the instant
+     * it did ({@link MemoryAccess}). Requests the IOMMU blocked are not told.
+     */
+    public void addMemoryAccessListener(Consumer<MemoryAccess> listener) {
+        accessListeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** A DMA engine's request reached memory. */
+    void memoryAccessed(MemoryAccess access) {
+        accessListeners.forEach(l -> l.accept(access));
     }
 
     // ---- device state ----

@@ -126,11 +126,7 @@ final class FakeIommu implements IommuHardware {
             }
             pa = frame | (request.addr() & 0xfff);
         }
-        if (request.access() == Access.WRITE) {
-            memory.write(pa, request.data());
-            return DmaCompletion.ok(null);
-        }
-        return DmaCompletion.ok(memory.read(pa, request.length()));
+        return DmaCompletion.perform(memory, pa, request);
     }
 
     @Override

@@ -44,6 +44,7 @@ import dev.iommulab.lab.scenario.VmaSpec;
 import dev.iommulab.sva.IommuSva;
 import dev.iommulab.sva.SvaModule;
 import dev.iommulab.vfio.VfioModule;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -211,6 +212,11 @@ public final class Machine {
 
     public MmStruct process(String name) {
         return processes.get(name);
+    }
+
+    /** The scenario's processes by name, in declaration order. */
+    public Map<String, MmStruct> processes() {
+        return Collections.unmodifiableMap(processes);
     }
 
     public FaultRecorder faultRecorder() {

@@ -23,7 +23,8 @@ import java.util.Map;
 /**
  * What the runner watches during a run: faults reported to the core, groups handed to handlers,
  * responses decided by software, PRG responses reaching functions (paired with the software decision
- * that caused them, else attributed to the hardware), and DMA outcomes. Every event carries the scenario
+ * that caused them, else attributed to the hardware), DMA outcomes, and every memory access with a PASID, judged
+ * when it happens ({@link MappingWatch}). Every event carries the scenario
  * step that was running when it happened ({@link #step}), so an invariant violation can name it.
  */
 final class Observations implements FaultEvents.Listener {
@@ -84,6 +85,8 @@ final class Observations implements FaultEvents.Listener {
     /** fault_param users that did not match 1 + live groups when sampled at a step boundary. */
     final List<String> usersMismatches = new ArrayList<>();
     final List<DmaItem> dma = new ArrayList<>();
+    /** Every PASID access the IOMMU performed, judged against the mappings at that instant. */
+    final MappingWatch mappings;
     /** Raw LPIG page requests sent by steps, per device/grpid, with their send time (for latency). */
     final Map<String, Deque<Long>> rawLpigSentAt = new HashMap<>();
     final List<Long> rawServiceLatencies = new ArrayList<>();
@@ -101,6 +104,7 @@ final class Observations implements FaultEvents.Listener {
         for (PcieEndpoint ep : machine.endpoints().values()) {
             ep.addPrgResponseListener(r -> onDelivered(ep.config().name(), r));
         }
+        mappings = new MappingWatch(machine, () -> step);
     }
 
     /** The runner is about to perform {@code label}; samples the devices' fault params first. */

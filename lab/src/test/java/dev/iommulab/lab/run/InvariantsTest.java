@@ -63,7 +63,7 @@ class InvariantsTest {
         assertThat(r.invariants()).extracting(RunResult.InvariantEntry::name).containsExactly(
                 "lpig-answered-exactly-once", "non-lpig-never-answered", "response-addressed-by-lpig",
                 "group-holds-earlier-partials", "fault-param-users", "nothing-outlives-remove-device",
-                "response-codes-by-origin", "pri-credits-within-allocation", "dma-within-domain",
+                "response-codes-by-origin", "pri-credits-within-allocation", "dma-within-mappings",
                 "fault-recorded-or-lost");
         assertThat(r.invariants()).allMatch(RunResult.InvariantEntry::holds);
     }

@@ -11,9 +11,7 @@ import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
-import dev.iommulab.hw.pci.DmaJob;
-import dev.iommulab.hw.pci.DmaOutcome;
-import dev.iommulab.hw.pci.DmaStatus;
+import dev.iommulab.hw.pci.MemoryAccess;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.iopf.Iopf;
 import dev.iommulab.lab.ScenarioFiles;
@@ -144,17 +142,28 @@ class ObservedEventsInvariantsTest {
                 .contains("holds partial 0x1000 parked before the device left its iopf queue");
     }
 
+    /** An access the IOMMU performed for a PASID no process owns is outside every mapping, named when it happened. */
     @Test
-    void dmaWithinDomain_okDmaOutsideVmas_failsNamingDeviceAndStep() {
-        DmaJob job = new DmaJob(0x7f1000000000L, 64, Access.READ, 1, false, null);
-        Observations.DmaItem item = new Observations.DmaItem("acc0", 1, "app", job, "dma at f.yaml:9:5");
-        item.outcome = new DmaOutcome(job, DmaStatus.OK, -1, 0, 100, new byte[64]);
-        obs.dma.add(item);
+    void dmaWithinMappings_accessForPasidOfNoProcess_failsNamingDevicePasidVaPaAndStep() {
+        obs.stepStarting("dma at f.yaml:9:5");
+        obs.mappings.onAccess("acc0", new MemoryAccess(0x18, 1, 0x7f0000000000L, 0x5000, 64, Access.READ, true));
+        obs.stepStarting("run at f.yaml:10:5");
 
-        RunResult.InvariantEntry inv = check("dma-within-domain");
+        RunResult.InvariantEntry inv = check("dma-within-mappings");
 
         assertThat(inv.holds()).isFalse();
-        assertThat(inv.detail()).isEqualTo("acc0 PASID 1 read 0x7f1000000000 completed ok outside app's read VMAs"
-                + " (step dma at f.yaml:9:5)");
+        assertThat(inv.detail()).isEqualTo("acc0 PASID 1 read va 0x7f0000000000+64 -> pa 0x5000: no process has this"
+                + " PASID (step dma at f.yaml:9:5)");
+    }
+
+    /** Accesses without a PASID (RID domain, DMA API) are out of the invariant's scope. */
+    @Test
+    void dmaWithinMappings_accessWithoutPasid_notJudged() {
+        obs.mappings.onAccess("acc0", new MemoryAccess(0x18, -1, 0x1000, 0x5000, 64, Access.WRITE, false));
+
+        RunResult.InvariantEntry inv = check("dma-within-mappings");
+
+        assertThat(inv.holds()).isTrue();
+        assertThat(inv.detail()).startsWith("0 access(es) with a PASID judged");
     }
 }
