@@ -119,11 +119,11 @@ class StepErrorsTest {
         assertThat(problems).extracting(ScenarioFiles::at, ScenarioProblem::message).containsExactly(
                 tuple("11:30", "one step per list item; found 'flr' and 'remove-device'"),
                 tuple("12:5", "a step needs one of: sva-bind, sva-unbind, attach, map, "
-                        + "unmap, dma, page-request, stop-marker, mmap, munmap, mprotect, exit-process, "
+                        + "unmap, dma, page-request, stop-marker, pasid-stop, mmap, munmap, mprotect, exit-process, "
                         + "fail-allocations, flr, remove-device, run"),
                 tuple("13:5", "unknown key 'reboot'; allowed: sva-bind, sva-unbind, "
-                        + "attach, map, unmap, dma, page-request, stop-marker, mmap, munmap, mprotect, exit-process, "
-                        + "fail-allocations, flr, remove-device, run, at"),
+                        + "attach, map, unmap, dma, page-request, stop-marker, pasid-stop, mmap, munmap, mprotect, "
+                        + "exit-process, fail-allocations, flr, remove-device, run, at"),
                 tuple("14:10", "expected 'idle' or {for: TIME}, found 'forever'"),
                 tuple("15:10", "expected a mapping of arguments, found a scalar"),
                 tuple("16:42", "grpid must be in 0..511, got 512"),
