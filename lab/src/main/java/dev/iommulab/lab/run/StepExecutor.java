@@ -84,11 +84,7 @@ final class StepExecutor {
         } else if (step instanceof Dma s) {
             dma(s);
         } else if (step instanceof PageRequest s) {
-            int pasid = pasidOf(s.pasid(), s.process());
-            for (int i = 0; i < s.pages(); i++) {
-                pageRequest(s.device(), s.grpid(), (s.addr() & ~0xfffL) + i * 4096L, s.access(),
-                        s.last() && i == s.pages() - 1, pasid, s.privileged());
-            }
+            pageRequests(s, pasidOf(s.pasid(), s.process()));
         } else if (step instanceof StopMarker s) {
             pageRequest(s.device(), 0, 0, null, true, pasidOf(s.pasid(), s.process()), false);
         } else if (step instanceof PasidStop s) {
@@ -309,6 +305,28 @@ final class StepExecutor {
             observations.rawLpigSent(device, grpid);
         }
         ep.sendPageRequest(m, null);
+    }
+
+    /** Step {@code page-request}: {@code pages} raw requests of consecutive pages, {@code last} on the final one. */
+    private void pageRequests(PageRequest s, int pasid) {
+        if (s.pages() == 1) {
+            pageRequest(s.device(), s.grpid(), s.addr(), s.access(), s.last(), pasid, s.privileged());
+            return;
+        }
+        PcieEndpoint ep = machine.endpoint(s.device());
+        boolean read = "read".equals(s.access()) || "exec".equals(s.access());
+        long first = s.addr() & ~0xfffL;
+        loop.trace().step(loop.now(), Layer.LAB, "page-request", String.format("%s raw page requests grpid %d: %d"
+                + " pages from %#x%s", s.device(), s.grpid(), s.pages(), first, s.last() ? ", LPIG on the last" : ""));
+        for (int i = 0; i < s.pages(); i++) {
+            boolean last = s.last() && i == s.pages() - 1;
+            if (last) {
+                observations.rawLpigSent(s.device(), s.grpid());
+            }
+            ep.sendPageRequest(new PageRequestMessage(ep.rid(), pasid >= 0, Math.max(pasid, 0),
+                    "exec".equals(s.access()), s.privileged(), read, "write".equals(s.access()), last, s.grpid(),
+                    first + i * 4096L), null);
+        }
     }
 
     /** Steps of {@code steps} this lab cannot perform yet. */
