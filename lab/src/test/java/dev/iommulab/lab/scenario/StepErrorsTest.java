@@ -152,6 +152,23 @@ class StepErrorsTest {
                 tuple("13:10", "missing required key 'contains'"));
     }
 
+    /** {@code parked}: count is required, after-step names a step of the file (1..number of steps). */
+    @Test
+    void load_badParkedExpectations_reportsEach() {
+        List<ScenarioProblem> problems = files.problems(ScenarioFiles.HEAD + """
+                steps:
+                  - run: idle
+                expect:
+                  - parked: { device: acc0, after-step: 2, count: 0 }
+                  - parked: { device: acc0 }
+                  - parked: { device: acc0, count: 1, after-step: 1, pasid: 3 }
+                """);
+
+        assertThat(problems).extracting(ScenarioFiles::at, ScenarioProblem::message).containsExactly(
+                tuple("13:41", "after-step must be in 1..1, got 2"),
+                tuple("14:13", "missing required key 'count'"));
+    }
+
     @Test
     void load_atBesideAndInsideStep_reportsInner() {
         List<ScenarioProblem> problems = files.problems(ScenarioFiles.HEAD + """
