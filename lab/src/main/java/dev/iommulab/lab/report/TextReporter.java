@@ -45,8 +45,9 @@ public final class TextReporter {
                 f.lost(), f.firstRecordedNs() == null ? "never" : "at " + time(f.firstRecordedNs()))));
         section(out, "Devices");
         lines(out, r.devices().stream().map(d -> String.format(Locale.ROOT,
-                "%s: PRI %s, RF %d, UPRGI %d, credits in use %d", d.name(), d.priEnabled() ? "enabled" : "disabled",
-                d.priResponseFailure() ? 1 : 0, d.uprgi() ? 1 : 0, d.creditsInUse())).toList());
+                "%s: PRI %s, RF %d, UPRGI %d, credits in use %d, partials parked %d", d.name(),
+                d.priEnabled() ? "enabled" : "disabled", d.priResponseFailure() ? 1 : 0, d.uprgi() ? 1 : 0,
+                d.creditsInUse(), d.partialsParked())).toList());
         if (!r.stepErrors().isEmpty()) {
             section(out, "Step errors");
             lines(out, r.stepErrors().stream().map(e -> e.location() + ": " + e.step() + ": " + e.error()).toList());

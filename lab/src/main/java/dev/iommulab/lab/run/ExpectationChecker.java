@@ -5,6 +5,7 @@ import dev.iommulab.lab.scenario.DmaExpect;
 import dev.iommulab.lab.scenario.Expectation;
 import dev.iommulab.lab.scenario.FaultRecordExpect;
 import dev.iommulab.lab.scenario.LogExpect;
+import dev.iommulab.lab.scenario.ParkedExpect;
 import dev.iommulab.lab.scenario.PageResponseExpect;
 import java.util.List;
 import java.util.Objects;
@@ -13,9 +14,12 @@ import java.util.Objects;
 final class ExpectationChecker {
 
     private final RunResult result;
+    private final int steps;
 
-    ExpectationChecker(RunResult result) {
+    /** {@code steps}: how many steps the scenario has (its last step's sample is the end of the run). */
+    ExpectationChecker(RunResult result, int steps) {
         this.result = result;
+        this.steps = steps;
     }
 
     List<RunResult.ExpectationEntry> check(List<Expectation> expectations) {
@@ -50,11 +54,24 @@ final class ExpectationChecker {
                     })
                     .orElse(new RunResult.ExpectationEntry(e.describe(), false, "no such device"));
         }
+        if (e instanceof ParkedExpect p) {
+            return parked(p);
+        }
         if (e instanceof LogExpect l) {
             boolean found = result.log().stream().anyMatch(line -> line.contains(l.contains()));
             return new RunResult.ExpectationEntry(e.describe(), found, found ? "found" : "not in the log");
         }
         throw new IllegalArgumentException("unknown expectation " + e);
+    }
+
+    /** At the end: the devices entry (or its partials of one PASID); after a step: the sample taken then. */
+    private RunResult.ExpectationEntry parked(ParkedExpect p) {
+        List<RunResult.ParkedEntry> samples = result.parkedAfterSteps();
+        int step = p.afterStep() != null ? p.afterStep() : steps;
+        long n = samples.stream().filter(x -> x.afterStep() == step && x.device().equals(p.device())
+                && (p.pasid() == null || Objects.equals(p.pasid(), x.pasid()))).mapToLong(RunResult.ParkedEntry::count)
+                .sum();
+        return counted(p, n, p.count());
     }
 
     private static RunResult.ExpectationEntry counted(Expectation e, long seen, Integer wanted) {

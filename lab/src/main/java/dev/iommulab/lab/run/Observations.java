@@ -14,11 +14,13 @@ import dev.iommulab.iopf.Iopf;
 import dev.iommulab.lab.machine.Machine;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What the runner watches during a run: faults reported to the core, groups handed to handlers,
@@ -93,6 +95,8 @@ final class Observations implements FaultEvents.Listener {
     long faultsReported;
     String step = NO_STEP;
     private int seq;
+    private int stepsStarted;
+    private final Map<Integer, List<RunResult.ParkedEntry>> parked = new TreeMap<>();
     private final Map<Device, Integer> epochs = new HashMap<>();
     private final Map<Device, Boolean> published = new HashMap<>();
     private final Map<String, Deque<Decided>> inFlight = new HashMap<>();
@@ -107,15 +111,38 @@ final class Observations implements FaultEvents.Listener {
         mappings = new MappingWatch(machine, () -> step);
     }
 
-    /** The runner is about to perform {@code label}; samples the devices' fault params first. */
+    /** The runner is about to perform {@code label}; samples the devices' fault params and partials first. */
     void stepStarting(String label) {
         sample();
+        sampleParked();
+        stepsStarted++;
         step = label;
     }
 
-    /** The run (or a test) is over; samples the devices' fault params once more. */
+    /** The run (or a test) is over; samples the devices' fault params and partials once more. */
     void finished() {
         sample();
+        sampleParked();
+    }
+
+    /** Partials parked after each step, in step order. */
+    List<RunResult.ParkedEntry> parkedAfterSteps() {
+        return parked.values().stream().flatMap(List::stream).toList();
+    }
+
+    /** Counts the partials of every device by PASID, as they are when step {@link #stepsStarted} is over. */
+    private void sampleParked() {
+        List<RunResult.ParkedEntry> now = new ArrayList<>();
+        for (String name : machine.endpoints().keySet()) {
+            Device dev = machine.device(name);
+            if (dev == null) {
+                continue;
+            }
+            Map<Integer, Integer> byPasid = new TreeMap<>(Comparator.nullsFirst(Comparator.naturalOrder()));
+            iopf().partials(dev).forEach(f -> byPasid.merge(f.pasidValid() ? f.pasid() : null, 1, Integer::sum));
+            byPasid.forEach((pasid, n) -> now.add(new RunResult.ParkedEntry(stepsStarted, name, pasid, n)));
+        }
+        parked.put(stepsStarted, List.copyOf(now));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.iommulab.lab.run;
 
+import dev.iommulab.core.Device;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
@@ -50,14 +51,15 @@ final class ResultAssembler {
         RunResult partial = new RunResult(scenario.name(), scenario.seed(), scenario.hardware().model(),
                 scenario.kernel(), scenario.policies(), "pending",
                 machine.loop().now(), responses, dma, faults, devices, log, List.copyOf(errors), invariants, List.of(),
-                counters(), journey, serviceLatencies());
-        List<RunResult.ExpectationEntry> expectations = new ExpectationChecker(partial).check(scenario.expectations());
+                counters(), journey, serviceLatencies(), obs.parkedAfterSteps());
+        List<RunResult.ExpectationEntry> expectations = new ExpectationChecker(partial, scenario.steps().size())
+                .check(scenario.expectations());
         boolean pass = errors.isEmpty() && invariants.stream().allMatch(RunResult.InvariantEntry::holds)
                 && expectations.stream().allMatch(RunResult.ExpectationEntry::holds);
         return new RunResult(partial.scenario(), partial.seed(), partial.hardware(), partial.kernel(),
                 partial.policies(), pass ? "pass" : "fail",
                 partial.simulatedNs(), responses, dma, faults, devices, log, partial.stepErrors(), invariants,
-                expectations, partial.counters(), journey, serviceLatencies());
+                expectations, partial.counters(), journey, serviceLatencies(), partial.parkedAfterSteps());
     }
 
     private List<Long> serviceLatencies() {
@@ -119,8 +121,10 @@ final class ResultAssembler {
         List<RunResult.DeviceEntry> out = new ArrayList<>();
         for (PcieEndpoint ep : machine.endpoints().values()) {
             PriState pri = ep.priState();
+            Device dev = machine.device(ep.config().name());
+            int parked = dev == null ? 0 : machine.iopf().partials(dev).size();
             out.add(new RunResult.DeviceEntry(ep.config().name(), pri.enabled(), pri.responseFailure(),
-                    pri.unexpectedPrgIndex(), pri.creditsInUse()));
+                    pri.unexpectedPrgIndex(), pri.creditsInUse(), parked));
         }
         return out;
     }

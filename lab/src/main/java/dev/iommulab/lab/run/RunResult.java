@@ -10,7 +10,8 @@ import java.util.Map;
  * Everything a run produced, in the shape of the JSON output of SCENARIO-FORMAT.md. Field names are the
  * public contract. {@code serviceLatenciesNs} (not in the JSON) are the simulated fault-service latencies
  * of the run: for every DMA work item that finished, its start to its end; for every raw LPIG
- * {@code page-request} step, the step to the PRG response of its group.
+ * {@code page-request} step, the step to the PRG response of its group. {@code parkedAfterSteps} (not in the JSON)
+ * are the partials parked after each step, what {@code parked} expectations look at.
  */
 @JsonPropertyOrder({"scenario", "seed", "hardware", "kernel", "policies", "outcome", "simulatedNs", "pageResponses", "dma", "faultRecords",
         "devices", "log", "stepErrors", "invariants", "expectations", "counters"})
@@ -20,7 +21,7 @@ public record RunResult(String scenario, long seed, String hardware, String kern
                         List<DeviceEntry> devices, List<String> log, List<StepErrorEntry> stepErrors,
                         List<InvariantEntry> invariants, List<ExpectationEntry> expectations,
                         Map<String, Long> counters, @JsonIgnore List<TraceEvent.Step> journey,
-                        @JsonIgnore List<Long> serviceLatenciesNs) {
+                        @JsonIgnore List<Long> serviceLatenciesNs, @JsonIgnore List<ParkedEntry> parkedAfterSteps) {
 
     /** A PRG response as the function received it, with who decided it. */
     public record PageResponseEntry(long atNs, String device, Integer pasid, int grpid, String code, String wireCode,
@@ -41,9 +42,20 @@ public record RunResult(String scenario, long seed, String hardware, String kern
                                    String vendorCode, boolean recorded, boolean coalesced) {
     }
 
-    /** PRI state of a function at the end of the run. */
+    /**
+     * PRI state of a function at the end of the run, and how many of its page requests io-pgfault still holds
+     * parked on its partial list (reported non-last requests waiting for their LPIG).
+     */
     public record DeviceEntry(String name, boolean priEnabled, boolean priResponseFailure, boolean uprgi,
-                              int creditsInUse) {
+                              int creditsInUse, int partialsParked) {
+    }
+
+    /**
+     * Partials of {@code device} with {@code pasid} (null: without PASID) parked when step {@code afterStep}
+     * (1-based; 0 = before the first step) was over: sampled when the next step started, or when the run ended.
+     * Only non-zero counts are listed.
+     */
+    public record ParkedEntry(int afterStep, String device, Integer pasid, int count) {
     }
 
     /** A step whose kernel call failed; the run goes on with the next step. */

@@ -28,6 +28,7 @@ import dev.iommulab.lab.scenario.FailAllocations;
 import dev.iommulab.lab.scenario.Flr;
 import dev.iommulab.lab.scenario.MapStep;
 import dev.iommulab.lab.scenario.PageRequest;
+import dev.iommulab.lab.scenario.PasidStop;
 import dev.iommulab.lab.scenario.RemoveDevice;
 import dev.iommulab.lab.scenario.Run;
 import dev.iommulab.lab.scenario.Step;
@@ -48,7 +49,7 @@ final class StepExecutor {
 
     /** Step kinds this version of the lab can perform. */
     static final Set<String> SUPPORTED = Set.of("sva-bind", "sva-unbind", "attach", "map", "unmap", "dma",
-            "page-request", "stop-marker", "fail-allocations", "remove-device", "flr", "exit-process", "run");
+            "page-request", "stop-marker", "pasid-stop", "fail-allocations", "remove-device", "flr", "exit-process", "run");
 
     private final Machine machine;
     private final EventLoop loop;
@@ -87,10 +88,11 @@ final class StepExecutor {
         } else if (step instanceof Dma s) {
             dma(s);
         } else if (step instanceof PageRequest s) {
-            pageRequest(s.device(), s.grpid(), s.addr(), s.access(), s.last(), pasidOf(s.pasid(), s.process()),
-                    s.privileged());
+            pageRequests(s, pasidOf(s.pasid(), s.process()));
         } else if (step instanceof StopMarker s) {
             pageRequest(s.device(), 0, 0, null, true, pasidOf(s.pasid(), s.process()), false);
+        } else if (step instanceof PasidStop s) {
+            pasidStop(s);
         } else if (step instanceof RemoveDevice s) {
             Device dev = machine.device(s.device());
             machine.iopf().queueRemoveDevice(machine.iopf().queueOf(dev), dev);
@@ -110,6 +112,29 @@ final class StepExecutor {
         } else {
             throw new IllegalStateException("step " + step.kind() + " is not supported yet");
         }
+    }
+
+    /**
+     * Step {@code pasid-stop}: the device driver stops the device's use of a PASID before it unbinds (the caller
+     * guarantee of iommu_sva_unbind_device(), reference/linux-fault-stack.md §4.2; PCIe PASID stop with a Stop
+     * Marker): {@link PcieEndpoint#stopPasid} aborts the PASID's work items once their non-posted requests retired,
+     * drops its unsent page request groups, finishes an open group with its LPIG and sends a Stop Marker behind
+     * them. The step only starts it; the next step runs when the machine is idle. A device without an enabled PASID
+     * capability, or a PASID beyond its width, is a step error (EINVAL) that stops nothing.
+     */
+    private void pasidStop(PasidStop s) {
+        PcieEndpoint ep = machine.endpoint(s.device());
+        int pasid = pasidOf(s.pasid(), s.process());
+        if (!ep.pasidEnabled()) {
+            throw new KernelException(Errno.EINVAL, "device", s.device() + " has no PASID enabled");
+        }
+        if (pasid >= ep.config().maxPasids()) {
+            throw new KernelException(Errno.EINVAL, "pasid", String.format("PASID %d is beyond %s's %d-bit PASIDs",
+                    pasid, s.device(), ep.config().pasidBits()));
+        }
+        loop.trace().step(loop.now(), Layer.LAB, "pasid-stop", s.device() + ": device driver stops PASID " + pasid);
+        ep.stopPasid(pasid, () -> loop.trace().step(loop.now(), Layer.LAB, "pasid-stop",
+                s.device() + ": PASID " + pasid + " stopped, Stop Marker sent"));
     }
 
     /**
@@ -284,6 +309,28 @@ final class StepExecutor {
             observations.rawLpigSent(device, grpid);
         }
         ep.sendPageRequest(m, null);
+    }
+
+    /** Step {@code page-request}: {@code pages} raw requests of consecutive pages, {@code last} on the final one. */
+    private void pageRequests(PageRequest s, int pasid) {
+        if (s.pages() == 1) {
+            pageRequest(s.device(), s.grpid(), s.addr(), s.access(), s.last(), pasid, s.privileged());
+            return;
+        }
+        PcieEndpoint ep = machine.endpoint(s.device());
+        boolean read = "read".equals(s.access()) || "exec".equals(s.access());
+        long first = s.addr() & ~0xfffL;
+        loop.trace().step(loop.now(), Layer.LAB, "page-request", String.format("%s raw page requests grpid %d: %d"
+                + " pages from %#x%s", s.device(), s.grpid(), s.pages(), first, s.last() ? ", LPIG on the last" : ""));
+        for (int i = 0; i < s.pages(); i++) {
+            boolean last = s.last() && i == s.pages() - 1;
+            if (last) {
+                observations.rawLpigSent(s.device(), s.grpid());
+            }
+            ep.sendPageRequest(new PageRequestMessage(ep.rid(), pasid >= 0, Math.max(pasid, 0),
+                    "exec".equals(s.access()), s.privileged(), read, "write".equals(s.access()), last, s.grpid(),
+                    first + i * 4096L), null);
+        }
     }
 
     /** Steps of {@code steps} this lab cannot perform yet. */

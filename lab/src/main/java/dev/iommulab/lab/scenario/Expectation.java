@@ -5,7 +5,7 @@ package dev.iommulab.lab.scenario;
  * reports each as holding or not, with what was seen instead.
  */
 public sealed interface Expectation
-        permits PageResponseExpect, DmaExpect, FaultRecordExpect, DeviceExpect, LogExpect {
+        permits PageResponseExpect, DmaExpect, FaultRecordExpect, DeviceExpect, LogExpect, ParkedExpect {
 
     /** Where the expectation is written (its kind key). */
     SourceLocation location();

@@ -15,13 +15,18 @@ final class ExpectationBinder {
             "dma", List.of("device", "status", "count"),
             "fault-record", List.of("device", "reason", "recorded", "count"),
             "device", List.of("name", "pri-enabled", "pri-response-failure"),
-            "log", List.of("contains"));
-    private static final List<String> KIND_NAMES = List.of("page-response", "dma", "fault-record", "device", "log");
+            "log", List.of("contains"),
+            "parked", List.of("device", "pasid", "count", "after-step"));
+    private static final List<String> KIND_NAMES = List.of("page-response", "dma", "fault-record", "device", "log",
+            "parked");
 
     private final Binding binding;
+    private final int stepCount;
 
-    ExpectationBinder(Binding binding) {
+    /** {@code stepCount}: how many steps the scenario has (what {@code parked.after-step} may name). */
+    ExpectationBinder(Binding binding, int stepCount) {
         this.binding = binding;
+        this.stepCount = stepCount;
     }
 
     List<Expectation> expectations(ListNode list) {
@@ -49,7 +54,7 @@ final class ExpectationBinder {
         return f.ok() && outer.ok() ? e : null;
     }
 
-    private static Expectation bind(String kind, Fields f, SourceLocation loc) {
+    private Expectation bind(String kind, Fields f, SourceLocation loc) {
         switch (kind) {
             case "page-response":
                 return pageResponse(f, loc);
@@ -59,6 +64,8 @@ final class ExpectationBinder {
                 return faultRecord(f, loc);
             case "device":
                 return device(f, loc);
+            case "parked":
+                return parked(f, loc);
             default:
                 String contains = f.text("contains");
                 return f.ok() ? new LogExpect(contains, loc) : null;
@@ -102,6 +109,14 @@ final class ExpectationBinder {
             f.error(f.pos(), "", "a device expectation needs pri-enabled or pri-response-failure");
         }
         return f.ok() ? new DeviceExpect(name, priEnabled, priResponseFailure, loc) : null;
+    }
+
+    private Expectation parked(Fields f, SourceLocation loc) {
+        String device = f.device("device");
+        Integer pasid = f.integer("pasid", 0, Checks.MAX_PASID, null);
+        Integer count = f.integer("count", 0, Integer.MAX_VALUE);
+        Integer afterStep = f.integer("after-step", 1, Math.max(1, stepCount), null);
+        return f.ok() ? new ParkedExpect(device, pasid, count, afterStep, loc) : null;
     }
 
     private static Integer count(Fields f) {

@@ -44,7 +44,7 @@ final class ScenarioBinder {
         List<DeviceSpec> devices = specs.devices(f.list("devices"));
         List<ProcessSpec> processes = specs.processes(f.list("processes"));
         List<Step> steps = new StepBinder(binding).steps(f.list("steps"));
-        List<Expectation> expectations = new ExpectationBinder(binding).expectations(f.list("expect"));
+        List<Expectation> expectations = new ExpectationBinder(binding, steps.size()).expectations(f.list("expect"));
         if (!problems.isEmpty()) {
             return null;
         }

@@ -8,7 +8,7 @@ package dev.iommulab.lab.scenario;
  * simulated time.
  */
 public sealed interface Step
-        permits SvaBind, SvaUnbind, Attach, MapStep, UnmapStep, Dma, PageRequest, StopMarker, Mmap, Munmap,
+        permits SvaBind, SvaUnbind, Attach, MapStep, UnmapStep, Dma, PageRequest, StopMarker, PasidStop, Mmap, Munmap,
         Mprotect, ExitProcess, FailAllocations, Flr, RemoveDevice, Run {
 
     /** The file key of this step kind, e.g. {@code sva-bind}. */

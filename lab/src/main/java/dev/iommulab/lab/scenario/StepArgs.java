@@ -32,8 +32,9 @@ final class StepArgs {
         m.put("unmap", new Kind(List.of("device", "iova", "size"), StepArgs::unmap));
         m.put("dma", new Kind(List.of("device", "addr", "size", "access", "process", "privileged"), StepArgs::dma));
         m.put("page-request", new Kind(List.of("device", "grpid", "addr", "access", "last", "pasid", "process",
-                "privileged"), StepArgs::pageRequest));
+                "privileged", "pages"), StepArgs::pageRequest));
         m.put("stop-marker", new Kind(List.of("device", "pasid", "process"), StepArgs::stopMarker));
+        m.put("pasid-stop", new Kind(List.of("device", "pasid", "process"), StepArgs::pasidStop));
         m.put("mmap", new Kind(List.of("process", "start", "size", "prot"), StepArgs::mmap));
         m.put("munmap", new Kind(List.of("process", "start", "size"), StepArgs::munmap));
         m.put("mprotect", new Kind(List.of("process", "start", "size", "prot"), StepArgs::mprotect));
@@ -97,7 +98,8 @@ final class StepArgs {
             f.error(f.valuePos("process"), "process", "page-request takes pasid or process, not both");
         }
         Boolean privileged = f.bool("privileged", false);
-        return f.ok() ? new PageRequest(device, grpid, addr, access, last, pasid, process, privileged, at, loc)
+        Integer pages = f.integer("pages", 1, PageRequest.MAX_PAGES, 1);
+        return f.ok() ? new PageRequest(device, grpid, addr, access, last, pasid, process, privileged, pages, at, loc)
                 : null;
     }
 
@@ -105,12 +107,24 @@ final class StepArgs {
         String device = f.device("device");
         Integer pasid = f.integer("pasid", 0, Checks.MAX_PASID, null);
         String process = f.process("process", null);
-        if (f.has("pasid") && f.has("process")) {
-            f.error(f.valuePos("process"), "process", "stop-marker takes pasid or process, not both");
-        } else if (!f.has("pasid") && !f.has("process")) {
-            f.error(f.pos(), "", "stop-marker needs pasid or process");
-        }
+        pasidOrProcess(f, "stop-marker");
         return f.ok() ? new StopMarker(device, pasid, process, at, loc) : null;
+    }
+
+    private static Step pasidStop(Fields f, Long at, SourceLocation loc) {
+        String device = f.device("device");
+        Integer pasid = f.integer("pasid", 0, Checks.MAX_PASID, null);
+        String process = f.process("process", null);
+        pasidOrProcess(f, "pasid-stop");
+        return f.ok() ? new PasidStop(device, pasid, process, at, loc) : null;
+    }
+
+    private static void pasidOrProcess(Fields f, String kind) {
+        if (f.has("pasid") && f.has("process")) {
+            f.error(f.valuePos("process"), "process", kind + " takes pasid or process, not both");
+        } else if (!f.has("pasid") && !f.has("process")) {
+            f.error(f.pos(), "", kind + " needs pasid or process");
+        }
     }
 
     private static Step mmap(Fields f, Long at, SourceLocation loc) {

@@ -119,11 +119,11 @@ class StepErrorsTest {
         assertThat(problems).extracting(ScenarioFiles::at, ScenarioProblem::message).containsExactly(
                 tuple("11:30", "one step per list item; found 'flr' and 'remove-device'"),
                 tuple("12:5", "a step needs one of: sva-bind, sva-unbind, attach, map, "
-                        + "unmap, dma, page-request, stop-marker, mmap, munmap, mprotect, exit-process, "
+                        + "unmap, dma, page-request, stop-marker, pasid-stop, mmap, munmap, mprotect, exit-process, "
                         + "fail-allocations, flr, remove-device, run"),
                 tuple("13:5", "unknown key 'reboot'; allowed: sva-bind, sva-unbind, "
-                        + "attach, map, unmap, dma, page-request, stop-marker, mmap, munmap, mprotect, exit-process, "
-                        + "fail-allocations, flr, remove-device, run, at"),
+                        + "attach, map, unmap, dma, page-request, stop-marker, pasid-stop, mmap, munmap, mprotect, "
+                        + "exit-process, fail-allocations, flr, remove-device, run, at"),
                 tuple("14:10", "expected 'idle' or {for: TIME}, found 'forever'"),
                 tuple("15:10", "expected a mapping of arguments, found a scalar"),
                 tuple("16:42", "grpid must be in 0..511, got 512"),
@@ -150,6 +150,23 @@ class StepErrorsTest {
                 tuple("12:63", "invalid number '-1'; expected decimal or 0x hex, "
                         + "optionally with KiB, MiB or GiB"),
                 tuple("13:10", "missing required key 'contains'"));
+    }
+
+    /** {@code parked}: count is required, after-step names a step of the file (1..number of steps). */
+    @Test
+    void load_badParkedExpectations_reportsEach() {
+        List<ScenarioProblem> problems = files.problems(ScenarioFiles.HEAD + """
+                steps:
+                  - run: idle
+                expect:
+                  - parked: { device: acc0, after-step: 2, count: 0 }
+                  - parked: { device: acc0 }
+                  - parked: { device: acc0, count: 1, after-step: 1, pasid: 3 }
+                """);
+
+        assertThat(problems).extracting(ScenarioFiles::at, ScenarioProblem::message).containsExactly(
+                tuple("13:41", "after-step must be in 1..1, got 2"),
+                tuple("14:13", "missing required key 'count'"));
     }
 
     @Test
