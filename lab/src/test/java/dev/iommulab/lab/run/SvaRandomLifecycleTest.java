@@ -146,7 +146,12 @@ class SvaRandomLifecycleTest {
                     return false;
                 }
                 bound[d][p] = false;
-                add("sva-unbind: { device: %s, process: %s%s }", dev, proc, timing());
+                if (random.nextInt(5) != 0) { // the device driver stops the PASID first, as it should
+                    add("pasid-stop: { device: %s, process: %s%s }", dev, proc, timing());
+                    add("sva-unbind: { device: %s, process: %s }", dev, proc);
+                } else {
+                    add("sva-unbind: { device: %s, process: %s%s }", dev, proc, timing());
+                }
             } else if (kind < 60) {
                 if (!bound[d][p]) {
                     return false;
