@@ -54,8 +54,8 @@ public final class IommuSva {
      * <p>The kernel's caller holds a user of {@code mm}; an mm that has exited is refused here with EINVAL, as
      * arm_smmu_sva_set_dev_pasid() refuses it when mmget_not_zero() fails.
      *
-     * @throws KernelException ENODEV (no group), EINVAL (the mm has exited), EOVERFLOW (the mm's PASID is beyond the device's range),
-     *                         ENOSPC (no PASID left), EBUSY (PASID taken by another mm or domain type),
+     * @throws KernelException ENODEV (no group), EINVAL (the mm has exited), EOVERFLOW (the mm's PASID is beyond
+     *                         the device's range), ENOSPC (no PASID left), EBUSY (PASID taken by another mm or domain type),
      *                         or what the driver's attach fails with
      */
     public SvaHandle bindDevice(Device dev, MmStruct mm) {

@@ -213,7 +213,10 @@ class MmStructMunmapTest {
         assertThat(pte(VA) & X86Pte.RW).isNotZero();
     }
 
-    /** A VMA backed by nothing answers every fault with VM_FAULT_SIGBUS (filemap_fault() past i_size) and maps nothing. */
+    /**
+     * A VMA backed by nothing answers every fault with VM_FAULT_SIGBUS (filemap_fault() past i_size) and maps
+     * nothing.
+     */
     @Test
     void handleMmFault_vmaBackedByNothing_returnsSigbus() {
         Vma none = mm.mmap(0x5000_0000L, 0x1000, Vma.flagsOf("rw"), Vma.Backing.NONE);

@@ -37,7 +37,8 @@ final class CacheTags {
     /**
      * cache_tag_flush_range() over {@code tags} for {@code [start, end]} (end inclusive). With {@code wait} the caller
      * sleeps until the unit wrote the wait's status — every descriptor, device-TLB ones included, completed — as
-     * qi_submit_sync() spins in the kernel; without it the DMA path's behaviour of {@link QueuedInvalidation#submitSync}.
+     * qi_submit_sync() spins in the kernel; without it the DMA path's behaviour of
+     * {@link QueuedInvalidation#submitSync}.
      *
      * @return true when the flush completed (at once, or after the wait)
      */

@@ -23,12 +23,12 @@ import java.util.Map;
  *       every function's Invalidate Completion, so munmap() frees nothing a device may still translate to;</li>
  *   <li>release (process exit): like intel_mm_release(), each process context of the domain is taken out of use
  *       without a drain — cleared (V = 0), {@code IODIR.INVAL_PDT} + {@code IOTINVAL.VMA} + {@code IOFENCE.C},
- *       {@code ATS.INVAL} of the PASID + {@code IOFENCE.C}, waited for — and IOPF stays enabled until the unbind. What the
- *       hardware then does differs from VT-d (no fault-processing-disable bit): an untranslated request for the PASID
- *       faults with cause 266 ("PDT entry not valid") in the fault queue, an ATS Translation Request gets Success with
- *       R = W = 0 and no record, and page requests, which the IOMMU checks only against the device context, still
- *       reach software, where the SVA handler answers INVALID because the mm has no users left. The later unbind finds
- *       the context invalid and runs its usual teardown.</li>
+ *       {@code ATS.INVAL} of the PASID + {@code IOFENCE.C}, waited for — and IOPF stays enabled until the unbind.
+ *       What the hardware then does differs from VT-d (no fault-processing-disable bit): an untranslated request
+ *       for the PASID faults with cause 266 ("PDT entry not valid") in the fault queue, an ATS Translation Request
+ *       gets Success with R = W = 0 and no record, and page requests, which the IOMMU checks only against the device
+ *       context, still reach software, where the SVA handler answers INVALID because the mm has no users left. The
+ *       later unbind finds the context invalid and runs its usual teardown.</li>
  * </ul>
  */
 final class RiscvSva {
