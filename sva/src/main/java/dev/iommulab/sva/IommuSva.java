@@ -51,18 +51,28 @@ public final class IommuSva {
     /**
      * Counterpart of iommu_sva_bind_device().
      *
-     * @throws KernelException ENODEV (no group), EOVERFLOW (the mm's PASID is beyond the device's range),
-     *                         ENOSPC (no PASID left), EBUSY (PASID taken by another mm or domain type),
+     * <p>The kernel's caller holds a user of {@code mm}; an mm that has exited is refused here with EINVAL, as
+     * arm_smmu_sva_set_dev_pasid() refuses it when mmget_not_zero() fails.
+     *
+     * @throws KernelException ENODEV (no group), EINVAL (the mm has exited), EOVERFLOW (the mm's PASID is beyond
+     *                         the device's range), ENOSPC (no PASID left), EBUSY (PASID taken by another mm or domain type),
      *                         or what the driver's attach fails with
      */
     public SvaHandle bindDevice(Device dev, MmStruct mm) {
         if (dev.group() == null) {
             throw new KernelException(Errno.ENODEV, "dev", dev + " has no iommu group");
         }
+        if (mm.users() == 0) {
+            throw new KernelException(Errno.EINVAL, "mm", mm + " has exited");
+        }
         boolean newMmData = !iommuMm.containsKey(mm);
         MmData data = allocMmData(dev, mm);
         try {
-            return bindWithPasid(dev, mm, data);
+            SvaHandle handle = bindWithPasid(dev, mm, data);
+            if (newMmData) {
+                mm.registerDropHook(() -> mmPasidDrop(mm));
+            }
+            return handle;
         } catch (KernelException e) {
             if (newMmData) {
                 // a failed call changes nothing: the fresh PASID goes back
@@ -106,18 +116,48 @@ public final class IommuSva {
             domain.setUsers(domain.users() + 1);
             return register(handle, dev, mm, data.pasid);
         }
-        IommuDomain domain = dev.ops().domainAllocSva(dev, mm);
-        domain.setIopfHandler(handler::handle);
+        IommuDomain domain = svaDomainAlloc(dev, mm);
         AttachHandle handle = new AttachHandle(domain);
         try {
             core.attachDevicePasid(domain, dev, data.pasid, handle);
         } catch (KernelException e) {
-            domain.owner().domainFree(domain); // out_free_domain
+            domainFree(domain); // out_free_domain
             throw e;
         }
         domain.setUsers(1);
         data.svaDomains.add(domain);
         return register(handle, dev, mm, data.pasid);
+    }
+
+    /**
+     * iommu_sva_domain_alloc(): the driver's SVA domain with the SVA fault handler; the domain holds the mm
+     * ({@code mmgrab()}: mm_count, not mm_users) until it is freed.
+     */
+    private IommuDomain svaDomainAlloc(Device dev, MmStruct mm) {
+        IommuDomain domain = dev.ops().domainAllocSva(dev, mm);
+        domain.setIopfHandler(handler::handle);
+        mm.mmgrab();
+        return domain;
+    }
+
+    /** iommu_domain_free() of an SVA domain: the driver frees it, then {@code mmdrop(domain->mm)}. */
+    private static void domainFree(IommuDomain domain) {
+        domain.owner().domainFree(domain);
+        domain.mm().mmdrop();
+    }
+
+    /**
+     * Counterpart of mm_pasid_drop(), called from __mmdrop() when the mm is destroyed: the mm's PASID goes back to
+     * the global allocator and its {@code iommu_mm} is freed.
+     */
+    private void mmPasidDrop(MmStruct mm) {
+        MmData data = iommuMm.remove(mm);
+        if (data == null) {
+            return;
+        }
+        pasids.free(data.pasid);
+        loop.trace().step(loop.now(), Layer.SVA, "mm_pasid_drop", "%s destroyed: PASID %d freed", mm.name(),
+                data.pasid);
     }
 
     private AttachHandle existingHandle(Device dev, int pasid) {
@@ -138,7 +178,10 @@ public final class IommuSva {
         return sva;
     }
 
-    /** Counterpart of iommu_sva_unbind_device(): the last unbind detaches; the mm keeps its PASID. */
+    /**
+     * Counterpart of iommu_sva_unbind_device(): the last unbind detaches; a domain left without users is freed, which
+     * drops its mm reference. The mm keeps its PASID until it is destroyed (mm_pasid_drop()).
+     */
     public void unbindDevice(SvaHandle sva) {
         if (sva.users == 0) {
             throw new KernelException(Errno.EINVAL, "handle", "already unbound");
@@ -152,7 +195,7 @@ public final class IommuSva {
         domain.setUsers(domain.users() - 1);
         if (domain.users() == 0) {
             iommuMm.get(sva.mm()).svaDomains.remove(domain);
-            domain.owner().domainFree(domain);
+            domainFree(domain);
         }
     }
 

@@ -13,6 +13,7 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.mm.MmStruct;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /** iommu_sva_bind_device() / iommu_sva_unbind_device() bookkeeping: PASIDs, handles, shared domains. */
@@ -284,5 +285,68 @@ class IommuSvaBindTest {
 
         assertThat(e.errno()).isEqualTo(Errno.EINVAL);
         assertThat(f.ops.pasidCalls).hasSize(calls);
+    }
+
+    /**
+     * PASID lifetime with real teardown: after every unbind the SVA domain is freed (mmdrop()) yet the mm keeps
+     * PASID 1; only when the process exits — exit_mmap(), then the users' mm_count drop reaching 0 in __mmdrop() —
+     * does mm_pasid_drop() return it, and the next new mm gets PASID 1 again. iommu_sva_unbind_device(),
+     * iommu_domain_free(), mm_pasid_drop() (iommu-sva.c), __mmdrop() (kernel/fork.c); reference §8 item 29, §4.2.
+     */
+    @Test
+    @DisplayName("linux-fault-stack §8 item 29: after all unbinds the mm keeps its PASID; mm teardown returns it")
+    void mmPasidDrop_allUnbindsThenExit_pasidBackInAllocatorOnlyAfterExit() {
+        Device d2 = f.probe("accel1", 0x0200, 8);
+        SvaHandle h1 = f.sva.bindDevice(d1, mm);
+        SvaHandle h2 = f.sva.bindDevice(d2, mm);
+        int countWhileBound = mm.mmCount();
+
+        f.sva.unbindDevice(h1);
+        f.sva.unbindDevice(h2);
+        int countAfterUnbinds = mm.mmCount();
+        boolean allocatedAfterUnbinds = f.pasids.isAllocated(1);
+        mm.mmput();
+
+        assertThat(countWhileBound).as("users' reference + the SVA domain's mmgrab()").isEqualTo(2);
+        assertThat(countAfterUnbinds).isEqualTo(1);
+        assertThat(allocatedAfterUnbinds).isTrue();
+        assertThat(mm.mmCount()).isZero();
+        assertThat(f.pasids.isAllocated(1)).isFalse();
+        assertThat(f.sva.mmPasid(mm)).isEqualTo(IommuCore.IOMMU_PASID_INVALID);
+        assertThat(f.sva.bindDevice(d1, f.process("next")).pasid()).isEqualTo(1);
+    }
+
+    /**
+     * The other order: the process exits while bound (exit_mmap() runs, but the SVA domain's mmgrab() keeps the
+     * mm), so the PASID stays allocated until the last unbind frees the domain and its mmdrop() destroys the mm.
+     * iommu_sva_domain_alloc() (mmgrab), iommu_domain_free() (mmdrop), mm_pasid_drop(); reference §1.7, §4.2.
+     */
+    @Test
+    void mmPasidDrop_exitWhileBound_pasidFreedAtLastDomainFree() {
+        SvaHandle h = f.sva.bindDevice(d1, mm);
+
+        mm.mmput();
+        boolean allocatedAfterExit = f.pasids.isAllocated(1);
+        f.sva.unbindDevice(h);
+
+        assertThat(allocatedAfterExit).isTrue();
+        assertThat(mm.mmCount()).isZero();
+        assertThat(f.pasids.isAllocated(1)).isFalse();
+    }
+
+    /**
+     * An mm without users cannot be bound: -EINVAL naming the mm, no PASID, no domain (the kernel's caller holds a
+     * user; arm_smmu_sva_set_dev_pasid() refuses an exited mm with -EINVAL the same way).
+     */
+    @Test
+    void bindDevice_exitedMm_throwsEinvalAndChangesNothing() {
+        mm.mmput();
+
+        KernelException e = catchThrowableOfType(KernelException.class, () -> f.sva.bindDevice(d1, mm));
+
+        assertThat(e.errno()).isEqualTo(Errno.EINVAL);
+        assertThat(e.argument()).isEqualTo("mm");
+        assertThat(f.sva.mmPasid(mm)).isEqualTo(IommuCore.IOMMU_PASID_INVALID);
+        assertThat(f.ops.allocatedSvaDomains).isEmpty();
     }
 }

@@ -21,6 +21,7 @@ import dev.iommulab.core.mm.Vma;
 import dev.iommulab.hw.pgtable.WalkResult;
 import dev.iommulab.hw.sim.TimingModel;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -149,6 +150,23 @@ class SvaIopfHandlerTest {
         assertThat(f.ops.messages()).containsExactly(resp(pasid, 6, PageResponseCode.INVALID));
         assertThat(mm.handledFaults()).isEqualTo(1);
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(1);
+    }
+
+    /**
+     * handle_mm_fault() returns VM_FAULT_SIGBUS for a VMA backed by nothing (a file mapping past its end): the group
+     * is answered INVALID, and nothing got mapped. iommu_sva_handle_mm(); reference §8 item 4.
+     */
+    @Test
+    @DisplayName("linux-fault-stack §8 item 4: handle_mm_fault error (SIGBUS, VMA backed by nothing) answers INVALID")
+    void item4_vmaBackedByNothing_sigbusAnswersInvalid() {
+        long va = 0x7000_0000L;
+        mm.mmap(va, 0x1000, Vma.flagsOf("rw"), Vma.Backing.NONE);
+
+        reportAndRun(lastRead(pasid, 8, va));
+
+        assertThat(f.ops.messages()).containsExactly(resp(pasid, 8, PageResponseCode.INVALID));
+        assertThat(mm.handledFaults()).isEqualTo(1);
+        assertThat(f.walk(mm, va)).isNotInstanceOf(WalkResult.Leaf.class);
     }
 
     /**

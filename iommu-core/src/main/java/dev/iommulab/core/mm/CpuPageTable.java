@@ -24,6 +24,24 @@ public interface CpuPageTable {
      */
     void install(long root, long va, long frame, boolean writable, boolean executable, LongSupplier allocateTable);
 
+    /**
+     * Counterpart of {@code ptep_get_and_clear()} in zap_pte_range(): the 4 KiB leaf for {@code va}, present or
+     * PROT_NONE, becomes an empty entry. Tables are left in place.
+     *
+     * @return the frame the leaf mapped, or -1 when there was none
+     */
+    long clear(long root, long va);
+
+    /**
+     * Counterpart of change_pte_range() for one leaf, present or PROT_NONE, keeping its frame: with
+     * {@code accessible} false it becomes a PROT_NONE entry (x86 {@code _PAGE_PROTNONE}, RISC-V
+     * {@code _PAGE_PROT_NONE}: not present to any hardware walker, the frame still the process's); otherwise it is
+     * present, writable only when {@code writable}. Other bits (user, accessed, dirty, execute) are kept.
+     *
+     * @return false when {@code va} has no leaf (nothing changed)
+     */
+    boolean protect(long root, long va, boolean accessible, boolean writable);
+
     /** The physical address {@code va} translates to for a CPU read, or -1. */
     long translate(long root, long va);
 

@@ -6,19 +6,22 @@ import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 
 /**
  * A process address space ({@code struct mm_struct}): VMAs and the CPU page tables, in the machine's
- * {@link CpuPageTable} format, in simulated physical memory. The IOMMU walks the same tables for the process's PASID, so what
- * {@link #handleMmFault} installs is what the device gets.
+ * {@link CpuPageTable} format, in simulated physical memory. The IOMMU walks the same tables for the process's PASID,
+ * so what {@link #handleMmFault} installs is what the device gets, and what {@link #munmap} and {@link #mprotect}
+ * take away the device loses — once each registered {@link MmuNotifier} invalidated its secondary TLBs.
  *
- * <p>Anonymous memory as Linux does it: a read fault maps the shared zero page read-only; a write
- * fault allocates a zeroed private page (copy-on-write from the zero page).
+ * <p>Anonymous memory as Linux does it: a read fault maps the shared zero page read-only; a write fault allocates a
+ * zeroed private page (copy-on-write from the zero page). Two reference counts as in the kernel: {@code mm_users}
+ * ({@link #mmgetNotZero}/{@link #mmput}; the last user tears the address space down) and {@code mm_count}
+ * ({@link #mmgrab}/{@link #mmdrop}; the users together hold one, and the last drop destroys the mm).
  */
 public final class MmStruct {
+
+    private static final long PAGE = PhysicalMemory.PAGE_SIZE;
 
     private final String name;
     private final PhysicalMemory memory;
@@ -26,9 +29,12 @@ public final class MmStruct {
     private final CpuPageTable pageTable;
     private final long pgd;
     private final long zeroPage;
-    private final TreeMap<Long, Vma> vmas = new TreeMap<>();
+    private final VmaTree vmas = new VmaTree();
+    private final MmPages pages;
     private int users = 1;
+    private int count = 1;
     private final List<MmuNotifier> notifiers = new ArrayList<>();
+    private final List<Runnable> dropHooks = new ArrayList<>();
     private long faults;
 
     /**
@@ -51,6 +57,7 @@ public final class MmStruct {
         this.pageTable = Objects.requireNonNull(pageTable, "pageTable");
         this.pgd = frames.allocate();
         this.zeroPage = zeroPage;
+        this.pages = new MmPages(pageTable, pgd);
     }
 
     public String name() {
@@ -67,31 +74,119 @@ public final class MmStruct {
         return faults;
     }
 
-    /** Adds a VMA (mmap with MAP_FIXED_NOREPLACE semantics): EINVAL if it overlaps an existing one. */
+    /** An anonymous {@link #mmap(long, long, int, Vma.Backing)}. */
     public Vma mmap(long start, long length, int vmFlags) {
-        Vma vma;
-        try {
-            vma = new Vma(start, start + length, vmFlags);
-        } catch (IllegalArgumentException e) {
-            throw new KernelException(Errno.EINVAL, "start", e.getMessage());
+        return mmap(start, length, vmFlags, Vma.Backing.ANONYMOUS);
+    }
+
+    /**
+     * Adds a VMA, as mmap(MAP_FIXED_NOREPLACE) does: {@code length} is rounded up to whole pages; no access bits in
+     * {@code vmFlags} is PROT_NONE.
+     *
+     * @throws KernelException EINVAL for an unaligned {@code start} or a {@code length} of 0 (or one that overflows),
+     *                         EEXIST when the range overlaps an existing VMA; nothing changes then
+     */
+    public Vma mmap(long start, long length, int vmFlags, Vma.Backing backing) {
+        long end = checkedEnd(start, length, "mmap");
+        if (vmas.overlaps(start, end)) {
+            throw new KernelException(Errno.EEXIST, "start",
+                    String.format("[%#x, %#x) overlaps an existing VMA", start, end));
         }
-        Map.Entry<Long, Vma> below = vmas.floorEntry(vma.end() - 1);
-        if (below != null && below.getValue().end() > vma.start()) {
-            throw new KernelException(Errno.EINVAL, "start",
-                    String.format("[%#x, %#x) overlaps an existing VMA", vma.start(), vma.end()));
-        }
-        vmas.put(start, vma);
+        Vma vma = new Vma(start, end, vmFlags, backing);
+        vmas.put(vma);
         return vma;
     }
 
+    /**
+     * Counterpart of munmap() (__do_munmap() → unmap_region()): VMAs are split at {@code start} and
+     * {@code start + length} and the pieces inside removed; their leaves are cleared in the page table
+     * (zap_pte_range()); then, if any leaf was cleared, the TLB flush of the gathered range
+     * (tlb_finish_mmu() → flush_tlb_mm_range(), which ends with mmu_notifier_arch_invalidate_secondary_tlbs()) calls
+     * each notifier's {@link MmuNotifier#invalidateSecondaryTlbs} — and only after it returned are the private frames
+     * freed (the mmu_gather frees pages after the flush); the zero page is never freed. A range with no VMA is a
+     * successful no-op.
+     *
+     * @throws KernelException EINVAL for an unaligned {@code start} or a {@code length} of 0; nothing changes then
+     */
+    public void munmap(long start, long length) {
+        long end = checkedEnd(start, length, "munmap");
+        if (!vmas.overlaps(start, end)) {
+            return;
+        }
+        vmas.splitAt(start);
+        vmas.splitAt(end);
+        vmas.within(start, end).forEach(vmas::remove);
+        MmPages.Gathered zapped = pages.zap(start, end);
+        flushSecondaryTlbs(zapped);
+        zapped.frames().stream().filter(f -> f != zeroPage).forEach(frames::free);
+    }
+
+    /**
+     * Counterpart of mprotect() (do_mprotect_pkey() → mprotect_fixup() → change_protection()): VMAs are split at the
+     * boundaries and take {@code vmFlags}' access bits. Leaves lose what the new protection takes away — write removed:
+     * read-only, still present; no access at all: PROT_NONE, not present to any walker but still the process's frame
+     * — and the gathered range of changed leaves is flushed through the notifiers. What is granted needs no flush:
+     * a PROT_NONE leaf becomes present read-only, and the next write fault makes it writable.
+     *
+     * <p>The kernel changes the VMAs below a hole before failing with ENOMEM; here a failed call changes nothing
+     * (DESIGN §6).
+     *
+     * @throws KernelException EINVAL for an unaligned {@code start}; ENOMEM when {@code [start, start + length)} is not
+     *                         wholly covered by VMAs. A {@code length} of 0 succeeds without doing anything.
+     */
+    public void mprotect(long start, long length, int vmFlags) {
+        if ((start & (PAGE - 1)) != 0) {
+            throw new KernelException(Errno.EINVAL, "start", String.format("mprotect: %#x is not page aligned", start));
+        }
+        if (length == 0) {
+            return;
+        }
+        long end = start + pageAlign(length);
+        if (end <= start || !vmas.covers(start, end)) {
+            throw new KernelException(Errno.ENOMEM, "start",
+                    String.format("mprotect: [%#x, %#x) is not wholly mapped", start, end));
+        }
+        int access = vmFlags & Vma.VM_ACCESS_FLAGS;
+        vmas.splitAt(start);
+        vmas.splitAt(end);
+        for (Vma v : vmas.within(start, end)) {
+            vmas.put(v.withFlags(v.flags() & ~Vma.VM_ACCESS_FLAGS | access));
+        }
+        flushSecondaryTlbs(pages.protect(start, end, access != 0, (access & Vma.VM_WRITE) != 0));
+    }
+
+    /** flush_tlb_mm_range()'s mmu_notifier_arch_invalidate_secondary_tlbs() for a gathered range, if any. */
+    private void flushSecondaryTlbs(MmPages.Gathered range) {
+        if (!range.isEmpty()) {
+            for (MmuNotifier n : List.copyOf(notifiers)) {
+                n.invalidateSecondaryTlbs(this, range.start(), range.end());
+            }
+        }
+    }
+
+    /** The end of {@code [start, start + PAGE_ALIGN(length))}, or EINVAL as mmap and munmap check. */
+    private static long checkedEnd(long start, long length, String call) {
+        if ((start & (PAGE - 1)) != 0 || start < 0) {
+            throw new KernelException(Errno.EINVAL, "start", String.format("%s: %#x is not page aligned", call, start));
+        }
+        long end = start + pageAlign(length);
+        if (length <= 0 || end <= start) {
+            throw new KernelException(Errno.EINVAL, "length", String.format("%s: bad length %#x", call, length));
+        }
+        return end;
+    }
+
+    private static long pageAlign(long length) {
+        return (length + PAGE - 1) & -PAGE;
+    }
+
     public List<Vma> vmas() {
-        return List.copyOf(vmas.values());
+        return vmas.all();
     }
 
     /** Counterpart of vma_lookup(): the VMA containing {@code addr}, or null. */
     public Vma vmaLookup(long addr) {
-        Map.Entry<Long, Vma> e = vmas.floorEntry(addr);
-        return e != null && e.getValue().contains(addr) ? e.getValue() : null;
+        return vmas.lookup(addr);
     }
 
     /** Counterpart of mmget_not_zero(): takes a user reference unless the process has exited. */
@@ -103,17 +198,57 @@ public final class MmStruct {
         return true;
     }
 
-    /** Counterpart of mmput(): the last user tears the address space down ({@link #exitMmap()}). */
+    /**
+     * Counterpart of mmput(): the last user tears the address space down ({@link #exitMmap()}) and then drops the
+     * users' {@code mm_count} reference ({@code __mmput()} → {@code mmdrop()}).
+     */
     public void mmput() {
         if (users == 0) {
             throw new IllegalStateException("mmput on an mm without users");
         }
         if (--users == 0) {
             exitMmap();
+            mmdrop();
         }
     }
 
-    /** Counterpart of mmu_notifier_register(): {@code notifier} hears of this mm's teardown. */
+    /** Counterpart of mmgrab(): keeps the {@code struct mm_struct} (not the address space) alive. */
+    public void mmgrab() {
+        if (count == 0) {
+            throw new IllegalStateException("mmgrab on a destroyed mm");
+        }
+        count++;
+    }
+
+    /**
+     * Counterpart of mmdrop(): the last reference runs {@code __mmdrop()}, which here calls each hook registered with
+     * {@link #registerDropHook} in order (the kernel calls {@code mm_pasid_drop()} from there).
+     */
+    public void mmdrop() {
+        if (count == 0) {
+            throw new IllegalStateException("mmdrop on a destroyed mm");
+        }
+        if (--count == 0) {
+            List<Runnable> hooks = List.copyOf(dropHooks);
+            dropHooks.clear();
+            hooks.forEach(Runnable::run);
+        }
+    }
+
+    /** {@code mm_count}: 0 once the mm is destroyed. */
+    public int mmCount() {
+        return count;
+    }
+
+    /**
+     * Something {@code __mmdrop()} must tear down with the mm, e.g. the IOMMU's {@code mm_pasid_drop()} that frees the
+     * mm's PASID and {@code iommu_mm}; called once, when the last {@link #mmdrop} destroys the mm.
+     */
+    public void registerDropHook(Runnable hook) {
+        dropHooks.add(Objects.requireNonNull(hook, "hook"));
+    }
+
+    /** Counterpart of mmu_notifier_register(): {@code notifier} hears of this mm's invalidations and teardown. */
     public void mmuNotifierRegister(MmuNotifier notifier) {
         notifiers.add(Objects.requireNonNull(notifier, "notifier"));
     }
@@ -145,7 +280,8 @@ public final class MmStruct {
     }
 
     /**
-     * Counterpart of handle_mm_fault(): resolves a fault at {@code addr} inside {@code vma}.
+     * Counterpart of handle_mm_fault(): resolves a fault at {@code addr} inside {@code vma}. A VMA backed by nothing
+     * answers VM_FAULT_SIGBUS, as a file mapping does past the end of its file.
      *
      * @return 0 or VM_FAULT_* bits
      */
@@ -154,9 +290,12 @@ public final class MmStruct {
         if (!vma.contains(addr)) {
             return VmFault.VM_FAULT_SIGSEGV;
         }
-        long page = addr & ~0xfffL;
+        if (vma.backing() == Vma.Backing.NONE) {
+            return VmFault.VM_FAULT_SIGBUS;
+        }
+        long page = addr & -PAGE;
         boolean write = (faultFlags & FaultFlags.FAULT_FLAG_WRITE) != 0;
-        CpuPageTable.Pte pte = pageTable.lookup(pgd, page);
+        CpuPageTable.Pte pte = pages.lookup(page);
         try {
             if (write) {
                 if (pte.present() && pte.writable()) {
@@ -174,7 +313,7 @@ public final class MmStruct {
     }
 
     private void install(Vma vma, long page, long frame, boolean writable) {
-        pageTable.install(pgd, page, frame, writable, vma.has(Vma.VM_EXEC), frames::allocate);
+        pages.install(page, frame, writable, vma.has(Vma.VM_EXEC), frames::allocate);
     }
 
     /**
@@ -186,7 +325,7 @@ public final class MmStruct {
         int done = 0;
         while (done < length) {
             long va = addr + done;
-            int chunk = (int) Math.min(length - done, 4096 - (va & 0xfff));
+            int chunk = (int) Math.min(length - done, PAGE - (va & (PAGE - 1)));
             long pa = pageTable.translate(pgd, va);
             if (pa >= 0) {
                 System.arraycopy(memory.read(pa, chunk), 0, out, done, chunk);

@@ -36,6 +36,32 @@ final class RiscvCpuPageTable implements CpuPageTable {
         table.map(root, va, frame, 4096, flags, allocateTable);
     }
 
+    /** RISC-V {@code _PAGE_PROT_NONE}: the global bit of an invalid entry that still maps a frame. */
+    private static final long PROT_NONE = RiscvPte.G;
+
+    @Override
+    public long clear(long root, long va) {
+        long at = table.entryAddress(root, va, 0);
+        long pte = at < 0 ? 0 : memory.readLong(at);
+        if (!RiscvPte.isValid(pte) && (pte & PROT_NONE) == 0) {
+            return -1;
+        }
+        memory.writeLong(at, 0);
+        return RiscvPte.address(pte);
+    }
+
+    @Override
+    public boolean protect(long root, long va, boolean accessible, boolean writable) {
+        long at = table.entryAddress(root, va, 0);
+        long pte = at < 0 ? 0 : memory.readLong(at);
+        if (!RiscvPte.isValid(pte) && (pte & PROT_NONE) == 0) {
+            return false;
+        }
+        long bits = pte & ~(RiscvPte.V | RiscvPte.W | PROT_NONE);
+        memory.writeLong(at, bits | (accessible ? RiscvPte.V | (writable ? RiscvPte.W | RiscvPte.D : 0) : PROT_NONE));
+        return true;
+    }
+
     @Override
     public long translate(long root, long va) {
         RiscvWalkResult walk = table.walk(root, va, RiscvWalkRequest.user(Access.READ));

@@ -31,6 +31,32 @@ final class X86CpuPageTable implements CpuPageTable {
         table.map4k(root, va, frame, flags, allocateTable);
     }
 
+    /** x86 {@code _PAGE_PROTNONE}: the global bit of a non-present entry that still maps a frame. */
+    private static final long PROTNONE = X86Pte.G;
+
+    @Override
+    public long clear(long root, long va) {
+        long at = table.leafEntryAddress(root, va);
+        long pte = at < 0 ? 0 : memory.readLong(at);
+        if (!X86Pte.present(pte) && (pte & PROTNONE) == 0) {
+            return -1;
+        }
+        memory.writeLong(at, 0);
+        return X86Pte.address(pte);
+    }
+
+    @Override
+    public boolean protect(long root, long va, boolean accessible, boolean writable) {
+        long at = table.leafEntryAddress(root, va);
+        long pte = at < 0 ? 0 : memory.readLong(at);
+        if (!X86Pte.present(pte) && (pte & PROTNONE) == 0) {
+            return false;
+        }
+        long bits = pte & ~(X86Pte.P | X86Pte.RW | PROTNONE);
+        memory.writeLong(at, bits | (accessible ? X86Pte.P | (writable ? X86Pte.RW : 0) : PROTNONE));
+        return true;
+    }
+
     @Override
     public long translate(long root, long va) {
         return table.walk(root, va) instanceof WalkResult.Leaf leaf ? leaf.pa() : -1;

@@ -153,17 +153,18 @@ class MmStructTest {
     }
 
     /**
-     * mmap() of an overlapping range fails with -EINVAL and adds nothing (MAP_FIXED_NOREPLACE).
-     * Reference DESIGN §6.
+     * mmap(MAP_FIXED_NOREPLACE) of an overlapping range fails with -EEXIST (do_mmap()), an unaligned address with
+     * -EINVAL, and neither adds anything. Reference DESIGN §6.
      */
     @Test
-    void mmap_overlappingRange_throwsEinvalAndKeepsVmas() {
+    void mmap_overlappingRange_throwsEexistAndKeepsVmas() {
         KernelException e = catchThrowableOfType(KernelException.class,
                 () -> mm.mmap(VA + 0x3000, 0x2000, Vma.flagsOf("r")));
         KernelException unaligned = catchThrowableOfType(KernelException.class,
                 () -> mm.mmap(0x7000_0010L, 0x1000, Vma.flagsOf("r")));
 
-        assertThat(e.errno()).isEqualTo(Errno.EINVAL);
+        assertThat(e.errno()).isEqualTo(Errno.EEXIST);
+        assertThat(e.argument()).isEqualTo("start");
         assertThat(unaligned.errno()).isEqualTo(Errno.EINVAL);
         assertThat(mm.vmas()).containsExactly(rw);
     }

@@ -8,6 +8,7 @@ import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.RiscvPageTable;
 import dev.iommulab.hw.pgtable.RiscvPagingMode;
+import dev.iommulab.hw.pgtable.RiscvPte;
 import dev.iommulab.hw.pgtable.RiscvWalkRequest;
 import dev.iommulab.hw.pgtable.RiscvWalkResult;
 import org.junit.jupiter.api.Test;
@@ -57,5 +58,27 @@ class RiscvMmStructTest {
                 leaf -> assertThat(leaf.pa()).isNotEqualTo(zeroPageWalk));
         memory.write(((RiscvWalkResult.Leaf) after).pa(), new byte[] {42});
         assertThat(mm.read(VA, 1)).containsExactly(42);
+    }
+
+    /**
+     * The Sv48 leaf bytes of munmap() and mprotect(): change_pte_range() without write clears W (V and R stay),
+     * PROT_NONE clears V and sets G (_PAGE_PROT_NONE) with the frame kept, zap_pte_range() leaves 0.
+     */
+    @Test
+    void munmapAndMprotect_sv48Leaf_bytesFollowTheProtection() {
+        mm.handleMmFault(vma, VA, FaultFlags.FAULT_FLAG_WRITE);
+        long at = new RiscvPageTable(memory, RiscvPagingMode.SV48).entryAddress(mm.pgd(), VA, 0);
+        long frame = RiscvPte.address(memory.readLong(at));
+
+        mm.mprotect(VA, 0x1000, Vma.VM_READ);
+        long readOnly = memory.readLong(at);
+        mm.mprotect(VA, 0x1000, 0);
+        long protNone = memory.readLong(at);
+        mm.munmap(VA, 0x1000);
+
+        assertThat(readOnly & (RiscvPte.V | RiscvPte.R | RiscvPte.W)).isEqualTo(RiscvPte.V | RiscvPte.R);
+        assertThat(protNone & (RiscvPte.V | RiscvPte.G)).isEqualTo(RiscvPte.G);
+        assertThat(RiscvPte.address(protNone)).isEqualTo(frame);
+        assertThat(memory.readLong(at)).isZero();
     }
 }

@@ -31,12 +31,21 @@ final class CacheTags {
      * when the mask passes CAP.MAMV), then for an ATS function the device-TLB of the RID or PASID.
      */
     void flushRange(IommuDomain domain, IotlbGather gather) {
-        List<IntelDomains.Tag> tags = domains.tagsOf(domain);
+        flushRange(domains.tagsOf(domain), gather.start(), gather.end(), false);
+    }
+
+    /**
+     * cache_tag_flush_range() over {@code tags} for {@code [start, end]} (end inclusive). With {@code wait} the caller
+     * sleeps until the unit wrote the wait's status — every descriptor, device-TLB ones included, completed — as
+     * qi_submit_sync() spins in the kernel; without it the DMA path's behaviour of
+     * {@link QueuedInvalidation#submitSync}.
+     *
+     * @return true when the flush completed (at once, or after the wait)
+     */
+    boolean flushRange(List<IntelDomains.Tag> tags, long start, long end, boolean wait) {
         if (tags.isEmpty()) {
-            return;
+            return true;
         }
-        long start = gather.start();
-        long end = gather.end();
         long pages = ((end | 0xfff) - (start & ~0xfffL) + 1) >>> 12;
         int mask = 64 - Long.numberOfLeadingZeros(pages - 1);
         long bitmask = (1L << mask) - 1;
@@ -57,10 +66,16 @@ final class CacheTags {
             }
             addDeviceTlb(batch, t, addr, mask);
         }
-        boolean done = iommu.qi().submitSync(batch.toArray(QiDescriptor[]::new));
+        boolean done = submit(batch, wait);
         iommu.trace("cache_tag_flush_range", "DID %d %#x..%#x: %d page(s) at %#x, %d descriptor(s)%s",
                 tags.get(0).did(), start, end, 1L << Math.min(mask, 62), addr, batch.size(),
-                done ? "" : ", waiting for the device-TLB");
+                done ? "" : wait ? ", the device-TLB invalidation never completed" : ", waiting for the device-TLB");
+        return done;
+    }
+
+    private boolean submit(List<QiDescriptor> batch, boolean wait) {
+        QiDescriptor[] descriptors = batch.toArray(QiDescriptor[]::new);
+        return wait ? iommu.qi().submitSyncAndWait(iommu.loop(), descriptors) : iommu.qi().submitSync(descriptors);
     }
 
     /** The IOTLB tag of an attachment: (DID, PASID) for a first stage, the DID for a second stage. */
@@ -80,9 +95,14 @@ final class CacheTags {
 
     /** cache_tag_flush_all(): everything of each tag (all of the PASID, or the DID, and the whole device-TLB). */
     void flushAll(IommuDomain domain) {
+        flushAll(domains.tagsOf(domain), false);
+    }
+
+    /** cache_tag_flush_all() over {@code tags}; {@code wait} as for {@link #flushRange(List, long, long, boolean)}. */
+    boolean flushAll(List<IntelDomains.Tag> tags, boolean wait) {
         List<QiDescriptor> batch = new ArrayList<>();
         Set<Long> iotlbTags = new HashSet<>();
-        for (IntelDomains.Tag t : domains.tagsOf(domain)) {
+        for (IntelDomains.Tag t : tags) {
             if (iotlbTags.add(iotlbTag(t))) {
                 batch.add(t.firstStage() ? QiDescriptor.pasidIotlbAll(t.did(), t.pasid())
                         : QiDescriptor.iotlb(QiDescriptor.IOTLB_DOMAIN, t.did(), 0, 0, false));
@@ -91,8 +111,6 @@ final class CacheTags {
                 batch.add(IntelDomains.deviceTlbAll(t.info().rid(), t.pasid()));
             }
         }
-        if (!batch.isEmpty()) {
-            iommu.qi().submitSync(batch.toArray(QiDescriptor[]::new));
-        }
+        return batch.isEmpty() || submit(batch, wait);
     }
 }

@@ -168,6 +168,12 @@ public final class IntelIommu implements IommuOps {
         return domains;
     }
 
+    /** The cache-tag flushes (intel/cache.c), set up on first use. */
+    CacheTags cacheTags() {
+        domains();
+        return cacheTags;
+    }
+
     /** A driver step in the trace, prefixed with this unit's name; formatted only when the trace is on. */
     void trace(String symbol, String format, Object... args) {
         loop.trace().step(loop.now(), Layer.DRIVER, symbol, "%s: " + format, Trace.prepend(name, args));

@@ -12,8 +12,11 @@ import java.util.List;
 
 /**
  * SVA domains of the VT-d driver (drivers/iommu/intel/svm.c): a domain per mm whose PASID entries point the
- * first stage at the process's page table, with an mmu notifier whose release (process exit) takes those entries
- * out of use without draining; the later detach clears and drains them (reference/linux-fault-stack.md §4.3).
+ * first stage at the process's page table, with an mmu notifier ({@code intel_mmuops}). Its
+ * {@code arch_invalidate_secondary_tlbs} flushes the domain's cache tags for what munmap or mprotect took away —
+ * PASID-based IOTLB and, for ATS functions, device-TLB with the PASID — and returns only once the unit completed
+ * them; its release (process exit) takes those entries out of use without draining; the later detach clears and
+ * drains them (reference/linux-fault-stack.md §4.3).
  */
 final class IntelSva {
 
@@ -28,6 +31,28 @@ final class IntelSva {
 
         SvaDomain(int did) {
             this.did = did;
+        }
+
+        /**
+         * intel_arch_invalidate_secondary_tlbs(): cache_tag_flush_all() for the whole address space
+         * ({@code start == 0 && end == ULONG_MAX}), else cache_tag_flush_range() for {@code [start, end - 1]} (the mm's
+         * end is exclusive, the IOMMU's inclusive) — per attachment a page-selective PASID-IOTLB invalidation of the
+         * DID and PASID with an address mask covering the range, and a device-TLB invalidation with the PASID for an
+         * ATS function — submitted with a wait the caller sleeps on, so no IOTLB or ATC entry of the range is left
+         * when munmap() frees the pages.
+         */
+        @Override
+        public void invalidateSecondaryTlbs(MmStruct mm, long start, long end) {
+            List<IntelDomains.Tag> tags = devPasids.stream()
+                    .map(dp -> new IntelDomains.Tag(dp.info(), dp.pasid(), did, true)).toList();
+            boolean whole = start == 0 && end == -1L;
+            iommu.trace("intel_arch_invalidate_secondary_tlbs", "%s [%#x, %#x): %d attachment(s), %s", mm.name(),
+                    start, end, tags.size(), whole ? "everything" : "range");
+            if (whole) {
+                iommu.cacheTags().flushAll(tags, true);
+            } else {
+                iommu.cacheTags().flushRange(tags, start, end - 1, true);
+            }
         }
 
         /**

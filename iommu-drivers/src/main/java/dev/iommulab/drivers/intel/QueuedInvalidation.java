@@ -48,6 +48,18 @@ final class QueuedInvalidation {
     }
 
     /**
+     * {@code qi_submit_sync()} as the kernel runs it from process context: as {@link #submitSync}, and the caller
+     * sleeps until the unit writes the wait's status — device-TLB invalidations included, whose completion arrives
+     * from the function later in simulated time. For callers that free memory next (the mmu notifier).
+     *
+     * @return false when the unit never completes the wait (nothing is left to run first); true once it did
+     */
+    boolean submitSyncAndWait(EventLoop loop, QiDescriptor... descriptors) {
+        submit(QiDescriptor.IWD_FENCE, descriptors);
+        return loop.runUntil(this::done);
+    }
+
+    /**
      * {@code qi_submit_sync(iommu, desc, n, QI_OPT_WAIT_DRAIN)} from process context: as {@link #submitSync}, with
      * the Page-request Drain flag on the wait, and the caller sleeps until the unit writes the wait's status — that
      * is, until every earlier descriptor completed and every page request that had reached the unit when the wait

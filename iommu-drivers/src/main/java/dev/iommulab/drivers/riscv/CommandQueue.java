@@ -67,9 +67,28 @@ final class CommandQueue {
         if (fence < 0) {
             return false;
         }
+        return executed(fence);
+    }
+
+    /** Whether the command at producer index {@code index} has been executed ({@code cqh} moved past it). */
+    private boolean executed(int index) {
         int head = (int) iommu.hw.readReg(queue.headReg());
         int pending = (prod - head) & queue.mask;
-        return ((fence - head) & queue.mask) >= pending;
+        return ((index - head) & queue.mask) >= pending;
+    }
+
+    /**
+     * Sends {@code commands} and an {@code IOFENCE.C}, then sleeps until the IOMMU executed the fence, as
+     * riscv_iommu_cmd_sync() spins on it in the kernel: for callers that free memory next (the lab's mm notifier).
+     *
+     * @return false when the fence could not be queued or never executed (nothing left to run first)
+     */
+    boolean sendAndWait(RiscvCommand... commands) {
+        for (RiscvCommand c : commands) {
+            send(c);
+        }
+        int fence = send(RiscvCommand.iofenceC(false, false, true, true, 0, 0));
+        return fence >= 0 && iommu.loop.runUntil(() -> executed(fence));
     }
 
     /** Sends {@code commands} and an {@code IOFENCE.C}; see {@link #sync}. */

@@ -105,16 +105,42 @@ final class PasidAttach {
         if (pc < 0) {
             return;
         }
-        int pscid = RiscvProcessContext.readFrom(iommu.memory, pc).pscid();
+        int pscid = (Integer) domain.driverData();
+        boolean done = invalidateProcessContext(info, pc, pasid, pscid, false);
+        iommu.trace("riscv_iommu_remove_dev_pasid", "PASID %d of %s: PC invalid, PSCID %d flushed, ATS.INVAL%s",
+                pasid, info.dev.name(), pscid, done ? " done" : " waiting for the Invalidate Completion");
+        drainPageRequests(info, pasid);
+    }
+
+    /**
+     * Clears the process context at {@code pc} and flushes what may cache it: {@code IODIR.INVAL_PDT} +
+     * {@code IOTINVAL.VMA} of {@code pscid} + {@code IOFENCE.C}, then {@code ATS.INVAL} of the PASID over every address
+     * + {@code IOFENCE.C}; with {@code wait} the caller sleeps until that fence executed.
+     *
+     * @return whether the last fence has executed (without {@code wait} it may still wait for the function's
+     *         Invalidate Completion)
+     */
+    private boolean invalidateProcessContext(RiscvDeviceInfo info, long pc, int pasid, int pscid, boolean wait) {
         iommu.memory.writeLong(pc, 0);
         iommu.memory.writeLong(pc + 8, 0);
         cmdq.sendAndSync(RiscvCommand.iodirInvalPdt(info.devid(), pasid),
                 RiscvCommand.iotinvalVma(false, 0, true, pscid, false, 0));
         RiscvCommand inval = RiscvCommand.atsInval(info.devid(), true, pasid, false, 0, 4096);
-        boolean done = cmdq.sendAndSync(new RiscvCommand(inval.qw0(), RiscvIommuDriver.ATS_INVAL_ALL));
-        iommu.trace("riscv_iommu_remove_dev_pasid", "PASID %d of %s: PC invalid, PSCID %d flushed, ATS.INVAL%s",
-                pasid, info.dev.name(), pscid, done ? " done" : " waiting for the Invalidate Completion");
-        drainPageRequests(info, pasid);
+        RiscvCommand all = new RiscvCommand(inval.qw0(), RiscvIommuDriver.ATS_INVAL_ALL);
+        return wait ? cmdq.sendAndWait(all) : cmdq.sendAndSync(all);
+    }
+
+    /**
+     * The lab's RISC-V release of an SVA process context (see {@link RiscvSva}): the context is cleared and its caches
+     * flushed as at detach — waiting for the function's Invalidate Completion, since the page tables go next — but IOPF
+     * stays enabled and nothing is drained; the detach that follows does the rest.
+     */
+    void clearProcessContext(RiscvDeviceInfo info, int pasid, int pscid) {
+        long pc = info.pdt == 0 ? -1 : directory.pcAddress(info.pdt, info.pdtMode, pasid, false);
+        if (pc < 0) {
+            return;
+        }
+        invalidateProcessContext(info, pc, pasid, pscid, true);
     }
 
     /**

@@ -90,6 +90,7 @@ public final class RiscvIommuDriver implements IommuOps {
     private final HwQueue priq;
     private final IopfQueue iopfQueue;
     private final PasidAttach pasids;
+    private final RiscvSva sva;
     private final Map<Integer, RiscvDeviceInfo> devices = new HashMap<>();
     private int nextPscid = 1;
     private RiscvDomains domains;
@@ -148,6 +149,7 @@ public final class RiscvIommuDriver implements IommuOps {
         }
         iodirSetMode(DDTP_MODE_MAX);
         this.pasids = new PasidAttach(iommu, directory, cmdq, iopf, iopfQueue, requests, pqEntries());
+        this.sva = new RiscvSva(iommu, cmdq, pasids);
     }
 
     /**
@@ -276,7 +278,7 @@ public final class RiscvIommuDriver implements IommuOps {
     /**
      * {@code domain_alloc_sva}. <b>Not in mainline</b> (no SVA); modelled on the kernel's paging domains: each
      * domain gets a PSCID from {@code 1..RISCV_IOMMU_MAX_PSCID} ({@code riscv_iommu_pscids}), which tags its
-     * IOTLB entries.
+     * IOTLB entries, and registers an mm notifier on {@code mm} ({@link RiscvSva}).
      *
      * @throws KernelException ENODEV for a device not behind this IOMMU, ENOSPC when PSCIDs run out
      */
@@ -285,7 +287,19 @@ public final class RiscvIommuDriver implements IommuOps {
         info(dev);
         IommuDomain domain = new IommuDomain(DomainType.SVA, this, mm);
         domain.setDriverData(allocPscid());
+        sva.register(domain);
         return domain;
+    }
+
+    /**
+     * The free op of an SVA domain (not in mainline): its mm notifier is put ({@link RiscvSva}). Other domains need
+     * nothing here.
+     */
+    @Override
+    public void domainFree(IommuDomain domain) {
+        if (domain.type() == DomainType.SVA) {
+            sva.unregister(domain);
+        }
     }
 
     /** A PSCID from {@code riscv_iommu_pscids}, 1..RISCV_IOMMU_MAX_PSCID; ENOSPC when they run out. */
@@ -372,6 +386,7 @@ public final class RiscvIommuDriver implements IommuOps {
             return;
         }
         pasids.setDevPasid(info(dev), domain, pasid);
+        sva.attached(domain, info(dev), pasid);
     }
 
     /** The blocked domain at a PASID. <b>Not in mainline</b>; see {@link PasidAttach#removeDevPasid}. */
@@ -382,6 +397,7 @@ public final class RiscvIommuDriver implements IommuOps {
             return;
         }
         pasids.removeDevPasid(info(dev), pasid, domain);
+        sva.detached(domain, info(dev), pasid);
     }
 
     /**

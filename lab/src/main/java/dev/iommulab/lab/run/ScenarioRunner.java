@@ -12,6 +12,7 @@ import dev.iommulab.lab.scenario.Step;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Runs a scenario: boots its machine, performs the steps in order (each when the previous step's work
@@ -67,14 +68,18 @@ public final class ScenarioRunner {
      * @throws MachineConfigException naming the first thing that is missing
      */
     public static void check(Scenario scenario) throws MachineConfigException {
-        List<Step> unsupported = StepExecutor.unsupported(scenario.steps());
+        checkSteps(scenario, StepExecutor.SUPPORTED);
+        Machine.checkHardware(scenario);
+    }
+
+    /** The step part of {@link #check}: every step kind of {@code scenario} is in {@code supported}. */
+    static void checkSteps(Scenario scenario, Set<String> supported) throws MachineConfigException {
+        List<Step> unsupported = StepExecutor.unsupported(scenario.steps(), supported);
         if (!unsupported.isEmpty()) {
             Step first = unsupported.get(0);
             throw new MachineConfigException("steps", first.location() + ": step '" + first.kind()
-                    + "' is not available yet; available: " + String.join(", ", StepExecutor.SUPPORTED.stream()
-                    .sorted().toList()));
+                    + "' is not available yet; available: " + String.join(", ", supported.stream().sorted().toList()));
         }
-        Machine.checkHardware(scenario);
     }
 
     /**

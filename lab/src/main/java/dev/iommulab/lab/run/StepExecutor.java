@@ -12,6 +12,7 @@ import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.PciReset;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.core.mm.Vma;
 import dev.iommulab.core.pgtable.IommuProt;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.pci.DmaJob;
@@ -27,6 +28,9 @@ import dev.iommulab.lab.scenario.ExitProcess;
 import dev.iommulab.lab.scenario.FailAllocations;
 import dev.iommulab.lab.scenario.Flr;
 import dev.iommulab.lab.scenario.MapStep;
+import dev.iommulab.lab.scenario.Mmap;
+import dev.iommulab.lab.scenario.Mprotect;
+import dev.iommulab.lab.scenario.Munmap;
 import dev.iommulab.lab.scenario.PageRequest;
 import dev.iommulab.lab.scenario.PasidStop;
 import dev.iommulab.lab.scenario.RemoveDevice;
@@ -49,7 +53,8 @@ final class StepExecutor {
 
     /** Step kinds this version of the lab can perform. */
     static final Set<String> SUPPORTED = Set.of("sva-bind", "sva-unbind", "attach", "map", "unmap", "dma",
-            "page-request", "stop-marker", "pasid-stop", "fail-allocations", "remove-device", "flr", "exit-process", "run");
+            "page-request", "stop-marker", "pasid-stop", "fail-allocations", "remove-device", "flr", "exit-process",
+            "mmap", "munmap", "mprotect", "run");
 
     private final Machine machine;
     private final EventLoop loop;
@@ -65,11 +70,7 @@ final class StepExecutor {
     /** Performs {@code step}; a failing kernel call throws {@link KernelException}. */
     void execute(Step step) {
         if (step instanceof SvaBind s) {
-            MmStruct mm = machine.process(s.process());
-            if (mm.users() == 0) {
-                throw new KernelException(Errno.ESRCH, "process", s.process() + " has exited");
-            }
-            SvaHandle h = machine.sva().bindDevice(machine.device(s.device()), mm);
+            SvaHandle h = machine.sva().bindDevice(machine.device(s.device()), machine.process(s.process()));
             bindings.put(s.device() + "/" + s.process(), h);
         } else if (step instanceof SvaUnbind s) {
             SvaHandle h = bindings.get(s.device() + "/" + s.process());
@@ -101,6 +102,16 @@ final class StepExecutor {
             loop.trace().step(loop.now(), Layer.LAB, "pci_reset_function", s.device() + ": FLR, ATS/PASID/PRI restored");
         } else if (step instanceof ExitProcess s) {
             exitProcess(s.process());
+        } else if (step instanceof Mmap s) {
+            mmap(s);
+        } else if (step instanceof Munmap s) {
+            machine.process(s.process()).munmap(s.start(), s.size());
+            loop.trace().step(loop.now(), Layer.LAB, "munmap", String.format("%s: munmap %#x+%#x", s.process(),
+                    s.start(), s.size()));
+        } else if (step instanceof Mprotect s) {
+            machine.process(s.process()).mprotect(s.start(), s.size(), Vma.flagsOf(s.prot()));
+            loop.trace().step(loop.now(), Layer.LAB, "mprotect", String.format("%s: mprotect %#x+%#x %s",
+                    s.process(), s.start(), s.size(), s.prot()));
         } else if (step instanceof FailAllocations s) {
             machine.failures().failNext(s.site(), s.count());
         } else if (step instanceof Run s) {
@@ -135,6 +146,16 @@ final class StepExecutor {
         loop.trace().step(loop.now(), Layer.LAB, "pasid-stop", s.device() + ": device driver stops PASID " + pasid);
         ep.stopPasid(pasid, () -> loop.trace().step(loop.now(), Layer.LAB, "pasid-stop",
                 s.device() + ": PASID " + pasid + " stopped, Stop Marker sent"));
+    }
+
+    /**
+     * Step {@code mmap}: a new VMA in the process (mmap() with MAP_FIXED_NOREPLACE; EEXIST when it overlaps one),
+     * anonymous or backed by nothing.
+     */
+    private void mmap(Mmap s) {
+        machine.process(s.process()).mmap(s.start(), s.size(), Vma.flagsOf(s.prot()), Vma.Backing.of(s.backing()));
+        loop.trace().step(loop.now(), Layer.LAB, "mmap", String.format("%s: mmap %#x+%#x %s %s", s.process(),
+                s.start(), s.size(), s.prot(), s.backing()));
     }
 
     /**
@@ -335,6 +356,11 @@ final class StepExecutor {
 
     /** Steps of {@code steps} this lab cannot perform yet. */
     static List<Step> unsupported(List<Step> steps) {
-        return steps.stream().filter(s -> !SUPPORTED.contains(s.kind())).toList();
+        return unsupported(steps, SUPPORTED);
+    }
+
+    /** Steps of {@code steps} whose kind is not in {@code supported}. */
+    static List<Step> unsupported(List<Step> steps, Set<String> supported) {
+        return steps.stream().filter(s -> !supported.contains(s.kind())).toList();
     }
 }

@@ -35,7 +35,7 @@ final class StepArgs {
                 "privileged", "pages"), StepArgs::pageRequest));
         m.put("stop-marker", new Kind(List.of("device", "pasid", "process"), StepArgs::stopMarker));
         m.put("pasid-stop", new Kind(List.of("device", "pasid", "process"), StepArgs::pasidStop));
-        m.put("mmap", new Kind(List.of("process", "start", "size", "prot"), StepArgs::mmap));
+        m.put("mmap", new Kind(List.of("process", "start", "size", "prot", "backing"), StepArgs::mmap));
         m.put("munmap", new Kind(List.of("process", "start", "size"), StepArgs::munmap));
         m.put("mprotect", new Kind(List.of("process", "start", "size", "prot"), StepArgs::mprotect));
         m.put("exit-process", new Kind(List.of("process"), StepArgs::exitProcess));
@@ -132,7 +132,8 @@ final class StepArgs {
         Long start = f.pageAligned("start", false);
         Long size = f.pageAligned("size", true);
         String prot = f.prot("prot", "rw");
-        return f.ok() ? new Mmap(process, start, size, prot, at, loc) : null;
+        String backing = f.choice("backing", Mmap.BACKINGS, "anonymous");
+        return f.ok() ? new Mmap(process, start, size, prot, backing, at, loc) : null;
     }
 
     private static Step munmap(Fields f, Long at, SourceLocation loc) {

@@ -104,19 +104,6 @@ class IommuLabCliTest {
     }
 
     @Test
-    void validate_stepNotAvailableYet_exitsTwoNamingItsLocation() {
-        Path file = ScenarioFiles.write(dir, "later.yaml", ScenarioFiles.svaScenario(
-                "{ start: 0x7f0000000000, size: 64KiB, prot: rw }",
-                "{ device: acc0, process: app, addr: 0x7f0000000000, size: 4KiB, access: write }")
-                + "  - mmap: { process: app, start: 0x7f1000000000, size: 4KiB }\n");
-
-        assertThat(run("validate", file.toString())).isEqualTo(2);
-        assertThat(err.toString()).contains(file + ":20:").contains("step 'mmap' is not available yet");
-        assertThat(run("run", file.toString())).isEqualTo(2);
-        assertThat(out.toString()).isEmpty();
-    }
-
-    @Test
     void run_unknownHardwareOption_exitsTwoNamingTheKey() {
         Path file = ScenarioFiles.write(dir, "opt.yaml", ScenarioFiles.svaScenario(
                 "{ start: 0x7f0000000000, size: 64KiB, prot: rw }",
