@@ -264,14 +264,15 @@ public final class MmStruct {
     }
 
     /**
-     * Counterpart of exit_mmap() as far as the IOMMU sees it: mmu_notifier_release() calls each notifier's
-     * release and unhooks it, then the VMAs go (page tables stay allocated here; nothing walks them once every
-     * secondary MMU let go).
+     * Counterpart of exit_mmap(): mmu_notifier_release() calls each notifier's release and unhooks it — the secondary
+     * MMUs let go first — then unmap_vmas() clears every leaf and the process's frames are freed (the zero page
+     * never), and the VMAs go. The page-table pages themselves stay allocated here.
      */
     private void exitMmap() {
         List<MmuNotifier> released = List.copyOf(notifiers);
         notifiers.clear();
         released.forEach(n -> n.release(this));
+        pages.zap(0, Long.MAX_VALUE).frames().stream().filter(f -> f != zeroPage).forEach(frames::free);
         vmas.clear();
     }
 
@@ -301,7 +302,11 @@ public final class MmStruct {
                 if (pte.present() && pte.writable()) {
                     return 0;
                 }
-                long frame = pte.present() && pte.frame() != zeroPage ? pte.frame() : frames.allocate();
+                boolean reuse = pte.present() && pte.frame() != zeroPage;
+                long frame = reuse ? pte.frame() : frames.allocate();
+                if (pte.present() && !reuse) {
+                    breakCowOfZeroPage(page);
+                }
                 install(vma, page, frame, true);
             } else if (!pte.present()) {
                 install(vma, page, zeroPage, false);
@@ -310,6 +315,15 @@ public final class MmStruct {
             return VmFault.VM_FAULT_OOM;
         }
         return 0;
+    }
+
+    /**
+     * wp_page_copy() for a write to the zero page: the old leaf is cleared and flushed (ptep_clear_flush(), whose TLB
+     * flush reaches the secondary TLBs) before the private copy is installed, so no device keeps reading the zero
+     * page through a cached translation once the process writes its own page.
+     */
+    private void breakCowOfZeroPage(long page) {
+        flushSecondaryTlbs(pages.zap(page, page + PAGE));
     }
 
     private void install(Vma vma, long page, long frame, boolean writable) {

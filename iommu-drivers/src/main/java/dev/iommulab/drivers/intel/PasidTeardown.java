@@ -62,7 +62,9 @@ final class PasidTeardown {
     /**
      * The flushes for an entry that was present with {@code pgtt} and {@code did} (intel_pasid_flush_present(),
      * and those of intel_pasid_tear_down_entry()): PASID cache, then PASID-IOTLB for a first-stage or pass-through
-     * entry or the domain's IOTLB otherwise, then the device-TLB of an ATS function.
+     * entry or the domain's IOTLB otherwise, then the device-TLB of an ATS function. The caller waits as
+     * qi_submit_sync() spins: until the function's Invalidate Completion came back, so that nothing it translated
+     * before reaches memory afterwards — on process exit the pages are freed next.
      */
     void flushPresent(DeviceInfo info, int pasid, int did, int pgtt) {
         List<QiDescriptor> d = new ArrayList<>();
@@ -72,7 +74,7 @@ final class PasidTeardown {
         if (info.pci.atsEnabled()) {
             d.add(IntelDomains.deviceTlbAll(info.rid(), pasid));
         }
-        iommu.qi().submitSync(d.toArray(QiDescriptor[]::new));
+        iommu.qi().submitSyncAndWait(iommu.loop(), d.toArray(QiDescriptor[]::new));
     }
 
     /**

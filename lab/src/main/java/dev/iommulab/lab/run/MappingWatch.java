@@ -15,8 +15,8 @@ import java.util.function.Supplier;
 /**
  * The invariant {@code dma-within-mappings} (DESIGN.md §5: a device never reads or writes memory outside what its
  * domain maps), judged at the instant of every access: the IOMMU performed a request of PASID p at {@code pa} for
- * virtual address {@code va}; it holds only if p is the PASID of a process whose mm still has users, a VMA of that
- * process contains {@code va} and allows the access, and the CPU page table maps {@code va}'s page to exactly
+ * virtual address {@code va}; it holds only if p is the PASID of a process, a VMA of that process contains
+ * {@code va} and allows the access, and the CPU page table maps {@code va}'s page to exactly
  * {@code pa}'s frame (writable for a write) — what a walk for the PASID finds right now. A stale IOTLB or ATC entry
  * that still reaches a frame the process no longer maps there is caught when it is used, and an access that was legal
  * when it happened is never blamed on a later munmap or exit.
@@ -59,10 +59,11 @@ final class MappingWatch {
         if (mm == null) {
             return "no process has this PASID";
         }
-        if (mm.users() == 0) {
+        Vma vma = mm.vmaLookup(a.va());
+        if (vma == null && mm.users() == 0) {
+            // exit_mmap() tears the address space down after the mmu notifiers' release: until then it is still mapped
             return mm.name() + " has exited";
         }
-        Vma vma = mm.vmaLookup(a.va());
         if (vma == null) {
             return "no VMA of " + mm.name() + " contains it";
         }
