@@ -5,15 +5,19 @@ import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
 import dev.iommulab.core.fault.ResponseOrigin;
+import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.pci.DmaJob;
 import dev.iommulab.hw.pci.DmaOutcome;
+import dev.iommulab.hw.pci.DmaStatus;
 import dev.iommulab.hw.pci.PcieEndpoint;
+import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.iopf.Iopf;
 import dev.iommulab.lab.machine.Machine;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
@@ -63,6 +67,8 @@ final class Observations implements FaultEvents.Listener {
         final Integer pasid;
         final String process;
         DmaOutcome outcome;
+        /** For an SVA write that completed: whether its bytes were in the process's memory when it did. */
+        Boolean memoryMatches;
         final DmaJob job;
         final String step;
 
@@ -72,6 +78,14 @@ final class Observations implements FaultEvents.Listener {
             this.process = process;
             this.job = job;
             this.step = step;
+        }
+
+        /** The work item ended with {@code o}; {@code mm} is the process it worked for, or null. */
+        void finish(DmaOutcome o, MmStruct mm) {
+            outcome = o;
+            if (o.status() == DmaStatus.OK && job.access() == Access.WRITE && mm != null) {
+                memoryMatches = Arrays.equals(mm.read(job.addr(), job.size()), job.data());
+            }
         }
     }
 

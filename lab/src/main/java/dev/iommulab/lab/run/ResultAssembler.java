@@ -3,19 +3,16 @@ package dev.iommulab.lab.run;
 import dev.iommulab.core.Device;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.kernel.KernelLog;
-import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.iommu.PrgResponseCode;
 import dev.iommulab.hw.pci.DmaOutcome;
 import dev.iommulab.hw.pci.DmaStatus;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.pci.PriState;
-import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.sim.TraceEvent;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.scenario.Scenario;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -92,15 +89,10 @@ final class ResultAssembler {
         for (Observations.DmaItem item : obs.dma) {
             DmaOutcome o = item.outcome;
             DmaStatus status = o == null ? DmaStatus.PENDING : o.status();
-            Boolean matches = null;
-            if (status == DmaStatus.OK && item.job.access() == Access.WRITE && item.process != null) {
-                MmStruct mm = machine.process(item.process);
-                matches = Arrays.equals(mm.read(item.job.addr(), item.job.size()), item.job.data());
-            }
             out.add(new RunResult.DmaEntry(item.device, item.pasid, String.format("%#x", item.job.addr()),
                     item.job.size(), item.job.access().name().toLowerCase(Locale.ROOT), status.label(),
                     o == null ? null : o.latencyNs(),
-                    o == null || o.faultAddr() < 0 ? null : String.format("%#x", o.faultAddr()), matches));
+                    o == null || o.faultAddr() < 0 ? null : String.format("%#x", o.faultAddr()), item.memoryMatches));
         }
         return out;
     }

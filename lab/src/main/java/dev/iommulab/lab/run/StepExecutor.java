@@ -273,7 +273,7 @@ final class StepExecutor {
                 observations.step);
         observations.dma.add(item);
         machine.endpoint(s.device()).startDma(job, outcome -> {
-            item.outcome = outcome;
+            item.finish(outcome, s.process() == null ? null : machine.process(s.process()));
             done.accept(outcome);
         });
     }

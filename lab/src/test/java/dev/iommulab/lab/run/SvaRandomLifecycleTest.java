@@ -7,14 +7,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Seeded random SVA lifecycles (issue 6): several devices and processes, with binds, unbinds (with and without the
- * device driver's PASID stop), DMA, raw page-request groups, munmap, mprotect and process exits at random times, so
+ * device driver's PASID stop), DMA, raw page-request groups, mmap, munmap, mprotect and process exits at random times, so
  * that teardown overlaps traffic in flight. Every run must keep every invariant the lab checks — every LPIG answered
  * exactly once, no device access outside the process's current mappings, nothing outliving its device — and end
  * idle. A failing seed is reported with its scenario text and left in {@code lab/target/sva-random/seed-N.yaml} for
@@ -29,6 +31,9 @@ class SvaRandomLifecycleTest {
     @TempDir
     Path dir;
 
+    /** What the runs went through, summed over the seeds, so a generator that stops reaching a path is noticed. */
+    private final Map<String, Integer> seen = new TreeMap<>();
+
     @Test
     void run_thousandRandomLifecycles_everyInvariantHolds() throws Exception {
         List<String> failures = new ArrayList<>();
@@ -39,6 +44,13 @@ class SvaRandomLifecycleTest {
             }
         }
         assertThat(failures).isEmpty();
+        // the mix reached every teardown path: served and refused faults, answers by the hardware, DMA cut short by
+        // a stop, an exit or a munmap, and kernel calls refused
+        for (String what : List.of("hardware model vtd", "hardware model riscv", "response SUCCESS sva",
+                "response INVALID sva", "response INVALID hardware", "dma ok", "dma invalid", "dma aborted", "dma ur",
+                "step error")) {
+            assertThat(seen.getOrDefault(what, 0)).as(what + " in " + seen).isGreaterThan(10);
+        }
     }
 
     /** Replays one seed, e.g. {@code -Dsva.seed=123}; skipped without the property. */
@@ -63,6 +75,7 @@ class SvaRandomLifecycleTest {
             Files.writeString(FAILED.resolve("seed-" + seed + ".yaml"), text);
             return "seed " + seed + " threw " + e + "\n" + text;
         }
+        tally(r);
         List<String> broken = r.invariants().stream().filter(i -> !i.holds())
                 .map(i -> i.name() + ": " + i.detail()).toList();
         if (!broken.isEmpty() || !runner.machine().loop().isIdle()) {
@@ -72,6 +85,13 @@ class SvaRandomLifecycleTest {
                     + "\n" + text;
         }
         return null;
+    }
+
+    private void tally(RunResult r) {
+        seen.merge("hardware model " + r.hardware(), 1, Integer::sum);
+        r.pageResponses().forEach(p -> seen.merge("response " + p.code() + " " + p.origin(), 1, Integer::sum));
+        r.dma().forEach(d -> seen.merge("dma " + d.status(), 1, Integer::sum));
+        r.stepErrors().forEach(e -> seen.merge("step error", 1, Integer::sum));
     }
 
     /** Writes one random scenario; everything it draws comes from the seed. */
@@ -172,10 +192,32 @@ class SvaRandomLifecycleTest {
                 }
                 exited[p] = true;
                 add("exit-process: { process: %s%s }", proc, timing());
+            } else if (kind < 92) {
+                if (exited[p]) {
+                    return false;
+                }
+                addressSpaceChange(proc);
             } else {
                 add("run: { for: %dns }", 100 + random.nextInt(20_000));
             }
             return true;
+        }
+
+        /**
+         * munmap, mprotect or mmap of 1-4 pages somewhere in the process's range; step errors (EEXIST for an mmap
+         * over a VMA, ENOMEM for an mprotect over a hole) are part of the game.
+         */
+        private void addressSpaceChange(String proc) {
+            long start = BASE + random.nextInt((int) (SPAN / 4096)) * 4096L;
+            long size = (1 + random.nextInt(4)) * 4096L;
+            String[] prots = {"r", "rw", "none"};
+            switch (random.nextInt(3)) {
+                case 0 -> add("munmap: { process: %s, start: %#x, size: %d%s }", proc, start, size, timing());
+                case 1 -> add("mprotect: { process: %s, start: %#x, size: %d, prot: %s%s }", proc, start, size,
+                        prots[random.nextInt(prots.length)], timing());
+                default -> add("mmap: { process: %s, start: %#x, size: %d, prot: %s%s }", proc, start, size,
+                        random.nextBoolean() ? "rw" : "r", timing());
+            }
         }
 
         /** A group of 1-3 raw page requests, the last with LPIG unless the device leaves it open. */
