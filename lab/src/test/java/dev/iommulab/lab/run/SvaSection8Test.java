@@ -39,6 +39,9 @@ class SvaSection8Test {
               - name: other
                 vmas:
                   - { start: 0x7f0000000000, size: 64KiB, prot: rw }
+              - name: third
+                vmas:
+                  - { start: 0x7f0000000000, size: 64KiB, prot: rw }
             """;
 
     @TempDir
@@ -121,6 +124,23 @@ class SvaSection8Test {
 
         assertThat(responses(r)).containsExactly(tuple("acc0", 1, 4, "INVALID", "sva"));
         assertThat(machine().process("app").handledFaults()).isZero();
+    }
+
+    /** iommu_sva_handle_mm(): handle_mm_fault() on a VMA backed by nothing returns VM_FAULT_SIGBUS, an error: INVALID. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vtd", "riscv"})
+    @DisplayName("linux-fault-stack §8 item 4: handle_mm_fault() failing (SIGBUS) gets INVALID")
+    void pageRequest_vmaBackedByNothing_invalidAfterMmFault(String model) throws Exception {
+        RunResult r = run(model, """
+                - mmap: { process: app, start: 0x7f0000400000, size: 8KiB, prot: rw, backing: none }
+                - sva-bind: { device: acc0, process: app }
+                - page-request: { device: acc0, process: app, grpid: 5, addr: 0x7f0000401000, access: read, last: true }
+                - run: idle
+                """);
+
+        assertThat(responses(r)).containsExactly(tuple("acc0", 1, 5, "INVALID", "sva"));
+        assertThat(machine().process("app").handledFaults()).as("handle_mm_fault was called").isEqualTo(1);
+        assertThat(r.journey()).extracting(s -> s.message()).anyMatch(m -> m.contains("handle_mm_fault returned 0x"));
     }
 
     /**
@@ -303,6 +323,58 @@ class SvaSection8Test {
             assertThat(e.errno()).isEqualTo(Errno.ENOENT);
             return null;
         }
+    }
+
+    /**
+     * iommu_sva_unbind_device() and mm_pasid_drop(): after every unbind the mm keeps its PASID (a new mm gets another
+     * one); only when the process has exited and its last SVA domain is freed (__mmdrop()) does the PASID go back to
+     * the global allocator, so the next new mm gets it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vtd", "riscv"})
+    @DisplayName("linux-fault-stack §8 item 29: the PASID lives until the mm is destroyed")
+    void unbindDevice_allUnbound_pasidKeptUntilMmDestroyed(String model) throws Exception {
+        run(model, """
+                - sva-bind: { device: acc0, process: app }
+                - sva-unbind: { device: acc0, process: app }
+                - sva-bind: { device: acc1, process: other }
+                - exit-process: { process: app }
+                - sva-bind: { device: acc0, process: third }
+                """);
+        Machine m = machine();
+        assertThat(m.sva().mmPasid(m.process("other"))).as("app still held PASID 1 when other bound").isEqualTo(2);
+        assertThat(m.process("app").mmCount()).isZero();
+        assertThat(m.sva().mmPasid(m.process("app"))).as("app destroyed: PASID dropped")
+                .isEqualTo(IommuCore.IOMMU_PASID_INVALID);
+        assertThat(m.sva().mmPasid(m.process("third"))).as("PASID 1 given out again").isEqualTo(1);
+    }
+
+    /**
+     * Process exit while bound: on VT-d intel_mm_release() leaves the PASID entry not present with FPD, so a later
+     * LPIG is answered Invalid Request by the unit and never reaches software (origin hardware); the lab's RISC-V
+     * driver takes the process context out of use too, but the RISC-V page-request queue does not look at process
+     * contexts, so the request reaches io-pgfault and iommu_sva_handle_mm() answers INVALID because the mm has no
+     * users. Either way the later unbind succeeds.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vtd", "riscv"})
+    @DisplayName("linux-fault-stack §8 item 30: a request after the process exited is answered INVALID")
+    void pageRequest_afterProcessExit_invalidFromHardwareOnVtdFromSvaOnRiscv(String model) throws Exception {
+        RunResult r = run(model, """
+                - sva-bind: { device: acc0, process: app }
+                - sva-bind: { device: acc0, process: other }
+                - exit-process: { process: app }
+                - page-request: { device: acc0, process: app, grpid: 12, addr: 0x7f0000001000, access: write, last: true }
+                - run: idle
+                - sva-unbind: { device: acc0, process: app }
+                - run: idle
+                """);
+
+        assertThat(responses(r)).containsExactly(
+                tuple("acc0", 1, 12, "INVALID", model.equals("vtd") ? "hardware" : "sva"));
+        assertThat(r.stepErrors()).isEmpty();
+        assertThat(machine().process("app").handledFaults()).isZero();
+        assertThat(r.invariants()).allSatisfy(i -> assertThat(i.holds()).as(i.name() + " " + i.detail()).isTrue());
     }
 
     private static void sendLpig(Machine m, String device, int pasid, int grpid, long addr) {
