@@ -245,4 +245,56 @@ class MmStructMunmapTest {
         assertThat(ran).containsExactly("mm_pasid_drop");
         assertThat(mm.mmCount()).isZero();
     }
+
+    /**
+     * wp_page_copy() for a write to a page that maps the zero page: the zero-page leaf is cleared and the secondary
+     * TLBs flushed for that page (ptep_clear_flush()) before the private copy is installed, so a device cannot keep
+     * reading the zero page through a cached translation; a write to an already private page flushes nothing.
+     */
+    @Test
+    void handleMmFault_writeAfterZeroPageRead_flushesSecondaryTlbsBeforeCopy() {
+        mm.handleMmFault(rw, VA, READ);
+        mm.handleMmFault(rw, VA + 0x1000, WRITE);
+        mm.mmuNotifierRegister(recorder);
+
+        mm.handleMmFault(rw, VA, WRITE);
+        mm.handleMmFault(rw, VA + 0x1000, WRITE);
+
+        assertThat(seen).singleElement().satisfies(s -> {
+            assertThat(s.start()).isEqualTo(VA);
+            assertThat(s.end()).isEqualTo(VA + 0x1000);
+            assertThat(s.ptes().get(0).present()).as("zero-page leaf cleared at flush time").isFalse();
+        });
+        assertThat(frameOf(VA)).isNotEqualTo(zeroPage);
+        assertThat(pte(VA) & X86Pte.RW).isNotZero();
+    }
+
+    /**
+     * exit_mmap(): the notifiers' release comes first, with every leaf still mapped; then the leaves are cleared and
+     * the process's private frames freed (the zero page stays), and the VMAs are gone.
+     */
+    @Test
+    void mmput_lastUser_releaseSeesMappingsThenFramesFreed() {
+        mm.handleMmFault(rw, VA, WRITE);
+        mm.handleMmFault(rw, VA + 0x1000, READ);
+        long before = frames.allocatedFrames();
+        List<Boolean> mappedAtRelease = new ArrayList<>();
+        mm.mmuNotifierRegister(new MmuNotifier() {
+            @Override
+            public void release(MmStruct m) {
+                mappedAtRelease.add(cpu.lookup(m.pgd(), VA).present());
+            }
+
+            @Override
+            public void invalidateSecondaryTlbs(MmStruct m, long start, long end) {
+            }
+        });
+
+        mm.mmput();
+
+        assertThat(mappedAtRelease).containsExactly(true);
+        assertThat(cpu.lookup(mm.pgd(), VA).present()).isFalse();
+        assertThat(frames.allocatedFrames()).as("the private page went back").isEqualTo(before - 1);
+        assertThat(mm.vmas()).isEmpty();
+    }
 }
