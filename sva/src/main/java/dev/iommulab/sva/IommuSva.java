@@ -55,8 +55,9 @@ public final class IommuSva {
      * arm_smmu_sva_set_dev_pasid() refuses it when mmget_not_zero() fails.
      *
      * @throws KernelException ENODEV (no group), EINVAL (the mm has exited), EOVERFLOW (the mm's PASID is beyond
-     *                         the device's range), ENOSPC (no PASID left), EBUSY (PASID taken by another mm or domain type),
-     *                         or what the driver's attach fails with
+     *                         the device's range), ENOSPC (no PASID left), EBUSY (page tables not DMA-compatible, or
+     *                         the PASID taken by another mm or domain type), EOPNOTSUPP (no domain_alloc_sva), or what
+     *                         the driver's attach fails with
      */
     public SvaHandle bindDevice(Device dev, MmStruct mm) {
         if (dev.group() == null) {
@@ -83,7 +84,12 @@ public final class IommuSva {
         }
     }
 
+    /** iommu_alloc_mm_data(): the mm's PASID, allocated at its first bind. */
     private MmData allocMmData(Device dev, MmStruct mm) {
+        if (!mm.pgtableDmaCompat()) {
+            throw new KernelException(Errno.EBUSY, "mm", mm + " uses LAM without ARCH_FORCE_TAGGED_SVA: its page "
+                    + "tables are not DMA-compatible");
+        }
         MmData data = iommuMm.get(mm);
         if (data != null) {
             if (data.pasid >= dev.maxPasids()) {

@@ -185,6 +185,27 @@ class IommuSvaBindTest {
     }
 
     /**
+     * An x86 process with Linear Address Masking on: iommu_alloc_mm_data() finds arch_pgtable_dma_compat() false and
+     * bind fails with -EBUSY before any PASID is allocated; once the process forces tagged SVA
+     * (ARCH_FORCE_TAGGED_SVA) the same bind succeeds. Reference §4.1 step 2.
+     */
+    @Test
+    void bindDevice_lamWithoutForcedTaggedSva_throwsEbusyUntilForced() {
+        mm.enableLam(false);
+
+        KernelException e = catchThrowableOfType(KernelException.class, () -> f.sva.bindDevice(d1, mm));
+
+        assertThat(e.errno()).isEqualTo(Errno.EBUSY);
+        assertThat(e.getMessage()).contains("LAM");
+        assertThat(f.sva.mmPasid(mm)).isEqualTo(IommuCore.IOMMU_PASID_INVALID);
+        assertThat(f.pasids.isAllocated(1)).isFalse();
+        assertThat(d1.group().pasidArray()).isEmpty();
+
+        mm.enableLam(true);
+        assertThat(f.sva.bindDevice(d1, mm).pasid()).isEqualTo(1);
+    }
+
+    /**
      * A driver without {@code domain_alloc_sva}: iommu_sva_domain_alloc() fails with -EOPNOTSUPP, bind returns it
      * and the PASID allocated for the mm goes back, so nothing changed. Reference §4.1 step 5.
      */

@@ -36,6 +36,8 @@ public final class MmStruct {
     private final List<MmuNotifier> notifiers = new ArrayList<>();
     private final List<Runnable> dropHooks = new ArrayList<>();
     private long faults;
+    private boolean lam;
+    private boolean forceTaggedSva;
 
     /**
      * An x86-64 process.
@@ -67,6 +69,29 @@ public final class MmStruct {
     /** Physical address of the top-level table (mm->pgd, what CR3 and the PASID entry point at). */
     public long pgd() {
         return pgd;
+    }
+
+    /**
+     * arch_prctl(ARCH_ENABLE_TAGGED_ADDR) on x86-64: Linear Address Masking for the process (mm->context.lam_cr3_mask
+     * set), and with {@code forceTaggedSva} also ARCH_FORCE_TAGGED_SVA, by which the process promises to hand devices
+     * only untagged addresses.
+     *
+     * @throws KernelException EINVAL on a process whose page tables are not x86-64 (no LAM there)
+     */
+    public void enableLam(boolean forceTaggedSva) {
+        if (!(pageTable instanceof X86CpuPageTable)) {
+            throw new KernelException(Errno.EINVAL, "mm", this + " is not an x86-64 process: no LAM");
+        }
+        this.lam = true;
+        this.forceTaggedSva |= forceTaggedSva;
+    }
+
+    /**
+     * arch_pgtable_dma_compat(): whether a device may walk this process's page tables. On x86-64 not while LAM is on
+     * (the device would see tagged pointers) unless the process forced tagged SVA; elsewhere always.
+     */
+    public boolean pgtableDmaCompat() {
+        return !lam || forceTaggedSva;
     }
 
     /** Number of handle_mm_fault() calls so far. */

@@ -1,9 +1,12 @@
 package dev.iommulab.core.mm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
+import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.RiscvPageTable;
@@ -80,5 +83,15 @@ class RiscvMmStructTest {
         assertThat(protNone & (RiscvPte.V | RiscvPte.G)).isEqualTo(RiscvPte.G);
         assertThat(RiscvPte.address(protNone)).isEqualTo(frame);
         assertThat(memory.readLong(at)).isZero();
+    }
+
+    /** LAM is x86-64 only: arch_prctl(ARCH_ENABLE_TAGGED_ADDR) has no LAM to turn on here, and the tables stay DMA-compatible. */
+    @Test
+    void enableLam_riscvProcess_einvalAndStillDmaCompatible() {
+        KernelException e = catchThrowableOfType(KernelException.class, () -> mm.enableLam(false));
+
+        assertThat(e.errno()).isEqualTo(Errno.EINVAL);
+        assertThat(e.getMessage()).contains("no LAM");
+        assertThat(mm.pgtableDmaCompat()).isTrue();
     }
 }
