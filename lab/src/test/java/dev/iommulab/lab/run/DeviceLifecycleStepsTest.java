@@ -23,19 +23,7 @@ class DeviceLifecycleStepsTest {
     private final ScenarioRunner runner = new ScenarioRunner();
 
     private RunResult run(String steps) throws Exception {
-        String text = """
-                name: lifecycle
-                hardware:
-                  model: vtd
-                devices:
-                  - { name: acc0, bdf: "00:03.0", profile: accelerator, ats: true, pri: true, pasid-bits: 20 }
-                processes:
-                  - name: app
-                    vmas:
-                      - { start: 0x7f0000000000, size: 64KiB, prot: rw }
-                steps:
-                  - sva-bind: { device: acc0, process: app }
-                """ + steps;
+        String text = ScenarioFiles.boundAccelerator("vtd") + steps;
         return runner.run(new ScenarioLoader().load(ScenarioFiles.write(dir, "l.yaml", text)));
     }
 

@@ -35,17 +35,8 @@ class DmaWithinMappingsTest {
     private final ScenarioRunner runner = new ScenarioRunner();
 
     private RunResult run(String steps) throws Exception {
-        return runner.run(new ScenarioLoader().load(ScenarioFiles.write(dir, "m.yaml", """
-                name: mappings
-                hardware: { model: vtd }
-                devices:
-                  - { name: acc0, bdf: "00:03.0", profile: accelerator, ats: true, pri: true, pasid-bits: 20 }
-                processes:
-                  - name: app
-                    vmas:
-                      - { start: 0x7f0000000000, size: 64KiB, prot: rw }
-                steps:
-                  - sva-bind: { device: acc0, process: app }
+        return runner.run(new ScenarioLoader().load(ScenarioFiles.write(dir, "m.yaml",
+                ScenarioFiles.boundAccelerator("vtd") + """
                   - dma: { device: acc0, process: app, addr: 0x7f0000000000, size: 8KiB, access: write }
                   - run: idle
                 """ + steps)));
@@ -101,6 +92,6 @@ class DmaWithinMappingsTest {
         RunResult.InvariantEntry inv = mappings(runner.checkInvariants());
         assertThat(inv.holds()).isFalse();
         assertThat(inv.detail()).isEqualTo(String.format("acc0 PASID 1 write va %#x+64 -> pa %#x: app's page table"
-                + " maps it to %#x (step run at %s:12:5)", VA, oldFrame, newFrame, dir.resolve("m.yaml")));
+                + " maps it to %#x (step run at %s:13:5)", VA, oldFrame, newFrame, dir.resolve("m.yaml")));
     }
 }

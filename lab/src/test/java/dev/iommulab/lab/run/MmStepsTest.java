@@ -31,19 +31,7 @@ class MmStepsTest {
     private final ScenarioRunner runner = new ScenarioRunner();
 
     private Scenario scenario(String model, String steps) throws Exception {
-        String text = """
-                name: mm-steps
-                hardware:
-                  model: %s
-                devices:
-                  - { name: acc0, bdf: "00:03.0", profile: accelerator, ats: true, pri: true, pasid-bits: 20 }
-                processes:
-                  - name: app
-                    vmas:
-                      - { start: 0x7f0000000000, size: 64KiB, prot: rw }
-                steps:
-                  - sva-bind: { device: acc0, process: app }
-                """.formatted(model) + steps;
+        String text = ScenarioFiles.boundAccelerator(model) + steps;
         return new ScenarioLoader().load(ScenarioFiles.write(dir, "mm.yaml", text));
     }
 
