@@ -15,13 +15,27 @@ public final class Device {
     private final int rid;
     private final int maxPasids;
     private final IommuOps ops;
+    private final boolean priSupported;
+    private final boolean virtfn;
     private IommuGroup group;
 
-    Device(String name, int rid, int maxPasids, IommuOps ops) {
+    Device(String name, int rid, int maxPasids, IommuOps ops, boolean priSupported, boolean virtfn) {
         this.name = Objects.requireNonNull(name, "name");
         this.rid = rid;
         this.maxPasids = maxPasids;
         this.ops = Objects.requireNonNull(ops, "ops");
+        this.priSupported = priSupported;
+        this.virtfn = virtfn;
+    }
+
+    /** pci_pri_supported(): the function has a PRI capability. */
+    public boolean priSupported() {
+        return priSupported;
+    }
+
+    /** {@code pci_dev->is_virtfn}: an SR-IOV Virtual Function. */
+    public boolean virtfn() {
+        return virtfn;
     }
 
     public String name() {

@@ -73,7 +73,8 @@ public final class IommuCore {
                 throw new KernelException(Errno.EBUSY, "rid", String.format("%04x already probed as %s", rid, d));
             }
         }
-        Device dev = new Device(name, rid, pci.config().maxPasids(), ops);
+        Device dev = new Device(name, rid, pci.config().maxPasids(), ops, pci.config().pri(),
+                pci.config().options().virtualFunction());
         ops.probeDevice(dev, pci);
         IommuGroup group = new IommuGroup(nextGroupId);
         group.addDevice(dev);

@@ -80,7 +80,7 @@ class IommuCorePasidReplaceTest {
     @Test
     void replaceDevicePasid_badArguments_throwEinvalAndChangeNothing() {
         attachFirst();
-        Device orphan = new Device("orphan", 0x40, 256, ops);
+        Device orphan = new Device("orphan", 0x40, 256, ops, false, false);
 
         assertThat(errno(() -> core.replaceDevicePasid(second, dev, PASID + 1, new AttachHandle(second))))
                 .isEqualTo(Errno.EINVAL);

@@ -149,7 +149,7 @@ class IommuCoreRidTest {
     void attachDevice_noGroupOrForeignDomain_throwsEnodevOrEinval() {
         IommuCore core = new IommuCore();
         Device dev = probe(core, 0x10);
-        Device orphan = new Device("orphan", 0x20, 0, ops);
+        Device orphan = new Device("orphan", 0x20, 0, ops, false, false);
         IommuDomain foreign = new IommuDomain(DomainType.UNMANAGED, new RecordingOps(), null);
 
         KernelException noGroup = catchThrowableOfType(KernelException.class,
@@ -249,7 +249,7 @@ class IommuCoreRidTest {
     void domainAllocPaging_nonPagingTypeOrNoGroup_throwsEinvalOrEnodev() {
         IommuCore core = new IommuCore();
         Device dev = probe(core, 0x10);
-        Device orphan = new Device("orphan", 0x20, 0, ops);
+        Device orphan = new Device("orphan", 0x20, 0, ops, false, false);
 
         assertThat(catchThrowableOfType(KernelException.class,
                 () -> core.domainAllocPaging(dev, DomainType.IDENTITY, 0)).errno()).isEqualTo(Errno.EINVAL);
@@ -269,10 +269,10 @@ class IommuCoreRidTest {
         IommuCore core = new IommuCore(DomainType.DMA);
         Device dev = probe(core, 0x10);
         IommuDomain dma = dev.group().defaultDomain();
-        Device sibling = new Device("fn1", 0x11, 0, ops);
+        Device sibling = new Device("fn1", 0x11, 0, ops, false, false);
         IommuDomain unmanaged = core.pagingDomainAlloc(dev);
         IommuDomain foreign = new IommuDomain(DomainType.UNMANAGED, new RecordingOps(), null);
-        Device orphan = new Device("orphan", 0x20, 0, ops);
+        Device orphan = new Device("orphan", 0x20, 0, ops, false, false);
 
         assertThat(errno(() -> core.groupReplaceDomain(dev.group(), foreign))).isEqualTo(Errno.EINVAL);
         assertThat(errno(() -> core.detachGroupHandle(unmanaged, dev.group()))).isEqualTo(Errno.EINVAL);

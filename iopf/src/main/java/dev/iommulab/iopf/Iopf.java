@@ -19,6 +19,7 @@ import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.sim.TimingModel;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * I/O page fault handling, the counterpart of {@code drivers/iommu/io-pgfault.c}: drivers report each
@@ -236,6 +237,24 @@ public final class Iopf {
         ResponseOrigin origin = g.attachHandle != null && g.attachHandle.domain().type() == DomainType.SVA
                 ? ResponseOrigin.SVA : ResponseOrigin.IOMMUFD;
         responses.group(g, code, origin);
+    }
+
+    /**
+     * iopf_group_response() on behalf of {@code origin} (e.g. iommufd's auto-response): the same once-only answer,
+     * labelled with who gave it.
+     */
+    public void groupResponse(IopfGroup group, PageResponseCode code, ResponseOrigin origin) {
+        responses.group(own(group), code, Objects.requireNonNull(origin, "origin"));
+    }
+
+    /**
+     * Whether {@code group} is still owed its response: false once anyone answered it (its handler, or
+     * iopf_queue_remove_device() forcing INVALID). A consumer holding groups uses it to forget those answered
+     * behind its back (the intended semantics of linux-fault-stack.md §3.5).
+     */
+    public boolean groupOwed(IopfGroup group) {
+        Group g = own(group);
+        return g.param.faults.contains(g);
     }
 
     /** Counterpart of iopf_free_group(): drops the group's reference on the fault param. Idempotent here. */

@@ -17,12 +17,15 @@ package dev.iommulab.hw.pci;
  *                                   ignores the Global Invalidate bit of ATS Invalidate Requests
  * @param invalidationsNeverComplete fault knob: the function drops the ATC entries an ATS Invalidate Request
  *                                   covers but never sends the Invalidate Completion (IOMMU timeout scenarios)
+ * @param virtualFunction            the function is an SR-IOV Virtual Function ({@code pci_dev->is_virtfn}); its
+ *                                   PRI capability is shared with the PF, which iommufd refuses to hand to user space
  */
 public record EndpointOptions(int mps, int readTags, boolean multiPageGroups, boolean prgResponsePasidRequired,
-                              boolean globalInvalidateSupported, boolean invalidationsNeverComplete) {
+                              boolean globalInvalidateSupported, boolean invalidationsNeverComplete,
+                              boolean virtualFunction) {
 
-    /** Profile-default MPS, 32 tags, one-page groups, PASID not required, Global Invalidate supported. */
-    public static final EndpointOptions DEFAULTS = new EndpointOptions(0, 32, false, false, true, false);
+    /** Profile-default MPS, 32 tags, one-page groups, PASID not required, Global Invalidate supported, a physical function. */
+    public static final EndpointOptions DEFAULTS = new EndpointOptions(0, 32, false, false, true, false, false);
 
     public EndpointOptions {
         if (mps != 0 && (mps < 128 || mps > 4096 || Integer.bitCount(mps) != 1)) {
@@ -35,31 +38,36 @@ public record EndpointOptions(int mps, int readTags, boolean multiPageGroups, bo
 
     public EndpointOptions withMps(int bytes) {
         return new EndpointOptions(bytes, readTags, multiPageGroups, prgResponsePasidRequired,
-                globalInvalidateSupported, invalidationsNeverComplete);
+                globalInvalidateSupported, invalidationsNeverComplete, virtualFunction);
     }
 
     public EndpointOptions withReadTags(int tags) {
         return new EndpointOptions(mps, tags, multiPageGroups, prgResponsePasidRequired, globalInvalidateSupported,
-                invalidationsNeverComplete);
+                invalidationsNeverComplete, virtualFunction);
     }
 
     public EndpointOptions withMultiPageGroups(boolean on) {
         return new EndpointOptions(mps, readTags, on, prgResponsePasidRequired, globalInvalidateSupported,
-                invalidationsNeverComplete);
+                invalidationsNeverComplete, virtualFunction);
     }
 
     public EndpointOptions withPrgResponsePasidRequired(boolean on) {
         return new EndpointOptions(mps, readTags, multiPageGroups, on, globalInvalidateSupported,
-                invalidationsNeverComplete);
+                invalidationsNeverComplete, virtualFunction);
     }
 
     public EndpointOptions withGlobalInvalidateSupported(boolean on) {
         return new EndpointOptions(mps, readTags, multiPageGroups, prgResponsePasidRequired, on,
-                invalidationsNeverComplete);
+                invalidationsNeverComplete, virtualFunction);
     }
 
     public EndpointOptions withInvalidationsNeverComplete(boolean on) {
         return new EndpointOptions(mps, readTags, multiPageGroups, prgResponsePasidRequired,
-                globalInvalidateSupported, on);
+                globalInvalidateSupported, on, virtualFunction);
+    }
+
+    public EndpointOptions withVirtualFunction(boolean on) {
+        return new EndpointOptions(mps, readTags, multiPageGroups, prgResponsePasidRequired,
+                globalInvalidateSupported, invalidationsNeverComplete, on);
     }
 }
