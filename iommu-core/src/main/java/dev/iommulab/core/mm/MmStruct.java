@@ -17,7 +17,8 @@ import java.util.Objects;
  * <p>Anonymous memory as Linux does it: a read fault maps the shared zero page read-only; a write fault allocates a
  * zeroed private page (copy-on-write from the zero page). Two reference counts as in the kernel: {@code mm_users}
  * ({@link #mmgetNotZero}/{@link #mmput}; the last user tears the address space down) and {@code mm_count}
- * ({@link #mmgrab}/{@link #mmdrop}; the users together hold one, and the last drop destroys the mm).
+ * ({@link #mmgrab}/{@link #mmdrop}; the users together hold one, and the last drop destroys the mm). Frames can be
+ * pinned for DMA ({@link #pinUserPages}); a pinned frame outlives its mapping until the last unpin.
  */
 public final class MmStruct {
 
@@ -31,6 +32,7 @@ public final class MmStruct {
     private final long zeroPage;
     private final VmaTree vmas = new VmaTree();
     private final MmPages pages;
+    private final Gup gup;
     private int users = 1;
     private int count = 1;
     private final List<MmuNotifier> notifiers = new ArrayList<>();
@@ -60,6 +62,7 @@ public final class MmStruct {
         this.pgd = frames.allocate();
         this.zeroPage = zeroPage;
         this.pages = new MmPages(pageTable, pgd);
+        this.gup = new Gup(this, frames, zeroPage);
     }
 
     public String name() {
@@ -128,8 +131,8 @@ public final class MmStruct {
      * (zap_pte_range()); then, if any leaf was cleared, the TLB flush of the gathered range
      * (tlb_finish_mmu() → flush_tlb_mm_range(), which ends with mmu_notifier_arch_invalidate_secondary_tlbs()) calls
      * each notifier's {@link MmuNotifier#invalidateSecondaryTlbs} — and only after it returned are the private frames
-     * freed (the mmu_gather frees pages after the flush); the zero page is never freed. A range with no VMA is a
-     * successful no-op.
+     * freed (the mmu_gather frees pages after the flush); the zero page is never freed, and a pinned frame only by its
+     * last {@link #unpinUserPages}. A range with no VMA is a successful no-op.
      *
      * @throws KernelException EINVAL for an unaligned {@code start} or a {@code length} of 0; nothing changes then
      */
@@ -143,7 +146,7 @@ public final class MmStruct {
         vmas.within(start, end).forEach(vmas::remove);
         MmPages.Gathered zapped = pages.zap(start, end);
         flushSecondaryTlbs(zapped);
-        zapped.frames().stream().filter(f -> f != zeroPage).forEach(frames::free);
+        gup.release(zapped.frames());
     }
 
     /**
@@ -291,13 +294,14 @@ public final class MmStruct {
     /**
      * Counterpart of exit_mmap(): mmu_notifier_release() calls each notifier's release and unhooks it — the secondary
      * MMUs let go first — then unmap_vmas() clears every leaf and the process's frames are freed (the zero page
-     * never), and the VMAs go. The page-table pages themselves stay allocated here.
+     * never; a pinned frame at its last {@link #unpinUserPages}), and the VMAs go. The page-table pages themselves
+     * stay allocated here.
      */
     private void exitMmap() {
         List<MmuNotifier> released = List.copyOf(notifiers);
         notifiers.clear();
         released.forEach(n -> n.release(this));
-        pages.zap(0, Long.MAX_VALUE).frames().stream().filter(f -> f != zeroPage).forEach(frames::free);
+        gup.release(pages.zap(0, Long.MAX_VALUE).frames());
         vmas.clear();
     }
 
@@ -307,20 +311,24 @@ public final class MmStruct {
 
     /**
      * Counterpart of handle_mm_fault(): resolves a fault at {@code addr} inside {@code vma}. A VMA backed by nothing
-     * answers VM_FAULT_SIGBUS, as a file mapping does past the end of its file.
+     * answers VM_FAULT_SIGBUS, as a file mapping does past the end of its file. {@link FaultFlags#FAULT_FLAG_UNSHARE}
+     * on a leaf mapping the zero page gives the page a private zeroed copy, mapped read-only (do_wp_page() →
+     * wp_page_copy() with unshare; every lab VMA is private, so a COW mapping); on a private page it does nothing, and
+     * with FAULT_FLAG_WRITE it is VM_FAULT_SIGSEGV (sanitize_fault_flags()).
      *
      * @return 0 or VM_FAULT_* bits
      */
     public int handleMmFault(Vma vma, long addr, int faultFlags) {
         faults++;
-        if (!vma.contains(addr)) {
+        boolean write = (faultFlags & FaultFlags.FAULT_FLAG_WRITE) != 0;
+        boolean unshare = (faultFlags & FaultFlags.FAULT_FLAG_UNSHARE) != 0;
+        if (!vma.contains(addr) || write && unshare) {
             return VmFault.VM_FAULT_SIGSEGV;
         }
         if (vma.backing() == Vma.Backing.NONE) {
             return VmFault.VM_FAULT_SIGBUS;
         }
         long page = addr & -PAGE;
-        boolean write = (faultFlags & FaultFlags.FAULT_FLAG_WRITE) != 0;
         CpuPageTable.Pte pte = pages.lookup(page);
         try {
             if (write) {
@@ -335,6 +343,10 @@ public final class MmStruct {
                 install(vma, page, frame, true);
             } else if (!pte.present()) {
                 install(vma, page, zeroPage, false);
+            } else if (unshare && pte.frame() == zeroPage) {
+                long frame = frames.allocate();
+                breakCowOfZeroPage(page);
+                install(vma, page, frame, false);
             }
         } catch (KernelException e) {
             return VmFault.VM_FAULT_OOM;
@@ -343,7 +355,55 @@ public final class MmStruct {
     }
 
     /**
-     * wp_page_copy() for a write to the zero page: the old leaf is cleared and flushed (ptep_clear_flush(), whose TLB
+     * Counterpart of pin_user_pages_fast() / pin_user_pages_remote() with {@code FOLL_LONGTERM}, and
+     * {@code FOLL_WRITE} when {@code write}, as iommufd's pfn_reader_user_pin() calls them (mm/gup.c
+     * __get_user_pages()): faults in and pins {@code npages} pages from {@code start}. Each page must lie in a VMA
+     * that allows the access (VM_WRITE for a write pin, VM_READ for a read pin) and is backed by something. Pages not
+     * present are faulted in through {@link #handleMmFault}. A write pin gets a private writable frame (a write fault
+     * breaks COW of the zero page, as FOLL_WRITE does). A read pin never returns the zero page: since Linux 6.2
+     * (gup_must_unshare(), "reliable R/O long-term pinning in COW mappings") a long-term read pin of the zero page in
+     * a private mapping unshares it first, so the page gets a private zeroed frame mapped read-only, and a later write
+     * by the process reuses that same frame — the device and the process keep seeing one page.
+     *
+     * <p>Each returned frame holds one more pin ({@link #pinCount}); munmap, mprotect and exit keep it allocated,
+     * bytes intact, until {@link #unpinUserPages} drops the last pin.
+     *
+     * <p>The kernel walks page by page, leaves the pages before a bad one faulted in and returns a short count (the
+     * caller unpins). Here the whole range is checked before anything is faulted in, so EFAULT and EINVAL change
+     * nothing (DESIGN §6); ENOMEM part way leaves the earlier pages faulted in but none pinned.
+     *
+     * @param start  page-aligned user address
+     * @param npages number of pages, at least 1
+     * @param write  FOLL_WRITE: the device will write the pages
+     * @return the physical frame of each page, in order
+     * @throws KernelException EINVAL ({@code npages}) for {@code npages <= 0}, EINVAL ({@code start}) for an unaligned
+     *                         {@code start}, EOVERFLOW ({@code npages}) when the range wraps; EFAULT ({@code start})
+     *                         when a page has no VMA, its VMA forbids the access or is backed by nothing; ENOMEM
+     *                         ({@code start}) when a fault-in runs out of frames. Nothing stays pinned then.
+     */
+    public long[] pinUserPages(long start, int npages, boolean write) {
+        return gup.pin(start, npages, write);
+    }
+
+    /**
+     * Counterpart of unpin_user_pages(): drops one pin of each frame (a frame listed twice drops two). A frame no
+     * longer mapped by the process and no longer pinned is freed then; a frame still mapped stays the process's. The
+     * zero page is skipped, as gup_put_folio() does: it is never pinned.
+     *
+     * @throws KernelException EINVAL ({@code frames}) when a frame would drop more pins than it holds — a kernel bug
+     *                         (the kernel WARNs on the refcount underflow); no pin is dropped then
+     */
+    public void unpinUserPages(long[] frames) {
+        gup.unpin(frames);
+    }
+
+    /** How many pins {@code frame} holds (0 when none; always 0 for the zero page). */
+    public int pinCount(long frame) {
+        return gup.pinCount(frame);
+    }
+
+    /**
+     * wp_page_copy() for a write (or unshare) of the zero page: the old leaf is cleared and flushed (ptep_clear_flush(), whose TLB
      * flush reaches the secondary TLBs) before the private copy is installed, so no device keeps reading the zero
      * page through a cached translation once the process writes its own page.
      */
