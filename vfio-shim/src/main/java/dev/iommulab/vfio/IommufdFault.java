@@ -51,12 +51,24 @@ public final class IommufdFault {
         void respond(IopfGroup group, PageResponseCode code, ResponseOrigin origin);
 
         void free(IopfGroup group);
+
+        /**
+         * Whether {@code group} is still owed a response. A group answered behind the fault object's back (the core's
+         * iopf_queue_remove_device() answers INVALID everything pending) is forgotten: never read, never answered
+         * again (the intended semantics of linux-fault-stack.md §3.5).
+         */
+        default boolean owed(IopfGroup group) {
+            return true;
+        }
     }
 
     private final Responder responder;
     private final ToIntFunction<AttachHandle> devIdOf;
     private final Deque<IopfGroup> deliver = new ArrayDeque<>();
     private final TreeMap<Integer, IopfGroup> response = new TreeMap<>();
+    private Runnable release = () -> { };
+    private Runnable waiter = () -> { };
+    private boolean closed;
 
     /**
      * @param devIdOf the iommufd device id of the attachment a group was routed to (the {@code idev} of
@@ -67,10 +79,53 @@ public final class IommufdFault {
         this.devIdOf = Objects.requireNonNull(devIdOf, "devIdOf");
     }
 
-    /** Counterpart of iommufd_fault_iopf_handler(): the group joins the deliver list; readers would be woken. */
+    /** What closing the file drops (its references on the fault object and the iommufd context). */
+    void onRelease(Runnable dropReferences) {
+        this.release = Objects.requireNonNull(dropReferences, "dropReferences");
+    }
+
+    /**
+     * Counterpart of iommufd_eventq_fops_release(): the file's references go; nothing is answered — groups stay owed
+     * until the fault object is destroyed.
+     *
+     * @throws KernelException EBADF when the file is closed already
+     */
+    public void close() {
+        checkOpen();
+        closed = true;
+        release.run();
+    }
+
+    /** Whether the file is still open. */
+    public boolean isOpen() {
+        return !closed;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new KernelException(Errno.EBADF, "fd", "the fault file is closed");
+        }
+    }
+
+    /** Drops the groups someone else answered already (see {@link Responder#owed}). */
+    private void forgetAnswered() {
+        deliver.removeIf(g -> !responder.owed(g));
+        response.values().removeIf(g -> !responder.owed(g));
+    }
+
+    /** Counterpart of iommufd_fault_iopf_handler(): the group joins the deliver list and the reader is woken. */
     public int iopfHandler(IopfGroup group) {
         deliver.addLast(Objects.requireNonNull(group, "group"));
+        waiter.run();
         return 0;
+    }
+
+    /**
+     * The reader sleeping on the file's wait queue ({@code wake_up_interruptible(&fault->common.wait_queue)}): run
+     * each time a group is queued. One waiter; a new one replaces the old.
+     */
+    public void setWaiter(Runnable wakeUp) {
+        this.waiter = Objects.requireNonNull(wakeUp, "wakeUp");
     }
 
     /**
@@ -78,9 +133,12 @@ public final class IommufdFault {
      * {@code count} bytes; each read group gets the lowest free cookie and moves to the response table.
      *
      * @return the bytes read; empty when the first group does not fit (a group is never split)
-     * @throws KernelException ESPIPE when {@code pos} is not 0 or {@code count} not a multiple of 40
+     * @throws KernelException ESPIPE when {@code pos} is not 0 or {@code count} not a multiple of 40; EBADF once
+     *                         closed
      */
     public byte[] read(int count, long pos) {
+        checkOpen();
+        forgetAnswered();
         if (pos != 0) {
             throw new KernelException(Errno.ESPIPE, "pos", "the fault file has no position: " + pos);
         }
@@ -124,9 +182,12 @@ public final class IommufdFault {
      *
      * @return the bytes consumed
      * @throws KernelException ESPIPE for a position or a length that is not a multiple of 8; EINVAL when the first
-     *                         answer already has an unknown cookie or a code other than SUCCESS/INVALID
+     *                         answer already has an unknown cookie or a code other than SUCCESS/INVALID; EBADF
+     *                         once closed
      */
     public int write(byte[] data, long pos) {
+        checkOpen();
+        forgetAnswered();
         if (pos != 0) {
             throw new KernelException(Errno.ESPIPE, "pos", "the fault file has no position: " + pos);
         }
@@ -159,6 +220,8 @@ public final class IommufdFault {
 
     /** Counterpart of iommufd_eventq_fops_poll(): always writable; readable while a group waits to be read. */
     public int poll() {
+        checkOpen();
+        forgetAnswered();
         return POLLOUT | (deliver.isEmpty() ? 0 : POLLIN | POLLRDNORM);
     }
 
@@ -178,6 +241,7 @@ public final class IommufdFault {
     }
 
     private int answerAll(Predicate<IopfGroup> which) {
+        forgetAnswered();
         List<IopfGroup> victims = new ArrayList<>();
         deliver.removeIf(g -> which.test(g) && victims.add(g));
         for (Map.Entry<Integer, IopfGroup> e : List.copyOf(response.entrySet())) {
@@ -195,11 +259,13 @@ public final class IommufdFault {
 
     /** Groups waiting to be read. */
     public int undelivered() {
+        forgetAnswered();
         return deliver.size();
     }
 
     /** Groups read and not yet answered (the response table). */
     public int awaitingResponse() {
+        forgetAnswered();
         return response.size();
     }
 }

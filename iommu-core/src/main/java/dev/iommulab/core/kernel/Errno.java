@@ -6,6 +6,8 @@ public enum Errno {
     EOPNOTSUPP(95), EOVERFLOW(75), EPERM(1), EEXIST(17),
     /** No such process: a process that already exited. */
     ESRCH(3),
+    /** Bad file descriptor: a file that was closed. */
+    EBADF(9),
     /** Function not implemented: report_iommu_fault() with no fault handler installed. */
     ENOSYS(38);
 
