@@ -247,7 +247,7 @@ public final class RiscvIommuDriver implements IommuOps {
         RiscvDeviceInfo info;
         if (pdtMode == RiscvDeviceContext.MODE_BARE) {
             new RiscvDeviceContext(sade, 0, 0, 0).writeTo(iommu.memory, dc);
-            info = new RiscvDeviceInfo(dev, pci, dc, 0, 0);
+            info = new RiscvDeviceInfo(dev, pci, dc, 0, 0, false);
         } else {
             long pdt = directory.allocPdt();
             boolean ats = pci.config().ats() && iommu.hasCap(RiscvRegs.CAP_ATS);
@@ -259,7 +259,7 @@ public final class RiscvIommuDriver implements IommuOps {
             cmdq.sendAndSync(RiscvCommand.iodirInvalDdt(true, dev.rid()));
             pci.setPasidEnabled(true);
             pci.setAtsEnabled(ats);
-            info = new RiscvDeviceInfo(dev, pci, dc, pdt, pdtMode);
+            info = new RiscvDeviceInfo(dev, pci, dc, pdt, pdtMode, pri);
         }
         devices.put(dev.rid(), info);
         iommu.trace("riscv_iommu_probe_device", "%s devid %04x: DC at %#x tc %#x, %s", dev.name(), dev.rid(), dc,
@@ -312,7 +312,7 @@ public final class RiscvIommuDriver implements IommuOps {
 
     private RiscvDomains domains() {
         if (domains == null) {
-            domains = new RiscvDomains(this, iommu, directory, cmdq);
+            domains = new RiscvDomains(this, iommu, directory, cmdq, pasids);
         }
         return domains;
     }
