@@ -273,7 +273,9 @@ public final class IntelIommu implements IommuOps {
 
     /**
      * The attach_dev of each domain type at the RID (RID_PASID entry): blocked, identity, paging, nested; SVA
-     * domains have none (ENODEV).
+     * domains have none (ENODEV). A fault-capable paging or nested domain ({@code iopf_handler} set) enables IOPF
+     * (iopf_for_domain_replace(), ENODEV without PRI); the blocked domain drops it (blocking_domain_attach_dev());
+     * see {@link IntelDomains}.
      */
     @Override
     public void attachDev(IommuDomain domain, Device dev) {
@@ -314,7 +316,8 @@ public final class IntelIommu implements IommuOps {
 
     /**
      * set_dev_pasid with the old domain (iommu_replace_device_pasid()): the new entry is written over the old
-     * one, whose caches are flushed. Not for SVA domains here (EOPNOTSUPP).
+     * one, whose caches are flushed; IOPF of a fault-capable new domain is enabled before the old one's is dropped.
+     * Not for SVA domains here (EOPNOTSUPP).
      */
     @Override
     public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
@@ -340,8 +343,8 @@ public final class IntelIommu implements IommuOps {
     }
 
     /**
-     * The blocked domain at a PASID (blocking_domain_set_dev_pasid()): IOPF reference dropped, entry torn down
-     * and, while the device keeps IOPF on, its page requests drained.
+     * The blocked domain at a PASID (blocking_domain_set_dev_pasid()), for SVA and other domains alike: IOPF
+     * reference dropped, entry torn down and, while the device keeps IOPF on, its page requests drained.
      */
     @Override
     public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {

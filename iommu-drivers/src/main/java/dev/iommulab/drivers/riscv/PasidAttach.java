@@ -13,7 +13,9 @@ import dev.iommulab.iopf.Iopf;
 import dev.iommulab.iopf.IopfQueue;
 
 /**
- * Attaching SVA domains at PASIDs and detaching them. <b>Not in mainline</b>: the merged RISC-V driver has no
+ * Attaching SVA domains at PASIDs and detaching them, and the IOPF reference count of every fault-capable
+ * attachment ({@link #iopfForDomainSet}, {@link #iopfForDomainRemove}, also used by {@link RiscvDomains}).
+ * <b>Not in mainline</b>: the merged RISC-V driver has no
  * PASID support, no IOPF and no SVA (reference/linux-fault-stack.md §6.4). The lab's version is modelled on the
  * VT-d driver — intel_svm_set_dev_pasid(), intel_iommu_enable_iopf()/intel_iommu_disable_iopf() and the PASID
  * teardown (the lab's {@code intel.IntelIommu}) — and writes and invalidates RISC-V process contexts as the

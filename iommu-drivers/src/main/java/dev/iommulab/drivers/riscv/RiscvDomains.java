@@ -38,6 +38,11 @@ import java.util.Map;
  * below {@code RISCV_IOMMU_IOTLB_INVAL_LIMIT} (2 MiB), else of the whole PSCID — and of the whole PSCID when
  * tables were freed (non-leaf entries) — then, beyond mainline (which has no ATS), {@code ATS.INVAL} of the
  * range for every bonded ATS function, and {@code IOFENCE.C}.
+ *
+ * <p><b>Not in mainline</b> either: a paging domain with an {@code iopf_handler} (an iommufd HWPT with a fault
+ * object) enables IOPF for the function, as the VT-d driver's iopf_for_domain_set() / _replace() / _remove() do
+ * ({@link #replace}, {@link #block}); a function without {@code EN_PRI} in its device context — which includes
+ * every function without PASID, whose context never gets ATS or PRI — is refused with ENODEV.
  */
 final class RiscvDomains {
 

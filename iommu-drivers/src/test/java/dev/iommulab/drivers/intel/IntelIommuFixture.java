@@ -29,6 +29,7 @@ import dev.iommulab.hw.pci.EndpointConfig;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
+import dev.iommulab.hw.vtd.PageRequestDescriptor;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdConfig;
 import dev.iommulab.hw.vtd.VtdEntries;
@@ -246,6 +247,14 @@ final class IntelIommuFixture {
             qw[i] = memory.readLong(pe + 8L * i);
         }
         return qw;
+    }
+
+    // ---- memory: page request queue ----
+
+    /** The page request descriptor in ring slot {@code slot} (PQA's base), as the unit wrote it. */
+    PageRequestDescriptor prqDescriptor(int slot) {
+        long ring = unit.readReg(VtdRegs.PQA) & VtdEntries.ADDR_MASK;
+        return PageRequestDescriptor.readFrom(memory, ring + (long) slot * VtdRegs.DESC_SIZE);
     }
 
     // ---- memory: invalidation queue ----

@@ -4,11 +4,13 @@ import static dev.iommulab.core.pgtable.IommuProt.IOMMU_READ;
 import static dev.iommulab.core.pgtable.IommuProt.IOMMU_WRITE;
 import static dev.iommulab.drivers.intel.IntelIommuFixture.RID;
 import static dev.iommulab.drivers.intel.PrqEventThreadTest.assertPageGroupResponse;
+import static dev.iommulab.drivers.TestBytes.pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
 import dev.iommulab.core.AttachHandle;
+import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuMap;
@@ -27,6 +29,7 @@ import dev.iommulab.hw.pci.DmaJob;
 import dev.iommulab.hw.pci.DmaOutcome;
 import dev.iommulab.hw.pci.DmaStatus;
 import dev.iommulab.hw.pgtable.Access;
+import dev.iommulab.hw.vtd.PageRequestDescriptor;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdEntries;
 import java.util.List;
@@ -73,6 +76,26 @@ class IntelIopfDomainsTest {
         assertThat(f.endpoint.priState().enabled()).isTrue();
         assertThat(f.endpoint.priState().allocation()).as("PRQ depth capped at the function's capacity")
                 .isEqualTo(IntelIommuFixture.DEFAULT_PRI_CAPACITY);
+    }
+
+    /**
+     * intel_nested_attach_dev() → iopf_for_domain_set(): a NESTED domain with an {@code iopf_handler} (an iommufd
+     * nested HWPT with a fault object) at the RID enables IOPF too; the RID_PASID entry is nested (PGTT 011b).
+     */
+    @Test
+    void attachDevice_faultCapableNested_addsDeviceToIopfQueue() {
+        IommuDomain parent = f.core.domainAllocPaging(f.dev, DomainType.UNMANAGED, IommuCore.HWPT_ALLOC_NEST_PARENT);
+        IommuDomain nested = f.core.domainAllocNested(f.dev, parent, 0x0010_0000L, 48);
+        nested.setIopfHandler(group -> 0);
+
+        f.core.attachGroupHandle(nested, f.dev.group(), new AttachHandle(nested));
+
+        assertThat(IntelDomainFixture.pgtt(f.pasidEntry(IommuCore.IOMMU_NO_PASID))).isEqualTo(VtdEntries.PGTT_NESTED);
+        assertThat(f.iopf.queueOf(f.dev)).isSameAs(f.intel.iopfQueue());
+        assertThat(f.endpoint.priState().enabled()).isTrue();
+
+        f.core.detachGroupHandle(nested, f.dev.group());
+        assertThat(f.iopf.queueOf(f.dev)).isNull();
     }
 
     /** A paging domain without {@code iopf_handler} at the RID leaves IOPF off: no queue, PRI disabled. */
@@ -225,6 +248,10 @@ class IntelIopfDomainsTest {
         List<DmaOutcome> out = f.startDma(new DmaJob(IOVA + 0x80, 64, Access.WRITE, -1, false, data));
 
         assertThat(out).as("DMA waits for the page response").isEmpty();
+        PageRequestDescriptor desc = f.prqDescriptor(0);
+        assertThat(desc.pasidPresent()).as("PRQ descriptor PASID present").isFalse();
+        assertThat(desc.rid()).isEqualTo(RID);
+        assertThat(desc.lpig()).isTrue();
         assertThat(f.groups).hasSize(1);
         IopfGroup group = f.groups.get(0);
         IommuFault fault = group.lastFault();
@@ -329,13 +356,5 @@ class IntelIopfDomainsTest {
         f.core.detachGroupHandle(rid, f.dev.group());
         assertThat(f.iopf.queueOf(f.dev)).isNull();
         assertThat(f.endpoint.priState().enabled()).isFalse();
-    }
-
-    static byte[] pattern(int size, int seed) {
-        byte[] b = new byte[size];
-        for (int i = 0; i < size; i++) {
-            b[i] = (byte) (seed + i);
-        }
-        return b;
     }
 }
