@@ -194,7 +194,8 @@ final class IommufdRandomLedger implements FaultEvents.Listener {
             handle = core.attachHandleGet(dev.group(), last.pasidValid() ? last.pasid() : IommuCore.IOMMU_NO_PASID,
                     null);
         } catch (KernelException e) {
-            violations.add("a group of " + dev.name() + " grpid " + last.grpid() + " was dispatched with no handle: " + e);
+            violations.add("a group of " + dev.name() + " grpid " + last.grpid() + " was dispatched with no handle: "
+                    + e);
             return;
         }
         File file = reportsTo.get(handle.domain());
@@ -281,7 +282,8 @@ final class IommufdRandomLedger implements FaultEvents.Listener {
             if (g.answers == 0) {
                 violations.add(g + " was never answered");
             } else if (g.wire == 0) {
-                violations.add(g + " was answered by " + g.origin.label() + " but no PRG response reached the function");
+                violations.add(g + " was answered by " + g.origin.label()
+                        + " but no PRG response reached the function");
             }
         }
         onTheWay.forEach((key, tokens) -> tokens.stream().filter(t -> t.group() != null).forEach(t ->

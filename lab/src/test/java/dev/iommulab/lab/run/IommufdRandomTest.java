@@ -1,16 +1,22 @@
 package dev.iommulab.lab.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.iommulab.core.AttachHandle;
 import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.IopfGroup;
+import dev.iommulab.core.fault.PageResponse;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
+import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.scenario.ScenarioLoader;
 import dev.iommulab.vfio.Iommufd;
@@ -41,7 +47,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * linux-fault-stack.md §5.3-§5.5, §8b items 1, 4 and 7).
  *
  * <p>A failing seed's log is left in {@code lab/target/iommufd-random/seed-N.txt}; {@link #replay} runs one seed
- * alone ({@code -Diommufd.seed=N}).
+ * alone ({@code -Diommufd.seed=N}, with {@code -Diommufd.trace=true} the machine's trace joins the log);
+ * {@code -Diommufd.seeds=N} runs fewer seeds. Two bugs of the lab outside this test are recognised by their exact
+ * signature ({@link IommufdRandomSession#DRAIN_FLUSH_ENODEV}, {@link IommufdRandomSession#AUTO_RESPONSE_SUCCESSOR}):
+ * a seed that hits one stops there and is listed by bug (logs in {@code known-<bug>-seed-N.txt}) instead of failing
+ * the run, until the fix lands; {@code -Diommufd.strict=true} fails on them. Each is shown alone by a disabled test
+ * at the end of this class.
  */
 class IommufdRandomTest {
 
@@ -55,7 +66,7 @@ class IommufdRandomTest {
     /** What the runs went through, summed over the seeds, so a generator that stops reaching a path is noticed. */
     private final Map<String, Integer> seen = new TreeMap<>();
 
-    /** Seeds stopped by a known bug of the lab outside this test, by bug (see {@link IommufdRandomRun.KnownBug}). */
+    /** Seeds stopped by a known bug of the lab outside this test, by bug ({@link IommufdRandomSession.KnownBug}). */
     private final Map<String, List<Long>> known = new TreeMap<>();
 
     @Test
@@ -81,8 +92,8 @@ class IommufdRandomTest {
                 "reads refused ESPIPE", "reads refused EBADF", "writes refused EINVAL", "writes refused ESPIPE",
                 "writes stopped at a bad answer", "answer iommufd SUCCESS", "answer iommufd INVALID",
                 "answer auto-response INVALID", "answer remove-device INVALID", "destroys refused EBUSY",
-                "fault objects destroyed", "groups left by a LEGACY_2025 replace", "groups answered by fault destroy", "remove-device", "unbinds",
-                "context closes", "fault fds closed", "raw groups left open")) {
+                "fault objects destroyed", "groups left by a LEGACY_2025 replace", "groups answered by fault destroy",
+                "remove-device", "unbinds", "context closes", "fault fds closed", "raw groups left open")) {
             assertThat(seen.getOrDefault(what, 0)).as(what + " in " + seen).isGreaterThan(10);
         }
     }
@@ -104,6 +115,8 @@ class IommufdRandomTest {
         IommufdRandomRun.Outcome o = new IommufdRandomRun(seed, seen).run(dir);
         if (o.knownBug() != null) {
             known.computeIfAbsent(o.knownBug(), b -> new ArrayList<>()).add(seed);
+            Files.createDirectories(FAILED);
+            Files.writeString(FAILED.resolve("known-" + o.knownBug() + "-seed-" + seed + ".txt"), o.log());
         }
         if (o.failures().isEmpty()) {
             return null;
@@ -114,7 +127,7 @@ class IommufdRandomTest {
         return "seed " + seed + ": " + o.failures().get(0);
     }
 
-    // ---- the known bugs the random runs found, each alone (see IommufdRandomRun.KnownBug) ----
+    // ---- the known bugs the random runs found, each alone (see IommufdRandomSession.KnownBug) ----
 
     /** A group as io-pgfault hands it to the fault object; only what the fault file reads of it. */
     private record Group(AttachHandle attachHandle, List<IommuFault> faults) implements IopfGroup {
@@ -143,7 +156,7 @@ class IommufdRandomTest {
      * leaves the table unanswered.
      */
     @Test
-    @Disabled("known bug auto-response-successor: IommufdFault.answerAll() must not read a TreeMap entry after removing it")
+    @Disabled("known bug auto-response-successor: IommufdFault.answerAll() reads a TreeMap entry after removing it")
     void autoResponse_attachmentHoldsCookiesOneAndFour_answersExactlyThoseTwo() {
         AttachHandle a = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, new NoOps(), null));
         AttachHandle b = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, new NoOps(), null));
@@ -209,19 +222,22 @@ class IommufdRandomTest {
 
         ctx.detach(devId, 1);
 
-        assertThat(m.get(IommuCore.class).attachHandleGet(dev.group(), IommuCore.IOMMU_NO_PASID, null)).isNotNull();
+        IommuCore core = m.get(IommuCore.class);
+        assertThat(catchThrowableOfType(KernelException.class, () -> core.attachHandleGet(dev.group(), 1, null))
+                .errno()).isEqualTo(Errno.ENOENT);
+        assertThat(core.attachHandleGet(dev.group(), IommuCore.IOMMU_NO_PASID, null)).isNotNull();
         assertThat(m.log().lines()).anyMatch(l -> l.text().contains("iopf_queue_flush_dev"));
     }
 
     /** An IommuOps that does nothing: the fault file only compares attach handles. */
-    private static final class NoOps implements dev.iommulab.core.IommuOps {
+    private static final class NoOps implements IommuOps {
         @Override
         public String name() {
             return "none";
         }
 
         @Override
-        public void probeDevice(Device dev, dev.iommulab.hw.pci.PcieEndpoint pci) {
+        public void probeDevice(Device dev, PcieEndpoint pci) {
         }
 
         @Override
@@ -233,7 +249,7 @@ class IommufdRandomTest {
         }
 
         @Override
-        public void pageResponse(Device dev, IommuFault evt, dev.iommulab.core.fault.PageResponse msg) {
+        public void pageResponse(Device dev, IommuFault evt, PageResponse msg) {
         }
     }
 }
