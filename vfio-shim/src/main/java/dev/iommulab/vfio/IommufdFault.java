@@ -13,7 +13,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.Predicate;
@@ -244,10 +243,11 @@ public final class IommufdFault {
         forgetAnswered();
         List<IopfGroup> victims = new ArrayList<>();
         deliver.removeIf(g -> which.test(g) && victims.add(g));
-        for (Map.Entry<Integer, IopfGroup> e : List.copyOf(response.entrySet())) {
-            if (which.test(e.getValue())) {
-                response.remove(e.getKey());
-                victims.add(e.getValue());
+        for (int cookie : List.copyOf(response.keySet())) {
+            IopfGroup g = response.get(cookie);
+            if (which.test(g)) {
+                response.remove(cookie);
+                victims.add(g);
             }
         }
         for (IopfGroup g : victims) {
