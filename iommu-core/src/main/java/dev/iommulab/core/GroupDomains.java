@@ -128,6 +128,10 @@ final class GroupDomains {
 
     /** iommu_device_claim_dma_owner() and __iommu_take_dma_ownership(). */
     void claimOwner(IommuGroup group, Object owner) {
+        if (group.dmaOwner() == IommuCore.LAB_OWNER && owner != IommuCore.LAB_OWNER) {
+            takeOverFromLab(group, owner);
+            return;
+        }
         if (group.dmaOwnerCount() > 0) {
             if (group.dmaOwner() != owner) {
                 throw new KernelException(Errno.EPERM, "owner", group + " is owned by " + group.dmaOwner());
@@ -145,8 +149,30 @@ final class GroupDomains {
         group.setOwner(owner, 1);
     }
 
+    /**
+     * The lab's convention for default type BLOCKED: {@link IommuCore#LAB_OWNER} holds every group as a device handed
+     * to user space but not yet opened; the first real owner (an iommufd context binding the device) takes the claim
+     * over while the group sits on its blocking domain with no PASID attached, and the claim returns to the lab when
+     * that owner releases it.
+     */
+    private void takeOverFromLab(IommuGroup group, Object owner) {
+        if (group.domain() != null && group.domain() != blockingDomain(group) || !group.pasidArrayEmpty()) {
+            throw new KernelException(Errno.EBUSY, "dev", group + " has a domain attached by the lab");
+        }
+        group.setOwner(owner, 1);
+    }
+
     /** iommu_device_release_dma_owner() and __iommu_release_dma_ownership(). */
     void releaseOwner(IommuGroup group) {
+        if (group.defaultDomain() == null && group.dmaOwnerCount() == 1 && group.dmaOwner() != IommuCore.LAB_OWNER
+                && group.pasidArrayEmpty()) {
+            IommuDomain blocking = blockingDomain(group);
+            if (blocking != null) {
+                setDomain(group, blocking);
+            }
+            group.setOwner(IommuCore.LAB_OWNER, 1);
+            return;
+        }
         if (group.dmaOwnerCount() == 0 || !group.pasidArrayEmpty() || group.defaultDomain() == null) {
             throw new KernelException(Errno.EINVAL, "dev", group + ": not owned, PASIDs attached or no default domain");
         }

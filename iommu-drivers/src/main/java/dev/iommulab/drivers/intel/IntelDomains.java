@@ -117,29 +117,40 @@ final class IntelDomains {
         return domain;
     }
 
-    /** attach_dev of every non-SVA type at the RID. */
+    /**
+     * attach_dev of every non-SVA type at the RID, replacing {@code info.ridDomain}. BLOCKED
+     * ({@code blocking_domain_attach_dev()}): the IOPF reference of the old domain is dropped first, then the entry
+     * is torn down (drained only while IOPF stays on). Any other type: {@link #replace} with IOPF for a
+     * fault-capable domain.
+     */
     void attachDev(IommuDomain domain, DeviceInfo info) {
         if (domain.type() == DomainType.BLOCKED) {
             if (info.ridDomain != null) {
+                iommu.iopfForDomainRemove(info.ridDomain, info);
                 tearDown(info, IommuCore.IOMMU_NO_PASID, info.ridDomain);
                 info.ridDomain = null;
             }
             return;
         }
-        program(domain, info, IommuCore.IOMMU_NO_PASID, info.ridDomain);
+        replace(domain, info, IommuCore.IOMMU_NO_PASID, info.ridDomain);
         info.ridDomain = domain;
     }
 
-    /** set_dev_pasid of a non-SVA domain, replacing {@code old} (null: the PASID was blocked). */
+    /** set_dev_pasid of a non-SVA domain, replacing {@code old} (null: the PASID was blocked); see {@link #replace}. */
     void setDevPasid(IommuDomain domain, DeviceInfo info, int pasid, IommuDomain old) {
         if (!info.pci.pasidEnabled()) {
             throw new KernelException(Errno.EOPNOTSUPP, "dev", info.dev + " has PASID disabled");
         }
-        program(domain, info, pasid, old);
+        replace(domain, info, pasid, old);
     }
 
-    /** The blocked domain's set_dev_pasid for a non-SVA domain. */
+    /**
+     * The blocked domain's set_dev_pasid for a non-SVA domain ({@code blocking_domain_set_dev_pasid()}): the IOPF
+     * reference first (the last one removes the device from the iopf queue, answering its pending groups), then
+     * the teardown, which drains only while IOPF stays on.
+     */
     void removeDevPasid(DeviceInfo info, int pasid, IommuDomain domain) {
+        iommu.iopfForDomainRemove(domain, info);
         tearDown(info, pasid, domain);
     }
 
@@ -147,16 +158,45 @@ final class IntelDomains {
         return (Integer) domain.driverData();
     }
 
+    /**
+     * {@code domain} takes the entry of {@code pasid} (RID_PASID for {@link IommuCore#IOMMU_NO_PASID}) from
+     * {@code old} (intel_iommu_attach_device(), intel_iommu_set_dev_pasid(), intel_nested_attach_dev(),
+     * intel_nested_set_dev_pasid()), with iopf_for_domain_replace() split around the setup: IOPF is enabled for a
+     * fault-capable {@code domain} before the entry is written, so a device moving from one fault-capable domain to
+     * another never leaves the iopf queue and its pending groups stay owed; the old domain's reference is dropped
+     * only once the new entry is in place. The kernel drops it before the setup and takes it back on the unwind
+     * path; here a failed setup only drops the new reference, so a failure leaves nothing behind (not even a
+     * remove-and-add of the device on the iopf queue).
+     *
+     * @throws KernelException EINVAL/ENODEV for a domain this unit cannot attach there; ENODEV for a fault-capable
+     *                         domain on a device without PRI; ENOMEM when a PASID table cannot be allocated
+     */
+    private void replace(IommuDomain domain, DeviceInfo info, int pasid, IommuDomain old) {
+        checkAttachable(domain, pasid);
+        iommu.iopfForDomainSet(domain, info);
+        try {
+            program(domain, info, pasid, old);
+        } catch (KernelException e) {
+            iommu.iopfForDomainRemove(domain, info); // out_unwind_iopf
+            throw e;
+        }
+        iommu.iopfForDomainRemove(old, info);
+    }
+
+    /** paging_domain_compatible() and the op tables: what this unit cannot attach at all, before anything is done. */
+    private void checkAttachable(IommuDomain domain, int pasid) {
+        if (domain.type().isPaging() && domain.pgtable() == null || domain.driverData() == null) {
+            throw new KernelException(Errno.EINVAL, "domain", domain.type() + " domain not allocated by " + iommu.name());
+        }
+        if (domain.type() == DomainType.SVA || domain.type() == DomainType.BLOCKED) {
+            throw noAttach(domain, pasid);
+        }
+    }
+
     private void program(IommuDomain domain, DeviceInfo info, int pasid, IommuDomain old) {
         PasidTables tables = iommu.tables();
         int oldPgtt = tables.pgtt(info.pasidDir, pasid);
         int oldDid = tables.did(info.pasidDir, pasid);
-        if (domain.type().isPaging() && domain.pgtable() == null || domain.driverData() == null) {
-            throw new KernelException(Errno.EINVAL, "domain", domain.type() + " domain not allocated by " + iommu.name());
-        }
-        if (domain.type() == DomainType.SVA) {
-            throw noAttach(domain, pasid);
-        }
         int did = did(domain);
         boolean firstStage = false;
         switch (domain.type()) {
@@ -180,8 +220,9 @@ final class IntelDomains {
         }
         untag(old, info, pasid);
         tag(domain, new Tag(info, pasid, did, firstStage));
-        iommu.trace(old == null ? "domain_setup" : "intel_pasid_replace", "%s PASID %d: %s domain, DID %d%s",
-                info.dev.name(), pasid, domain.type(), did, old == null ? "" : " (was " + old.type() + ", DID " + oldDid + ")");
+        iommu.trace(old == null ? "domain_setup" : "intel_pasid_replace", "%s PASID %d: %s domain, DID %d%s%s",
+                info.dev.name(), pasid, domain.type(), did, old == null ? "" : " (was " + old.type() + ", DID " + oldDid + ")",
+                domain.iopfHandler() != null ? ", fault-capable" : "");
     }
 
     private static KernelException noAttach(IommuDomain domain, int pasid) {

@@ -273,7 +273,9 @@ public final class IntelIommu implements IommuOps {
 
     /**
      * The attach_dev of each domain type at the RID (RID_PASID entry): blocked, identity, paging, nested; SVA
-     * domains have none (ENODEV).
+     * domains have none (ENODEV). A fault-capable paging or nested domain ({@code iopf_handler} set) enables IOPF
+     * (iopf_for_domain_replace(), ENODEV without PRI); the blocked domain drops it (blocking_domain_attach_dev());
+     * see {@link IntelDomains}.
      */
     @Override
     public void attachDev(IommuDomain domain, Device dev) {
@@ -314,7 +316,8 @@ public final class IntelIommu implements IommuOps {
 
     /**
      * set_dev_pasid with the old domain (iommu_replace_device_pasid()): the new entry is written over the old
-     * one, whose caches are flushed. Not for SVA domains here (EOPNOTSUPP).
+     * one, whose caches are flushed; IOPF of a fault-capable new domain is enabled before the old one's is dropped.
+     * Not for SVA domains here (EOPNOTSUPP).
      */
     @Override
     public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
@@ -340,8 +343,8 @@ public final class IntelIommu implements IommuOps {
     }
 
     /**
-     * The blocked domain at a PASID (blocking_domain_set_dev_pasid()): IOPF reference dropped, entry torn down
-     * and, while the device keeps IOPF on, its page requests drained.
+     * The blocked domain at a PASID (blocking_domain_set_dev_pasid()), for SVA and other domains alike: IOPF
+     * reference dropped, entry torn down and, while the device keeps IOPF on, its page requests drained.
      */
     @Override
     public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
@@ -353,19 +356,33 @@ public final class IntelIommu implements IommuOps {
         }
     }
 
-    /** Counterpart of intel_iommu_enable_iopf(): first user adds the device to the queue and enables PRI. */
+    /**
+     * Counterpart of intel_iommu_enable_iopf(): a device without PRI cannot take page faults through the IOMMU
+     * (ENODEV, the kernel's {@code !info->pri_enabled}); otherwise the first fault-capable attachment adds the
+     * device to the unit's iopf queue and enables PRI with an allocation of {@link #prqDepth()} (the lab enables PRI
+     * here rather than at probe, see docs/hardware-models.md), later ones only count. A failure leaves the count
+     * as it was.
+     *
+     * @throws KernelException ENODEV without PRI; what iopf_queue_add_device() reports
+     */
     void enableIopf(DeviceInfo info) {
         if (!info.pci.config().pri()) {
-            return;
+            throw new KernelException(Errno.ENODEV, "dev", info.dev + " has no PRI for I/O page faults");
         }
-        if (info.iopfRefcount++ > 0) {
+        if (info.iopfRefcount > 0) {
+            info.iopfRefcount++;
             return;
         }
         iopf.queueAddDevice(iopfQueue, info.dev);
         info.pci.enablePri(prqDepth);
+        info.iopfRefcount = 1;
     }
 
-    /** Counterpart of intel_iommu_disable_iopf(): last user disables PRI, then removes the device. */
+    /**
+     * Counterpart of intel_iommu_disable_iopf(): the last fault-capable attachment disables PRI, then removes the
+     * device from the iopf queue ({@code iopf_queue_remove_device()}: partials freed, every pending group answered
+     * INVALID). Without PRI or a reference it does nothing (the kernel WARNs).
+     */
     void disableIopf(DeviceInfo info) {
         if (!info.pci.config().pri() || info.iopfRefcount == 0) {
             return;
@@ -375,6 +392,20 @@ public final class IntelIommu implements IommuOps {
         }
         info.pci.disablePri();
         iopf.queueRemoveDevice(iopfQueue, info.dev);
+    }
+
+    /** iopf_for_domain_set() (intel/iommu.h): IOPF for a fault-capable domain ({@code iopf_handler} set). */
+    void iopfForDomainSet(IommuDomain domain, DeviceInfo info) {
+        if (domain != null && domain.iopfHandler() != null) {
+            enableIopf(info);
+        }
+    }
+
+    /** iopf_for_domain_remove() (intel/iommu.h): drops the IOPF reference a fault-capable domain held. */
+    void iopfForDomainRemove(IommuDomain domain, DeviceInfo info) {
+        if (domain != null && domain.iopfHandler() != null) {
+            disableIopf(info);
+        }
     }
 
     /**

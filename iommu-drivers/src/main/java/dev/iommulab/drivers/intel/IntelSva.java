@@ -92,21 +92,23 @@ final class IntelSva {
 
     /**
      * intel_svm_set_dev_pasid(): PASID and ATS must be enabled (EINVAL), IOPF is enabled for a fault-capable
-     * domain, then a first-stage PASID entry on {@code mm->pgd}; a failure leaves no IOPF reference behind.
+     * domain when the device has PRI (a device without PRI handles its faults itself), then a first-stage PASID
+     * entry on {@code mm->pgd}; a failure leaves no IOPF reference behind.
      */
     void setDevPasid(DeviceInfo info, IommuDomain domain, int pasid) {
         if (!info.pci.pasidEnabled() || !info.pci.atsEnabled()) {
             throw new KernelException(Errno.EINVAL, "dev", info.dev + " needs PASID and ATS enabled for SVA");
         }
         SvaDomain sva = data(domain);
-        if (domain.iopfHandler() != null) {
-            iommu.enableIopf(info);
+        boolean pri = info.pci.config().pri(); // "SVA with non-IOMMU/PRI IOPF handling is allowed."
+        if (pri) {
+            iommu.iopfForDomainSet(domain, info);
         }
         try {
             iommu.tables().setupFirstLevel(info.pasidDir, pasid, domain.mm().pgd(), sva.did);
         } catch (KernelException e) {
-            if (domain.iopfHandler() != null) {
-                iommu.disableIopf(info); // out_unwind_iopf
+            if (pri) {
+                iommu.iopfForDomainRemove(domain, info); // out_unwind_iopf
             }
             throw e;
         }
@@ -121,8 +123,8 @@ final class IntelSva {
      * drains only while another fault-capable attachment keeps IOPF on — then domain_remove_dev_pasid().
      */
     void removeDevPasid(DeviceInfo info, int pasid, IommuDomain domain) {
-        if (domain.iopfHandler() != null) {
-            iommu.disableIopf(info);
+        if (info.pci.config().pri()) {
+            iommu.iopfForDomainRemove(domain, info);
         }
         iommu.teardown().tearDownEntry(info, pasid, false);
         data(domain).devPasids.remove(new DevPasid(info, pasid));

@@ -91,11 +91,14 @@ final class PageRequestHandler {
         passDone.complete();
     }
 
-    /** Whether a record of {@code devid} for {@code pasid} waits in the queue, written and not yet consumed. */
+    /**
+     * Whether a record of {@code devid} for {@code pasid} waits in the queue, written and not yet consumed; for
+     * {@code pasid} 0 ({@code IOMMU_NO_PASID}, the RID through process context 0) a record without PASID counts.
+     */
     boolean unconsumed(int devid, int pasid) {
         return queue.anyUnconsumed(at -> {
             RiscvPageRequestRecord r = RiscvPageRequestRecord.readFrom(iommu.memory, at);
-            return r.did() == devid && r.pv() && r.pid() == pasid;
+            return r.did() == devid && (r.pv() ? r.pid() : 0) == pasid;
         });
     }
 

@@ -13,7 +13,9 @@ import dev.iommulab.iopf.Iopf;
 import dev.iommulab.iopf.IopfQueue;
 
 /**
- * Attaching SVA domains at PASIDs and detaching them. <b>Not in mainline</b>: the merged RISC-V driver has no
+ * Attaching SVA domains at PASIDs and detaching them, and the IOPF reference count of every fault-capable
+ * attachment ({@link #iopfForDomainSet}, {@link #iopfForDomainRemove}, also used by {@link RiscvDomains}).
+ * <b>Not in mainline</b>: the merged RISC-V driver has no
  * PASID support, no IOPF and no SVA (reference/linux-fault-stack.md §6.4). The lab's version is modelled on the
  * VT-d driver — intel_svm_set_dev_pasid(), intel_iommu_enable_iopf()/intel_iommu_disable_iopf() and the PASID
  * teardown (the lab's {@code intel.IntelIommu}) — and writes and invalidates RISC-V process contexts as the
@@ -65,16 +67,16 @@ final class PasidAttach {
             throw new KernelException(Errno.EINVAL, "pasid", pasid + " is beyond the PD" + pdtBits + " table of "
                     + info.dev);
         }
-        boolean iopfCapable = domain.iopfHandler() != null;
-        if (iopfCapable) {
-            enableIopf(info);
+        boolean pri = info.priSupported; // as VT-d: SVA on a function without PRI handles its faults itself
+        if (pri) {
+            iopfForDomainSet(domain, info);
         }
         long pc;
         try {
             pc = directory.pcAddress(info.pdt, info.pdtMode, pasid, true);
         } catch (KernelException e) {
-            if (iopfCapable) {
-                disableIopf(info); // as intel_svm_set_dev_pasid()'s unwind: no IOPF reference left behind
+            if (pri) {
+                iopfForDomainRemove(domain, info); // as intel_svm_set_dev_pasid()'s unwind: no IOPF reference left
             }
             throw e;
         }
@@ -98,8 +100,8 @@ final class PasidAttach {
      * Invalidate Completion arrives (see {@link CommandQueue}).
      */
     void removeDevPasid(RiscvDeviceInfo info, int pasid, IommuDomain domain) {
-        if (domain.iopfHandler() != null) {
-            disableIopf(info);
+        if (info.priSupported) {
+            iopfForDomainRemove(domain, info);
         }
         long pc = info.pdt == 0 ? -1 : directory.pcAddress(info.pdt, info.pdtMode, pasid, false);
         if (pc < 0) {
@@ -153,8 +155,9 @@ final class PasidAttach {
      * dropped requests ({@code pqof}/{@code pqmf}), until the thread's pass has recovered. The command set has no
      * page-request drain such as VT-d's wait descriptor with PD, so a request still inside the IOMMU when the scan
      * runs is not waited for: the device driver's PASID stop (Stop Marker) is what guarantees none is left.
+     * {@code pasid} 0 ({@code IOMMU_NO_PASID}) is the RID: records without PASID (PV = 0) count for it.
      */
-    private void drainPageRequests(RiscvDeviceInfo info, int pasid) {
+    void drainPageRequests(RiscvDeviceInfo info, int pasid) {
         if (requests == null || info.iopfRefcount == 0) {
             return;
         }
@@ -172,24 +175,29 @@ final class PasidAttach {
     }
 
     /**
-     * As intel_iommu_enable_iopf(): the first fault-capable attachment adds the device to the IOMMU's iopf
-     * queue, then enables PRI with an allocation of the page-request queue's size (as VT-d gives each device
-     * its PRQ depth).
+     * As intel_iommu_enable_iopf(): a function whose device context has no {@code EN_PRI} cannot take page faults
+     * through the IOMMU (ENODEV, as VT-d without PRI); otherwise the first fault-capable attachment adds the device
+     * to the IOMMU's iopf queue, then enables PRI with an allocation of the page-request queue's size (as VT-d gives
+     * each device its PRQ depth); later ones only count. A failure leaves the count as it was.
+     *
+     * @throws KernelException ENODEV without PRI; what iopf_queue_add_device() reports
      */
-    private void enableIopf(RiscvDeviceInfo info) {
-        if (!info.pci.config().pri() || iopfQueue == null) {
-            return;
+    void enableIopf(RiscvDeviceInfo info) {
+        if (!info.priSupported || iopfQueue == null) {
+            throw new KernelException(Errno.ENODEV, "dev", info.dev + " has no PRI for I/O page faults");
         }
-        if (info.iopfRefcount++ > 0) {
+        if (info.iopfRefcount > 0) {
+            info.iopfRefcount++;
             return;
         }
         iopf.queueAddDevice(iopfQueue, info.dev);
         info.pci.enablePri(priAllocation);
+        info.iopfRefcount = 1;
     }
 
     /** As intel_iommu_disable_iopf(): the last user disables PRI, then removes the device from the queue. */
-    private void disableIopf(RiscvDeviceInfo info) {
-        if (!info.pci.config().pri() || iopfQueue == null || info.iopfRefcount == 0) {
+    void disableIopf(RiscvDeviceInfo info) {
+        if (!info.priSupported || iopfQueue == null || info.iopfRefcount == 0) {
             return;
         }
         if (--info.iopfRefcount > 0) {
@@ -197,5 +205,19 @@ final class PasidAttach {
         }
         info.pci.disablePri();
         iopf.queueRemoveDevice(iopfQueue, info.dev);
+    }
+
+    /** As iopf_for_domain_set() (intel/iommu.h): IOPF for a fault-capable domain ({@code iopf_handler} set). */
+    void iopfForDomainSet(IommuDomain domain, RiscvDeviceInfo info) {
+        if (domain != null && domain.iopfHandler() != null) {
+            enableIopf(info);
+        }
+    }
+
+    /** As iopf_for_domain_remove() (intel/iommu.h): drops the IOPF reference a fault-capable domain held. */
+    void iopfForDomainRemove(IommuDomain domain, RiscvDeviceInfo info) {
+        if (domain != null && domain.iopfHandler() != null) {
+            disableIopf(info);
+        }
     }
 }

@@ -18,17 +18,23 @@ final class RiscvDeviceInfo {
     final long pdt;
     /** {@code pdtp.MODE} of the PDT (PD8, PD17, PD20), 0 without one. */
     final int pdtMode;
+    /**
+     * The device context has {@code EN_PRI} ({@code pri_supported}): a function with a PDT, ATS on an IOMMU with
+     * ATS, and a PRI capability. Without it the IOMMU answers its page requests itself.
+     */
+    final boolean priSupported;
     /** Number of fault-capable attachments ({@code iopf_refcount}). */
     int iopfRefcount;
     /** The domain translating the RID ({@code info->domain}), null while blocked. */
     IommuDomain ridDomain;
 
-    RiscvDeviceInfo(Device dev, PcieEndpoint pci, long dc, long pdt, int pdtMode) {
+    RiscvDeviceInfo(Device dev, PcieEndpoint pci, long dc, long pdt, int pdtMode, boolean priSupported) {
         this.dev = dev;
         this.pci = pci;
         this.dc = dc;
         this.pdt = pdt;
         this.pdtMode = pdtMode;
+        this.priSupported = priSupported;
     }
 
     /** The {@code device_id}: the requester ID (segment 0). */

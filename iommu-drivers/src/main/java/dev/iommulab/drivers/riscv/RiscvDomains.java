@@ -38,6 +38,11 @@ import java.util.Map;
  * below {@code RISCV_IOMMU_IOTLB_INVAL_LIMIT} (2 MiB), else of the whole PSCID — and of the whole PSCID when
  * tables were freed (non-leaf entries) — then, beyond mainline (which has no ATS), {@code ATS.INVAL} of the
  * range for every bonded ATS function, and {@code IOFENCE.C}.
+ *
+ * <p><b>Not in mainline</b> either: a paging domain with an {@code iopf_handler} (an iommufd HWPT with a fault
+ * object) enables IOPF for the function, as the VT-d driver's iopf_for_domain_set() / _replace() / _remove() do
+ * ({@link #replace}, {@link #block}); a function without {@code EN_PRI} in its device context — which includes
+ * every function without PASID, whose context never gets ATS or PRI — is refused with ENODEV.
  */
 final class RiscvDomains {
 
@@ -52,15 +57,18 @@ final class RiscvDomains {
     private final RiscvIommuDevice iommu;
     private final DeviceDirectory directory;
     private final CommandQueue cmdq;
+    private final PasidAttach pasids;
     final IommuDomain blocked;
     final IommuDomain identity;
     private final Map<IommuDomain, List<Bond>> bonds = new IdentityHashMap<>();
 
-    RiscvDomains(RiscvIommuDriver driver, RiscvIommuDevice iommu, DeviceDirectory directory, CommandQueue cmdq) {
+    RiscvDomains(RiscvIommuDriver driver, RiscvIommuDevice iommu, DeviceDirectory directory, CommandQueue cmdq,
+                 PasidAttach pasids) {
         this.driver = driver;
         this.iommu = iommu;
         this.directory = directory;
         this.cmdq = cmdq;
+        this.pasids = pasids;
         this.blocked = new IommuDomain(DomainType.BLOCKED, driver, null);
         this.identity = new IommuDomain(DomainType.IDENTITY, driver, null);
     }
@@ -94,22 +102,22 @@ final class RiscvDomains {
         return domain;
     }
 
-    /** The attach_dev of blocking, identity and paging domains (SVA: ENODEV). */
+    /**
+     * The attach_dev of blocking, identity and paging domains (SVA: ENODEV), replacing {@code info.ridDomain}; the
+     * IOPF of fault-capable domains as {@link #replace} and {@link #block} handle it.
+     */
     void attachDev(IommuDomain domain, RiscvDeviceInfo info) {
         if (domain.type() == DomainType.BLOCKED && info.ridDomain == null) {
             return; // nothing attached since probe: the context is as probe left it, not translating
         }
-        if (info.pdt != 0) {
-            program(domain, info, IommuCore.IOMMU_NO_PASID, info.ridDomain);
+        if (domain.type() == DomainType.BLOCKED) {
+            block(info, IommuCore.IOMMU_NO_PASID, info.ridDomain);
         } else {
-            long[] fscTa = fscTa(domain);
-            iodirUpdate(info, fscTa[0], fscTa[1]);
-            unbond(info.ridDomain, info, -1);
-            bond(domain, info, -1);
+            replace(domain, info, IommuCore.IOMMU_NO_PASID, info.ridDomain);
         }
         info.ridDomain = domain.type() == DomainType.BLOCKED ? null : domain;
-        iommu.trace("riscv_iommu_attach_dev", "%s: %s domain at the RID%s", info.dev.name(), domain.type(),
-                info.pdt != 0 ? " (process context 0)" : "");
+        iommu.trace("riscv_iommu_attach_dev", "%s: %s domain at the RID%s%s", info.dev.name(), domain.type(),
+                info.pdt != 0 ? " (process context 0)" : "", domain.iopfHandler() != null ? ", fault-capable" : "");
     }
 
     /** set_dev_pasid (and its replace form, {@code old} non-null) of a non-SVA domain: process context of the PASID. */
@@ -117,12 +125,58 @@ final class RiscvDomains {
         if (info.pdt == 0 || pasid >>> DeviceDirectory.pdtBits(info.pdtMode) != 0) {
             throw new KernelException(Errno.EINVAL, "pasid", pasid + " has no process context on " + info.dev);
         }
-        program(domain, info, pasid, old);
+        replace(domain, info, pasid, old);
     }
 
-    /** The blocked domain's set_dev_pasid for a non-SVA domain. */
+    /** The blocked domain's set_dev_pasid for a non-SVA domain; see {@link #block}. */
     void removeDevPasid(RiscvDeviceInfo info, int pasid, IommuDomain domain) {
-        program(blocked, info, pasid, domain);
+        block(info, pasid, domain);
+    }
+
+    /**
+     * {@code domain} takes {@code pasid} (the RID for {@link IommuCore#IOMMU_NO_PASID}) from {@code old}.
+     * <b>Beyond mainline</b> (no IOPF there), as the lab's VT-d driver does it: IOPF is enabled for a fault-capable
+     * {@code domain} before the context is written, so moving between fault-capable domains never takes the device
+     * off the iopf queue; the old domain's reference is dropped once the new context is in place; a failed write
+     * drops only the new reference.
+     *
+     * @throws KernelException ENODEV for an SVA or NESTED domain, or for a fault-capable domain on a function
+     *                         without {@code EN_PRI}; ENOMEM when a PDT level cannot be allocated
+     */
+    private void replace(IommuDomain domain, RiscvDeviceInfo info, int pasid, IommuDomain old) {
+        long[] fscTa = fscTa(domain);
+        pasids.iopfForDomainSet(domain, info);
+        try {
+            if (info.pdt != 0) {
+                program(domain, fscTa, info, pasid, old);
+            } else {
+                iodirUpdate(info, fscTa[0], fscTa[1]);
+                unbond(old, info, -1);
+                bond(domain, info, -1);
+            }
+        } catch (KernelException e) {
+            pasids.iopfForDomainRemove(domain, info);
+            throw e;
+        }
+        pasids.iopfForDomainRemove(old, info);
+    }
+
+    /**
+     * The blocking domain at {@code pasid} (the RID for {@link IommuCore#IOMMU_NO_PASID}) in place of
+     * {@code old}: as the VT-d blocking domain, the IOPF reference of a fault-capable {@code old} first (the last one
+     * removes the device from the iopf queue, answering its pending groups INVALID), then the context, then — with a
+     * PDT, while another fault-capable attachment keeps IOPF on — the lab's page-request drain
+     * ({@link PasidAttach#drainPageRequests}).
+     */
+    private void block(RiscvDeviceInfo info, int pasid, IommuDomain old) {
+        pasids.iopfForDomainRemove(old, info);
+        if (info.pdt != 0) {
+            program(blocked, fscTa(blocked), info, pasid, old);
+            pasids.drainPageRequests(info, pasid);
+        } else {
+            iodirUpdate(info, 0, 0);
+            unbond(old, info, -1);
+        }
     }
 
     /** fsc and ta of a domain: paging mode|root with V|PSCID; identity Bare with V; blocking Bare, not valid. */
@@ -174,8 +228,7 @@ final class RiscvDomains {
      *
      * @throws KernelException ENOMEM when a PDT level cannot be allocated (nothing written)
      */
-    private void program(IommuDomain domain, RiscvDeviceInfo info, int pasid, IommuDomain old) {
-        long[] fscTa = fscTa(domain);
+    private void program(IommuDomain domain, long[] fscTa, RiscvDeviceInfo info, int pasid, IommuDomain old) {
         long pc = directory.pcAddress(info.pdt, info.pdtMode, pasid, true);
         iommu.memory.writeLong(pc + 8, fscTa[0]);
         iommu.memory.writeLong(pc, fscTa[1]);

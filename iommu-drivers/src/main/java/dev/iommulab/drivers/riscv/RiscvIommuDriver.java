@@ -247,7 +247,7 @@ public final class RiscvIommuDriver implements IommuOps {
         RiscvDeviceInfo info;
         if (pdtMode == RiscvDeviceContext.MODE_BARE) {
             new RiscvDeviceContext(sade, 0, 0, 0).writeTo(iommu.memory, dc);
-            info = new RiscvDeviceInfo(dev, pci, dc, 0, 0);
+            info = new RiscvDeviceInfo(dev, pci, dc, 0, 0, false);
         } else {
             long pdt = directory.allocPdt();
             boolean ats = pci.config().ats() && iommu.hasCap(RiscvRegs.CAP_ATS);
@@ -259,7 +259,7 @@ public final class RiscvIommuDriver implements IommuOps {
             cmdq.sendAndSync(RiscvCommand.iodirInvalDdt(true, dev.rid()));
             pci.setPasidEnabled(true);
             pci.setAtsEnabled(ats);
-            info = new RiscvDeviceInfo(dev, pci, dc, pdt, pdtMode);
+            info = new RiscvDeviceInfo(dev, pci, dc, pdt, pdtMode, pri);
         }
         devices.put(dev.rid(), info);
         iommu.trace("riscv_iommu_probe_device", "%s devid %04x: DC at %#x tc %#x, %s", dev.name(), dev.rid(), dc,
@@ -312,7 +312,7 @@ public final class RiscvIommuDriver implements IommuOps {
 
     private RiscvDomains domains() {
         if (domains == null) {
-            domains = new RiscvDomains(this, iommu, directory, cmdq);
+            domains = new RiscvDomains(this, iommu, directory, cmdq, pasids);
         }
         return domains;
     }
@@ -336,7 +336,10 @@ public final class RiscvIommuDriver implements IommuOps {
         return domains().allocPaging(flags);
     }
 
-    /** The attach_dev of the blocking, identity and paging domains; see {@link RiscvDomains}. */
+    /**
+     * The attach_dev of the blocking, identity and paging domains; beyond mainline, a fault-capable paging domain
+     * enables IOPF and the blocking domain drops it, as on VT-d; see {@link RiscvDomains}.
+     */
     @Override
     public void attachDev(IommuDomain domain, Device dev) {
         domains().attachDev(domain, info(dev));
@@ -363,7 +366,10 @@ public final class RiscvIommuDriver implements IommuOps {
         domains().flushAll(domain);
     }
 
-    /** Replace at a PASID (not in mainline): non-SVA domains only, see {@link RiscvDomains#setDevPasid}. */
+    /**
+     * Replace at a PASID (not in mainline): non-SVA domains only, the new domain's IOPF enabled before the old one's
+     * is dropped; see {@link RiscvDomains#setDevPasid}.
+     */
     @Override
     public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
         if (domain.type() == DomainType.SVA || old.type() == DomainType.SVA) {
@@ -373,11 +379,12 @@ public final class RiscvIommuDriver implements IommuOps {
     }
 
     /**
-     * {@code set_dev_pasid} for an SVA domain. <b>Not in mainline</b>; see {@link PasidAttach#setDevPasid}.
+     * {@code set_dev_pasid}. <b>Not in mainline</b>; see {@link PasidAttach#setDevPasid} for an SVA domain and
+     * {@link RiscvDomains#setDevPasid} for the others (IOPF for a fault-capable one).
      *
-     * @throws KernelException EOPNOTSUPP for a non-SVA domain, EINVAL when the device has no PDT, PASID or ATS
-     *                         or {@code pasid} is beyond its PDT, ENOMEM when a PDT level cannot be allocated
-     *                         (IOPF is then disabled again)
+     * @throws KernelException EINVAL when the device has no PDT (or, for SVA, PASID or ATS) or {@code pasid} is
+     *                         beyond its PDT, ENODEV for a fault-capable non-SVA domain on a function without PRI,
+     *                         ENOMEM when a PDT level cannot be allocated (IOPF is then disabled again)
      */
     @Override
     public void setDevPasid(IommuDomain domain, Device dev, int pasid) {

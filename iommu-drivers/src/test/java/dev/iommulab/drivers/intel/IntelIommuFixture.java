@@ -23,10 +23,13 @@ import dev.iommulab.hw.iommu.PcieFabric;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pci.DeviceProfile;
+import dev.iommulab.hw.pci.DmaJob;
+import dev.iommulab.hw.pci.DmaOutcome;
 import dev.iommulab.hw.pci.EndpointConfig;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
+import dev.iommulab.hw.vtd.PageRequestDescriptor;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdConfig;
 import dev.iommulab.hw.vtd.VtdEntries;
@@ -159,6 +162,17 @@ final class IntelIommuFixture {
         return this;
     }
 
+    /**
+     * A new UNMANAGED paging domain for the accelerator (iommu_paging_domain_alloc()) made fault-capable as
+     * iommufd makes a HWPT allocated with a fault object: its {@code iopf_handler} is this fixture's recording
+     * handler (which answers with {@link #answer}, or leaves groups owed when it is null).
+     */
+    IommuDomain faultCapablePaging() {
+        IommuDomain paging = core.pagingDomainAlloc(dev);
+        paging.setIopfHandler(this::handle);
+        return paging;
+    }
+
     private int handle(IopfGroup group) {
         groups.add(group);
         PageResponseCode code = answer;
@@ -176,6 +190,17 @@ final class IntelIommuFixture {
     /** A page request with PASID {@link #PASID}: read/write as given, no exec, not privileged. */
     static PageRequestMessage request(int prgi, boolean read, boolean write, boolean last, long addr) {
         return new PageRequestMessage(RID, true, PASID, false, false, read, write, last, prgi, addr);
+    }
+
+    /**
+     * The accelerator starts {@code job} and the machine settles; the list gets its outcome when the job ends
+     * (it stays empty while the job waits for a page response).
+     */
+    List<DmaOutcome> startDma(DmaJob job) {
+        List<DmaOutcome> out = new ArrayList<>();
+        endpoint.startDma(job, out::add);
+        loop.runUntilIdle();
+        return out;
     }
 
     /** The function sends every message (as its PRI would, within credits), then the machine settles. */
@@ -222,6 +247,14 @@ final class IntelIommuFixture {
             qw[i] = memory.readLong(pe + 8L * i);
         }
         return qw;
+    }
+
+    // ---- memory: page request queue ----
+
+    /** The page request descriptor in ring slot {@code slot} (PQA's base), as the unit wrote it. */
+    PageRequestDescriptor prqDescriptor(int slot) {
+        long ring = unit.readReg(VtdRegs.PQA) & VtdEntries.ADDR_MASK;
+        return PageRequestDescriptor.readFrom(memory, ring + (long) slot * VtdRegs.DESC_SIZE);
     }
 
     // ---- memory: invalidation queue ----

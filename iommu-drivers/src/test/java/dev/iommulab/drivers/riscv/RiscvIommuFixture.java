@@ -33,6 +33,7 @@ import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvConfig;
 import dev.iommulab.hw.riscv.RiscvDeviceContext;
 import dev.iommulab.hw.riscv.RiscvIommu;
+import dev.iommulab.hw.riscv.RiscvPageRequestRecord;
 import dev.iommulab.hw.riscv.RiscvProcessContext;
 import dev.iommulab.hw.riscv.RiscvRegs;
 import dev.iommulab.hw.sim.EventLoop;
@@ -159,6 +160,17 @@ final class RiscvIommuFixture {
         return this;
     }
 
+    /**
+     * A new UNMANAGED paging domain for the accelerator (iommu_paging_domain_alloc()) made fault-capable as
+     * iommufd makes a HWPT allocated with a fault object: its {@code iopf_handler} is this fixture's recording
+     * handler (which answers with {@link #answer}, or leaves groups owed when it is null).
+     */
+    IommuDomain faultCapablePaging() {
+        IommuDomain paging = core.pagingDomainAlloc(dev);
+        paging.setIopfHandler(this::handle);
+        return paging;
+    }
+
     private int handle(IopfGroup group) {
         groups.add(group);
         PageResponseCode code = answer;
@@ -189,6 +201,17 @@ final class RiscvIommuFixture {
             endpoint.sendPageRequest(m, null);
         }
         loop.runUntilIdle();
+    }
+
+    /**
+     * The accelerator starts {@code job} and the machine settles; the list gets its outcome when the job ends
+     * (it stays empty while the job waits for a page response).
+     */
+    List<DmaOutcome> startDma(DmaJob job) {
+        List<DmaOutcome> out = new ArrayList<>();
+        endpoint.startDma(job, out::add);
+        loop.runUntilIdle();
+        return out;
     }
 
     /** {@code ep} reads {@code size} bytes at {@code addr} (no PASID); the machine settles. */
@@ -238,6 +261,14 @@ final class RiscvIommuFixture {
             throw new AssertionError(what + " entry not valid");
         }
         return RiscvRegs.ppnAddress(entry);
+    }
+
+    // ---- memory: page-request queue ----
+
+    /** The page-request record in slot {@code slot} of the queue at {@code pqb}, as the IOMMU wrote it. */
+    RiscvPageRequestRecord pqRecord(int slot) {
+        long base = RiscvRegs.ppnAddress(hw.readReg(RiscvRegs.PQB));
+        return RiscvPageRequestRecord.readFrom(memory, base + (long) slot * RiscvRegs.PQ_ENTRY_SIZE);
     }
 
     // ---- memory: command queue ----
