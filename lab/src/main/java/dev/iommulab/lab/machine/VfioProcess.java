@@ -284,6 +284,11 @@ public final class VfioProcess {
         return id;
     }
 
+    /** The id of the HWPT the process attached at {@code pasid} of {@code dev} ({@code IOMMU_NO_PASID}: RID), or 0. */
+    public int hwpt(Device dev, int pasid) {
+        return hwpts.getOrDefault(key(dev, pasid), 0);
+    }
+
     /** Whether {@code dev} is bound to this context. */
     public boolean binds(Device dev) {
         return bound.containsKey(dev);
