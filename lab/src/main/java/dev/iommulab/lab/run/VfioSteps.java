@@ -114,9 +114,9 @@ final class VfioSteps {
             throw new KernelException(Errno.EINVAL, "device", s.device() + " has no PASID enabled");
         }
         VfioProcess owner = owner(s.device());
+        trace(owner.name(), "vfio-pasid-stop", "%s: the client stops PASID %d", s.device(), s.pasid());
         owner.stopPasid(device(s.device()), s.pasid(), ep::stopPasid, () -> trace(owner.name(), "vfio-pasid-stop",
                 "%s PASID %d stopped, served and detached", s.device(), s.pasid()));
-        trace(owner.name(), "vfio-pasid-stop", "%s: the client stops PASID %d", s.device(), s.pasid());
     }
 
     private Device device(String name) {
