@@ -10,8 +10,6 @@ import dev.iommulab.vfio.Iommufd;
 import dev.iommulab.vfio.IommufdFault;
 import dev.iommulab.vfio.PgFaultRecord;
 import dev.iommulab.vfio.UserspaceDriver;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -46,18 +44,13 @@ public final class VfioProcess {
 
     private final String name;
     private final MmStruct mm;
-    private final EventLoop loop;
     private final UserspaceResponse response;
     private final Iommufd iommufd;
     private final UserspaceDriver driver;
     private final Map<Device, Integer> bound = new LinkedHashMap<>();
     private final Map<String, Integer> hwpts = new LinkedHashMap<>();
-    private final List<RecordRead> records = new ArrayList<>();
-    private final List<ResponseWritten> responses = new ArrayList<>();
+    private final FaultFileLog log;
     private final List<Mapping> mappings = new ArrayList<>();
-    private String by = CLIENT;
-    private int lastReadCookie;
-    private int reads;
     private boolean observing;
     private boolean closed;
 
@@ -65,10 +58,10 @@ public final class VfioProcess {
                 UserspaceDriver driver) {
         this.name = Objects.requireNonNull(name, "name");
         this.mm = Objects.requireNonNull(mm, "mm");
-        this.loop = Objects.requireNonNull(loop, "loop");
         this.response = Objects.requireNonNull(response, "response");
         this.iommufd = Objects.requireNonNull(iommufd, "iommufd");
         this.driver = Objects.requireNonNull(driver, "driver");
+        this.log = new FaultFileLog(loop);
     }
 
     /**
@@ -82,7 +75,7 @@ public final class VfioProcess {
         bound.put(dev, id);
         IommufdFault file = driver.faultFile();
         if (!observing && file != null) {
-            file.setObserver(new FileWatch());
+            file.setObserver(log);
             if (response.manual()) {
                 file.setWaiter(() -> { });
             }
@@ -205,22 +198,22 @@ public final class VfioProcess {
     /** A raw {@code read(fault_fd, buf, count)} with position 0; the records read. */
     public List<PgFaultRecord> read(int count) {
         IommufdFault file = file();
-        by = STEP;
+        log.by(STEP);
         try {
             return PgFaultRecord.decode(file.read(count, 0));
         } finally {
-            by = CLIENT;
+            log.by(CLIENT);
         }
     }
 
     /** A raw {@code write(fault_fd, {cookie, code}, 8)}; returns the bytes consumed. */
     public int write(int cookie, int code) {
         IommufdFault file = file();
-        by = STEP;
+        log.by(STEP);
         try {
             return file.write(PgFaultRecord.encodeResponses(new int[][] {{cookie, code}}), 0);
         } finally {
-            by = CLIENT;
+            log.by(CLIENT);
         }
     }
 
@@ -243,36 +236,6 @@ public final class VfioProcess {
             throw new KernelException(Errno.EBADF, "fd", name + " has no fault fd: vfio-bind a device first");
         }
         return file;
-    }
-
-    /** Logs what passes through the fault file, attributed to the client or the step running. */
-    private final class FileWatch implements IommufdFault.Observer {
-        @Override
-        public void read(byte[] bytes) {
-            if (bytes.length > 0) {
-                reads++;
-            }
-            for (PgFaultRecord r : PgFaultRecord.decode(bytes)) {
-                records.add(new RecordRead(loop.now(), by, reads, r));
-                lastReadCookie = r.cookie();
-            }
-        }
-
-        @Override
-        public void wrote(byte[] data, int consumed, KernelException rejected) {
-            ByteBuffer in = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
-            for (int at = 0; at + IommufdFault.RESPONSE_SIZE <= data.length; at += IommufdFault.RESPONSE_SIZE) {
-                boolean accepted = at < consumed;
-                if (!accepted && rejected == null) {
-                    break;
-                }
-                responses.add(new ResponseWritten(loop.now(), by, in.getInt(at), in.getInt(at + 4), accepted,
-                        accepted ? null : rejected.errno().name()));
-                if (!accepted) {
-                    break;
-                }
-            }
-        }
     }
 
     /** The device id of {@code dev} in this context. @throws KernelException ENOENT when it is not bound here */
@@ -313,7 +276,7 @@ public final class VfioProcess {
 
     /** The cookie of the last record read, by anyone; 0 before the first read. */
     public int lastReadCookie() {
-        return lastReadCookie;
+        return log.lastReadCookie();
     }
 
     /** Groups waiting to be read. */
@@ -365,12 +328,14 @@ public final class VfioProcess {
         return driver;
     }
 
+    /** Every record read from the fault file, in order. */
     public List<RecordRead> records() {
-        return Collections.unmodifiableList(records);
+        return log.records();
     }
 
+    /** Every answer written to the fault file, in order. */
     public List<ResponseWritten> responses() {
-        return Collections.unmodifiableList(responses);
+        return log.responses();
     }
 
     public List<Mapping> mappings() {

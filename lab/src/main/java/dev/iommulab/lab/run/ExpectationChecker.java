@@ -3,14 +3,14 @@ package dev.iommulab.lab.run;
 import dev.iommulab.lab.scenario.DeviceExpect;
 import dev.iommulab.lab.scenario.DmaExpect;
 import dev.iommulab.lab.scenario.Expectation;
+import dev.iommulab.lab.scenario.FaultQueueExpect;
+import dev.iommulab.lab.scenario.FaultReadExpect;
 import dev.iommulab.lab.scenario.FaultRecordExpect;
+import dev.iommulab.lab.scenario.FaultWriteExpect;
 import dev.iommulab.lab.scenario.LogExpect;
 import dev.iommulab.lab.scenario.ParkedExpect;
 import dev.iommulab.lab.scenario.PageResponseExpect;
 import dev.iommulab.lab.scenario.StepErrorExpect;
-import dev.iommulab.lab.scenario.FaultQueueExpect;
-import dev.iommulab.lab.scenario.FaultReadExpect;
-import dev.iommulab.lab.scenario.FaultWriteExpect;
 import dev.iommulab.vfio.IommufdFault;
 import java.util.List;
 import java.util.Objects;
@@ -103,7 +103,8 @@ final class ExpectationChecker {
         boolean holds = (f.records() == null || f.records() == records.size())
                 && (f.groups() == null || f.groups() == groups)
                 && (f.records() != null || f.groups() != null || !records.isEmpty());
-        return new RunResult.ExpectationEntry(f.describe(), holds, records.size() + " record(s), " + groups + " group(s)");
+        return new RunResult.ExpectationEntry(f.describe(), holds,
+                records.size() + " record(s), " + groups + " group(s)");
     }
 
     /** At the end: the userspace entry; after a step: the sample taken then (a process not used yet holds none). */

@@ -88,7 +88,8 @@ final class Invariants {
         balance.forEach((key, owed) -> {
             int kept = Math.min(Math.max(owed, 0), held.getOrDefault(key, 0));
             if (idle && kept > 0) {
-                owedAtEnd.add(key + (kept > 1 ? " x" + kept : "") + " (held by " + holder.get(key) + "'s fault object)");
+                owedAtEnd.add(key + (kept > 1 ? " x" + kept : "") + " (held by " + holder.get(key)
+                        + "'s fault object)");
             }
             int lost = owed - kept;
             if (lost < 0 || (idle && lost > 0)) {

@@ -49,7 +49,8 @@ final class ResultAssembler {
         RunResult partial = new RunResult(scenario.name(), scenario.seed(), scenario.hardware().model(),
                 scenario.kernel(), scenario.policies(), "pending",
                 machine.loop().now(), responses, dma, faults, devices, userspace, log, List.copyOf(errors), invariants,
-                List.of(), counters(), journey, serviceLatencies(), obs.parkedAfterSteps(), obs.faultQueuesAfterSteps());
+                List.of(), counters(), journey, serviceLatencies(), obs.parkedAfterSteps(),
+                obs.faultQueuesAfterSteps());
         List<RunResult.ExpectationEntry> expectations = new ExpectationChecker(partial, scenario.steps().size())
                 .check(scenario.expectations());
         boolean pass = errors.stream().allMatch(RunResult.StepErrorEntry::expected)

@@ -1,5 +1,6 @@
 package dev.iommulab.lab.scenario;
 
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -8,11 +9,19 @@ import java.util.Objects;
  *
  * @param process declared process name
  * @param cookie the cookie, or {@code null} for the cookie of the last group read from the file
- * @param code the response code as written ({@code IOMMUFD_PAGE_RESP_SUCCESS} 0, {@code IOMMUFD_PAGE_RESP_INVALID} 1, anything else)
+ * @param code the response code as written ({@code IOMMUFD_PAGE_RESP_SUCCESS} 0, {@code IOMMUFD_PAGE_RESP_INVALID} 1,
+ *   anything else)
  * @param atNs simulated time to run at, or {@code null}
  * @param location where the step is written
  */
-public record FaultWrite(String process, Long cookie, long code, Long atNs, SourceLocation location) implements Step, ProcessRef {
+public record FaultWrite(String process, Long cookie, long code, Long atNs, SourceLocation location)
+        implements Step, ProcessRef {
+
+    /** The largest u32. */
+    static final long U32 = 0xffffffffL;
+
+    /** Codes by name: the uapi's {@code enum iommufd_page_response_code}. */
+    public static final Map<String, Long> CODES = Map.of("SUCCESS", 0L, "INVALID", 1L);
 
     /** Validates the fields. */
     public FaultWrite {
@@ -26,12 +35,6 @@ public record FaultWrite(String process, Long cookie, long code, Long atNs, Sour
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    /** The largest u32. */
-    static final long U32 = 0xffffffffL;
-
-    /** Codes by name: the uapi's {@code enum iommufd_page_response_code}. */
-    public static final java.util.Map<String, Long> CODES = java.util.Map.of("SUCCESS", 0L, "INVALID", 1L);
 
     @Override
     public String kind() {

@@ -1,5 +1,6 @@
 package dev.iommulab.lab.scenario;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -16,7 +17,12 @@ import java.util.Objects;
  * @param atNs simulated time to run at, or {@code null}
  * @param location where the step is written
  */
-public record IoasMap(String process, long iova, long addr, long size, String prot, boolean onFault, Long atNs, SourceLocation location) implements Step, ProcessRef {
+public record IoasMap(String process, long iova, long addr, long size, String prot, boolean onFault, Long atNs,
+                      SourceLocation location)
+        implements Step, ProcessRef {
+
+    /** Protections an IOAS mapping takes. */
+    public static final List<String> PROTS = List.of("r", "rw");
 
     /** Validates the fields. */
     public IoasMap {
@@ -28,9 +34,6 @@ public record IoasMap(String process, long iova, long addr, long size, String pr
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    /** Protections an IOAS mapping takes. */
-    public static final java.util.List<String> PROTS = java.util.List.of("r", "rw");
 
     /** Whether the mapping is writable. */
     public boolean writable() {

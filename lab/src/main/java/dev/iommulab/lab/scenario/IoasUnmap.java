@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param atNs simulated time to run at, or {@code null}
  * @param location where the step is written
  */
-public record IoasUnmap(String process, long iova, long size, Long atNs, SourceLocation location) implements Step, ProcessRef {
+public record IoasUnmap(String process, long iova, long size, Long atNs, SourceLocation location)
+        implements Step, ProcessRef {
 
     /** Validates the fields. */
     public IoasUnmap {

@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param atNs simulated time to run at, or {@code null}
  * @param location where the step is written
  */
-public record VfioAttach(String device, Integer pasid, boolean fault, Long atNs, SourceLocation location) implements Step, DeviceRef {
+public record VfioAttach(String device, Integer pasid, boolean fault, Long atNs, SourceLocation location)
+        implements Step, DeviceRef {
 
     /** Validates the fields. */
     public VfioAttach {

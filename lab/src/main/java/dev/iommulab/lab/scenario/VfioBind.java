@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param atNs simulated time to run at, or {@code null}
  * @param location where the step is written
  */
-public record VfioBind(String device, String process, Long atNs, SourceLocation location) implements Step, DeviceRef, ProcessRef {
+public record VfioBind(String device, String process, Long atNs, SourceLocation location)
+        implements Step, DeviceRef, ProcessRef {
 
     /** Validates the fields. */
     public VfioBind {

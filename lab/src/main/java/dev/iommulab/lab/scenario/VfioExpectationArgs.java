@@ -4,7 +4,10 @@ import dev.iommulab.core.kernel.Errno;
 import java.util.Arrays;
 import java.util.List;
 
-/** Binds the arguments of the expectations {@code step-error}, {@code fault-read}, {@code fault-write} and {@code fault-queue}. */
+/**
+ * Binds the arguments of the expectations {@code step-error}, {@code fault-read}, {@code fault-write} and
+ * {@code fault-queue}.
+ */
 final class VfioExpectationArgs {
 
     private static final List<String> ERRNOS = Arrays.stream(Errno.values()).map(Enum::name).toList();

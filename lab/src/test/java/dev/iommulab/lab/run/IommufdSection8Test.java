@@ -220,7 +220,10 @@ class IommufdSection8Test {
         assertThat(r.pageResponses()).isEmpty();
     }
 
-    /** iommufd_fault_fops_read(): a group never splits (40 bytes → 0), a size not a multiple of 40 or a position → ESPIPE. */
+    /**
+     * iommufd_fault_fops_read(): a group never splits (40 bytes → 0); a size not a multiple of 40, or a position, is
+     * ESPIPE.
+     */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"vtd", "riscv"})
     @DisplayName("linux-fault-stack §8 item 35: no group splitting, ESPIPE")
@@ -513,7 +516,10 @@ class IommufdSection8Test {
         assertInvariantsHold(runner.checkInvariants());
     }
 
-    /** iommufd_hwpt_attach_device(): a fault-capable HWPT cannot go to a PCI VF with PRI (PRI is shared with the PF). */
+    /**
+     * iommufd_hwpt_attach_device(): a fault-capable HWPT cannot go to a PCI VF with PRI (its PRI interface is shared
+     * with the PF).
+     */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"vtd", "riscv"})
     @DisplayName("linux-fault-stack §8 item 43: VF with PRI refuses a fault-capable HWPT")
@@ -578,7 +584,8 @@ class IommufdSection8Test {
     void dma_atPasid2048ResolveAndSucceed_completesIntoProcessMemory(String model) throws Exception {
         RunResult r = run(model, """
                 - vfio-bind: { device: acc0, process: vmm }
-                - ioas-map: { process: vmm, iova: 0x100000, addr: 0x7f0000004000, size: 16KiB, prot: rw, on-fault: true }
+                - ioas-map: { process: vmm, iova: 0x100000, addr: 0x7f0000004000, size: 16KiB, prot: rw,
+                              on-fault: true }
                 - vfio-attach: { device: acc0, pasid: 2048 }
                 - dma: { device: acc0, pasid: 2048, addr: 0x101000, size: 8KiB, access: write }
                 - run: idle
