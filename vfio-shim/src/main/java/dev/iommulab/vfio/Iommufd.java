@@ -1,7 +1,6 @@
 package dev.iommulab.vfio;
 
 import dev.iommulab.core.Device;
-import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.fault.IopfGroup;
@@ -140,9 +139,9 @@ public final class Iommufd {
         IommufdObject pt = objects.find(ptId);
         Hwpt hwpt;
         if (pt instanceof Ioas ioas) {
-            hwpt = pagingAlloc(idev, ioas, flags, stage1, false);
+            hwpt = HwptAlloc.paging(core, idev, ioas, flags, stage1, false);
         } else if (pt instanceof Hwpt parent && parent.parent == null) {
-            hwpt = nestedAlloc(idev, parent, flags, stage1);
+            hwpt = HwptAlloc.nested(core, idev, parent, flags, stage1);
         } else {
             throw new KernelException(Errno.EINVAL, "pt_id", pt == null ? "no object " + ptId
                     : pt + " is not an IOAS or a paging HWPT");
@@ -162,41 +161,62 @@ public final class Iommufd {
         return objects.add(hwpt).id();
     }
 
-    private Hwpt pagingAlloc(IommufdDevice idev, Ioas ioas, int flags, Stage1 stage1, boolean autoDomain) {
-        int valid = HWPT_ALLOC_NEST_PARENT | HWPT_ALLOC_DIRTY_TRACKING | HWPT_FAULT_ID_VALID | HWPT_ALLOC_PASID;
-        if ((flags & ~valid) != 0 || stage1 != null) {
-            throw new KernelException(Errno.EOPNOTSUPP, "flags", String.format("%#x%s", flags,
-                    stage1 != null ? " with user data for a paging HWPT" : ""));
-        }
-        if ((flags & HWPT_FAULT_ID_VALID) != 0 && (flags & HWPT_ALLOC_NEST_PARENT) != 0) {
-            throw new KernelException(Errno.EOPNOTSUPP, "flags", "FAULT_ID_VALID with NEST_PARENT");
-        }
-        if ((flags & HWPT_ALLOC_DIRTY_TRACKING) != 0) {
-            throw new KernelException(Errno.EOPNOTSUPP, "flags", idev.dev + ": no IOMMU_CAP_DIRTY_TRACKING");
-        }
-        IommuDomain domain = core.domainAllocPaging(idev.dev, DomainType.UNMANAGED, flags & HWPT_ALLOC_NEST_PARENT);
-        try {
-            ioas.addDomain(domain);
-        } catch (KernelException e) {
-            domain.owner().domainFree(domain);
-            throw e;
-        }
-        ioas.get();
-        return new Hwpt(domain, ioas, null, (flags & HWPT_ALLOC_NEST_PARENT) != 0, autoDomain,
-                (flags & HWPT_ALLOC_PASID) != 0);
+    /** IOMMU_VIOMMU_TYPE_DEFAULT: a vIOMMU of the core alone, without driver ops (the v6.13 uAPI). */
+    public static final int VIOMMU_TYPE_DEFAULT = 0;
+
+    /** IOMMU_VEVENTQ_ALLOC's answer: {@code out_veventq_id} and the queue behind {@code out_veventq_fd}. */
+    public record VeventqAlloc(int veventqId, IommufdVeventq queue) {
     }
 
-    private Hwpt nestedAlloc(IommufdDevice idev, Hwpt parent, int flags, Stage1 stage1) {
-        if ((flags & ~(HWPT_FAULT_ID_VALID | HWPT_ALLOC_PASID)) != 0 || stage1 == null) {
-            throw new KernelException(Errno.EOPNOTSUPP, "flags", String.format("%#x%s", flags,
-                    stage1 == null ? " without user data for a nested HWPT" : ""));
+    /**
+     * IOMMU_VIOMMU_ALLOC on nest-parent HWPT {@code hwptId}. No driver of the lab has {@code viommu_init}, so only
+     * {@link #VIOMMU_TYPE_DEFAULT} is offered — the core-only vIOMMU of v6.13 (mainline later refuses that type with
+     * EOPNOTSUPP) — which is enough to carry event queues.
+     *
+     * @throws KernelException EOPNOTSUPP for flags or another type; ENOENT for a bad device or a HWPT that is not a
+     *                         paging HWPT; EINVAL when it is not a nest parent
+     */
+    public int viommuAlloc(int devId, int hwptId, int flags, int type) {
+        checkOpen();
+        if (flags != 0 || type != VIOMMU_TYPE_DEFAULT) {
+            throw new KernelException(Errno.EOPNOTSUPP, flags != 0 ? "flags" : "type", String.format(
+                    "flags %#x type %d: only the core vIOMMU (type 0) here", flags, type));
         }
-        if (parent.autoDomain || !parent.nestParent) {
-            throw new KernelException(Errno.EINVAL, "pt_id", parent + " is not a nest parent");
+        objects.get(devId, IommufdDevice.class, "dev_id");
+        Hwpt hwpt = objects.get(hwptId, Hwpt.class, "hwpt_id");
+        if (hwpt.parent != null) {
+            throw new KernelException(Errno.ENOENT, "hwpt_id", hwpt + " is not a paging HWPT");
         }
-        IommuDomain domain = core.domainAllocNested(idev.dev, parent.domain, stage1.table(), stage1.addressWidth());
-        parent.get();
-        return new Hwpt(domain, null, parent, false, false, (flags & HWPT_ALLOC_PASID) != 0);
+        if (!hwpt.nestParent) {
+            throw new KernelException(Errno.EINVAL, "hwpt_id", hwpt + " is not a nest parent");
+        }
+        hwpt.get();
+        return objects.add(new Viommu(hwpt, type)).id();
+    }
+
+    /**
+     * IOMMU_VEVENTQ_ALLOC (iommufd_veventq_alloc()): an event queue of {@code type} and {@code depth} on vIOMMU
+     * {@code viommuId}; see {@link IommufdVeventq.Veventqs#alloc}.
+     *
+     * @throws KernelException ENOENT for a bad vIOMMU id; EOPNOTSUPP, EINVAL, EEXIST as the queue's alloc
+     */
+    public VeventqAlloc veventqAlloc(int viommuId, int flags, int type, int depth) {
+        checkOpen();
+        Viommu viommu = objects.get(viommuId, Viommu.class, "viommu_id");
+        IommufdVeventq queue = viommu.veventqs.alloc(flags, type, depth);
+        viommu.get();
+        return new VeventqAlloc(objects.add(new VeventqObject(viommu, queue)).id(), queue);
+    }
+
+    /**
+     * iommufd_viommu_report_event(): what a driver calls for an event of a device behind vIOMMU {@code viommuId}
+     * (the lab's drivers have none of their own, so scenarios report events directly).
+     *
+     * @throws KernelException ENOENT for a bad vIOMMU id; EOPNOTSUPP when no queue of {@code type} exists
+     */
+    public int viommuReportEvent(int viommuId, int type, byte[] data) {
+        checkOpen();
+        return objects.get(viommuId, Viommu.class, "viommu_id").veventqs.reportEvent(type, data);
     }
 
     /**
@@ -362,8 +382,8 @@ public final class Iommufd {
                 }
             }
         }
-        Hwpt hwpt = objects.add(pagingAlloc(idev, ioas, pasid == IommuCore.IOMMU_NO_PASID ? 0 : HWPT_ALLOC_PASID,
-                null, true));
+        Hwpt hwpt = objects.add(HwptAlloc.paging(core, idev, ioas,
+                pasid == IommuCore.IOMMU_NO_PASID ? 0 : HWPT_ALLOC_PASID, null, true));
         try {
             attachOrReplace(idev, pasid, hwpt, replace);
         } catch (KernelException e) {

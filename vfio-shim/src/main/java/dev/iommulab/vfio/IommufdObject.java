@@ -5,7 +5,7 @@ package dev.iommulab.vfio;
  * {@code users} count — 1 for the table itself plus one per reference other objects or attachments hold. Destroying
  * it through the table needs {@code users} to be 1 (else EBUSY).
  */
-abstract sealed class IommufdObject permits Ioas, Hwpt, FaultObject, IommufdDevice {
+abstract sealed class IommufdObject permits Ioas, Hwpt, FaultObject, IommufdDevice, Viommu, VeventqObject {
 
     private int id;
     private int users = 1;

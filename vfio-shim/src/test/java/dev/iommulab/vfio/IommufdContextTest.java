@@ -361,4 +361,36 @@ class IommufdContextTest {
         assertThat(m.mm.pinCount(frame)).isZero();
         assertThat(dev.iommulab.core.IommuMap.iovaToPhys(ctx.hwptDomain(before), 0x100000)).isZero();
     }
+
+    /**
+     * iommufd_viommu_alloc_ioctl() needs a nest-parent HWPT (EINVAL otherwise) and a type the driver offers; its
+     * event queue (iommufd_veventq_alloc()) holds it, so IOMMU_DESTROY goes queue, vIOMMU, HWPT. Events beyond the
+     * depth are dropped behind one LOST_EVENTS header (linux-fault-stack.md §5.8).
+     */
+    @Test
+    void viommu_eventQueueOnNestParent_depthAndReferences() {
+        int devId = ctx.bindDevice(m.dev0);
+        int ioas = ctx.ioasAlloc();
+        int plain = ctx.hwptAlloc(devId, ioas, 0, 0, null);
+        int parent = ctx.hwptAlloc(devId, ioas, Iommufd.HWPT_ALLOC_NEST_PARENT, 0, null);
+        assertThat(errno(() -> ctx.viommuAlloc(devId, plain, 0, Iommufd.VIOMMU_TYPE_DEFAULT))).isEqualTo(Errno.EINVAL);
+        assertThat(errno(() -> ctx.viommuAlloc(devId, parent, 0, 1))).isEqualTo(Errno.EOPNOTSUPP);
+        int viommu = ctx.viommuAlloc(devId, parent, 0, Iommufd.VIOMMU_TYPE_DEFAULT);
+        Iommufd.VeventqAlloc q = ctx.veventqAlloc(viommu, 0, IommufdVeventq.TYPE_ARM_SMMUV3, 2);
+
+        for (int i = 0; i < 3; i++) {
+            ctx.viommuReportEvent(viommu, IommufdVeventq.TYPE_ARM_SMMUV3, new byte[32]);
+        }
+        byte[] b = q.queue().read(1024, 0);
+
+        assertThat(b).hasSize(2 * 40 + 8);
+        assertThat(intAt(b, 80)).as("flags of the last header").isEqualTo(IommufdVeventq.FLAG_LOST_EVENTS);
+        assertThat(intAt(b, 84)).as("its sequence").isEqualTo(2);
+        assertThat(errno(() -> ctx.destroy(viommu))).isEqualTo(Errno.EBUSY);
+        assertThat(errno(() -> ctx.destroy(parent))).isEqualTo(Errno.EBUSY);
+        ctx.destroy(q.veventqId());
+        ctx.destroy(viommu);
+        ctx.destroy(parent);
+        assertThat(ctx.objectIds()).containsExactly(devId, ioas, plain);
+    }
 }

@@ -1,0 +1,59 @@
+package dev.iommulab.vfio;
+
+import dev.iommulab.core.DomainType;
+import dev.iommulab.core.IommuCore;
+import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.core.kernel.KernelException;
+
+/** The two halves of IOMMU_HWPT_ALLOC: iommufd_hwpt_paging_alloc() and iommufd_hwpt_nested_alloc(). */
+final class HwptAlloc {
+
+    private HwptAlloc() {
+    }
+
+    /**
+     * iommufd_hwpt_paging_alloc(): a paging domain from the device's driver (UNMANAGED; a second-stage nest parent
+     * with NEST_PARENT), filled with every area of {@code ioas}; the HWPT holds the IOAS.
+     */
+    static Hwpt paging(IommuCore core, IommufdDevice idev, Ioas ioas, int flags, Iommufd.Stage1 stage1, boolean autoDomain) {
+        int valid = Iommufd.HWPT_ALLOC_NEST_PARENT | Iommufd.HWPT_ALLOC_DIRTY_TRACKING | Iommufd.HWPT_FAULT_ID_VALID | Iommufd.HWPT_ALLOC_PASID;
+        if ((flags & ~valid) != 0 || stage1 != null) {
+            throw new KernelException(Errno.EOPNOTSUPP, "flags", String.format("%#x%s", flags,
+                    stage1 != null ? " with user data for a paging HWPT" : ""));
+        }
+        if ((flags & Iommufd.HWPT_FAULT_ID_VALID) != 0 && (flags & Iommufd.HWPT_ALLOC_NEST_PARENT) != 0) {
+            throw new KernelException(Errno.EOPNOTSUPP, "flags", "FAULT_ID_VALID with NEST_PARENT");
+        }
+        if ((flags & Iommufd.HWPT_ALLOC_DIRTY_TRACKING) != 0) {
+            throw new KernelException(Errno.EOPNOTSUPP, "flags", idev.dev + ": no IOMMU_CAP_DIRTY_TRACKING");
+        }
+        IommuDomain domain = core.domainAllocPaging(idev.dev, DomainType.UNMANAGED, flags & Iommufd.HWPT_ALLOC_NEST_PARENT);
+        try {
+            ioas.addDomain(domain);
+        } catch (KernelException e) {
+            domain.owner().domainFree(domain);
+            throw e;
+        }
+        ioas.get();
+        return new Hwpt(domain, ioas, null, (flags & Iommufd.HWPT_ALLOC_NEST_PARENT) != 0, autoDomain,
+                (flags & Iommufd.HWPT_ALLOC_PASID) != 0);
+    }
+
+    /**
+     * iommufd_hwpt_nested_alloc(): a NESTED domain on a nest-parent HWPT from the guest's stage-1 table; the HWPT
+     * holds its parent.
+     */
+    static Hwpt nested(IommuCore core, IommufdDevice idev, Hwpt parent, int flags, Iommufd.Stage1 stage1) {
+        if ((flags & ~(Iommufd.HWPT_FAULT_ID_VALID | Iommufd.HWPT_ALLOC_PASID)) != 0 || stage1 == null) {
+            throw new KernelException(Errno.EOPNOTSUPP, "flags", String.format("%#x%s", flags,
+                    stage1 == null ? " without user data for a nested HWPT" : ""));
+        }
+        if (parent.autoDomain || !parent.nestParent) {
+            throw new KernelException(Errno.EINVAL, "pt_id", parent + " is not a nest parent");
+        }
+        IommuDomain domain = core.domainAllocNested(idev.dev, parent.domain, stage1.table(), stage1.addressWidth());
+        parent.get();
+        return new Hwpt(domain, null, parent, false, false, (flags & Iommufd.HWPT_ALLOC_PASID) != 0);
+    }
+}
