@@ -416,6 +416,12 @@ public final class Iommufd {
         return null;
     }
 
+    /** Names the context in messages (e.g. the DMA owner of a group) without an identity hash, so runs repeat. */
+    @Override
+    public String toString() {
+        return "an iommufd context";
+    }
+
     private void checkOpen() {
         if (closed) {
             throw new KernelException(Errno.EBADF, "fd", "the iommufd is closed");

@@ -13,7 +13,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.Predicate;
@@ -68,6 +67,7 @@ public final class IommufdFault {
     private final TreeMap<Integer, IopfGroup> response = new TreeMap<>();
     private Runnable release = () -> { };
     private Runnable waiter = () -> { };
+    private Observer observer = new Observer() { };
     private boolean closed;
 
     /**
@@ -77,6 +77,28 @@ public final class IommufdFault {
     public IommufdFault(Responder responder, ToIntFunction<AttachHandle> devIdOf) {
         this.responder = Objects.requireNonNull(responder, "responder");
         this.devIdOf = Objects.requireNonNull(devIdOf, "devIdOf");
+    }
+
+    /**
+     * Sees what passes through the file, for tools that watch user space (the lab's report). Called after the
+     * file's state changed; it must not call back into the file.
+     */
+    public interface Observer {
+        /** read() returned {@code bytes}: whole 40-byte records, possibly none. */
+        default void read(byte[] bytes) {
+        }
+
+        /**
+         * write() of {@code data} consumed the first {@code consumed} bytes; {@code rejected} is why the answer
+         * after them was refused (EINVAL, or ESPIPE for the whole write), or null when all were taken.
+         */
+        default void wrote(byte[] data, int consumed, KernelException rejected) {
+        }
+    }
+
+    /** Sets the one observer; a new one replaces the old. */
+    public void setObserver(Observer observer) {
+        this.observer = Objects.requireNonNull(observer, "observer");
     }
 
     /** What closing the file drops (its references on the fault object and the iommufd context). */
@@ -157,6 +179,7 @@ public final class IommufdFault {
         }
         byte[] bytes = new byte[out.position()];
         out.flip().get(bytes);
+        observer.read(bytes);
         return bytes;
     }
 
@@ -192,7 +215,10 @@ public final class IommufdFault {
             throw new KernelException(Errno.ESPIPE, "pos", "the fault file has no position: " + pos);
         }
         if (data.length % RESPONSE_SIZE != 0) {
-            throw new KernelException(Errno.ESPIPE, "count", data.length + " is not a multiple of " + RESPONSE_SIZE);
+            KernelException bad = new KernelException(Errno.ESPIPE, "count", data.length + " is not a multiple of "
+                    + RESPONSE_SIZE);
+            observer.wrote(data, 0, bad);
+            throw bad;
         }
         ByteBuffer in = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
         int done = 0;
@@ -204,10 +230,11 @@ public final class IommufdFault {
                     : !response.containsKey(cookie)
                     ? new KernelException(Errno.EINVAL, "cookie", "no group has cookie " + cookie) : null;
             if (bad != null) {
+                observer.wrote(data, done, bad);
                 if (done == 0) {
                     throw bad;
                 }
-                break;
+                return done;
             }
             IopfGroup group = response.remove(cookie);
             responder.respond(group, code == RESP_SUCCESS ? PageResponseCode.SUCCESS : PageResponseCode.INVALID,
@@ -215,6 +242,7 @@ public final class IommufdFault {
             responder.free(group);
             done += RESPONSE_SIZE;
         }
+        observer.wrote(data, done, null);
         return done;
     }
 
@@ -244,10 +272,11 @@ public final class IommufdFault {
         forgetAnswered();
         List<IopfGroup> victims = new ArrayList<>();
         deliver.removeIf(g -> which.test(g) && victims.add(g));
-        for (Map.Entry<Integer, IopfGroup> e : List.copyOf(response.entrySet())) {
-            if (which.test(e.getValue())) {
-                response.remove(e.getKey());
-                victims.add(e.getValue());
+        for (int cookie : List.copyOf(response.keySet())) {
+            IopfGroup g = response.get(cookie);
+            if (which.test(g)) {
+                response.remove(cookie);
+                victims.add(g);
             }
         }
         for (IopfGroup g : victims) {
@@ -267,5 +296,13 @@ public final class IommufdFault {
     public int awaitingResponse() {
         forgetAnswered();
         return response.size();
+    }
+
+    /** The groups the object holds, unread ones first (oldest first), then read ones by cookie (for inspection). */
+    public List<IopfGroup> held() {
+        forgetAnswered();
+        List<IopfGroup> out = new ArrayList<>(deliver);
+        out.addAll(response.values());
+        return out;
     }
 }

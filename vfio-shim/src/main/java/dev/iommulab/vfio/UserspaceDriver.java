@@ -173,6 +173,11 @@ public final class UserspaceDriver {
         return ioasId;
     }
 
+    /** The fault object's id ({@code out_fault_id}), 0 before the first bind. */
+    public int faultId() {
+        return fault == null ? 0 : fault.faultId();
+    }
+
     public Stats stats() {
         return new Stats(groupsRead, success, invalid, rejected, tooSmall);
     }

@@ -2,6 +2,7 @@ package dev.iommulab.drivers.intel;
 
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.kernel.Completion;
+import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdEntries;
 import dev.iommulab.hw.vtd.VtdRegs;
@@ -98,8 +99,12 @@ final class PasidTeardown {
             prq.prqComplete.reinit();
         }
         Completion flushed = new Completion("iopf_queue_flush_dev", iommu.loop());
-        iopf.queueFlushDev(info.dev, flushed::complete);
-        flushed.waitFor();
+        try {
+            iopf.queueFlushDev(info.dev, flushed::complete);
+            flushed.waitFor();
+        } catch (KernelException e) {
+            // the drain ignores iopf_queue_flush_dev()'s ENODEV: the device left its iopf queue already
+        }
         QiDescriptor[] desc = {
             QiDescriptor.invalidationWaitFlags(QiDescriptor.IWD_FENCE),
             pasid == IommuCore.IOMMU_NO_PASID ? QiDescriptor.iotlb(QiDescriptor.IOTLB_DOMAIN, did, 0, 0, false)

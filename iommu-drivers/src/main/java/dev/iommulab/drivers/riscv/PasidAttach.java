@@ -168,8 +168,12 @@ final class PasidAttach {
             passes++;
         }
         Completion flushed = new Completion("iopf_queue_flush_dev", iommu.loop);
-        iopf.queueFlushDev(info.dev, flushed::complete);
-        flushed.waitFor();
+        try {
+            iopf.queueFlushDev(info.dev, flushed::complete);
+            flushed.waitFor();
+        } catch (KernelException e) {
+            // the drain ignores iopf_queue_flush_dev()'s ENODEV: the device left its iopf queue already
+        }
         iommu.trace("riscv_iommu_remove_dev_pasid", "PASID %d of %s drained (%d page-request pass(es) awaited)", pasid,
                 info.dev.name(), passes);
     }

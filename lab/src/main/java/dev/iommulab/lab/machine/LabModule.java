@@ -4,7 +4,7 @@ import com.google.inject.AbstractModule;
 import com.google.inject.name.Names;
 import dev.iommulab.hw.iommu.HwFaultObserver;
 
-/** What the lab decides for a machine: the seed, and who sees hardware faults. */
+/** What the lab decides for a machine: the seed, who sees hardware faults, and the user-space clients' policies. */
 final class LabModule extends AbstractModule {
 
     private final long seed;
@@ -20,5 +20,7 @@ final class LabModule extends AbstractModule {
         bindConstant().annotatedWith(Names.named("seed")).to(seed);
         bind(HwFaultObserver.class).toInstance(faults);
         bind(FaultRecorder.class).toInstance(faults);
+        install(new UserspacePolicyModule());
+        install(UserspacePolicyModule.defaults());
     }
 }

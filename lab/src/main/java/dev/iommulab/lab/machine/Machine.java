@@ -43,6 +43,8 @@ import dev.iommulab.lab.scenario.Scenario;
 import dev.iommulab.lab.scenario.VmaSpec;
 import dev.iommulab.sva.IommuSva;
 import dev.iommulab.sva.SvaModule;
+import dev.iommulab.vfio.Iommufd;
+import dev.iommulab.vfio.UserspaceDriver;
 import dev.iommulab.vfio.VfioModule;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -66,6 +68,9 @@ public final class Machine {
     private final Map<String, PcieEndpoint> endpoints = new LinkedHashMap<>();
     private final Map<String, Device> devices = new LinkedHashMap<>();
     private final Map<String, MmStruct> processes = new LinkedHashMap<>();
+    /** Each process's own {@code user-response}, when it has one. */
+    private final Map<String, String> userResponses = new LinkedHashMap<>();
+    private final Map<String, VfioProcess> userspace = new LinkedHashMap<>();
 
     private Machine(Injector injector) {
         this.injector = injector;
@@ -116,7 +121,8 @@ public final class Machine {
 
     /** The modules registering the layers' policies in the {@code MapBinder<String, Policy>} of {@link Policies}. */
     public static List<Module> policyModules() {
-        return List.of(new IopfPolicyModule(), new DriverPolicyModule(), new DmaPolicyModule());
+        return List.of(new IopfPolicyModule(), new DriverPolicyModule(), new DmaPolicyModule(),
+                new UserspacePolicyModule());
     }
 
     /** Every policy the layers register, by dotted key. */
@@ -172,6 +178,7 @@ public final class Machine {
             EndpointConfig config = new EndpointConfig(spec.name(), spec.rid(),
                     DeviceProfile.valueOf(spec.profile().toUpperCase(Locale.ROOT)), spec.ats(), spec.pri(),
                     spec.pasidBits(), spec.priCredits(), spec.atcEntries(), MAX_PRI_RETRIES);
+            config = config.withOptions(config.options().withVirtualFunction(spec.virtualFunction()));
             PcieEndpoint ep = new PcieEndpoint(config, loop, get(TimingModel.class));
             ep.connect(iommu);
             fabric.attach(ep);
@@ -186,6 +193,9 @@ public final class Machine {
                 mm.mmap(vma.start(), vma.size(), Vma.flagsOf(vma.prot()));
             }
             processes.put(spec.name(), mm);
+            if (spec.userResponse() != null) {
+                userResponses.put(spec.name(), spec.userResponse());
+            }
         }
     }
 
@@ -217,6 +227,40 @@ public final class Machine {
     /** The scenario's processes by name, in declaration order. */
     public Map<String, MmStruct> processes() {
         return Collections.unmodifiableMap(processes);
+    }
+
+    /**
+     * The user-space view of process {@code name}: its iommufd context and client, created on first use with the
+     * scenario's {@code vfio.*} policies (the process's own {@code user-response} first).
+     *
+     * @throws IllegalArgumentException for a process the scenario does not declare
+     */
+    public VfioProcess userspace(String name) {
+        MmStruct mm = processes.get(name);
+        if (mm == null) {
+            throw new IllegalArgumentException("no process " + name);
+        }
+        return userspace.computeIfAbsent(name, n -> {
+            UserspaceResponse response = get(UserspaceResponse.class);
+            if (userResponses.containsKey(n)) {
+                response = response.withMode(userResponses.get(n));
+            }
+            Iommufd iommufd = new Iommufd(get(IommuCore.class), iopf(), get(Iommufd.ReplaceAutoResponse.class));
+            UserspaceDriver driver = new UserspaceDriver(iommufd, mm, loop, get(TimingModel.class),
+                    response.clientPolicy(), response.readBytes());
+            return new VfioProcess(n, mm, loop, response, iommufd, driver);
+        });
+    }
+
+    /** The processes that used iommufd so far, in order of first use. */
+    public Map<String, VfioProcess> userspaceProcesses() {
+        return Collections.unmodifiableMap(userspace);
+    }
+
+    /** The process whose iommufd has device {@code name} bound, or null. */
+    public VfioProcess vfioOwner(String deviceName) {
+        Device dev = devices.get(deviceName);
+        return userspace.values().stream().filter(p -> p.binds(dev)).findFirst().orElse(null);
     }
 
     public FaultRecorder faultRecorder() {

@@ -48,9 +48,14 @@ public final class TextReporter {
                 "%s: PRI %s, RF %d, UPRGI %d, credits in use %d, partials parked %d", d.name(),
                 d.priEnabled() ? "enabled" : "disabled", d.priResponseFailure() ? 1 : 0, d.uprgi() ? 1 : 0,
                 d.creditsInUse(), d.partialsParked())).toList());
+        if (!r.userspace().isEmpty()) {
+            section(out, "User space (iommufd)");
+            r.userspace().forEach(u -> UserspaceText.render(out, u));
+        }
         if (!r.stepErrors().isEmpty()) {
             section(out, "Step errors");
-            lines(out, r.stepErrors().stream().map(e -> e.location() + ": " + e.step() + ": " + e.error()).toList());
+            lines(out, r.stepErrors().stream().map(e -> e.location() + ": " + e.step() + ": " + e.error()
+                    + (e.expected() ? " (expected)" : "")).toList());
         }
         section(out, "Invariants");
         lines(out, r.invariants().stream().map(i -> (i.holds() ? "[ok]   " : "[FAIL] ") + i.name()

@@ -3,10 +3,15 @@ package dev.iommulab.lab.run;
 import dev.iommulab.lab.scenario.DeviceExpect;
 import dev.iommulab.lab.scenario.DmaExpect;
 import dev.iommulab.lab.scenario.Expectation;
+import dev.iommulab.lab.scenario.FaultQueueExpect;
+import dev.iommulab.lab.scenario.FaultReadExpect;
 import dev.iommulab.lab.scenario.FaultRecordExpect;
+import dev.iommulab.lab.scenario.FaultWriteExpect;
 import dev.iommulab.lab.scenario.LogExpect;
 import dev.iommulab.lab.scenario.ParkedExpect;
 import dev.iommulab.lab.scenario.PageResponseExpect;
+import dev.iommulab.lab.scenario.StepErrorExpect;
+import dev.iommulab.vfio.IommufdFault;
 import java.util.List;
 import java.util.Objects;
 
@@ -57,11 +62,61 @@ final class ExpectationChecker {
         if (e instanceof ParkedExpect p) {
             return parked(p);
         }
+        if (e instanceof StepErrorExpect se) {
+            long n = result.stepErrors().stream().filter(x -> se.matches(x.step(), x.errno())).count();
+            return counted(e, n, se.count());
+        }
+        if (e instanceof FaultReadExpect fr) {
+            return faultRead(fr);
+        }
+        if (e instanceof FaultWriteExpect fw) {
+            long n = userspace(fw.process()).stream().flatMap(u -> u.responsesWritten().stream())
+                    .filter(w -> (fw.by() == null || fw.by().equals(w.by()))
+                            && (fw.code() == null || fw.code() == w.code())
+                            && (fw.cookie() == null || fw.cookie() == w.cookie())
+                            && (fw.accepted() == null || fw.accepted() == w.accepted())).count();
+            return counted(e, n, fw.count());
+        }
+        if (e instanceof FaultQueueExpect fq) {
+            return faultQueue(fq);
+        }
         if (e instanceof LogExpect l) {
             boolean found = result.log().stream().anyMatch(line -> line.contains(l.contains()));
             return new RunResult.ExpectationEntry(e.describe(), found, found ? "found" : "not in the log");
         }
         throw new IllegalArgumentException("unknown expectation " + e);
+    }
+
+    private List<RunResult.UserspaceEntry> userspace(String process) {
+        return result.userspace().stream().filter(u -> u.process().equals(process)).toList();
+    }
+
+    /** Records read, and the groups they belong to (one cookie per group and read). */
+    private RunResult.ExpectationEntry faultRead(FaultReadExpect f) {
+        List<RunResult.PgFaultEntry> records = userspace(f.process()).stream()
+                .flatMap(u -> u.recordsRead().stream())
+                .filter(r -> (f.by() == null || f.by().equals(r.by())) && (f.pasid() == null || f.pasid() == r.pasid())
+                        && (f.grpid() == null || f.grpid() == r.grpid())
+                        && (f.last() == null || f.last() == ((r.flags() & IommufdFault.FLAGS_LAST_PAGE) != 0)))
+                .toList();
+        long groups = records.stream().map(r -> r.read() + "/" + r.cookie()).distinct().count();
+        boolean holds = (f.records() == null || f.records() == records.size())
+                && (f.groups() == null || f.groups() == groups)
+                && (f.records() != null || f.groups() != null || !records.isEmpty());
+        return new RunResult.ExpectationEntry(f.describe(), holds,
+                records.size() + " record(s), " + groups + " group(s)");
+    }
+
+    /** At the end: the userspace entry; after a step: the sample taken then (a process not used yet holds none). */
+    private RunResult.ExpectationEntry faultQueue(FaultQueueExpect f) {
+        int step = f.afterStep() != null ? f.afterStep() : steps;
+        List<RunResult.FaultQueueEntry> at = result.faultQueueAfterSteps().stream()
+                .filter(x -> x.afterStep() == step && x.process().equals(f.process())).toList();
+        int unread = at.stream().mapToInt(RunResult.FaultQueueEntry::unread).sum();
+        int unanswered = at.stream().mapToInt(RunResult.FaultQueueEntry::unanswered).sum();
+        boolean holds = (f.unread() == null || f.unread() == unread)
+                && (f.unanswered() == null || f.unanswered() == unanswered);
+        return new RunResult.ExpectationEntry(f.describe(), holds, "unread " + unread + ", unanswered " + unanswered);
     }
 
     /** At the end: the devices entry (or its partials of one PASID); after a step: the sample taken then. */

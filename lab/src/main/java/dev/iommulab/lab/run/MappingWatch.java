@@ -1,5 +1,12 @@
 package dev.iommulab.lab.run;
 
+import dev.iommulab.core.AttachHandle;
+import dev.iommulab.core.Device;
+import dev.iommulab.core.DomainType;
+import dev.iommulab.core.IommuCore;
+import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuMap;
+import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.mm.CpuPageTable;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.core.mm.Vma;
@@ -20,6 +27,9 @@ import java.util.function.Supplier;
  * {@code pa}'s frame (writable for a write) — what a walk for the PASID finds right now. A stale IOTLB or ATC entry
  * that still reaches a frame the process no longer maps there is caught when it is used, and an access that was legal
  * when it happened is never blamed on a later munmap or exit.
+ *
+ * <p>An access at a PASID that user space attached through iommufd (an UNMANAGED or NESTED domain there) is judged
+ * against that domain's page table instead: it must reach the frame iommu_iova_to_phys() finds for its IOVA now.
  *
  * <p>Accesses without a PASID (RID domains, the DMA API) are not judged: what "mapped" means for them is the IOVA
  * domain's own table and the DMA API's buffers, which this watch does not follow yet.
@@ -46,7 +56,8 @@ final class MappingWatch {
             return;
         }
         judged++;
-        String why = outside(a);
+        IommuDomain user = userDomain(device, a.pasid());
+        String why = user != null ? outsideDomain(user, a) : outside(a);
         if (why != null) {
             violations.add(String.format("%s PASID %d %s va %#x+%d -> pa %#x: %s (step %s)", device, a.pasid(),
                     a.access().name().toLowerCase(Locale.ROOT), a.va(), a.length(), a.pa(), why, step.get()));
@@ -80,6 +91,41 @@ final class MappingWatch {
         }
         if (a.access() == Access.WRITE && !pte.writable()) {
             return mm.name() + "'s page table maps it read-only";
+        }
+        return null;
+    }
+
+    /**
+     * The paging or nested domain user space attached at {@code pasid} of the device through iommufd (an
+     * UNMANAGED or NESTED domain), or null (SVA, or nothing attached: judged against the processes).
+     */
+    private IommuDomain userDomain(String device, int pasid) {
+        Device dev = machine.device(device);
+        if (dev == null || dev.group() == null || pasid == IommuCore.IOMMU_NO_PASID) {
+            return null;
+        }
+        AttachHandle handle;
+        try {
+            handle = machine.get(IommuCore.class).attachHandleGet(dev.group(), pasid, null);
+        } catch (KernelException e) {
+            return null;
+        }
+        DomainType type = handle.domain().type();
+        return type == DomainType.UNMANAGED || type == DomainType.NESTED ? handle.domain() : null;
+    }
+
+    /**
+     * A PASID attached through iommufd maps what its HWPT's page table maps: the access must reach exactly the frame
+     * iommu_iova_to_phys() finds for its IOVA now (a stale IOTLB or ATC entry after ioas-unmap is caught here).
+     * Write permission is the page table's business and is not judged.
+     */
+    private static String outsideDomain(IommuDomain domain, MemoryAccess a) {
+        long phys = IommuMap.iovaToPhys(domain, a.va() & PAGE_MASK);
+        if (phys == 0) {
+            return "the " + domain.type() + " domain attached at the PASID maps nothing there";
+        }
+        if ((phys & PAGE_MASK) != (a.pa() & PAGE_MASK)) {
+            return String.format("the %s domain attached at the PASID maps it to %#x", domain.type(), phys);
         }
         return null;
     }

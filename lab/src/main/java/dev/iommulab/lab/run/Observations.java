@@ -80,11 +80,14 @@ final class Observations implements FaultEvents.Listener {
             this.step = step;
         }
 
-        /** The work item ended with {@code o}; {@code mm} is the process it worked for, or null. */
-        void finish(DmaOutcome o, MmStruct mm) {
+        /**
+         * The work item ended with {@code o}; {@code mm} is the process it worked for, or null, and {@code va} where
+         * in it the bytes belong.
+         */
+        void finish(DmaOutcome o, MmStruct mm, long va) {
             outcome = o;
             if (o.status() == DmaStatus.OK && job.access() == Access.WRITE && mm != null) {
-                memoryMatches = Arrays.equals(mm.read(job.addr(), job.size()), job.data());
+                memoryMatches = Arrays.equals(mm.read(va, job.size()), job.data());
             }
         }
     }
@@ -111,6 +114,7 @@ final class Observations implements FaultEvents.Listener {
     private int seq;
     private int stepsStarted;
     private final Map<Integer, List<RunResult.ParkedEntry>> parked = new TreeMap<>();
+    private final Map<Integer, List<RunResult.FaultQueueEntry>> faultQueues = new TreeMap<>();
     private final Map<Device, Integer> epochs = new HashMap<>();
     private final Map<Device, Boolean> published = new HashMap<>();
     private final Map<String, Deque<Decided>> inFlight = new HashMap<>();
@@ -129,6 +133,7 @@ final class Observations implements FaultEvents.Listener {
     void stepStarting(String label) {
         sample();
         sampleParked();
+        sampleFaultQueues();
         stepsStarted++;
         step = label;
     }
@@ -137,6 +142,20 @@ final class Observations implements FaultEvents.Listener {
     void finished() {
         sample();
         sampleParked();
+        sampleFaultQueues();
+    }
+
+    /** The groups each process's fault object held after each step, in step order. */
+    List<RunResult.FaultQueueEntry> faultQueuesAfterSteps() {
+        return faultQueues.values().stream().flatMap(List::stream).toList();
+    }
+
+    /** Counts the groups every process's fault object holds, as they are when step {@link #stepsStarted} is over. */
+    private void sampleFaultQueues() {
+        List<RunResult.FaultQueueEntry> now = new ArrayList<>();
+        machine.userspaceProcesses().forEach((name, p) -> now.add(new RunResult.FaultQueueEntry(stepsStarted, name,
+                p.unread(), p.unanswered())));
+        faultQueues.put(stepsStarted, List.copyOf(now));
     }
 
     /** Partials parked after each step, in step order. */

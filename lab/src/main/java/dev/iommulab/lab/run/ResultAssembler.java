@@ -45,18 +45,22 @@ final class ResultAssembler {
         List<RunResult.DeviceEntry> devices = devices();
         List<String> log = machine.log().lines().stream().map(KernelLog.Line::formatted).toList();
         List<RunResult.InvariantEntry> invariants = new Invariants(machine, obs, abortCode).check();
+        List<RunResult.UserspaceEntry> userspace = new UserspaceReport(machine).entries();
         RunResult partial = new RunResult(scenario.name(), scenario.seed(), scenario.hardware().model(),
                 scenario.kernel(), scenario.policies(), "pending",
-                machine.loop().now(), responses, dma, faults, devices, log, List.copyOf(errors), invariants, List.of(),
-                counters(), journey, serviceLatencies(), obs.parkedAfterSteps());
+                machine.loop().now(), responses, dma, faults, devices, userspace, log, List.copyOf(errors), invariants,
+                List.of(), counters(), journey, serviceLatencies(), obs.parkedAfterSteps(),
+                obs.faultQueuesAfterSteps());
         List<RunResult.ExpectationEntry> expectations = new ExpectationChecker(partial, scenario.steps().size())
                 .check(scenario.expectations());
-        boolean pass = errors.isEmpty() && invariants.stream().allMatch(RunResult.InvariantEntry::holds)
+        boolean pass = errors.stream().allMatch(RunResult.StepErrorEntry::expected)
+                && invariants.stream().allMatch(RunResult.InvariantEntry::holds)
                 && expectations.stream().allMatch(RunResult.ExpectationEntry::holds);
         return new RunResult(partial.scenario(), partial.seed(), partial.hardware(), partial.kernel(),
                 partial.policies(), pass ? "pass" : "fail",
-                partial.simulatedNs(), responses, dma, faults, devices, log, partial.stepErrors(), invariants,
-                expectations, partial.counters(), journey, serviceLatencies(), partial.parkedAfterSteps());
+                partial.simulatedNs(), responses, dma, faults, devices, userspace, log, partial.stepErrors(),
+                invariants, expectations, partial.counters(), journey, serviceLatencies(), partial.parkedAfterSteps(),
+                partial.faultQueueAfterSteps());
     }
 
     private List<Long> serviceLatencies() {

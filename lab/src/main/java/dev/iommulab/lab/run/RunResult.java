@@ -14,14 +14,16 @@ import java.util.Map;
  * are the partials parked after each step, what {@code parked} expectations look at.
  */
 @JsonPropertyOrder({"scenario", "seed", "hardware", "kernel", "policies", "outcome", "simulatedNs", "pageResponses", "dma", "faultRecords",
-        "devices", "log", "stepErrors", "invariants", "expectations", "counters"})
+        "devices", "userspace", "log", "stepErrors", "invariants", "expectations", "counters"})
 public record RunResult(String scenario, long seed, String hardware, String kernel, Map<String, String> policies,
                         String outcome, long simulatedNs,
                         List<PageResponseEntry> pageResponses, List<DmaEntry> dma, List<FaultRecordEntry> faultRecords,
-                        List<DeviceEntry> devices, List<String> log, List<StepErrorEntry> stepErrors,
-                        List<InvariantEntry> invariants, List<ExpectationEntry> expectations,
-                        Map<String, Long> counters, @JsonIgnore List<TraceEvent.Step> journey,
-                        @JsonIgnore List<Long> serviceLatenciesNs, @JsonIgnore List<ParkedEntry> parkedAfterSteps) {
+                        List<DeviceEntry> devices, List<UserspaceEntry> userspace, List<String> log,
+                        List<StepErrorEntry> stepErrors, List<InvariantEntry> invariants,
+                        List<ExpectationEntry> expectations, Map<String, Long> counters,
+                        @JsonIgnore List<TraceEvent.Step> journey, @JsonIgnore List<Long> serviceLatenciesNs,
+                        @JsonIgnore List<ParkedEntry> parkedAfterSteps,
+                        @JsonIgnore List<FaultQueueEntry> faultQueueAfterSteps) {
 
     /** A PRG response as the function received it, with who decided it. */
     public record PageResponseEntry(long atNs, String device, Integer pasid, int grpid, String code, String wireCode,
@@ -58,8 +60,44 @@ public record RunResult(String scenario, long seed, String hardware, String kern
     public record ParkedEntry(int afterStep, String device, Integer pasid, int count) {
     }
 
-    /** A step whose kernel call failed; the run goes on with the next step. */
-    public record StepErrorEntry(String step, String location, String error) {
+    /**
+     * A step whose kernel call failed; the run goes on with the next step. {@code expected}: a {@code step-error}
+     * expectation matches it, so it does not fail the run.
+     */
+    public record StepErrorEntry(String step, String location, String errno, String error, boolean expected) {
+    }
+
+    /**
+     * The iommufd view of one process that used it: its client's mode and read buffer, the devices bound (name to
+     * {@code dev_id}), every record read from its fault file and every answer written (by its client or by a step),
+     * its client's statistics, and the groups its fault object still held at the end ({@code unread} on the deliver
+     * list, {@code unanswered} in the response table — still owed).
+     */
+    public record UserspaceEntry(String process, String userResponse, int readBytes, Map<String, Integer> devices,
+                                 List<PgFaultEntry> recordsRead, List<PageResponseWritten> responsesWritten,
+                                 ClientStats client, int unread, int unanswered, boolean faultFileOpen,
+                                 boolean iommufdClosed) {
+    }
+
+    /**
+     * One {@code struct iommu_hwpt_pgfault} as read, every field: {@code read} numbers the reads of the file that
+     * returned records (1-based), {@code by} is {@code client} or {@code step}.
+     */
+    public record PgFaultEntry(long atNs, String by, int read, int flags, int devId, int pasid, int grpid, int perm,
+                               int reserved, String addr, int length, long cookie) {
+    }
+
+    /** One {@code struct iommu_hwpt_page_response} written; {@code error} is the errno when it was refused. */
+    public record PageResponseWritten(long atNs, String by, long cookie, long code, String codeName, boolean accepted,
+                                      String error) {
+    }
+
+    /** The client's figures ({@code UserspaceDriver.Stats}). */
+    public record ClientStats(int groupsRead, int success, int invalid, int rejected, int tooSmall) {
+    }
+
+    /** Groups a process's fault object held when step {@code afterStep} (1-based; 0 = before the first) was over. */
+    public record FaultQueueEntry(int afterStep, String process, int unread, int unanswered) {
     }
 
     public record InvariantEntry(String name, boolean holds, String detail) {

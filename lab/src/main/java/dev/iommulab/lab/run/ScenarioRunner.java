@@ -9,6 +9,7 @@ import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.machine.MachineConfigException;
 import dev.iommulab.lab.scenario.Scenario;
 import dev.iommulab.lab.scenario.Step;
+import dev.iommulab.lab.scenario.StepErrorExpect;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -52,13 +53,20 @@ public final class ScenarioRunner {
             try {
                 executor.execute(step);
             } catch (KernelException e) {
-                errors.add(new RunResult.StepErrorEntry(step.kind(), step.location().toString(), e.getMessage()));
+                errors.add(new RunResult.StepErrorEntry(step.kind(), step.location().toString(), e.errno().name(),
+                        e.getMessage(), expected(scenario, step.kind(), e.errno().name())));
             }
         }
         observations.finished();
         this.observations = observations;
         this.abortCode = abortCode(scenario);
         return new ResultAssembler(scenario, machine, observations, abortCode, trace.steps(), errors).assemble();
+    }
+
+    /** Whether a {@code step-error} expectation of {@code scenario} is about this error. */
+    private static boolean expected(Scenario scenario, String kind, String errno) {
+        return scenario.expectations().stream().anyMatch(x -> x instanceof StepErrorExpect se
+                && se.matches(kind, errno));
     }
 
     /**

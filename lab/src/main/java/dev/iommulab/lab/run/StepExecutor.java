@@ -22,6 +22,7 @@ import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.lab.machine.Machine;
+import dev.iommulab.lab.machine.VfioProcess;
 import dev.iommulab.lab.scenario.Attach;
 import dev.iommulab.lab.scenario.Dma;
 import dev.iommulab.lab.scenario.ExitProcess;
@@ -42,6 +43,7 @@ import dev.iommulab.lab.scenario.SvaUnbind;
 import dev.iommulab.lab.scenario.UnmapStep;
 import dev.iommulab.sva.SvaHandle;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -52,23 +54,34 @@ import java.util.function.Consumer;
 final class StepExecutor {
 
     /** Step kinds this version of the lab can perform. */
-    static final Set<String> SUPPORTED = Set.of("sva-bind", "sva-unbind", "attach", "map", "unmap", "dma",
-            "page-request", "stop-marker", "pasid-stop", "fail-allocations", "remove-device", "flr", "exit-process",
-            "mmap", "munmap", "mprotect", "run");
+    static final Set<String> SUPPORTED = supported();
 
     private final Machine machine;
     private final EventLoop loop;
     private final Observations observations;
     private final Map<String, SvaHandle> bindings = new HashMap<>();
+    private final VfioSteps vfio;
 
     StepExecutor(Machine machine, Observations observations) {
         this.machine = machine;
         this.loop = machine.loop();
         this.observations = observations;
+        this.vfio = new VfioSteps(machine);
+    }
+
+    private static Set<String> supported() {
+        Set<String> kinds = new HashSet<>(Set.of("sva-bind", "sva-unbind", "attach", "map", "unmap", "dma",
+                "page-request", "stop-marker", "pasid-stop", "fail-allocations", "remove-device", "flr",
+                "exit-process", "mmap", "munmap", "mprotect", "run"));
+        kinds.addAll(VfioSteps.KINDS);
+        return Set.copyOf(kinds);
     }
 
     /** Performs {@code step}; a failing kernel call throws {@link KernelException}. */
     void execute(Step step) {
+        if (vfio.execute(step)) {
+            return;
+        }
         if (step instanceof SvaBind s) {
             SvaHandle h = machine.sva().bindDevice(machine.device(s.device()), machine.process(s.process()));
             bindings.put(s.device() + "/" + s.process(), h);
@@ -250,8 +263,14 @@ final class StepExecutor {
         return p;
     }
 
+    /**
+     * Step {@code dma}: with {@code process} at that process's SVA PASID, with {@code pasid} at a raw PASID (one
+     * attached through iommufd), else without PASID. A write that completes is compared with the memory it was meant
+     * for: the process's own for SVA; for a device bound to a process's iommufd, the process memory behind the IOVA
+     * ({@code ioas-map}).
+     */
     private void dma(Dma s) {
-        int pasid = pasidOf(null, s.process());
+        int pasid = pasidOf(s.pasid(), s.process());
         Access access = Access.valueOf(s.access().toUpperCase(Locale.ROOT));
         byte[] data = null;
         if (access == Access.WRITE) {
@@ -273,7 +292,13 @@ final class StepExecutor {
                 observations.step);
         observations.dma.add(item);
         machine.endpoint(s.device()).startDma(job, outcome -> {
-            item.finish(outcome, s.process() == null ? null : machine.process(s.process()));
+            if (s.process() != null) {
+                item.finish(outcome, machine.process(s.process()), job.addr());
+            } else {
+                VfioProcess owner = s.viaDmaApi() ? null : machine.vfioOwner(s.device());
+                long va = owner == null ? -1 : owner.userVa(job.addr(), job.size());
+                item.finish(outcome, va < 0 ? null : owner.mm(), va);
+            }
             done.accept(outcome);
         });
     }

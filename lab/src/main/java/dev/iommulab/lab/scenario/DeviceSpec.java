@@ -13,9 +13,10 @@ import java.util.List;
  * @param pasidBits  PASID width, 0..20; 0 means no PASID capability
  * @param priCredits outstanding page request allocation, >= 1 (file default 32)
  * @param atcEntries ATC size in entries, >= 0 (file default 64)
+ * @param virtualFunction whether the function is an SR-IOV Virtual Function (file default false)
  */
 public record DeviceSpec(String name, String bdf, String profile, boolean ats, boolean pri, int pasidBits,
-                         int priCredits, int atcEntries) {
+                         int priCredits, int atcEntries, boolean virtualFunction) {
 
     /** Device behaviour profiles. */
     public static final List<String> PROFILES = List.of("accelerator", "nic", "nvme", "generic");
@@ -42,5 +43,11 @@ public record DeviceSpec(String name, String bdf, String profile, boolean ats, b
     /** The PCI requester ID: {@code bus << 8 | device << 3 | function}. */
     public int rid() {
         return Checks.rid(bdf);
+    }
+
+    /** A physical function (not a VF). */
+    public DeviceSpec(String name, String bdf, String profile, boolean ats, boolean pri, int pasidBits,
+                      int priCredits, int atcEntries) {
+        this(name, bdf, profile, ats, pri, pasidBits, priCredits, atcEntries, false);
     }
 }

@@ -15,14 +15,21 @@ import java.util.Objects;
  * @param access one of {@link #ACCESSES}
  * @param process declared process whose PASID is used, or {@code null} for the RID domain
  * @param privileged whether the request is privileged (supervisor)
+ * @param pasid a raw PASID (one attached through iommufd), or {@code null}; exclusive with {@code process}
  * @param atNs simulated time to run at, or {@code null}
  * @param location where the step is written
  */
 public record Dma(String device, Long addr, long size, String access, String process, boolean privileged,
-                  Long atNs, SourceLocation location) implements Step, DeviceRef, ProcessRef {
+                  Integer pasid, Long atNs, SourceLocation location) implements Step, DeviceRef, ProcessRef {
 
     /** Access kinds of DMA and page requests. */
     public static final List<String> ACCESSES = List.of("read", "write", "exec");
+
+    /** A {@code dma} without a raw PASID. */
+    public Dma(String device, Long addr, long size, String access, String process, boolean privileged, Long atNs,
+               SourceLocation location) {
+        this(device, addr, size, access, process, privileged, null, atNs, location);
+    }
 
     /** Validates the fields. */
     public Dma {
@@ -36,6 +43,10 @@ public record Dma(String device, Long addr, long size, String access, String pro
         Checks.oneOf(access, ACCESSES, "access");
         if (process != null) {
             Checks.name(process, "process");
+        }
+        Checks.optionalRange(pasid, 0, Checks.MAX_PASID, "pasid");
+        if (pasid != null && (process != null || addr == null)) {
+            throw new IllegalArgumentException("pasid: needs addr and excludes process");
         }
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");

@@ -5,7 +5,8 @@ package dev.iommulab.lab.scenario;
  * reports each as holding or not, with what was seen instead.
  */
 public sealed interface Expectation
-        permits PageResponseExpect, DmaExpect, FaultRecordExpect, DeviceExpect, LogExpect, ParkedExpect {
+        permits PageResponseExpect, DmaExpect, FaultRecordExpect, DeviceExpect, LogExpect, ParkedExpect,
+        StepErrorExpect, FaultReadExpect, FaultWriteExpect, FaultQueueExpect {
 
     /** Where the expectation is written (its kind key). */
     SourceLocation location();

@@ -16,9 +16,13 @@ final class ExpectationBinder {
             "fault-record", List.of("device", "reason", "recorded", "count"),
             "device", List.of("name", "pri-enabled", "pri-response-failure"),
             "log", List.of("contains"),
-            "parked", List.of("device", "pasid", "count", "after-step"));
+            "parked", List.of("device", "pasid", "count", "after-step"),
+            "step-error", List.of("step", "errno", "count"),
+            "fault-read", List.of("process", "by", "pasid", "grpid", "last", "records", "groups"),
+            "fault-write", List.of("process", "by", "code", "cookie", "accepted", "count"),
+            "fault-queue", List.of("process", "unread", "unanswered", "after-step"));
     private static final List<String> KIND_NAMES = List.of("page-response", "dma", "fault-record", "device", "log",
-            "parked");
+            "parked", "step-error", "fault-read", "fault-write", "fault-queue");
 
     private final Binding binding;
     private final int stepCount;
@@ -66,6 +70,8 @@ final class ExpectationBinder {
                 return device(f, loc);
             case "parked":
                 return parked(f, loc);
+            case "step-error", "fault-read", "fault-write", "fault-queue":
+                return new VfioExpectationArgs(stepCount).bind(kind, f, loc);
             default:
                 String contains = f.text("contains");
                 return f.ok() ? new LogExpect(contains, loc) : null;

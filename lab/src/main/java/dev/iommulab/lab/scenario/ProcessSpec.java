@@ -7,13 +7,22 @@ import java.util.List;
  *
  * @param name unique process name, referenced by steps
  * @param vmas initial mappings in file order, pairwise disjoint (unmodifiable)
+ * @param userResponse how this process's user-space driver serves its iommufd fault file, one of
+ *                     {@link #USER_RESPONSES}; null: policy {@code vfio.user-response}
  */
-public record ProcessSpec(String name, List<VmaSpec> vmas) {
+public record ProcessSpec(String name, List<VmaSpec> vmas, String userResponse) {
+
+    /** The values of {@code user-response} (those of policy {@code vfio.user-response}). */
+    public static final List<String> USER_RESPONSES = List.of("resolve-and-succeed", "always-invalid", "never",
+            "manual");
 
     /** Validates the name and that no two mappings overlap. */
     public ProcessSpec {
         Checks.name(name, "process name");
         vmas = List.copyOf(vmas);
+        if (userResponse != null) {
+            Checks.oneOf(userResponse, USER_RESPONSES, "user-response");
+        }
         for (int i = 0; i < vmas.size(); i++) {
             for (int j = 0; j < i; j++) {
                 if (vmas.get(i).overlaps(vmas.get(j))) {
@@ -21,5 +30,10 @@ public record ProcessSpec(String name, List<VmaSpec> vmas) {
                 }
             }
         }
+    }
+
+    /** A process that follows policy {@code vfio.user-response}. */
+    public ProcessSpec(String name, List<VmaSpec> vmas) {
+        this(name, vmas, null);
     }
 }

@@ -16,8 +16,8 @@ import java.util.Map;
 final class SpecBinder {
 
     private static final List<String> DEVICE_KEYS = List.of("name", "bdf", "profile", "ats", "pri", "pasid-bits",
-            "pri-credits", "atc-entries");
-    private static final List<String> PROCESS_KEYS = List.of("name", "vmas");
+            "pri-credits", "atc-entries", "virtual-function");
+    private static final List<String> PROCESS_KEYS = List.of("name", "vmas", "user-response");
     private static final List<String> VMA_KEYS = List.of("start", "size", "prot");
 
     private final Binding binding;
@@ -85,7 +85,8 @@ final class SpecBinder {
         Integer pasidBits = f.integer("pasid-bits", 0, DeviceSpec.MAX_PASID_BITS, 0);
         Integer credits = f.integer("pri-credits", 1, Integer.MAX_VALUE, DeviceSpec.DEFAULT_PRI_CREDITS);
         Integer atc = f.integer("atc-entries", 0, Integer.MAX_VALUE, DeviceSpec.DEFAULT_ATC_ENTRIES);
-        return f.ok() ? new DeviceSpec(name, bdf, profile, ats, pri, pasidBits, credits, atc) : null;
+        Boolean vf = f.bool("virtual-function", false);
+        return f.ok() ? new DeviceSpec(name, bdf, profile, ats, pri, pasidBits, credits, atc, vf) : null;
     }
 
     private void uniqueBdf(Fields f, String bdf) {
@@ -104,6 +105,7 @@ final class SpecBinder {
 
     private ProcessSpec process(Fields f) {
         String name = unique(f, "name", processNames, "process name");
+        String userResponse = f.choice("user-response", ProcessSpec.USER_RESPONSES, null);
         List<MapNode> nodes = mappings(f.list("vmas"), f.path("vmas"), binding.problems());
         List<VmaSpec> vmas = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++) {
@@ -116,7 +118,7 @@ final class SpecBinder {
             }
             vmas.add(vma);
         }
-        return f.ok() && !vmas.contains(null) ? new ProcessSpec(name, vmas) : null;
+        return f.ok() && !vmas.contains(null) ? new ProcessSpec(name, vmas, userResponse) : null;
     }
 
     private VmaSpec vma(Fields f) {

@@ -9,7 +9,8 @@ package dev.iommulab.lab.scenario;
  */
 public sealed interface Step
         permits SvaBind, SvaUnbind, Attach, MapStep, UnmapStep, Dma, PageRequest, StopMarker, PasidStop, Mmap, Munmap,
-        Mprotect, ExitProcess, FailAllocations, Flr, RemoveDevice, Run {
+        Mprotect, ExitProcess, FailAllocations, Flr, RemoveDevice, Run, VfioBind, VfioUnbind, VfioAttach, VfioReplace,
+        VfioDetach, VfioPasidStop, IoasMap, IoasUnmap, FaultRead, FaultWrite, FaultClose, IommufdClose {
 
     /** The file key of this step kind, e.g. {@code sva-bind}. */
     String kind();

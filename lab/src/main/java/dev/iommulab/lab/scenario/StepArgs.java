@@ -30,7 +30,8 @@ final class StepArgs {
         m.put("attach", new Kind(List.of("device", "domain"), StepArgs::attach));
         m.put("map", new Kind(List.of("device", "iova", "size", "prot"), StepArgs::map));
         m.put("unmap", new Kind(List.of("device", "iova", "size"), StepArgs::unmap));
-        m.put("dma", new Kind(List.of("device", "addr", "size", "access", "process", "privileged"), StepArgs::dma));
+        m.put("dma", new Kind(List.of("device", "addr", "size", "access", "process", "privileged", "pasid"),
+                StepArgs::dma));
         m.put("page-request", new Kind(List.of("device", "grpid", "addr", "access", "last", "pasid", "process",
                 "privileged", "pages"), StepArgs::pageRequest));
         m.put("stop-marker", new Kind(List.of("device", "pasid", "process"), StepArgs::stopMarker));
@@ -43,6 +44,7 @@ final class StepArgs {
         m.put("flr", new Kind(List.of("device"), StepArgs::flr));
         m.put("remove-device", new Kind(List.of("device"), StepArgs::removeDevice));
         m.put("run", new Kind(List.of("for"), StepArgs::run));
+        VfioStepArgs.register(m);
         return Collections.unmodifiableMap(m);
     }
 
@@ -79,11 +81,15 @@ final class StepArgs {
     private static Step dma(Fields f, Long at, SourceLocation loc) {
         String device = f.device("device");
         String process = f.process("process", null);
-        Long addr = process != null ? f.number("addr") : f.number("addr", null);
+        Integer pasid = f.integer("pasid", 0, Checks.MAX_PASID, null);
+        if (f.has("pasid") && f.has("process")) {
+            f.error(f.valuePos("process"), "process", "dma takes pasid or process, not both");
+        }
+        Long addr = process != null || pasid != null ? f.number("addr") : f.number("addr", null);
         Long size = f.positive("size");
         String access = f.choice("access", Dma.ACCESSES);
         Boolean privileged = f.bool("privileged", false);
-        return f.ok() ? new Dma(device, addr, size, access, process, privileged, at, loc) : null;
+        return f.ok() ? new Dma(device, addr, size, access, process, privileged, pasid, at, loc) : null;
     }
 
     private static Step pageRequest(Fields f, Long at, SourceLocation loc) {

@@ -30,7 +30,11 @@ class MachinePoliciesTest {
     @Test
     void policies_registered_listsEveryDecisionPointWithKernelDefault() {
         assertThat(Machine.policies()).containsOnlyKeys("iopf.abort-response", "iopf.group-allocation",
-                "iopf.partial-match", "iopf.overflow-recovery", "fault.overflow-recovery", "dma.flush");
+                "iopf.partial-match", "iopf.overflow-recovery", "fault.overflow-recovery", "dma.flush",
+                "vfio.user-response", "vfio.replace-auto-response");
+        assertThat(Machine.policies().get("vfio.user-response").defaultValue()).isEqualTo("resolve-and-succeed");
+        assertThat(Machine.policies().get("vfio.user-response").parameters()).containsExactly("read-bytes");
+        assertThat(Machine.policies().get("vfio.replace-auto-response").defaultValue()).isEqualTo("intended");
         assertThat(Machine.policies().get("fault.overflow-recovery").defaultValue()).isEqualTo("none");
         assertThat(Machine.policies().get("iopf.abort-response").defaultValue()).isEqualTo("FAILURE");
         assertThat(Machine.policies().get("dma.flush").defaultValue()).isEqualTo("lazy");

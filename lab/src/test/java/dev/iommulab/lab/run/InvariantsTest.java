@@ -64,7 +64,7 @@ class InvariantsTest {
                 "lpig-answered-exactly-once", "non-lpig-never-answered", "response-addressed-by-lpig",
                 "group-holds-earlier-partials", "fault-param-users", "nothing-outlives-remove-device",
                 "response-codes-by-origin", "pri-credits-within-allocation", "dma-within-mappings",
-                "fault-recorded-or-lost");
+                "fault-recorded-or-lost", "iommufd-groups-held-once");
         assertThat(r.invariants()).allMatch(RunResult.InvariantEntry::holds);
     }
 

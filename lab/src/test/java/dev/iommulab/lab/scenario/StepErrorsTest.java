@@ -13,6 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** Invalid steps and expectations: each problem at its exact line, column and key. */
 class StepErrorsTest {
 
+    private static final String VFIO_STEPS = "vfio-bind, vfio-unbind, vfio-attach, vfio-replace, vfio-detach, "
+            + "vfio-pasid-stop, ioas-map, ioas-unmap, fault-read, fault-write, fault-close, iommufd-close";
+
     @TempDir
     Path dir;
     ScenarioFiles files;
@@ -120,10 +123,10 @@ class StepErrorsTest {
                 tuple("11:30", "one step per list item; found 'flr' and 'remove-device'"),
                 tuple("12:5", "a step needs one of: sva-bind, sva-unbind, attach, map, "
                         + "unmap, dma, page-request, stop-marker, pasid-stop, mmap, munmap, mprotect, exit-process, "
-                        + "fail-allocations, flr, remove-device, run"),
+                        + "fail-allocations, flr, remove-device, run, " + VFIO_STEPS),
                 tuple("13:5", "unknown key 'reboot'; allowed: sva-bind, sva-unbind, "
                         + "attach, map, unmap, dma, page-request, stop-marker, pasid-stop, mmap, munmap, mprotect, "
-                        + "exit-process, fail-allocations, flr, remove-device, run, at"),
+                        + "exit-process, fail-allocations, flr, remove-device, run, " + VFIO_STEPS + ", at"),
                 tuple("14:10", "expected 'idle' or {for: TIME}, found 'forever'"),
                 tuple("15:10", "expected a mapping of arguments, found a scalar"),
                 tuple("16:42", "grpid must be in 0..511, got 512"),

@@ -1,0 +1,97 @@
+package dev.iommulab.lab.machine;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Module;
+import dev.iommulab.core.policy.Policies;
+import dev.iommulab.core.policy.Policy;
+import dev.iommulab.core.policy.PolicyException;
+import dev.iommulab.vfio.Iommufd;
+import dev.iommulab.vfio.IommufdFault;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Registers the user-space view's policies in the {@code MapBinder<String, Policy>} of {@link Policies}:
+ * {@code vfio.user-response} ({@link UserspaceResponse#MODES}, default {@code resolve-and-succeed}; parameter
+ * {@code read-bytes}, key {@code vfio.user-response.read-bytes}, a positive multiple of 40, default 1280) and
+ * {@code vfio.replace-auto-response} ({@code intended} | {@code legacy-2025}, {@link Iommufd.ReplaceAutoResponse}).
+ * They live in the lab because the client is a lab choice, not a kernel one; {@link #defaults()} binds the defaults.
+ */
+final class UserspacePolicyModule extends AbstractModule {
+
+    static final String USER_RESPONSE = "vfio.user-response";
+    static final String READ_BYTES = "read-bytes";
+    static final String REPLACE_AUTO_RESPONSE = "vfio.replace-auto-response";
+    private static final Map<String, Iommufd.ReplaceAutoResponse> REPLACE = Map.of("intended",
+            Iommufd.ReplaceAutoResponse.INTENDED, "legacy-2025", Iommufd.ReplaceAutoResponse.LEGACY_2025);
+
+    @Override
+    protected void configure() {
+        Policies.binder(binder()).addBinding(USER_RESPONSE).toInstance(new Policy() {
+            @Override
+            public String defaultValue() {
+                return UserspaceResponse.DEFAULT.mode();
+            }
+
+            @Override
+            public List<String> values() {
+                return UserspaceResponse.MODES;
+            }
+
+            @Override
+            public List<String> parameters() {
+                return List.of(READ_BYTES);
+            }
+
+            @Override
+            public Module module(String value, Map<String, String> parameters) {
+                UserspaceResponse choice = new UserspaceResponse(value, readBytes(parameters));
+                return binder -> binder.bind(UserspaceResponse.class).toInstance(choice);
+            }
+        });
+        Policies.binder(binder()).addBinding(REPLACE_AUTO_RESPONSE).toInstance(new Policy() {
+            @Override
+            public String defaultValue() {
+                return "intended";
+            }
+
+            @Override
+            public List<String> values() {
+                return List.of("intended", "legacy-2025");
+            }
+
+            @Override
+            public Module module(String value, Map<String, String> parameters) {
+                Iommufd.ReplaceAutoResponse mode = REPLACE.get(value);
+                return binder -> binder.bind(Iommufd.ReplaceAutoResponse.class).toInstance(mode);
+            }
+        });
+    }
+
+    private static int readBytes(Map<String, String> parameters) {
+        int bytes = Policies.positiveInt(USER_RESPONSE, parameters, READ_BYTES, UserspaceResponse.DEFAULT_READ_BYTES);
+        if (bytes % IommufdFault.RECORD_SIZE != 0) {
+            throw new PolicyException(USER_RESPONSE + "." + READ_BYTES, "expected a positive multiple of "
+                    + IommufdFault.RECORD_SIZE + " (the size of struct iommu_hwpt_pgfault), found " + bytes);
+        }
+        return bytes;
+    }
+
+    /** The default bindings, installed by {@link LabModule}. */
+    static Module defaults() {
+        return binder -> {
+            binder.bind(UserspaceResponse.class).toInstance(UserspaceResponse.DEFAULT);
+            binder.bind(Iommufd.ReplaceAutoResponse.class).toInstance(Iommufd.ReplaceAutoResponse.INTENDED);
+        };
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof UserspacePolicyModule;
+    }
+
+    @Override
+    public int hashCode() {
+        return UserspacePolicyModule.class.hashCode();
+    }
+}

@@ -1,0 +1,25 @@
+package dev.iommulab.lab.scenario;
+
+import java.util.Objects;
+
+/**
+ * Step {@code fault-close}: the process closes its fault fd only; nothing is answered, its groups stay owed.
+ *
+ * @param process declared process name
+ * @param atNs simulated time to run at, or {@code null}
+ * @param location where the step is written
+ */
+public record FaultClose(String process, Long atNs, SourceLocation location) implements Step, ProcessRef {
+
+    /** Validates the fields. */
+    public FaultClose {
+        Checks.name(process, "process");
+        Checks.time(atNs, "at");
+        Objects.requireNonNull(location, "location");
+    }
+
+    @Override
+    public String kind() {
+        return "fault-close";
+    }
+}
