@@ -99,7 +99,7 @@ final class IommufdRandomAttach {
         s.count(expected == null ? "detaches" : "detaches refused " + expected, 1);
         if (ok) {
             s.model.unlink(dev, pasid);
-            s.checkFiles(true);
+            s.checkFiles();
             checkLeft(what, dev, before, old.handle(), true);
         }
     }
@@ -164,7 +164,7 @@ final class IommufdRandomAttach {
         }
         s.model.unlink(dev, pasid);
         linked(dev, pasid, what, got, target, newId);
-        s.checkFiles(true);
+        s.checkFiles();
         IommufdRandomModel.Hwpt now = s.model.attachments(dev).get(pasid).hwpt();
         boolean answersOld = s.mode == Iommufd.ReplaceAutoResponse.INTENDED || now.fault == old.hwpt().fault;
         int left = checkLeft(what, dev, before, old.handle(), answersOld);

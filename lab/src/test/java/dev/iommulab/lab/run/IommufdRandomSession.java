@@ -30,31 +30,6 @@ final class IommufdRandomSession {
     static final int WINDOW = 64;
     static final int NO_PASID = IommuCore.IOMMU_NO_PASID;
 
-    /**
-     * Known bug 1: VT-d intel_iommu_drain_pasid_prq() and the RISC-V drain ignore iopf_queue_flush_dev()'s -ENODEV in
-     * the kernel; the lab's drivers let it escape, so a detach after the lab's remove-device fails half-way.
-     */
-    static final String DRAIN_FLUSH_ENODEV = "drain-flush-enodev";
-    /**
-     * Known bug 2: IommufdFault.answerAll() reads an entry of a copied TreeMap entry list after removing it; a removed
-     * node with two children takes its successor's key and value, so the successor's group is answered in its place
-     * and the attachment's own group leaves the fault file unanswered.
-     */
-    static final String AUTO_RESPONSE_SUCCESSOR = "auto-response-successor";
-
-    /**
-     * A bug of the lab outside this test, recognised by its exact signature: the seed stops there, since what follows
-     * builds on a half-done kernel call.
-     */
-    static final class KnownBug extends RuntimeException {
-        final String name;
-
-        KnownBug(String name, String detail) {
-            super(name + ": " + detail);
-            this.name = name;
-        }
-    }
-
     final long seed;
     final SplittableRandom random;
     final IommufdRandomModel model = new IommufdRandomModel();
@@ -103,23 +78,18 @@ final class IommufdRandomSession {
     }
 
     /**
-     * Each fault file holds exactly the groups the ledger says are unread and read-but-unanswered. With
-     * {@code teardown} (right after a call that answered groups), a file holding fewer is known bug 2.
+     * Each fault file holds exactly the groups the ledger says are unread and read-but-unanswered: a group leaves it
+     * only by its answer (checked after every operation, and inside each teardown before its own checks).
      */
-    void checkFiles(boolean teardown) {
+    void checkFiles() {
         for (IommufdRandomLedger.File f : files) {
             int unread = f.file.undelivered();
             int unanswered = f.file.awaitingResponse();
             if (unread == f.deliver.size() && unanswered == f.response.size()) {
                 continue;
             }
-            String detail = String.format("fault object %d holds %d unread and %d unanswered group(s), expected %d "
-                    + "and %d: %s / %s", f.faultId, unread, unanswered, f.deliver.size(), f.response.size(),
-                    f.deliver, f.response);
-            if (teardown && unread == f.deliver.size() && unanswered < f.response.size()) {
-                throw new KnownBug(AUTO_RESPONSE_SUCCESSOR, detail);
-            }
-            fail("%s", detail);
+            fail("fault object %d holds %d unread and %d unanswered group(s), expected %d and %d: %s / %s",
+                    f.faultId, unread, unanswered, f.deliver.size(), f.response.size(), f.deliver, f.response);
         }
     }
 
@@ -140,9 +110,6 @@ final class IommufdRandomSession {
         try {
             value = body.call();
         } catch (KernelException e) {
-            if (e.errno() == Errno.ENODEV && where(e).contains("Iopf.queueFlushDev")) {
-                throw new KnownBug(DRAIN_FLUSH_ENODEV, what + where(e));
-            }
             if (e.errno() != expected) {
                 fail("%s: %s, expected %s%s", what, e.getMessage(), expected == null ? "success" : expected,
                         where(e));

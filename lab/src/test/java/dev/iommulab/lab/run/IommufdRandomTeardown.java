@@ -52,7 +52,7 @@ final class IommufdRandomTeardown {
         if (s.model.hwpts.remove(id) == null && s.model.faults.remove(id) == null) {
             s.model.ioasId = 0;
         }
-        s.checkFiles(true);
+        s.checkFiles();
         for (IommufdRandomLedger.Group g : held) {
             if (!g.answered() || g.origin != ResponseOrigin.AUTO_RESPONSE) {
                 s.fail("%s left %s %s", what, g, g.answered() ? "answered by " + g.origin.label() : "unanswered");
@@ -132,7 +132,7 @@ final class IommufdRandomTeardown {
             s.count("unbinds", 1);
             if (ok) {
                 s.model.unbind(dev);
-                s.checkFiles(true);
+                s.checkFiles();
                 answeredAll("unbind " + dev.name(), dev, before);
                 s.note("unbind %s -> %d group(s) answered", dev.name(), before.size());
             }
@@ -169,7 +169,7 @@ final class IommufdRandomTeardown {
             return;
         }
         s.model.closed = true;
-        s.checkFiles(true);
+        s.checkFiles();
         for (IommufdRandomLedger.Group g : s.ledger.groups) {
             if (!g.answered()) {
                 s.fail("closing the context left %s unanswered", g);

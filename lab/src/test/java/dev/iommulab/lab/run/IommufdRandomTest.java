@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,11 +47,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  *
  * <p>A failing seed's log is left in {@code lab/target/iommufd-random/seed-N.txt}; {@link #replay} runs one seed
  * alone ({@code -Diommufd.seed=N}, with {@code -Diommufd.trace=true} the machine's trace joins the log);
- * {@code -Diommufd.seeds=N} runs fewer seeds. Two bugs of the lab outside this test are recognised by their exact
- * signature ({@link IommufdRandomSession#DRAIN_FLUSH_ENODEV}, {@link IommufdRandomSession#AUTO_RESPONSE_SUCCESSOR}):
- * a seed that hits one stops there and is listed by bug (logs in {@code known-<bug>-seed-N.txt}) instead of failing
- * the run, until the fix lands; {@code -Diommufd.strict=true} fails on them. Each is shown alone by a disabled test
- * at the end of this class.
+ * {@code -Diommufd.seeds=N} runs fewer seeds. The two bugs the runs found (seeds 334 and 89 among others) are kept,
+ * each alone, by the tests at the end of this class.
  */
 class IommufdRandomTest {
 
@@ -66,9 +62,6 @@ class IommufdRandomTest {
     /** What the runs went through, summed over the seeds, so a generator that stops reaching a path is noticed. */
     private final Map<String, Integer> seen = new TreeMap<>();
 
-    /** Seeds stopped by a known bug of the lab outside this test, by bug ({@link IommufdRandomSession.KnownBug}). */
-    private final Map<String, List<Long>> known = new TreeMap<>();
-
     @Test
     void run_thousandRandomSeeds_everyGroupAnsweredExactlyOnce() throws Exception {
         List<String> failures = new ArrayList<>();
@@ -79,12 +72,7 @@ class IommufdRandomTest {
             }
         }
         System.out.println("iommufd random, " + SEEDS + " seeds: " + seen);
-        known.forEach((bug, seeds) -> System.out.println("iommufd random: known bug " + bug + " stopped " + seeds.size()
-                + " seed(s), e.g. " + seeds.subList(0, Math.min(8, seeds.size()))));
         assertThat(failures).isEmpty();
-        if (Boolean.getBoolean("iommufd.strict")) {
-            assertThat(known).as("seeds stopped by known bugs").isEmpty();
-        }
         // the mix reached every path: groups read and answered by user space, refused reads and writes, answers by
         // auto-response and by remove-device, destroys refused while held, both replace modes and both platforms
         for (String what : List.of("hardware vtd", "hardware riscv", "replace mode INTENDED",
@@ -106,18 +94,12 @@ class IommufdRandomTest {
             IommufdRandomRun.Outcome o = new IommufdRandomRun(Long.parseLong(seed), seen).run(dir);
             System.out.println(o.log());
             assertThat(o.failures()).isEmpty();
-            assertThat(o.knownBug()).as("known bug").isNull();
         }
     }
 
     /** Runs {@code seed}; null when it holds, else what broke with the run's log. */
     private String check(long seed) throws Exception {
         IommufdRandomRun.Outcome o = new IommufdRandomRun(seed, seen).run(dir);
-        if (o.knownBug() != null) {
-            known.computeIfAbsent(o.knownBug(), b -> new ArrayList<>()).add(seed);
-            Files.createDirectories(FAILED);
-            Files.writeString(FAILED.resolve("known-" + o.knownBug() + "-seed-" + seed + ".txt"), o.log());
-        }
         if (o.failures().isEmpty()) {
             return null;
         }
@@ -127,7 +109,7 @@ class IommufdRandomTest {
         return "seed " + seed + ": " + o.failures().get(0);
     }
 
-    // ---- the known bugs the random runs found, each alone (see IommufdRandomSession.KnownBug) ----
+    // ---- the bugs the random runs found, each alone (fixed in f5e7708) ----
 
     /** A group as io-pgfault hands it to the fault object; only what the fault file reads of it. */
     private record Group(AttachHandle attachHandle, List<IommuFault> faults) implements IopfGroup {
@@ -148,7 +130,7 @@ class IommufdRandomTest {
     }
 
     /**
-     * Known bug 2 (seed 334): iommufd_auto_response_faults() answers exactly the groups of the attachment that goes.
+     * Found by seed 334: iommufd_auto_response_faults() answers exactly the groups of the attachment that goes.
      * Five groups read (cookies 1-5), those with cookies 1 and 4 of attachment A: after autoResponse(A) those two are
      * answered INVALID and cookies 2, 3 and 5 of attachment B stay. IommufdFault.answerAll() reads the value of an
      * entry of {@code List.copyOf(response.entrySet())} after {@code response.remove(key)}; TreeMap's delete of the
@@ -156,7 +138,6 @@ class IommufdRandomTest {
      * leaves the table unanswered.
      */
     @Test
-    @Disabled("known bug auto-response-successor: IommufdFault.answerAll() reads a TreeMap entry after removing it")
     void autoResponse_attachmentHoldsCookiesOneAndFour_answersExactlyThoseTwo() {
         AttachHandle a = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, new NoOps(), null));
         AttachHandle b = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, new NoOps(), null));
@@ -188,7 +169,7 @@ class IommufdRandomTest {
     }
 
     /**
-     * Known bug 1 (seeds 89, 116, ...): after the lab's remove-device (iopf_queue_remove_device() behind the driver's
+     * Found by seed 89 (and 35 more): after the lab's remove-device (iopf_queue_remove_device() behind the driver's
      * back) a PASID detach that leaves IOPF on still completes. The kernel's intel_iommu_drain_pasid_prq() calls
      * iopf_queue_flush_dev(), which WARNs and returns -ENODEV without a fault param, and ignores the return value;
      * the lab's VT-d PasidTeardown.drainPasidPrq() and RISC-V PasidAttach.drainPageRequests() let the ENODEV escape
@@ -196,7 +177,6 @@ class IommufdRandomTest {
      */
     @ParameterizedTest
     @ValueSource(strings = {"vtd", "riscv"})
-    @Disabled("known bug drain-flush-enodev: the drivers' PASID drain must ignore iopf_queue_flush_dev()'s ENODEV")
     void detach_afterLabRemoveDevice_completesWithWarn(String model) throws Exception {
         Path file = Files.writeString(dir.resolve("remove-then-detach.yaml"), """
                 name: remove-then-detach
