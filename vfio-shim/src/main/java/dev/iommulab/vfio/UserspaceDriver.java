@@ -9,6 +9,8 @@ import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.sim.TimingModel;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -279,7 +281,7 @@ public final class UserspaceDriver {
 
     private void count(byte[] written, int bytes) {
         for (int i = 0; i < bytes; i += IommufdFault.RESPONSE_SIZE) {
-            if (java.nio.ByteBuffer.wrap(written).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(i + 4)
+            if (ByteBuffer.wrap(written).order(ByteOrder.LITTLE_ENDIAN).getInt(i + 4)
                     == IommufdFault.RESP_SUCCESS) {
                 success++;
             } else {
@@ -289,7 +291,7 @@ public final class UserspaceDriver {
     }
 
     private static int cookieAt(byte[] bytes, int at) {
-        return java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(at);
+        return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getInt(at);
     }
 
     private static int mapFlags(boolean writable) {
