@@ -58,4 +58,14 @@ public record PgFaultRecord(int flags, int devId, int pasid, int grpid, int perm
         }
         return out.array();
     }
+
+    /** The {@code {cookie, code}} answers in {@code bytes}, in order (whole 8-byte answers only). */
+    public static int[][] decodeResponses(byte[] bytes) {
+        ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int[][] out = new int[bytes.length / IommufdFault.RESPONSE_SIZE][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = new int[] {in.getInt(), in.getInt()};
+        }
+        return out;
+    }
 }

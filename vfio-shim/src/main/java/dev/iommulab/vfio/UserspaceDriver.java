@@ -9,8 +9,6 @@ import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.sim.TimingModel;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -235,8 +233,8 @@ public final class UserspaceDriver {
             }
             answers.add(new int[] {g.getKey(), ok ? IommufdFault.RESP_SUCCESS : IommufdFault.RESP_INVALID});
         }
-        byte[] bytes = PgFaultRecord.encodeResponses(answers.toArray(int[][]::new));
-        loop.schedule(mapped * timing.handleMmFaultNs(), "user fault answers", () -> write(bytes));
+        int[][] all = answers.toArray(int[][]::new);
+        loop.schedule(mapped * timing.handleMmFaultNs(), "user fault answers", () -> write(all));
     }
 
     /** Maps the page of {@code r} from a registered buffer: 1 if mapped now, 0 if mapped already, -1 if it cannot. */
@@ -258,40 +256,31 @@ public final class UserspaceDriver {
     }
 
     /** Writes the answers; one the kernel rejects (a cookie answered meanwhile) is skipped and the rest written. */
-    private void write(byte[] bytes) {
+    private void write(int[][] answers) {
         IommufdFault file = faultFile();
         int at = 0;
-        while (at < bytes.length && file.isOpen()) {
-            byte[] rest = Arrays.copyOfRange(bytes, at, bytes.length);
+        while (at < answers.length && file.isOpen()) {
             int done;
             try {
-                done = file.write(rest, 0);
+                done = file.write(PgFaultRecord.encodeResponses(Arrays.copyOfRange(answers, at, answers.length)), 0)
+                        / IommufdFault.RESPONSE_SIZE;
             } catch (KernelException e) {
                 done = 0;
             }
-            count(rest, done);
+            for (int i = at; i < at + done; i++) {
+                if (answers[i][1] == IommufdFault.RESP_SUCCESS) {
+                    success++;
+                } else {
+                    invalid++;
+                }
+            }
             at += done;
-            if (at < bytes.length) {
+            if (at < answers.length) {
                 rejected++;
-                trace("write: the answer for cookie %d was rejected (EINVAL)", cookieAt(bytes, at));
-                at += IommufdFault.RESPONSE_SIZE;
+                trace("write: the answer for cookie %d was rejected (EINVAL)", answers[at][0]);
+                at++;
             }
         }
-    }
-
-    private void count(byte[] written, int bytes) {
-        for (int i = 0; i < bytes; i += IommufdFault.RESPONSE_SIZE) {
-            if (ByteBuffer.wrap(written).order(ByteOrder.LITTLE_ENDIAN).getInt(i + 4)
-                    == IommufdFault.RESP_SUCCESS) {
-                success++;
-            } else {
-                invalid++;
-            }
-        }
-    }
-
-    private static int cookieAt(byte[] bytes, int at) {
-        return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getInt(at);
     }
 
     private static int mapFlags(boolean writable) {

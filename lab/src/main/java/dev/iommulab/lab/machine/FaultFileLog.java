@@ -4,8 +4,6 @@ import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.vfio.IommufdFault;
 import dev.iommulab.vfio.PgFaultRecord;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -46,13 +44,13 @@ final class FaultFileLog implements IommufdFault.Observer {
     /** Logs the answers taken and the first one refused; those after it were not looked at. */
     @Override
     public void wrote(byte[] data, int consumed, KernelException rejected) {
-        ByteBuffer in = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
-        for (int at = 0; at + IommufdFault.RESPONSE_SIZE <= data.length; at += IommufdFault.RESPONSE_SIZE) {
-            boolean accepted = at < consumed;
+        int[][] answers = PgFaultRecord.decodeResponses(data);
+        for (int i = 0; i < answers.length; i++) {
+            boolean accepted = i * IommufdFault.RESPONSE_SIZE < consumed;
             if (!accepted && rejected == null) {
                 break;
             }
-            responses.add(new VfioProcess.ResponseWritten(loop.now(), by, in.getInt(at), in.getInt(at + 4), accepted,
+            responses.add(new VfioProcess.ResponseWritten(loop.now(), by, answers[i][0], answers[i][1], accepted,
                     accepted ? null : rejected.errno().name()));
             if (!accepted) {
                 break;
