@@ -11,6 +11,7 @@ import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.sim.TimingModel;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +25,8 @@ import java.util.TreeMap;
  * wakes it, reads whole groups and answers them by cookie as its {@link Policy} says — resolving a fault by pinning
  * and mapping the page of a buffer it registered with {@link #mapOnFault}. Before detaching a PASID it stops the
  * device's use of it and answers what is outstanding ({@link #stopPasid}). Runs on the simulation's event loop:
- * waking takes {@code threadWakeNs}, each page it maps {@code handleMmFaultNs}.
+ * waking takes {@code threadWakeNs}, each page it maps {@code handleMmFaultNs}. It is the one owner of what the
+ * program holds: its device ids, the HWPT it allocated for each attachment and its IOAS ranges.
  */
 public final class UserspaceDriver {
 
@@ -64,7 +66,11 @@ public final class UserspaceDriver {
     public record Stats(int groupsRead, int success, int invalid, int rejected, int tooSmall) {
     }
 
-    private record Buffer(long userVa, long length, boolean writable) {
+    /** An IOAS range of the program: {@code length} bytes of user memory at {@code userVa} behind {@code iova}. */
+    public record Mapping(long iova, long userVa, long length, boolean writable, boolean onFault) {
+    }
+
+    private record Attachment(Device dev, int pasid) {
     }
 
     private final Iommufd iommufd;
@@ -74,15 +80,13 @@ public final class UserspaceDriver {
     private final Policy policy;
     private final int readBytes;
     private final Map<Device, Integer> devIds = new LinkedHashMap<>();
-    private final TreeMap<Long, Buffer> onFault = new TreeMap<>();
+    private final Map<Attachment, Integer> hwpts = new LinkedHashMap<>();
+    private final TreeMap<Long, Mapping> onFault = new TreeMap<>();
+    private final List<Mapping> mappings = new ArrayList<>();
     private int ioasId;
     private Iommufd.FaultAlloc fault;
-    private boolean wakeScheduled;
-    private int groupsRead;
-    private int success;
-    private int invalid;
-    private int rejected;
-    private int tooSmall;
+    private boolean closed;
+    private UserspaceFaultReader reader;
 
     /** @param readBytes the read buffer: a multiple of {@link IommufdFault#RECORD_SIZE} */
     public UserspaceDriver(Iommufd iommufd, MmStruct mm, EventLoop loop, TimingModel timing, Policy policy,
@@ -105,7 +109,9 @@ public final class UserspaceDriver {
         if (fault == null) {
             ioasId = iommufd.ioasAlloc();
             fault = iommufd.faultQueueAlloc(0);
-            fault.file().setWaiter(this::wake);
+            reader = new UserspaceFaultReader(iommufd, mm, ioasId, onFault, fault.file(), loop, timing, policy,
+                    readBytes);
+            fault.file().setWaiter(reader::wake);
         }
         return devId;
     }
@@ -116,20 +122,85 @@ public final class UserspaceDriver {
      */
     public int attach(Device dev, int pasid, boolean faultCapable) {
         int devId = devId(dev);
-        int flags = Iommufd.HWPT_ALLOC_PASID | (faultCapable ? Iommufd.HWPT_FAULT_ID_VALID : 0);
-        int hwpt = iommufd.hwptAlloc(devId, ioasId, flags, faultCapable ? fault.faultId() : 0, null);
+        int hwpt = hwptAlloc(devId, faultCapable);
         try {
             iommufd.attach(devId, pasid, hwpt);
         } catch (KernelException e) {
             iommufd.destroy(hwpt);
             throw e;
         }
+        hwpts.put(new Attachment(dev, pasid), hwpt);
         return hwpt;
+    }
+
+    /**
+     * A new HWPT (as {@link #attach}) replaces the one at {@code pasid} (iommufd_device_replace()), and the old HWPT
+     * is destroyed. Returns the new HWPT id.
+     */
+    public int replace(Device dev, int pasid, boolean faultCapable) {
+        int devId = devId(dev);
+        Integer old = attached(dev, pasid);
+        int hwpt = hwptAlloc(devId, faultCapable);
+        try {
+            iommufd.replace(devId, pasid, hwpt);
+        } catch (KernelException e) {
+            iommufd.destroy(hwpt);
+            throw e;
+        }
+        hwpts.put(new Attachment(dev, pasid), hwpt);
+        iommufd.destroy(old);
+        return hwpt;
+    }
+
+    /** iommufd_device_detach() at {@code pasid}, then IOMMU_DESTROY of the HWPT this driver attached there. */
+    public void detach(Device dev, int pasid) {
+        iommufd.detach(devId(dev), pasid);
+        destroyHwpt(dev, pasid);
+    }
+
+    /** The device's unbind: its attachments go (iommufd_device_unbind()), then the HWPTs allocated for it. */
+    public void unbind(Device dev) {
+        iommufd.unbindDevice(devId(dev));
+        devIds.remove(dev);
+        for (Attachment a : List.copyOf(hwpts.keySet())) {
+            if (a.dev() == dev) {
+                iommufd.destroy(hwpts.remove(a));
+            }
+        }
+    }
+
+    /** The program closes its iommufd ({@link Iommufd#close()}): every object is released, no device stays bound. */
+    public void close() {
+        iommufd.close();
+        closed = true;
+        devIds.clear();
+        hwpts.clear();
+    }
+
+    private int hwptAlloc(int devId, boolean faultCapable) {
+        int flags = Iommufd.HWPT_ALLOC_PASID | (faultCapable ? Iommufd.HWPT_FAULT_ID_VALID : 0);
+        return iommufd.hwptAlloc(devId, ioasId, flags, faultCapable ? fault.faultId() : 0, null);
+    }
+
+    private Integer attached(Device dev, int pasid) {
+        Integer hwpt = hwpts.get(new Attachment(dev, pasid));
+        if (hwpt == null) {
+            throw new KernelException(Errno.EINVAL, "pasid", "nothing attached at PASID " + pasid + " of " + dev);
+        }
+        return hwpt;
+    }
+
+    private void destroyHwpt(Device dev, int pasid) {
+        Integer hwpt = hwpts.remove(new Attachment(dev, pasid));
+        if (hwpt != null) {
+            iommufd.destroy(hwpt);
+        }
     }
 
     /** Maps {@code length} bytes of the process at {@code userVa} to {@code iova} now (pinned). */
     public void map(long userVa, long length, long iova, boolean writable) {
         iommufd.ioasMap(ioasId, mm, userVa, length, iova, mapFlags(writable));
+        mappings.add(new Mapping(iova, userVa, length, writable, false));
     }
 
     /** Registers a buffer whose pages are mapped only when the device faults on them. */
@@ -137,7 +208,26 @@ public final class UserspaceDriver {
         if (length <= 0 || ((userVa | length | iova) & (PAGE - 1)) != 0) {
             throw new KernelException(Errno.EINVAL, "length", "buffers are whole pages");
         }
-        onFault.put(iova, new Buffer(userVa, length, writable));
+        Mapping m = new Mapping(iova, userVa, length, writable, true);
+        onFault.put(iova, m);
+        mappings.add(m);
+    }
+
+    /** IOMMU_IOAS_UNMAP; returns the bytes unmapped. Buffers registered for mapping on fault stay registered. */
+    public long unmap(long iova, long length) {
+        long bytes = iommufd.ioasUnmap(ioasId, iova, length);
+        mappings.removeIf(m -> !m.onFault() && m.iova() >= iova && m.iova() + m.length() <= iova + length);
+        return bytes;
+    }
+
+    /** The user VA behind {@code [iova, iova + length)} when one of the program's ranges covers it, else -1. */
+    public long userVa(long iova, long length) {
+        for (Mapping m : mappings) {
+            if (iova >= m.iova() && iova + length <= m.iova() + m.length()) {
+                return m.userVa() + (iova - m.iova());
+            }
+        }
+        return -1;
     }
 
     /**
@@ -148,10 +238,12 @@ public final class UserspaceDriver {
      */
     public void stopPasid(Device dev, int pasid, PasidStopper stopper, Runnable done) {
         int devId = devId(dev);
+        attached(dev, pasid);
         trace("stop PASID %d of %s", pasid, dev.name());
         stopper.stopPasid(pasid, () -> {
             service();
             iommufd.detach(devId, pasid);
+            destroyHwpt(dev, pasid);
             done.run();
         });
     }
@@ -169,6 +261,25 @@ public final class UserspaceDriver {
         return id;
     }
 
+    /** The bound devices and their ids, in bind order (none after {@link #close}). */
+    public Map<Device, Integer> devices() {
+        return Collections.unmodifiableMap(devIds);
+    }
+
+    /** The id of the HWPT attached at {@code pasid} of {@code dev} ({@code IOMMU_NO_PASID}: RID), or 0. */
+    public int hwpt(Device dev, int pasid) {
+        return hwpts.getOrDefault(new Attachment(dev, pasid), 0);
+    }
+
+    /** Whether the program closed its iommufd. */
+    public boolean closed() {
+        return closed;
+    }
+
+    public Iommufd iommufd() {
+        return iommufd;
+    }
+
     public int ioasId() {
         return ioasId;
     }
@@ -179,14 +290,7 @@ public final class UserspaceDriver {
     }
 
     public Stats stats() {
-        return new Stats(groupsRead, success, invalid, rejected, tooSmall);
-    }
-
-    private void wake() {
-        if (!wakeScheduled) {
-            wakeScheduled = true;
-            loop.schedule(timing.threadWakeNs(), "user fault reader", this::service);
-        }
+        return reader == null ? new Stats(0, 0, 0, 0, 0) : reader.stats();
     }
 
     /**
@@ -194,96 +298,12 @@ public final class UserspaceDriver {
      * {@link Policy#NEVER}); a group too large for the read buffer stays queued.
      */
     public void service() {
-        wakeScheduled = false;
-        IommufdFault file = faultFile();
-        if (file == null || !file.isOpen()) {
-            return;
-        }
-        while ((file.poll() & IommufdFault.POLLIN) != 0) {
-            byte[] got = file.read(readBytes, 0);
-            if (got.length == 0) {
-                tooSmall++;
-                trace("read(%d) returned 0: the next group does not fit", readBytes);
-                return;
-            }
-            Map<Integer, List<PgFaultRecord>> groups = new LinkedHashMap<>();
-            for (PgFaultRecord r : PgFaultRecord.decode(got)) {
-                groups.computeIfAbsent(r.cookie(), c -> new ArrayList<>()).add(r);
-            }
-            groupsRead += groups.size();
-            trace("read %d bytes: %d group(s), cookies %s", got.length, groups.size(), groups.keySet());
-            if (policy != Policy.NEVER) {
-                answer(groups);
-            }
+        if (reader != null) {
+            reader.service();
         }
     }
 
-    private void answer(Map<Integer, List<PgFaultRecord>> groups) {
-        List<int[]> answers = new ArrayList<>();
-        int mapped = 0;
-        for (Map.Entry<Integer, List<PgFaultRecord>> g : groups.entrySet()) {
-            boolean ok = policy == Policy.RESOLVE_AND_SUCCEED;
-            for (PgFaultRecord r : g.getValue()) {
-                if (!ok) {
-                    break;
-                }
-                int result = resolve(r);
-                ok = result >= 0;
-                mapped += Math.max(result, 0);
-            }
-            answers.add(new int[] {g.getKey(), ok ? IommufdFault.RESP_SUCCESS : IommufdFault.RESP_INVALID});
-        }
-        int[][] all = answers.toArray(int[][]::new);
-        loop.schedule(mapped * timing.handleMmFaultNs(), "user fault answers", () -> write(all));
-    }
-
-    /** Maps the page of {@code r} from a registered buffer: 1 if mapped now, 0 if mapped already, -1 if it cannot. */
-    private int resolve(PgFaultRecord r) {
-        long page = r.addr() & -PAGE;
-        Map.Entry<Long, Buffer> e = onFault.floorEntry(page);
-        boolean write = (r.perm() & PgFaultRecord.PERM_WRITE) != 0;
-        if (e == null || page >= e.getKey() + e.getValue().length() || write && !e.getValue().writable()) {
-            return -1;
-        }
-        Buffer b = e.getValue();
-        try {
-            iommufd.ioasMap(ioasId, mm, b.userVa() + (page - e.getKey()), PAGE, page,
-                    Iommufd.IOAS_MAP_FIXED_IOVA | mapFlags(b.writable()));
-            return 1;
-        } catch (KernelException ex) {
-            return ex.errno() == Errno.EEXIST ? 0 : -1;
-        }
-    }
-
-    /** Writes the answers; one the kernel rejects (a cookie answered meanwhile) is skipped and the rest written. */
-    private void write(int[][] answers) {
-        IommufdFault file = faultFile();
-        int at = 0;
-        while (at < answers.length && file.isOpen()) {
-            int done;
-            try {
-                done = file.write(PgFaultRecord.encodeResponses(Arrays.copyOfRange(answers, at, answers.length)), 0)
-                        / IommufdFault.RESPONSE_SIZE;
-            } catch (KernelException e) {
-                done = 0;
-            }
-            for (int i = at; i < at + done; i++) {
-                if (answers[i][1] == IommufdFault.RESP_SUCCESS) {
-                    success++;
-                } else {
-                    invalid++;
-                }
-            }
-            at += done;
-            if (at < answers.length) {
-                rejected++;
-                trace("write: the answer for cookie %d was rejected (EINVAL)", answers[at][0]);
-                at++;
-            }
-        }
-    }
-
-    private static int mapFlags(boolean writable) {
+    static int mapFlags(boolean writable) {
         return Iommufd.IOAS_MAP_FIXED_IOVA | Iommufd.IOAS_MAP_READABLE | (writable ? Iommufd.IOAS_MAP_WRITEABLE : 0);
     }
 

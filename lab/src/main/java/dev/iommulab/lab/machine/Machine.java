@@ -248,7 +248,7 @@ public final class Machine {
             Iommufd iommufd = new Iommufd(get(IommuCore.class), iopf(), get(Iommufd.ReplaceAutoResponse.class));
             UserspaceDriver driver = new UserspaceDriver(iommufd, mm, loop, get(TimingModel.class),
                     response.clientPolicy(), response.readBytes());
-            return new VfioProcess(n, mm, loop, response, iommufd, driver);
+            return new VfioProcess(n, mm, loop, response, driver);
         });
     }
 

@@ -10,7 +10,6 @@ import dev.iommulab.vfio.Iommufd;
 import dev.iommulab.vfio.IommufdFault;
 import dev.iommulab.vfio.PgFaultRecord;
 import dev.iommulab.vfio.UserspaceDriver;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,10 +17,12 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One process's user-space view of the IOMMU: its iommufd context (the open /dev/iommu), the {@link UserspaceDriver}
- * that serves the context's fault file as the process's {@link UserspaceResponse} says, the HWPT the process
- * allocated for each attachment, and what passed through the fault file — every record read and every answer
- * written, by the client or by a scenario step. {@link Machine#userspace} creates it on first use.
+ * One process's user-space view of the IOMMU, as the scenario steps see it: the process's {@link UserspaceDriver} (its
+ * client, which owns the iommufd context, the device ids, the HWPT of each attachment and the IOAS ranges, and serves
+ * the fault file as the process's {@link UserspaceResponse} says) and what passed through the fault file — every
+ * record read and every answer written, by the client or by a scenario step. This class keeps no copy of the
+ * client's state: it checks a step's arguments with the lab's messages and delegates.
+ * {@link Machine#userspace} creates it on first use.
  */
 public final class VfioProcess {
 
@@ -38,28 +39,17 @@ public final class VfioProcess {
     public record ResponseWritten(long atNs, String by, int cookie, int code, boolean accepted, String error) {
     }
 
-    /** An IOAS range of the process: {@code length} bytes of user memory at {@code userVa} behind {@code iova}. */
-    public record Mapping(long iova, long userVa, long length, boolean writable, boolean onFault) {
-    }
-
     private final String name;
     private final MmStruct mm;
     private final UserspaceResponse response;
-    private final Iommufd iommufd;
     private final UserspaceDriver driver;
-    private final Map<Device, Integer> bound = new LinkedHashMap<>();
-    private final Map<String, Integer> hwpts = new LinkedHashMap<>();
     private final FaultFileLog log;
-    private final List<Mapping> mappings = new ArrayList<>();
     private boolean observing;
-    private boolean closed;
 
-    VfioProcess(String name, MmStruct mm, EventLoop loop, UserspaceResponse response, Iommufd iommufd,
-                UserspaceDriver driver) {
+    VfioProcess(String name, MmStruct mm, EventLoop loop, UserspaceResponse response, UserspaceDriver driver) {
         this.name = Objects.requireNonNull(name, "name");
         this.mm = Objects.requireNonNull(mm, "mm");
         this.response = Objects.requireNonNull(response, "response");
-        this.iommufd = Objects.requireNonNull(iommufd, "iommufd");
         this.driver = Objects.requireNonNull(driver, "driver");
         this.log = new FaultFileLog(loop);
     }
@@ -72,7 +62,6 @@ public final class VfioProcess {
      */
     public int bind(Device dev) {
         int id = driver.bind(dev);
-        bound.put(dev, id);
         IommufdFault file = driver.faultFile();
         if (!observing && file != null) {
             file.setObserver(log);
@@ -89,13 +78,8 @@ public final class VfioProcess {
      * then the HWPTs the process allocated for the device are destroyed.
      */
     public void unbind(Device dev) {
-        iommufd.unbindDevice(devId(dev));
-        bound.remove(dev);
-        for (String key : List.copyOf(hwpts.keySet())) {
-            if (key.startsWith(dev.name() + "/")) {
-                iommufd.destroy(hwpts.remove(key));
-            }
-        }
+        devId(dev);
+        driver.unbind(dev);
     }
 
     /**
@@ -106,9 +90,7 @@ public final class VfioProcess {
      */
     public int attach(Device dev, int pasid, boolean faultCapable) {
         devId(dev);
-        int hwpt = driver.attach(dev, pasid, faultCapable);
-        hwpts.put(key(dev, pasid), hwpt);
-        return hwpt;
+        return driver.attach(dev, pasid, faultCapable);
     }
 
     /**
@@ -119,52 +101,25 @@ public final class VfioProcess {
      * @return the new HWPT id
      */
     public int replace(Device dev, int pasid, boolean faultCapable) {
-        int devId = devId(dev);
-        Integer old = hwpts.get(key(dev, pasid));
-        if (old == null) {
-            throw new KernelException(Errno.EINVAL, "pasid", "nothing attached at PASID " + pasid + " of " + dev);
-        }
-        int flags = Iommufd.HWPT_ALLOC_PASID | (faultCapable ? Iommufd.HWPT_FAULT_ID_VALID : 0);
-        int hwpt = iommufd.hwptAlloc(devId, driver.ioasId(), flags, faultCapable ? driver.faultId() : 0, null);
-        try {
-            iommufd.replace(devId, pasid, hwpt);
-        } catch (KernelException e) {
-            iommufd.destroy(hwpt);
-            throw e;
-        }
-        hwpts.put(key(dev, pasid), hwpt);
-        iommufd.destroy(old);
-        return hwpt;
+        devId(dev);
+        return driver.replace(dev, pasid, faultCapable);
     }
 
     /** iommufd_device_detach() at {@code pasid}, then IOMMU_DESTROY of the HWPT that was there. */
     public void detach(Device dev, int pasid) {
-        iommufd.detach(devId(dev), pasid);
-        destroyHwpt(dev, pasid);
+        devId(dev);
+        driver.detach(dev, pasid);
     }
 
     /**
      * The client stops the device's use of {@code pasid} ({@link UserspaceDriver#stopPasid}: the device stops, the
-     * fault file is served once more, the PASID is detached); then the HWPT is destroyed and {@code done} runs.
+     * fault file is served once more, the PASID is detached and its HWPT destroyed); then {@code done} runs.
      *
      * @throws KernelException EINVAL when nothing is attached at {@code pasid}; nothing is started then
      */
     public void stopPasid(Device dev, int pasid, UserspaceDriver.PasidStopper stopper, Runnable done) {
         devId(dev);
-        if (!hwpts.containsKey(key(dev, pasid))) {
-            throw new KernelException(Errno.EINVAL, "pasid", "nothing attached at PASID " + pasid + " of " + dev);
-        }
-        driver.stopPasid(dev, pasid, stopper, () -> {
-            destroyHwpt(dev, pasid);
-            done.run();
-        });
-    }
-
-    private void destroyHwpt(Device dev, int pasid) {
-        Integer hwpt = hwpts.remove(key(dev, pasid));
-        if (hwpt != null) {
-            iommufd.destroy(hwpt);
-        }
+        driver.stopPasid(dev, pasid, stopper, done);
     }
 
     /**
@@ -178,15 +133,12 @@ public final class VfioProcess {
         } else {
             driver.map(userVa, length, iova, writable);
         }
-        mappings.add(new Mapping(iova, userVa, length, writable, onFault));
     }
 
     /** IOMMU_IOAS_UNMAP; returns the bytes unmapped. Buffers registered for mapping on fault stay registered. */
     public long unmap(long iova, long length) {
         requireIoas();
-        long bytes = iommufd.ioasUnmap(driver.ioasId(), iova, length);
-        mappings.removeIf(m -> !m.onFault() && m.iova() >= iova && m.iova() + m.length() <= iova + length);
-        return bytes;
+        return driver.unmap(iova, length);
     }
 
     private void requireIoas() {
@@ -224,10 +176,7 @@ public final class VfioProcess {
 
     /** The process closes everything it has open: {@link Iommufd#close()}. */
     public void close() {
-        iommufd.close();
-        closed = true;
-        bound.clear();
-        hwpts.clear();
+        driver.close();
     }
 
     private IommufdFault file() {
@@ -240,7 +189,7 @@ public final class VfioProcess {
 
     /** The device id of {@code dev} in this context. @throws KernelException ENOENT when it is not bound here */
     public int devId(Device dev) {
-        Integer id = bound.get(dev);
+        Integer id = driver.devices().get(dev);
         if (id == null) {
             throw new KernelException(Errno.ENOENT, "device", dev.name() + " is not bound to " + name + "'s iommufd");
         }
@@ -249,29 +198,24 @@ public final class VfioProcess {
 
     /** The id of the HWPT the process attached at {@code pasid} of {@code dev} ({@code IOMMU_NO_PASID}: RID), or 0. */
     public int hwpt(Device dev, int pasid) {
-        return hwpts.getOrDefault(key(dev, pasid), 0);
+        return driver.hwpt(dev, pasid);
     }
 
     /** Whether {@code dev} is bound to this context. */
     public boolean binds(Device dev) {
-        return bound.containsKey(dev);
+        return driver.devices().containsKey(dev);
     }
 
     /** Device names and their ids, in bind order. */
     public Map<String, Integer> devices() {
         Map<String, Integer> out = new LinkedHashMap<>();
-        bound.forEach((d, id) -> out.put(d.name(), id));
+        driver.devices().forEach((d, id) -> out.put(d.name(), id));
         return Collections.unmodifiableMap(out);
     }
 
     /** The user VA behind {@code [iova, iova + length)} when one mapping covers it, else -1. */
     public long userVa(long iova, long length) {
-        for (Mapping m : mappings) {
-            if (iova >= m.iova() && iova + length <= m.iova() + m.length()) {
-                return m.userVa() + (iova - m.iova());
-            }
-        }
-        return -1;
+        return driver.userVa(iova, length);
     }
 
     /** The cookie of the last record read, by anyone; 0 before the first read. */
@@ -305,7 +249,7 @@ public final class VfioProcess {
 
     /** Whether the process closed its iommufd. */
     public boolean closed() {
-        return closed;
+        return driver.closed();
     }
 
     public String name() {
@@ -321,7 +265,7 @@ public final class VfioProcess {
     }
 
     public Iommufd iommufd() {
-        return iommufd;
+        return driver.iommufd();
     }
 
     public UserspaceDriver driver() {
@@ -336,13 +280,5 @@ public final class VfioProcess {
     /** Every answer written to the fault file, in order. */
     public List<ResponseWritten> responses() {
         return log.responses();
-    }
-
-    public List<Mapping> mappings() {
-        return Collections.unmodifiableList(mappings);
-    }
-
-    private static String key(Device dev, int pasid) {
-        return dev.name() + "/" + pasid;
     }
 }

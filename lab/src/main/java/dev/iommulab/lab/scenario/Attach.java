@@ -24,9 +24,4 @@ public record Attach(String device, String domain, Long atNs, SourceLocation loc
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "attach";
-    }
 }

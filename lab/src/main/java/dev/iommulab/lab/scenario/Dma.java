@@ -56,9 +56,4 @@ public record Dma(String device, Long addr, long size, String access, String pro
     public boolean viaDmaApi() {
         return addr == null;
     }
-
-    @Override
-    public String kind() {
-        return "dma";
-    }
 }

@@ -17,9 +17,4 @@ public record ExitProcess(String process, Long atNs, SourceLocation location) im
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "exit-process";
-    }
 }

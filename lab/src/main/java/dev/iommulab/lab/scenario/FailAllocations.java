@@ -19,9 +19,4 @@ public record FailAllocations(String site, int count, Long atNs, SourceLocation 
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "fail-allocations";
-    }
 }

@@ -17,9 +17,4 @@ public record FaultClose(String process, Long atNs, SourceLocation location) imp
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "fault-close";
-    }
 }

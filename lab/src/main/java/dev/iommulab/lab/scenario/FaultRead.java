@@ -20,9 +20,4 @@ public record FaultRead(String process, int bytes, Long atNs, SourceLocation loc
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "fault-read";
-    }
 }

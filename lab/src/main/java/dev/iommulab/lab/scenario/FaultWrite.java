@@ -35,9 +35,4 @@ public record FaultWrite(String process, Long cookie, long code, Long atNs, Sour
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "fault-write";
-    }
 }

@@ -17,9 +17,4 @@ public record Flr(String device, Long atNs, SourceLocation location) implements 
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "flr";
-    }
 }

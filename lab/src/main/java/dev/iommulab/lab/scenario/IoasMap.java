@@ -39,9 +39,4 @@ public record IoasMap(String process, long iova, long addr, long size, String pr
     public boolean writable() {
         return prot.contains("w");
     }
-
-    @Override
-    public String kind() {
-        return "ioas-map";
-    }
 }

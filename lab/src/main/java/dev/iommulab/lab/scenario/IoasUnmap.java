@@ -23,9 +23,4 @@ public record IoasUnmap(String process, long iova, long size, Long atNs, SourceL
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "ioas-unmap";
-    }
 }

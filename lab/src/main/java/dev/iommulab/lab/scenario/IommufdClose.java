@@ -18,9 +18,4 @@ public record IommufdClose(String process, Long atNs, SourceLocation location) i
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "iommufd-close";
-    }
 }

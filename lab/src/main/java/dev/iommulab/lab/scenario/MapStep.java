@@ -24,9 +24,4 @@ public record MapStep(String device, long iova, long size, String prot, Long atN
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "map";
-    }
 }

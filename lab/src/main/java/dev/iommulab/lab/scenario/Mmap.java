@@ -33,9 +33,4 @@ public record Mmap(String process, long start, long size, String prot, String ba
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "mmap";
-    }
 }

@@ -24,9 +24,4 @@ public record Mprotect(String process, long start, long size, String prot, Long 
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "mprotect";
-    }
 }

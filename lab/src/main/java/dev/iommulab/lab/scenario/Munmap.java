@@ -22,9 +22,4 @@ public record Munmap(String process, long start, long size, Long atNs, SourceLoc
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "munmap";
-    }
 }

@@ -46,9 +46,4 @@ public record PageRequest(String device, int grpid, long addr, String access, bo
                        String process, boolean privileged, Long atNs, SourceLocation location) {
         this(device, grpid, addr, access, last, pasid, process, privileged, 1, atNs, location);
     }
-
-    @Override
-    public String kind() {
-        return "page-request";
-    }
 }

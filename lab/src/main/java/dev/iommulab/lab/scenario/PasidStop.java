@@ -26,9 +26,4 @@ public record PasidStop(String device, Integer pasid, String process, Long atNs,
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "pasid-stop";
-    }
 }

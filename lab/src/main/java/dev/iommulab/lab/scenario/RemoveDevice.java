@@ -17,9 +17,4 @@ public record RemoveDevice(String device, Long atNs, SourceLocation location) im
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "remove-device";
-    }
 }

@@ -22,9 +22,4 @@ public record Run(Long forNs, Long atNs, SourceLocation location) implements Ste
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "run";
-    }
 }

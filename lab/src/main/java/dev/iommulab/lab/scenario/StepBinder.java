@@ -9,8 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Binds the {@code steps} list. Each item is a mapping with one step kind key, whose value holds the
- * arguments, plus an optional {@code at}; {@code at} may also be given among the arguments.
+ * Binds the {@code steps} list. Each item is a mapping with one step kind key of {@link StepKinds}, whose value holds
+ * the arguments, plus an optional {@code at}; {@code at} may also be given among the arguments.
  */
 final class StepBinder {
 
@@ -34,7 +34,7 @@ final class StepBinder {
     private Step step(MapNode item, String path) {
         Fields outer = new Fields(item, path, binding, ITEM_KEYS);
         Long outerAt = outer.time("at", null);
-        Entry kind = outer.onlyOneOf(StepArgs.KINDS.keySet(), "step");
+        Entry kind = outer.onlyOneOf(StepKinds.keys(), "step");
         if (kind == null) {
             return null;
         }
@@ -57,8 +57,8 @@ final class StepBinder {
             binding.problems().add(value.pos(), path, "expected a mapping of arguments, found " + value.what());
             return null;
         }
-        StepArgs.Kind k = StepArgs.KINDS.get(kind.key());
-        List<String> keys = new ArrayList<>(k.keys());
+        StepKinds.Kind<?> k = StepKinds.byKey(kind.key());
+        List<String> keys = new ArrayList<>(k.argKeys());
         keys.add("at");
         Fields f = new Fields(args, path, binding, keys);
         Long innerAt = f.time("at", null);
@@ -70,7 +70,7 @@ final class StepBinder {
     }
 
     private static List<String> itemKeys() {
-        List<String> keys = new ArrayList<>(StepArgs.KINDS.keySet());
+        List<String> keys = new ArrayList<>(StepKinds.keys());
         keys.add("at");
         return List.copyOf(keys);
     }

@@ -24,9 +24,4 @@ public record StopMarker(String device, Integer pasid, String process, Long atNs
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "stop-marker";
-    }
 }

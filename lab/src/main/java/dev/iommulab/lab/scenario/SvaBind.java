@@ -20,9 +20,4 @@ public record SvaBind(String device, String process, Long atNs, SourceLocation l
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "sva-bind";
-    }
 }

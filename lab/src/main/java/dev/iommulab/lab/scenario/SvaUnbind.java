@@ -20,9 +20,4 @@ public record SvaUnbind(String device, String process, Long atNs, SourceLocation
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "sva-unbind";
-    }
 }

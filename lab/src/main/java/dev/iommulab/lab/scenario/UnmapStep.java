@@ -22,9 +22,4 @@ public record UnmapStep(String device, long iova, long size, Long atNs, SourceLo
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "unmap";
-    }
 }

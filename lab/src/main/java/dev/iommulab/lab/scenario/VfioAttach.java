@@ -23,9 +23,4 @@ public record VfioAttach(String device, Integer pasid, boolean fault, Long atNs,
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "vfio-attach";
-    }
 }

@@ -21,9 +21,4 @@ public record VfioBind(String device, String process, Long atNs, SourceLocation 
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "vfio-bind";
-    }
 }

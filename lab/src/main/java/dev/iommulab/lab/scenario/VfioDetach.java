@@ -21,9 +21,4 @@ public record VfioDetach(String device, Integer pasid, Long atNs, SourceLocation
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "vfio-detach";
-    }
 }

@@ -29,7 +29,7 @@ final class VfioExpectationArgs {
     }
 
     private static Expectation stepError(Fields f, SourceLocation loc) {
-        String step = f.choice("step", List.copyOf(StepArgs.KINDS.keySet()), null);
+        String step = f.choice("step", StepKinds.keys(), null);
         String errno = f.choice("errno", ERRNOS);
         Integer count = f.integer("count", 0, Integer.MAX_VALUE, null);
         return f.ok() ? new StepErrorExpect(step, errno, count, loc) : null;

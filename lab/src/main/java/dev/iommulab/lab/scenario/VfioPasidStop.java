@@ -21,9 +21,4 @@ public record VfioPasidStop(String device, int pasid, Long atNs, SourceLocation 
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "vfio-pasid-stop";
-    }
 }

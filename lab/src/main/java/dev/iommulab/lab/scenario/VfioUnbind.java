@@ -18,9 +18,4 @@ public record VfioUnbind(String device, Long atNs, SourceLocation location) impl
         Checks.time(atNs, "at");
         Objects.requireNonNull(location, "location");
     }
-
-    @Override
-    public String kind() {
-        return "vfio-unbind";
-    }
 }

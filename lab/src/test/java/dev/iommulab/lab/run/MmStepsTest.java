@@ -8,6 +8,7 @@ import dev.iommulab.lab.ScenarioFiles;
 import dev.iommulab.lab.machine.MachineConfigException;
 import dev.iommulab.lab.scenario.Scenario;
 import dev.iommulab.lab.scenario.ScenarioLoader;
+import dev.iommulab.lab.scenario.StepKinds;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
@@ -131,7 +132,7 @@ class MmStepsTest {
     @Test
     void checkSteps_kindNotSupported_namesLocationAndAvailableKinds() throws Exception {
         Scenario s = scenario("vtd", "  - munmap: { process: app, start: 0x7f0000000000, size: 4KiB }\n");
-        Set<String> without = new HashSet<>(StepExecutor.SUPPORTED);
+        Set<String> without = new HashSet<>(StepKinds.keys());
         without.remove("munmap");
 
         MachineConfigException e = catchThrowableOfType(MachineConfigException.class,

@@ -1,0 +1,111 @@
+package dev.iommulab.lab.run;
+
+import dev.iommulab.core.Device;
+import dev.iommulab.core.DomainType;
+import dev.iommulab.core.IommuCore;
+import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuMap;
+import dev.iommulab.core.dma.IommuDma;
+import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.core.kernel.FrameAllocator;
+import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.core.pgtable.IommuProt;
+import dev.iommulab.lab.machine.Machine;
+import dev.iommulab.lab.scenario.Attach;
+import dev.iommulab.lab.scenario.FailAllocations;
+import dev.iommulab.lab.scenario.MapStep;
+import dev.iommulab.lab.scenario.RemoveDevice;
+import dev.iommulab.lab.scenario.StepHandlers;
+import dev.iommulab.lab.scenario.UnmapStep;
+
+/**
+ * The kernel-side IOMMU steps: the lab as a device's driver changes the domain at its RID and maps or unmaps it with
+ * the IOMMU API; io-pgfault's removal of a device from its queue; injected allocation failures.
+ */
+final class IommuSteps implements StepHandlers.Iommu {
+
+    private final StepContext ctx;
+    private final Machine machine;
+
+    IommuSteps(StepContext ctx) {
+        this.ctx = ctx;
+        this.machine = ctx.machine;
+    }
+
+    /**
+     * Step {@code attach}: the device's RID gets a new DMA domain, the identity domain or the blocking domain.
+     * From the group's core-owned (blocking) domain this is iommu_attach_device(); from a domain an earlier step
+     * attached, iommu_group_replace_domain() (no blocked window in between); {@code blocked} then is
+     * iommu_detach_device(), which returns the lab-owned group to its blocking domain.
+     */
+    @Override
+    public void attach(Attach s) {
+        Device dev = machine.device(s.device());
+        IommuCore core = machine.get(IommuCore.class);
+        IommuDomain current = core.getDomainForDev(dev);
+        boolean coreOwned = current == null || current == dev.group().blockingDomain()
+                || current == dev.group().defaultDomain();
+        IommuDomain domain = switch (s.domain()) {
+            case "dma" -> core.domainAllocPaging(dev, machine.get(IommuDma.class).dmaDomainType(), 0);
+            case "identity" -> dev.ops().identityDomain();
+            default -> null;
+        };
+        if (domain == null && "identity".equals(s.domain())) {
+            throw new KernelException(Errno.EOPNOTSUPP, "domain", dev.ops().name() + " has no identity domain");
+        }
+        if (domain == null) {
+            if (!coreOwned) {
+                core.detachDevice(current, dev);
+            }
+        } else if (coreOwned) {
+            core.attachDevice(domain, dev);
+        } else {
+            core.groupReplaceDomain(dev.group(), domain);
+        }
+        if (domain != null && domain.type() != DomainType.IDENTITY) {
+            machine.get(IommuDma.class).initDomain(domain, dev);
+        }
+        ctx.trace("attach", dev.name() + " RID -> " + core.getDomainForDev(dev));
+    }
+
+    /**
+     * Step {@code map}: fresh zeroed, physically contiguous pages (from the page allocator, so site {@code frame}
+     * applies) mapped at {@code iova} in the device's RID domain with iommu_map().
+     */
+    @Override
+    public void map(MapStep s) {
+        IommuDomain domain = ctx.ridDomain(s.device());
+        long pages = (s.size() + 4095) / 4096;
+        FrameAllocator frames = machine.get(FrameAllocator.class);
+        long pa = frames.allocateContiguous((int) pages);
+        try {
+            IommuMap.map(domain, s.iova(), pa, pages * 4096, IommuProt.fromLetters(s.prot()));
+        } catch (KernelException e) {
+            StepContext.freePages(frames, pa, (int) pages);
+            throw e;
+        }
+        ctx.trace("map", String.format("%s: iommu_map %#x+%#x -> %#x (%s)", s.device(), s.iova(), pages * 4096, pa,
+                s.prot()));
+    }
+
+    /** Step {@code unmap}: iommu_unmap() in the device's RID domain. */
+    @Override
+    public void unmap(UnmapStep s) {
+        long unmapped = IommuMap.unmap(ctx.ridDomain(s.device()), s.iova(), s.size());
+        ctx.trace("unmap", String.format("%s: iommu_unmap %#x+%#x -> %#x bytes", s.device(), s.iova(), s.size(),
+                unmapped));
+    }
+
+    /** Step {@code remove-device}: iopf_queue_remove_device() on the queue the device is on. */
+    @Override
+    public void removeDevice(RemoveDevice s) {
+        Device dev = machine.device(s.device());
+        machine.iopf().queueRemoveDevice(machine.iopf().queueOf(dev), dev);
+    }
+
+    /** Step {@code fail-allocations}: the next {@code count} allocations at {@code site} fail. */
+    @Override
+    public void failAllocations(FailAllocations s) {
+        machine.failures().failNext(s.site(), s.count());
+    }
+}

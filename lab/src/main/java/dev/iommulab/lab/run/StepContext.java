@@ -1,0 +1,66 @@
+package dev.iommulab.lab.run;
+
+import dev.iommulab.core.Device;
+import dev.iommulab.core.IommuCore;
+import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.core.kernel.FrameAllocator;
+import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.hw.sim.EventLoop;
+import dev.iommulab.hw.sim.Layer;
+import dev.iommulab.lab.machine.Machine;
+
+/** What the step handlers of every area share: the machine, its loop, the run's observations and a few look-ups. */
+final class StepContext {
+
+    final Machine machine;
+    final EventLoop loop;
+    final Observations observations;
+
+    StepContext(Machine machine, Observations observations) {
+        this.machine = machine;
+        this.loop = machine.loop();
+        this.observations = observations;
+    }
+
+    /** A {@code LAB} line of the journey at the current time. */
+    void trace(String symbol, String message) {
+        loop.trace().step(loop.now(), Layer.LAB, symbol, message);
+    }
+
+    /** The domain at {@code device}'s RID. @throws KernelException ENODEV when it has none */
+    IommuDomain ridDomain(String device) {
+        Device dev = machine.device(device);
+        IommuDomain domain = machine.get(IommuCore.class).getDomainForDev(dev);
+        if (domain == null) {
+            throw new KernelException(Errno.ENODEV, "device", device + " has no domain at its RID");
+        }
+        return domain;
+    }
+
+    /**
+     * The PASID a step names: {@code pasid} when given, else the SVA PASID of {@code process}, else -1 (none).
+     *
+     * @throws KernelException EINVAL when {@code process} has no PASID
+     */
+    int pasidOf(Integer pasid, String process) {
+        if (pasid != null) {
+            return pasid;
+        }
+        if (process == null) {
+            return -1;
+        }
+        int p = machine.sva().mmPasid(machine.process(process));
+        if (p < 0) {
+            throw new KernelException(Errno.EINVAL, "process", process + " has no PASID");
+        }
+        return p;
+    }
+
+    /** Gives {@code pages} pages from {@code first} back to the page allocator. */
+    static void freePages(FrameAllocator frames, long first, int pages) {
+        for (int i = 0; i < pages; i++) {
+            frames.free(first + i * 4096L);
+        }
+    }
+}
