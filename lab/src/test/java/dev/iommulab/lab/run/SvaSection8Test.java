@@ -222,7 +222,8 @@ class SvaSection8Test {
             assertThat(d.memoryMatches()).isTrue();
         });
         assertThat(app.handledFaults()).isEqualTo(3);
-        assertThat(app.read(0x7f0000000000L, 3 * 4096)).as("the DMA's seeded random bytes").isNotEqualTo(new byte[3 * 4096]);
+        assertThat(app.read(0x7f0000000000L, 3 * 4096)).as("the DMA's seeded random bytes")
+                .isNotEqualTo(new byte[3 * 4096]);
         assertThat(machine().iopf().partials(machine().device("acc0"))).isEmpty();
         assertThat(r.invariants()).allSatisfy(i -> assertThat(i.holds()).as(i.name() + " " + i.detail()).isTrue());
     }
@@ -451,7 +452,8 @@ class SvaSection8Test {
         int rid = m.endpoint(device).rid();
         int devfn = rid & 0xff;
         long rootTable = m.get(VtdUnit.class).readReg(VtdRegs.RTADDR) & VtdEntries.ADDR_MASK;
-        long root = memory.readLong(rootTable + (long) (rid >>> 8) * VtdEntries.ROOT_ENTRY_SIZE + (devfn >= 0x80 ? 8 : 0));
+        long rootEntry = rootTable + (long) (rid >>> 8) * VtdEntries.ROOT_ENTRY_SIZE + (devfn >= 0x80 ? 8 : 0);
+        long root = memory.readLong(rootEntry);
         long context = (root & VtdEntries.ADDR_MASK) + (long) (devfn & 0x7f) * VtdEntries.SM_CONTEXT_ENTRY_SIZE;
         long pasidDir = memory.readLong(context) & VtdEntries.ADDR_MASK;
         long pde = memory.readLong(pasidDir + (long) (pasid >>> 6) * VtdEntries.PASID_DIR_ENTRY_SIZE);
