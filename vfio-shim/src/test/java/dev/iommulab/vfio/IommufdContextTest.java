@@ -195,14 +195,50 @@ class IommufdContextTest {
     }
 
     /**
-     * Detach with one group read but unanswered and one unread: each is answered INVALID exactly once and the fault
-     * file forgets both; acc1's group on the same fault object stays queued. acc0's last fault-capable attachment
-     * goes, so iopf_queue_remove_device() answers first (origin remove-device) and iommufd_auto_response_faults()
-     * finds nothing left to answer.
+     * Detach with one group read but unanswered and one unread, while acc0's PASID 7 attachment to the same HWPT keeps
+     * IOPF on (so iopf_queue_remove_device() does not run): iommufd_auto_response_faults() answers each INVALID
+     * exactly once (origin auto-response) and the fault file forgets both (cookie freed, nothing of them left to
+     * read); acc1's group on the same fault object and acc0's group at PASID 7 stay queued, unanswered.
      */
     @Test
     @DisplayName("linux-fault-stack §8 item 40: detach auto-response, through VT-d")
     void detach_readAndUnreadGroups_eachInvalidOnceOtherDeviceUntouched() {
+        Setup s = faultCapable(IommuCore.IOMMU_NO_PASID);
+        ctx.attach(s.devId(), 7, s.hwpt());
+        int dev1 = ctx.bindDevice(m.dev1);
+        ctx.attach(dev1, IommuCore.IOMMU_NO_PASID, s.hwpt());
+        m.request(m.acc0, -1, 1, false, true, 0x10000);
+        m.request(m.acc0, -1, 2, false, true, 0x11000);
+        m.request(m.acc1, -1, 3, false, true, 0x12000);
+        m.request(m.acc0, 7, 4, false, true, 0x13000);
+        IommufdFault file = s.fault().file();
+        assertThat(PgFaultRecord.decode(file.read(40, 0))).extracting(PgFaultRecord::grpid).containsExactly(1);
+
+        ctx.detach(s.devId(), IommuCore.IOMMU_NO_PASID);
+        m.loop.runUntilIdle();
+
+        assertThat(m.answers).extracting(a -> a.dev().name(), VtdIommufdMachine.Answer::grpid,
+                VtdIommufdMachine.Answer::code, VtdIommufdMachine.Answer::origin).containsExactlyInAnyOrder(
+                        tuple("acc0", 1, "INVALID", ResponseOrigin.AUTO_RESPONSE),
+                        tuple("acc0", 2, "INVALID", ResponseOrigin.AUTO_RESPONSE));
+        assertThat(m.prg).extracting(p -> p.prgi()).containsExactlyInAnyOrder(1, 2);
+        assertThat(m.iopf.queueOf(m.dev0)).as("IOPF still on through PASID 7").isNotNull();
+        assertThat(file.awaitingResponse()).isZero();
+        assertThat(errno(() -> file.write(answer(1, IommufdFault.RESP_SUCCESS), 0))).as("cookie 1 was freed")
+                .isEqualTo(Errno.EINVAL);
+        assertThat(file.undelivered()).isEqualTo(2);
+        assertThat(PgFaultRecord.decode(file.read(80, 0))).extracting(PgFaultRecord::devId, PgFaultRecord::grpid)
+                .containsExactly(tuple(dev1, 3), tuple(s.devId(), 4));
+    }
+
+    /**
+     * The same detach when it removes acc0's last fault-capable attachment: iopf_queue_remove_device() answers both
+     * groups first (origin remove-device) and iommufd_auto_response_faults() finds nothing left to answer, so each
+     * is still answered exactly once; the fault file forgets both and acc1's group stays queued.
+     */
+    @Test
+    @DisplayName("linux-fault-stack §8 item 40 (last IOPF attachment): remove-device answers before iommufd")
+    void detach_lastIopfAttachment_removeDeviceAnswersEachOnceOtherDeviceUntouched() {
         Setup s = faultCapable(IommuCore.IOMMU_NO_PASID);
         int dev1 = ctx.bindDevice(m.dev1);
         ctx.attach(dev1, IommuCore.IOMMU_NO_PASID, s.hwpt());
@@ -215,8 +251,10 @@ class IommufdContextTest {
         ctx.detach(s.devId(), IommuCore.IOMMU_NO_PASID);
         m.loop.runUntilIdle();
 
-        assertThat(m.answersOf(m.dev0)).extracting(VtdIommufdMachine.Answer::grpid, VtdIommufdMachine.Answer::code)
-                .containsExactlyInAnyOrder(tuple(1, "INVALID"), tuple(2, "INVALID"));
+        assertThat(m.answersOf(m.dev0)).extracting(VtdIommufdMachine.Answer::grpid, VtdIommufdMachine.Answer::code,
+                VtdIommufdMachine.Answer::origin).containsExactlyInAnyOrder(
+                        tuple(1, "INVALID", ResponseOrigin.REMOVE_DEVICE),
+                        tuple(2, "INVALID", ResponseOrigin.REMOVE_DEVICE));
         assertThat(m.answersOf(m.dev1)).isEmpty();
         assertThat(file.awaitingResponse()).isZero();
         assertThat(file.undelivered()).isEqualTo(1);
@@ -246,12 +284,40 @@ class IommufdContextTest {
     }
 
     /**
+     * Replace of fault-capable H1 (fault F1) by a plain H2 (no fault object) at acc0's RID, with one group read and
+     * unanswered, while acc0's PASID 7 attachment to H1 keeps IOPF on (so iopf_queue_remove_device() does not answer
+     * it): the intended code looks in the old HWPT's fault object and answers the group INVALID once from F1 (origin
+     * auto-response); the 2025 code would look in H2, which has no fault object, and miss it.
+     */
+    @Test
+    @DisplayName("linux-fault-stack §8 item 41: replace auto-response (intended), through VT-d")
+    void replace_toPlainHwpt_intendedAnswersOldGroupOnce() {
+        Setup s = faultCapable(IommuCore.IOMMU_NO_PASID);
+        ctx.attach(s.devId(), 7, s.hwpt());
+        int plain = ctx.hwptAlloc(s.devId(), s.ioas(), Iommufd.HWPT_ALLOC_PASID, 0, null); // no fault object
+        m.request(m.acc0, -1, 4, false, true, 0x10000);
+        m.request(m.acc0, 7, 5, false, true, 0x11000);
+        assertThat(PgFaultRecord.decode(s.fault().file().read(40, 0))).extracting(PgFaultRecord::grpid)
+                .containsExactly(4);
+
+        ctx.replace(s.devId(), IommuCore.IOMMU_NO_PASID, plain);
+        m.loop.runUntilIdle();
+
+        assertThat(m.answers).extracting(VtdIommufdMachine.Answer::grpid, VtdIommufdMachine.Answer::code,
+                VtdIommufdMachine.Answer::origin).containsExactly(tuple(4, "INVALID", ResponseOrigin.AUTO_RESPONSE));
+        assertThat(m.prg).extracting(p -> p.prgi()).containsExactly(4);
+        assertThat(s.fault().file().awaitingResponse()).isZero();
+        assertThat(s.fault().file().undelivered()).as("PASID 7's group").isEqualTo(1);
+        assertThat(m.iopf.queueOf(m.dev0)).isNotNull();
+    }
+
+    /**
      * Replace of fault-capable H1 (fault F1) by fault-capable H2 (fault F2) keeps IOPF on (the new domain's IOPF is
      * enabled first), so the unanswered group is iommufd's to answer: the intended code answers it INVALID from F1
      * at once.
      */
     @Test
-    @DisplayName("linux-fault-stack §8 item 41: replace auto-response (intended), through VT-d")
+    @DisplayName("linux-fault-stack §8 item 41 (H2 fault-capable with its own fault object), through VT-d")
     void replace_toOtherFaultObject_intendedAnswersOldGroupOnce() {
         Setup s = faultCapable(IommuCore.IOMMU_NO_PASID);
         int h2 = secondFaultCapableHwpt(s);

@@ -14,6 +14,7 @@ import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PrgResponseCode;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -175,10 +176,18 @@ class EndpointScenariosTest {
         assertThat(f.endpoint.priState().creditsInUse()).as("marker takes no credit").isEqualTo(1);
     }
 
-    /** Scenario 47: a faulting untranslated posted write: the function sees nothing, memory is unchanged. */
+    /**
+     * Scenario 47: a faulting untranslated posted write: the function sees nothing, memory is unchanged. The page is
+     * mapped read-only to {@code PA}, so the write faults on its rights and {@code PA} (filled with a pattern first)
+     * is exactly where it would have landed had it gone through.
+     */
     @Test
+    @DisplayName("iommu-hardware §6 item 47: a faulting posted write is dropped unseen, the page it targets unchanged")
     void scenario47_untranslatedWriteFaults_endsDroppedAndMemoryUnchanged() {
         EndpointFixture f = EndpointFixture.withoutAts(DeviceProfile.GENERIC, EndpointOptions.DEFAULTS);
+        f.iommu.makeReadOnly(VA, PA);
+        byte[] before = EndpointFixture.bytes(16, 0x60);
+        f.memory.write(PA, before);
 
         DmaOutcome outcome = f.run(untaggedWrite(VA, 4));
 
@@ -186,7 +195,7 @@ class EndpointScenariosTest {
         assertThat(outcome.faultAddr()).isEqualTo(VA);
         assertThat(f.iommu.memoryRequests).singleElement()
                 .satisfies(mr -> assertThat(mr.addressType()).isEqualTo(AddressType.UNTRANSLATED));
-        assertThat(f.memory.readInt(PA)).isZero();
+        assertThat(f.memory.read(PA, 16)).as("the page VA translates to").isEqualTo(before);
         assertThat(f.endpoint.outstandingReadTags()).isZero();
     }
 

@@ -165,18 +165,28 @@ class PageRequestQueueTest {
         assertThat(f.faults).isEmpty();
     }
 
-    /** Table 31: a non-LPIG request that cannot be queued is dropped silently. */
+    /**
+     * Table 31: a non-LPIG request that cannot be queued is dropped silently: no response, and nothing queued —
+     * PQT stays put and neither the slot at the tail nor the one after it (slot 0, where the ring wraps) is written.
+     */
     @Test
     @DisplayName("linux-fault-stack §8 item 45: VT-d queue full, non-LPIG dropped")
     void scenario32_queueFullNonLpig_setsProAndSendsNothing() {
         f.attachSvaDevice();
         f.enablePageRequestQueue();
         fillQueue();
+        PageRequestDescriptor atTail = f.prqSlot(USABLE);
+        PageRequestDescriptor slot0 = f.prqSlot(0);
 
-        send(pageRequest(0x42, false, VA));
+        send(pageRequest(0x42, false, VA + 0x100_0000));
 
         assertThat(f.prs() & VtdRegs.PRS_PRO).isEqualTo(VtdRegs.PRS_PRO);
         assertThat(f.function.responses).isEmpty();
+        assertThat(f.unit.readReg(VtdRegs.PQT)).as("PQT").isEqualTo((long) USABLE * VtdRegs.DESC_SIZE);
+        assertThat(f.prqSlot(USABLE)).as("slot at the tail").isEqualTo(atTail);
+        assertThat(f.prqSlot(0)).as("slot 0").isEqualTo(slot0);
+        assertThat(f.prqInterrupts).as("only fillQueue's event").isEqualTo(1);
+        assertThat(f.faults).isEmpty();
     }
 
     /** VtdConfig.autoRespondOnPrqFull = false (QEMU-compatible): nothing is sent for a full queue. */

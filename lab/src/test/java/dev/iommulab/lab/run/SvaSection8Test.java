@@ -11,6 +11,10 @@ import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.iommu.PageRequestMessage;
+import dev.iommulab.hw.mem.PhysicalMemory;
+import dev.iommulab.hw.vtd.VtdEntries;
+import dev.iommulab.hw.vtd.VtdRegs;
+import dev.iommulab.hw.vtd.VtdUnit;
 import dev.iommulab.lab.ScenarioFiles;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.scenario.ScenarioLoader;
@@ -20,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -175,27 +180,50 @@ class SvaSection8Test {
         assertThat(m.iopf().faultParamUsers(acc0)).isEqualTo(1);
     }
 
-    /** report_partial_fault() parks P1 and P2; the LPIG's iopf_group_alloc() takes them; one response for grpid 7. */
+    /**
+     * report_partial_fault() parks P1 and P2; the LPIG's iopf_group_alloc() takes them; one response for grpid 7. The
+     * requests arrive out of address order, so the handler's order shows the group kept arrival order; the pages are
+     * checked as writable leaves and then written by the device (seeded random bytes) without another fault.
+     */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"vtd", "riscv"})
     @DisplayName("linux-fault-stack §8 item 6: two partials then the LPIG make one group, one response")
     void pageRequest_partialsThenLpig_oneGroupOneResponse(String model) throws Exception {
         RunResult r = run(model, """
                 - sva-bind: { device: acc0, process: app }
-                - page-request: { device: acc0, process: app, grpid: 7, addr: 0x7f0000000000, access: write, last: false }
                 - page-request: { device: acc0, process: app, grpid: 7, addr: 0x7f0000001000, access: write, last: false }
+                - page-request: { device: acc0, process: app, grpid: 7, addr: 0x7f0000000000, access: write, last: false }
                 - run: idle
                 - page-request: { device: acc0, process: app, grpid: 7, addr: 0x7f0000002000, access: write, last: true }
+                - run: idle
+                - dma: { device: acc0, process: app, addr: 0x7f0000000000, size: 12KiB, access: write }
                 - run: idle
                 """);
 
         assertThat(responses(r)).containsExactly(tuple("acc0", 1, 7, "SUCCESS", "sva"));
         assertThat(r.journey()).filteredOn(s -> s.symbol().equals("iopf_group_alloc"))
                 .extracting(s -> s.message()).containsExactly("group grpid 7 with 3 fault(s) -> SVA domain handler");
+        // the handler got [P1, P2, L] in arrival order (not address order) and faulted each page in for write
+        assertThat(r.journey()).filteredOn(s -> s.symbol().equals("iommu_sva_handle_mm"))
+                .extracting(s -> s.message()).containsExactly(
+                        "PASID 1 0x7f0000001000 -w-: handle_mm_fault mapped the page -> SUCCESS",
+                        "PASID 1 0x7f0000000000 -w-: handle_mm_fault mapped the page -> SUCCESS",
+                        "PASID 1 0x7f0000002000 -w-: handle_mm_fault mapped the page -> SUCCESS");
         MmStruct app = machine().process("app");
+        for (long va = 0x7f0000000000L; va < 0x7f0000003000L; va += 4096) {
+            assertThat(app.pteOf(va)).as("PTE of %#x", va).satisfies(pte -> {
+                assertThat(pte.present()).isTrue();
+                assertThat(pte.writable()).as("a private writable page, not the zero page").isTrue();
+            });
+        }
+        // the device's write then lands in those pages with no further fault: the bytes it wrote are the process's
+        assertThat(r.dma()).singleElement().satisfies(d -> {
+            assertThat(d.status()).isEqualTo("ok");
+            assertThat(d.memoryMatches()).isTrue();
+        });
         assertThat(app.handledFaults()).isEqualTo(3);
-        // the three pages were faulted in, in arrival order, as private writable pages
-        assertThat(app.read(0x7f0000000000L, 3 * 4096)).containsOnly(0);
+        assertThat(app.read(0x7f0000000000L, 3 * 4096)).as("the DMA's seeded random bytes")
+                .isNotEqualTo(new byte[3 * 4096]);
         assertThat(machine().iopf().partials(machine().device("acc0"))).isEmpty();
         assertThat(r.invariants()).allSatisfy(i -> assertThat(i.holds()).as(i.name() + " " + i.detail()).isTrue());
     }
@@ -373,8 +401,68 @@ class SvaSection8Test {
         assertThat(responses(r)).containsExactly(
                 tuple("acc0", 1, 12, "INVALID", model.equals("vtd") ? "hardware" : "sva"));
         assertThat(r.stepErrors()).isEmpty();
+        // exit left PASID 1 without a drain; the unbind then drained it (acc0 keeps IOPF through other's binding,
+        // so the drain is not skipped)
+        assertThat(r.journey()).extracting(s -> s.symbol() + ": " + s.message()).containsSubsequence(
+                model.equals("vtd") ? List.of(
+                        "intel_pasid_tear_down_entry: dmar0: acc0 PASID 1: entry cleared, fault processing disabled"
+                                + " (DID 2)",
+                        "intel_mm_release: dmar0: app exits: 1 PASID entry fault-disabled",
+                        "intel_pasid_tear_down_entry: dmar0: acc0 PASID 1: fault-disabled entry cleared",
+                        "intel_iommu_drain_pasid_prq: dmar0: acc0 PASID 1 drained (0 PRQ pass(es) awaited,"
+                                + " 0 retry(ies) after PRO)")
+                : List.of(
+                        "riscv_iommu_mm_release: riscv-iommu0: app exits: 1 process context(s) invalid, no drain",
+                        "riscv_iommu_remove_dev_pasid: riscv-iommu0: PASID 1 of acc0 drained"
+                                + " (0 page-request pass(es) awaited)"));
         assertThat(machine().process("app").handledFaults()).isZero();
         assertThat(r.invariants()).allSatisfy(i -> assertThat(i.holds()).as(i.name() + " " + i.detail()).isTrue());
+    }
+
+    /**
+     * The VT-d half of item 30 in memory: after the exit, acc0's PASID 1 entry is not present with FPD set (what
+     * makes the unit answer the request itself); after the unbind, intel_pasid_tear_down_entry() found that entry
+     * and cleared it to zero, and intel_iommu_drain_pasid_prq() ran (see the journey in the test above).
+     */
+    @Test
+    @DisplayName("linux-fault-stack §8 item 30: the later unbind finds the FPD entry and clears it (VT-d entry bytes)")
+    void unbindDevice_afterProcessExitOnVtd_fpdEntryClearedToZero() throws Exception {
+        String exit = """
+                - sva-bind: { device: acc0, process: app }
+                - sva-bind: { device: acc0, process: other }
+                - exit-process: { process: app }
+                - run: idle
+                """;
+        run("vtd", exit);
+        long[] afterExit = vtdPasidEntry(machine(), "acc0", 1);
+        assertThat(afterExit[0] & VtdEntries.PRESENT).as("present after exit").isZero();
+        assertThat(afterExit[0] & VtdEntries.FPD).as("FPD after exit").isEqualTo(VtdEntries.FPD);
+
+        RunResult r = run("vtd", exit + "- sva-unbind: { device: acc0, process: app }\n- run: idle\n");
+
+        assertThat(r.stepErrors()).isEmpty();
+        assertThat(vtdPasidEntry(machine(), "acc0", 1)).as("PASID entry after unbind").containsOnly(0L);
+        assertThat(vtdPasidEntry(machine(), "acc0", 2)[0] & VtdEntries.PRESENT).as("other's PASID untouched")
+                .isEqualTo(VtdEntries.PRESENT);
+    }
+
+    /** The eight qwords of a PASID entry, walked as the unit walks: RTADDR, root, context, PASID directory, table. */
+    private static long[] vtdPasidEntry(Machine m, String device, int pasid) {
+        PhysicalMemory memory = m.get(PhysicalMemory.class);
+        int rid = m.endpoint(device).rid();
+        int devfn = rid & 0xff;
+        long rootTable = m.get(VtdUnit.class).readReg(VtdRegs.RTADDR) & VtdEntries.ADDR_MASK;
+        long rootEntry = rootTable + (long) (rid >>> 8) * VtdEntries.ROOT_ENTRY_SIZE + (devfn >= 0x80 ? 8 : 0);
+        long root = memory.readLong(rootEntry);
+        long context = (root & VtdEntries.ADDR_MASK) + (long) (devfn & 0x7f) * VtdEntries.SM_CONTEXT_ENTRY_SIZE;
+        long pasidDir = memory.readLong(context) & VtdEntries.ADDR_MASK;
+        long pde = memory.readLong(pasidDir + (long) (pasid >>> 6) * VtdEntries.PASID_DIR_ENTRY_SIZE);
+        long entry = (pde & VtdEntries.ADDR_MASK) + (long) (pasid & 0x3f) * VtdEntries.PASID_ENTRY_SIZE;
+        long[] qw = new long[VtdEntries.PASID_ENTRY_SIZE / 8];
+        for (int i = 0; i < qw.length; i++) {
+            qw[i] = memory.readLong(entry + 8L * i);
+        }
+        return qw;
     }
 
     private static void sendLpig(Machine m, String device, int pasid, int grpid, long addr) {

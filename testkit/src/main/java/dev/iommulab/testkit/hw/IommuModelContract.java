@@ -16,6 +16,7 @@ import dev.iommulab.hw.iommu.PrgResponseCode;
 import dev.iommulab.hw.pgtable.Access;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -78,13 +79,25 @@ public abstract class IommuModelContract {
         assertThat(hw.faults()).isEmpty();
     }
 
-    /** §1.2: a faulting write is blocked, memory is unchanged, and the fault is detected. */
+    /**
+     * §1.2 (and §6 item 47 at the IOMMU): a faulting write is blocked, memory is unchanged, and the fault is
+     * detected. The page was mapped to {@code PA} and written (so a model may have cached the translation, dirty
+     * state included) before it was unmapped and invalidated, so {@code PA} is where a write that got through would
+     * land, and it must keep the first write's bytes.
+     */
     @Test
+    @DisplayName("iommu-hardware §1.2, §6 item 47: a write to an unmapped page is blocked, its old page unchanged")
     void translate_unmappedPage_blockedWithTranslationFault() {
+        byte[] before = pattern(16, 0x40);
+        hw.map(0, pasid, IOVA, PA, Rights.READ_WRITE);
+        assertThat(write(0, IOVA, before).ok()).as("mapped: the write reaches PA").isTrue();
+        hw.unmap(0, pasid, IOVA);
+        hw.invalidate(0, pasid, IOVA);
+
         DmaCompletion w = write(0, IOVA, pattern(16, 1));
 
         assertThat(w.ok()).isFalse();
-        assertThat(hw.memory().read(PA, 16)).containsOnly(0);
+        assertThat(hw.memory().read(PA, 16)).as("the page IOVA mapped before").isEqualTo(before);
         assertThat(hw.faults()).singleElement().satisfies(f -> {
             assertThat(f.reason()).isEqualTo(HwFaultReason.TRANSLATION_NOT_PRESENT);
             assertThat(f.rid()).isEqualTo(hw.rid(0));

@@ -83,6 +83,27 @@ class ArchitectureRulesFixtureTest {
         assertThat(result.hasViolation()).as(report(result)).isFalse();
     }
 
+    // ---- f. vendor hardware only from the drivers ------------------------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"labusesvtd", "coreusesriscv", "vfiousessmmuv3"})
+    void vendorHardwareOnlyFromDrivers_upperLayerUsingAVendorPackage_isViolation(String scenario) {
+        String root = FIXTURES + ".vendor." + scenario;
+
+        EvaluationResult result = IommuLabRules.vendorHardwareOnlyFromDrivers(root).evaluate(importPackage(root));
+
+        assertThat(result.hasViolation()).as(report(result)).isTrue();
+    }
+
+    @Test
+    void vendorHardwareOnlyFromDrivers_driversAndHardwareUsingVendorPackages_hasNoViolation() {
+        String root = FIXTURES + ".vendor.driversonly";
+
+        EvaluationResult result = IommuLabRules.vendorHardwareOnlyFromDrivers(root).evaluate(importPackage(root));
+
+        assertThat(result.hasViolation()).as(report(result)).isFalse();
+    }
+
     // ---- b. wall clock --------------------------------------------------------------------------
 
     @Test

@@ -37,6 +37,11 @@ class ArchitectureTest {
     }
 
     @Test
+    void vendorHardwareOnlyFromDrivers_mainCode_reachesVtdAndRiscvOnlyThroughTheDrivers() {
+        IommuLabRules.vendorHardwareOnlyFromDrivers(IommuLabRules.ROOT_PACKAGE).check(mainClasses);
+    }
+
+    @Test
     void noWallClock_simulationModules_readOnlyVirtualTime() {
         IommuLabRules.noWallClock(IommuLabRules.SIMULATION_PACKAGES).check(mainClasses);
     }

@@ -44,6 +44,12 @@ final class IommuLabRules {
     /** The layers of DESIGN.md §1, lowest first. A layer may use itself and the layers before it. */
     static final List<String> LAYERS = List.of("hw", "core", "iopf", "drivers", "sva", "vfio", "lab");
 
+    /**
+     * The vendor hardware models under {@code hw}: the two built today and the three families planned
+     * (DESIGN.md §1). Only the hardware model itself and the drivers may see them.
+     */
+    static final List<String> VENDOR_HARDWARE = List.of("vtd", "riscv", "smmuv3", "amd", "virtio");
+
     /** Package patterns of the simulation modules (everything below {@code lab}). */
     static final String[] SIMULATION_PACKAGES = simulationPackages(ROOT_PACKAGE);
 
@@ -84,6 +90,25 @@ final class IommuLabRules {
         }
         return architecture.whereLayer(LAYERS.get(LAYERS.size() - 1)).mayNotBeAccessedByAnyLayer()
                 .because("DESIGN.md §1: a module may depend only on modules listed above it");
+    }
+
+    /**
+     * Rule f: only the drivers ({@code <root>.drivers..}) and the hardware model itself
+     * ({@code <root>.hw..}) may depend on a vendor hardware package {@code <root>.hw.<vendor>..}
+     * ({@link #VENDOR_HARDWARE}). Every other main package under {@code root} (core, iopf, sva, vfio,
+     * lab) reaches the hardware through the driver SPI and the drivers' {@code Platform}, so adding a
+     * vendor touches the hardware model and its driver only. Tests and benchmarks are not imported by
+     * {@link ArchitectureTest}, so they may use vendor packages.
+     */
+    static ArchRule vendorHardwareOnlyFromDrivers(String root) {
+        String[] vendorPackages = VENDOR_HARDWARE.stream()
+                .map(vendor -> root + ".hw." + vendor + "..")
+                .toArray(String[]::new);
+        return noClasses().that().resideInAPackage(root + "..")
+                .and().resideOutsideOfPackages(root + ".hw..", root + ".drivers..")
+                .should().dependOnClassesThat().resideInAnyPackage(vendorPackages)
+                .because("issue 13: only the drivers program a vendor's hardware model; "
+                        + "the layers above them see the IOMMU through IommuOps and Platform");
     }
 
     /**
