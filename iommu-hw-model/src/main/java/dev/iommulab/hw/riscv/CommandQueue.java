@@ -132,12 +132,29 @@ final class CommandQueue {
         if (reserved || c.func3() > RiscvCommand.FUNC3_GVMA || c.func3() == RiscvCommand.FUNC3_GVMA && pscv) {
             return illegal(c);
         }
-        if (c.func3() == RiscvCommand.FUNC3_VMA) {
-            iommu.translation().iotlb().invalidateVma(gv, gscid, av, addr, pscv, (int) c.field(31, 12));
-        } else {
-            iommu.translation().iotlb().invalidateGvma(gv, gscid, av, addr);
-        }
+        int pscid = (int) c.field(31, 12);
+        iommu.translation().iotlb().invalidate(c.func3() == RiscvCommand.FUNC3_VMA
+                ? (tag, e) -> invalidatedByVma(tag, e, gv, gscid, av, addr, pscv, pscid)
+                : (tag, e) -> invalidatedByGvma(tag, e, gv, gscid, av, addr));
         return Step.DONE;
+    }
+
+    /** {@code IOTINVAL.VMA}, with the operand rules of the spec's tables (the reference model's {@code do_iotinval_vma}). */
+    private static boolean invalidatedByVma(long tag, IotlbEntry e, boolean gv, int gscid, boolean av, long addr,
+                                            boolean pscv, int pscid) {
+        return (gv ? IotlbEntry.gv(tag) && IotlbEntry.gscid(tag) == gscid : !IotlbEntry.gv(tag))
+                && (!pscv || IotlbEntry.pscv(tag) && IotlbEntry.pscid(tag) == pscid && !e.global())
+                && (!av || e.covers(addr));
+    }
+
+    /**
+     * {@code IOTINVAL.GVMA}: entries translated by a G-stage (of {@code gscid} with {@code gv}). With {@code gv}
+     * and {@code av} only those for the GPA; entries that also went through a first stage are not tagged with
+     * their GPA, so they all go (the spec's "common technique").
+     */
+    private static boolean invalidatedByGvma(long tag, IotlbEntry e, boolean gv, int gscid, boolean av, long gpa) {
+        return IotlbEntry.gv(tag) && (!gv || IotlbEntry.gscid(tag) == gscid)
+                && (IotlbEntry.pscv(tag) || !gv || !av || e.covers(gpa));
     }
 
     private Step iodir(RiscvCommand c) {

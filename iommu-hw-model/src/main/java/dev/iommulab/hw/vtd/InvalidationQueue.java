@@ -1,6 +1,7 @@
 package dev.iommulab.hw.vtd;
 
 import dev.iommulab.hw.iommu.InterruptLine;
+import dev.iommulab.hw.iommu.Iotlb;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.sim.Trace;
@@ -46,7 +47,7 @@ final class InvalidationQueue {
     private int iectl;
     private boolean fenceBlocked;
 
-    InvalidationQueue(VtdUnit unit, StructureCaches caches, Iotlb iotlb) {
+    InvalidationQueue(VtdUnit unit, StructureCaches caches, Iotlb<Translation> iotlb) {
         this.unit = unit;
         this.deviceTlb = new DeviceTlbInvalidations(unit, this);
         this.executor = new QiExecutor(unit, caches, iotlb, deviceTlb);
