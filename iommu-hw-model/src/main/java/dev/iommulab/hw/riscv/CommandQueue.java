@@ -1,5 +1,6 @@
 package dev.iommulab.hw.riscv;
 
+import dev.iommulab.hw.iommu.AtsInvalidationTracker;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.mem.PhysicalMemory;
 
@@ -10,7 +11,10 @@ import dev.iommulab.hw.mem.PhysicalMemory;
  * {@code ATS.INVAL}, {@code ATS.PRGR} and {@code IOFENCE.C}. An illegal command sets {@code cmd_ill}, a fetch
  * or fence-store fault {@code cqmf}; both leave {@code cqh} on the command. {@code IOFENCE.C} waits for every
  * earlier {@code ATS.INVAL}; if one timed out it sets {@code cmd_to} and {@code cqh} stays on the fence. While
- * any error bit is set nothing runs; clearing it (RW1C) resumes at {@code cqh}. {@code PR}/{@code PW} need no
+ * any error bit is set nothing runs; clearing it (RW1C) resumes at {@code cqh}. The outstanding
+ * {@code ATS.INVAL} commands share the 32 PCIe invalidation tags (riscv-iommu "IOMMU PCIe ATS commands", the
+ * reference model's {@code itag_tracker}); a tag is freed by the function's Invalidate Completion or by the
+ * protocol timeout, and a timeout is remembered until the next {@code IOFENCE.C} reports it. {@code PR}/{@code PW} need no
  * action: every device access the model handled is already in memory when the request returns.
  */
 final class CommandQueue {
@@ -29,21 +33,37 @@ final class CommandQueue {
 
     private final RiscvIommu iommu;
     private final InterruptPending ipsr;
-    private final AtsInvalidations ats;
+    private final AtsInvalidationTracker ats;
     private final QueueRegs q = new QueueRegs(RiscvRegs.CQ_ENTRY_SIZE);
     private int csr;
+    private boolean atsTimedOut;
 
     CommandQueue(RiscvIommu iommu, InterruptPending ipsr) {
         this.iommu = iommu;
         this.ipsr = ipsr;
-        this.ats = new AtsInvalidations(iommu.loop(), iommu.fabric(), iommu.config().atsInvalidationTimeoutNs(),
-                this::process);
+        this.ats = new AtsInvalidationTracker(iommu.loop(), iommu.fabric(), AtsInvalidationTracker.TagScope.SHARED,
+                iommu.config().atsInvalidationTimeoutNs(), "riscv-ats-inval-timeout",
+                new AtsInvalidationTracker.Listener() {
+                    @Override
+                    public void timedOut(int rid, int itag) {
+                        atsTimedOut = true;
+                        process();
+                    }
+
+                    @Override
+                    public void notOutstanding(int rid, int itag) {
+                        // completions for tags the requester does not own are ignored
+                    }
+                });
         ipsr.setLevelCondition(RiscvRegs.IPSR_CIP, () -> has(RiscvRegs.CQCSR_CIE)
                 && has(ERRORS | RiscvRegs.CQCSR_FENCE_W_IP) ? 1 : 0);
     }
 
-    AtsInvalidations ats() {
-        return ats;
+    /** An Invalidate Completion from {@code rid}: frees the tags it owns and resumes a waiting command. */
+    void atsInvalidateCompletion(int rid, int itagVector) {
+        if (ats.completion(rid, itagVector) > 0) {
+            process();
+        }
     }
 
     private boolean has(int bits) {
@@ -195,7 +215,8 @@ final class CommandQueue {
         int pid = pv ? (int) c.field(31, 12) : 0;
         switch (c.func3()) {
             case RiscvCommand.FUNC3_ATS_INVAL -> {
-                return ats.send(rid, pv, pid, c.qw1()) ? Step.DONE : Step.WAIT;
+                long[] range = c.atsInvalRange();
+                return ats.send(rid, pv, pid, c.atsInvalGlobal(), range[0], range[1]) != null ? Step.DONE : Step.WAIT;
             }
             case RiscvCommand.FUNC3_ATS_PRGR -> {
                 int prgi = (int) (c.qw1() >>> 32 & 0x1ff);
@@ -216,10 +237,11 @@ final class CommandQueue {
                 || wsi && (iommu.fctl() & RiscvRegs.FCTL_WSI) == 0) {
             return illegal(c);
         }
-        if (ats.anyPending()) {
-            return Step.WAIT; // resumed by AtsInvalidations when a tag is freed
+        if (ats.outstandingCount() > 0) {
+            return Step.WAIT; // resumed when a tag is freed
         }
-        if (ats.takeTimedOut()) {
+        if (atsTimedOut) {
+            atsTimedOut = false;
             error(RiscvRegs.CQCSR_CMD_TO, "IOFENCE.C at cqh %d: an earlier ATS.INVAL timed out", q.head);
             return Step.STOP;
         }

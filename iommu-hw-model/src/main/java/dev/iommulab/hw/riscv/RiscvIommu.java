@@ -191,7 +191,7 @@ public final class RiscvIommu implements IommuHardware {
 
     @Override
     public void atsInvalidateCompletion(int rid, int itagVector) {
-        cq.ats().completion(rid, itagVector);
+        cq.atsInvalidateCompletion(rid, itagVector);
     }
 
     // ---- package-private machinery ----

@@ -1,5 +1,6 @@
 package dev.iommulab.hw.vtd;
 
+import dev.iommulab.hw.iommu.AtsInvalidationTracker;
 import dev.iommulab.hw.iommu.InterruptLine;
 import dev.iommulab.hw.iommu.Iotlb;
 import dev.iommulab.hw.mem.PhysicalMemory;
@@ -27,6 +28,14 @@ import java.util.Deque;
  * 256-bit descriptor sets IQE too. A device-TLB invalidation timeout sets FSTS.ITE and aborts every
  * held wait (no status write); IQH is not moved. While IQE or ITE is set nothing is fetched; software
  * clearing it resumes fetching at IQH.
+ *
+ * <p>Device-TLB invalidations in flight (VT-d spec §6.5.2.5, §6.5.2.6, §4.3): each device-TLB or PASID-based
+ * device-TLB descriptor becomes a PCIe ATS Invalidate Request with an invalidation tag (ITAG 0..31, free per
+ * requester) sent through the fabric; the function's Invalidate Completion
+ * ({@code IommuHardware.atsInvalidateCompletion}) retires it. Wait descriptors behind it complete only once it
+ * is retired. A completion naming a tag that is not outstanding for that requester sets FSTS.ICE (ICESID in
+ * IQERCD). A request unanswered after {@link VtdConfig#deviceTlbTimeoutNs()} is dropped and reported as
+ * FSTS.ITE (ITESID); its timer is cancelled when the completion comes back in time.
  */
 final class InvalidationQueue {
 
@@ -35,7 +44,7 @@ final class InvalidationQueue {
     }
 
     private final VtdUnit unit;
-    private final DeviceTlbInvalidations deviceTlb;
+    private final AtsInvalidationTracker deviceTlb;
     private final QiExecutor executor;
     private final Deque<Wait> waits = new ArrayDeque<>();
     private InterruptLine completionInterrupt;
@@ -49,12 +58,28 @@ final class InvalidationQueue {
 
     InvalidationQueue(VtdUnit unit, StructureCaches caches, Iotlb<Translation> iotlb) {
         this.unit = unit;
-        this.deviceTlb = new DeviceTlbInvalidations(unit, this);
+        this.deviceTlb = new AtsInvalidationTracker(unit.loop(), unit.fabric(),
+                AtsInvalidationTracker.TagScope.PER_REQUESTER, unit.config().deviceTlbTimeoutNs(),
+                "dev-tlb-inval-timer", new AtsInvalidationTracker.Listener() {
+                    @Override
+                    public void timedOut(int rid, int itag) {
+                        trace("device-TLB invalidation ITAG %d to %04x timed out", itag, rid);
+                        deviceTlbTimeout(rid);
+                    }
+
+                    @Override
+                    public void notOutstanding(int rid, int itag) {
+                        trace("invalidate completion from %04x for ITAG %d not outstanding", rid, itag);
+                        invalidCompletion(rid);
+                    }
+                });
         this.executor = new QiExecutor(unit, caches, iotlb, deviceTlb);
     }
 
-    DeviceTlbInvalidations deviceTlb() {
-        return deviceTlb;
+    /** An Invalidate Completion from {@code rid} for the tags set in {@code itagVector}. */
+    void atsInvalidateCompletion(int rid, int itagVector) {
+        deviceTlb.completion(rid, itagVector);
+        progress();
     }
 
     void setCompletionInterrupt(InterruptLine line) {
@@ -206,7 +231,7 @@ final class InvalidationQueue {
     }
 
     /** FSTS.ITE: the held waits are aborted; fetching stops with IQH where it is. */
-    void deviceTlbTimeout(int rid) {
+    private void deviceTlbTimeout(int rid) {
         iqercd = (iqercd & ~(0xffffL << 32)) | (long) (rid & 0xffff) << 32;
         trace("device-TLB invalidation time-out (ITESID %04x): %d held wait(s) aborted", rid, waits.size());
         waits.clear();
@@ -215,7 +240,7 @@ final class InvalidationQueue {
     }
 
     /** FSTS.ICE: an Invalidate Completion for no outstanding request. */
-    void invalidCompletion(int rid) {
+    private void invalidCompletion(int rid) {
         iqercd = (iqercd & ~(0xffffL << 48)) | (long) (rid & 0xffff) << 48;
         unit.faults().setErrorStatus(VtdRegs.FSTS_ICE);
     }

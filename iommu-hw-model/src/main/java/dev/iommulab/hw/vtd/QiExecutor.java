@@ -1,5 +1,7 @@
 package dev.iommulab.hw.vtd;
 
+import dev.iommulab.hw.iommu.AtsInvalidateRequest;
+import dev.iommulab.hw.iommu.AtsInvalidationTracker;
 import dev.iommulab.hw.iommu.Iotlb;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.sim.Layer;
@@ -8,7 +10,7 @@ import dev.iommulab.hw.sim.Trace;
 /**
  * Checks and carries out one invalidation descriptor other than a wait (VT-d spec §6.5.2): cache
  * invalidations on {@link StructureCaches} and the IOTLB, device-TLB invalidations through
- * {@link DeviceTlbInvalidations}, page group responses to the function. A descriptor with an unknown
+ * the unit's {@link AtsInvalidationTracker}, page group responses to the function. A descriptor with an unknown
  * type, a reserved granularity or a reserved bit set is refused (the queue then reports FSTS.IQE).
  *
  * <p>IOTLB invalidation (VT-d spec §6.5.2.3, §6.5.2.4). IOTLB descriptors (type 0x2): global; domain-selective,
@@ -28,9 +30,10 @@ final class QiExecutor {
     private final VtdUnit unit;
     private final StructureCaches caches;
     private final Iotlb<Translation> iotlb;
-    private final DeviceTlbInvalidations deviceTlb;
+    private final AtsInvalidationTracker deviceTlb;
 
-    QiExecutor(VtdUnit unit, StructureCaches caches, Iotlb<Translation> iotlb, DeviceTlbInvalidations deviceTlb) {
+    QiExecutor(VtdUnit unit, StructureCaches caches, Iotlb<Translation> iotlb,
+               AtsInvalidationTracker deviceTlb) {
         this.unit = unit;
         this.caches = caches;
         this.iotlb = iotlb;
@@ -80,7 +83,7 @@ final class QiExecutor {
             case QiDescriptor.TYPE_PASID_IOTLB -> pasidIotlb(d);
             case QiDescriptor.TYPE_PASID_CACHE -> pasidCache(d);
             case QiDescriptor.TYPE_DEVICE_TLB, QiDescriptor.TYPE_PASID_DEVICE_TLB -> {
-                return deviceTlb.send(d) ? Outcome.DONE : Outcome.NO_ITAG;
+                return deviceTlb(d) ? Outcome.DONE : Outcome.NO_ITAG;
             }
             case QiDescriptor.TYPE_PAGE_GROUP_RESPONSE -> pageGroupResponse(d);
             default -> {
@@ -139,6 +142,20 @@ final class QiExecutor {
         };
         trace("PASID-cache invalidation G=%d DID %d PASID %d: %d entr%s dropped", d.granularity(), d.domainId(),
                 d.pasid(), dropped, dropped == 1 ? "y" : "ies");
+    }
+
+    /** Sends the ATS Invalidate Request of a descriptor; false when the requester has no free ITAG. */
+    private boolean deviceTlb(QiDescriptor d) {
+        int rid = d.deviceTlbSid();
+        boolean withPasid = d.type() == QiDescriptor.TYPE_PASID_DEVICE_TLB;
+        AtsInvalidateRequest request = deviceTlb.send(rid, withPasid, withPasid ? d.pasid() : 0, d.deviceTlbGlobal(),
+                d.deviceTlbBase(), d.deviceTlbSize());
+        if (request == null) {
+            return false;
+        }
+        trace("ATS Invalidate Request to %04x%s %#x+%#x ITAG %d", rid, withPasid ? " PASID " + d.pasid() : "",
+                request.addr(), request.size(), request.itag());
+        return true;
     }
 
     private void pageGroupResponse(QiDescriptor d) {

@@ -258,7 +258,7 @@ public final class VtdUnit implements IommuHardware {
 
     @Override
     public void atsInvalidateCompletion(int rid, int itagVector) {
-        iq.deviceTlb().completion(rid, itagVector);
+        iq.atsInvalidateCompletion(rid, itagVector);
     }
 
     private static FaultRecord record(RemappingEngine.Request r, long addr, int at, VtdFaultReason reason) {
