@@ -1,6 +1,8 @@
 package dev.iommulab.hw.riscv;
 
 import dev.iommulab.hw.iommu.AtsInvalidationTracker;
+import dev.iommulab.hw.iommu.MemoryRing;
+import dev.iommulab.hw.iommu.OverflowStyle;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.mem.PhysicalMemory;
 
@@ -34,13 +36,16 @@ final class CommandQueue {
     private final RiscvIommu iommu;
     private final InterruptPending ipsr;
     private final AtsInvalidationTracker ats;
-    private final QueueRegs q = new QueueRegs(RiscvRegs.CQ_ENTRY_SIZE);
+    private final MemoryRing ring;
+    private long cqb;
     private int csr;
     private boolean atsTimedOut;
 
     CommandQueue(RiscvIommu iommu, InterruptPending ipsr) {
         this.iommu = iommu;
         this.ipsr = ipsr;
+        this.ring = new MemoryRing(iommu.memory(), OverflowStyle.COMMAND_QUEUE, RiscvRegs.CQ_ENTRY_SIZE);
+        cqb = RiscvRegs.writeQueueBase(ring, 0);
         this.ats = new AtsInvalidationTracker(iommu.loop(), iommu.fabric(), AtsInvalidationTracker.TagScope.SHARED,
                 iommu.config().atsInvalidationTimeoutNs(), "riscv-ats-inval-timeout",
                 new AtsInvalidationTracker.Listener() {
@@ -72,9 +77,9 @@ final class CommandQueue {
 
     long readReg(int offset) {
         return switch (offset) {
-            case RiscvRegs.CQB -> q.base;
-            case RiscvRegs.CQH -> q.head;
-            case RiscvRegs.CQT -> q.tail;
+            case RiscvRegs.CQB -> cqb;
+            case RiscvRegs.CQH -> ring.head();
+            case RiscvRegs.CQT -> ring.tail();
             case RiscvRegs.CQCSR -> csr;
             default -> 0;
         };
@@ -83,11 +88,11 @@ final class CommandQueue {
     void writeReg(int offset, long value) {
         switch (offset) {
             case RiscvRegs.CQB -> {
-                q.writeBase(value);
-                q.tail = q.masked(q.tail);
+                cqb = RiscvRegs.writeQueueBase(ring, value);
+                ring.setTail(ring.tail());
             }
             case RiscvRegs.CQT -> {
-                q.tail = q.masked(value);
+                ring.setTail(value);
                 process();
             }
             case RiscvRegs.CQCSR -> writeCsr((int) value);
@@ -101,7 +106,7 @@ final class CommandQueue {
         csr &= ~(value & (ERRORS | RiscvRegs.CQCSR_FENCE_W_IP));
         boolean enable = (value & RiscvRegs.CQCSR_CQEN) != 0;
         if (enable && !has(RiscvRegs.CQCSR_CQEN)) {
-            q.head = 0;
+            ring.setHead(0);
             csr &= ~(ERRORS | RiscvRegs.CQCSR_FENCE_W_IP);
             csr |= RiscvRegs.CQCSR_CQEN | RiscvRegs.CQCSR_CQON;
         } else if (!enable) {
@@ -117,8 +122,8 @@ final class CommandQueue {
     /** Runs commands from {@code cqh} until the queue is empty, an error stops it, or a command waits. */
     void process() {
         PhysicalMemory memory = iommu.memory();
-        while (has(RiscvRegs.CQCSR_CQON) && !has(ERRORS) && !q.isEmpty()) {
-            long at = q.slotAddress(q.head);
+        while (has(RiscvRegs.CQCSR_CQON) && !has(ERRORS) && !ring.isEmpty()) {
+            long at = ring.slotAddress(ring.head());
             if (!memory.contains(at, RiscvRegs.CQ_ENTRY_SIZE)) {
                 error(RiscvRegs.CQCSR_CQMF, "command fetch at %#x outside memory", at);
                 return;
@@ -127,7 +132,7 @@ final class CommandQueue {
             if (step != Step.DONE) {
                 return;
             }
-            q.head = q.next(q.head);
+            ring.advanceHead();
         }
     }
 
@@ -242,7 +247,7 @@ final class CommandQueue {
         }
         if (atsTimedOut) {
             atsTimedOut = false;
-            error(RiscvRegs.CQCSR_CMD_TO, "IOFENCE.C at cqh %d: an earlier ATS.INVAL timed out", q.head);
+            error(RiscvRegs.CQCSR_CMD_TO, "IOFENCE.C at cqh %d: an earlier ATS.INVAL timed out", ring.head());
             return Step.STOP;
         }
         if (c.flag(10)) {
@@ -261,7 +266,7 @@ final class CommandQueue {
     }
 
     private Step illegal(RiscvCommand c) {
-        error(RiscvRegs.CQCSR_CMD_ILL, "illegal command %#018x %#018x at cqh %d", c.qw0(), c.qw1(), q.head);
+        error(RiscvRegs.CQCSR_CMD_ILL, "illegal command %#018x %#018x at cqh %d", c.qw0(), c.qw1(), ring.head());
         return Step.STOP;
     }
 

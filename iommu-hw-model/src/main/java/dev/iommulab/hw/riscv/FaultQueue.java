@@ -1,5 +1,7 @@
 package dev.iommulab.hw.riscv;
 
+import dev.iommulab.hw.iommu.MemoryRing;
+import dev.iommulab.hw.iommu.OverflowStyle;
 import dev.iommulab.hw.mem.PhysicalMemory;
 
 /**
@@ -9,14 +11,16 @@ import dev.iommulab.hw.mem.PhysicalMemory;
  * record write faults, {@code fqmf}. While either is set every further record is discarded, until software
  * clears it (RW1C). {@code DC.tc.DTF} suppresses the records of translation causes. Each written record and
  * each error asks for the fault interrupt ({@code ipsr.fip}). With the lab's invented option {@code fault-quota}
- * a device's records beyond its quota are coalesced or discarded instead ({@link FaultQuota}).
+ * a device's records beyond its quota are coalesced or discarded instead ({@link FaultQuota}). The ring and
+ * {@code fqof} are a {@link MemoryRing} of style {@link OverflowStyle#RISCV_FAULT_QUEUE}.
  */
 final class FaultQueue {
 
     private final PhysicalMemory memory;
     private final InterruptPending ipsr;
-    private final QueueRegs q = new QueueRegs(RiscvRegs.FQ_ENTRY_SIZE);
+    private final MemoryRing ring;
     private final FaultQuota quota;
+    private long fqb;
     private int csr;
 
     /** What became of a record handed to {@link #record}. */
@@ -32,20 +36,27 @@ final class FaultQueue {
         this.memory = memory;
         this.ipsr = ipsr;
         this.quota = new FaultQuota(faultQuota);
+        this.ring = new MemoryRing(memory, OverflowStyle.RISCV_FAULT_QUEUE, RiscvRegs.FQ_ENTRY_SIZE);
+        fqb = RiscvRegs.writeQueueBase(ring, 0);
         ipsr.setLevelCondition(RiscvRegs.IPSR_FIP, () -> has(RiscvRegs.FQCSR_FIE)
                 && has(RiscvRegs.FQCSR_FQOF | RiscvRegs.FQCSR_FQMF) ? 1 : 0);
     }
 
+    /** {@code fqcsr}: the stored bits and {@code fqof} from the ring. */
+    private int csr() {
+        return csr | (ring.overflowPending() ? RiscvRegs.FQCSR_FQOF : 0);
+    }
+
     private boolean has(int bits) {
-        return (csr & bits) != 0;
+        return (csr() & bits) != 0;
     }
 
     long readReg(int offset) {
         return switch (offset) {
-            case RiscvRegs.FQB -> q.base;
-            case RiscvRegs.FQH -> q.head;
-            case RiscvRegs.FQT -> q.tail;
-            case RiscvRegs.FQCSR -> csr;
+            case RiscvRegs.FQB -> fqb;
+            case RiscvRegs.FQH -> ring.head();
+            case RiscvRegs.FQT -> ring.tail();
+            case RiscvRegs.FQCSR -> csr();
             default -> 0;
         };
     }
@@ -53,11 +64,11 @@ final class FaultQueue {
     void writeReg(int offset, long value) {
         switch (offset) {
             case RiscvRegs.FQB -> {
-                q.writeBase(value);
-                q.head = q.masked(q.head);
+                fqb = RiscvRegs.writeQueueBase(ring, value);
+                ring.setHead(ring.head());
                 quota.reset();
             }
-            case RiscvRegs.FQH -> q.head = q.masked(value);
+            case RiscvRegs.FQH -> ring.setHead(value);
             case RiscvRegs.FQCSR -> writeCsr((int) value);
             default -> {
             }
@@ -66,12 +77,16 @@ final class FaultQueue {
 
     private void writeCsr(int value) {
         boolean fieWasSet = has(RiscvRegs.FQCSR_FIE);
-        csr &= ~(value & (RiscvRegs.FQCSR_FQMF | RiscvRegs.FQCSR_FQOF));
+        csr &= ~(value & RiscvRegs.FQCSR_FQMF);
+        if ((value & RiscvRegs.FQCSR_FQOF) != 0) {
+            ring.acknowledgeOverflow();
+        }
         boolean enable = (value & RiscvRegs.FQCSR_FQEN) != 0;
         if (enable && !has(RiscvRegs.FQCSR_FQEN)) {
-            q.tail = 0;
+            ring.setTail(0);
+            ring.acknowledgeOverflow();
             quota.reset();
-            csr &= ~(RiscvRegs.FQCSR_FQMF | RiscvRegs.FQCSR_FQOF);
+            csr &= ~RiscvRegs.FQCSR_FQMF;
             csr |= RiscvRegs.FQCSR_FQEN | RiscvRegs.FQCSR_FQON;
         } else if (!enable) {
             csr &= ~(RiscvRegs.FQCSR_FQEN | RiscvRegs.FQCSR_FQON);
@@ -95,7 +110,7 @@ final class FaultQueue {
         if (dtf && !RiscvCause.reportedWhenDtf(record.cause())) {
             return Result.NOT_RECORDED;
         }
-        switch (quota.apply(q, memory, record)) {
+        switch (quota.apply(ring, memory, record)) {
             case COALESCED -> {
                 return Result.COALESCED;
             }
@@ -105,22 +120,15 @@ final class FaultQueue {
             default -> {
             }
         }
-        if (q.isFull()) {
-            csr |= RiscvRegs.FQCSR_FQOF;
-            requestInterrupt();
-            return Result.NOT_RECORDED;
-        }
-        long at = q.slotAddress(q.tail);
-        if (!memory.contains(at, RiscvRegs.FQ_ENTRY_SIZE)) {
+        int slot = ring.tail();
+        MemoryRing.Push push = ring.push(record);
+        if (push == MemoryRing.Push.WRITE_FAULT) {
             csr |= RiscvRegs.FQCSR_FQMF;
-            requestInterrupt();
-            return Result.NOT_RECORDED;
+        } else if (push.written()) {
+            quota.wrote(slot, record);
         }
-        record.writeTo(memory, at);
-        quota.wrote(q.tail, record);
-        q.tail = q.next(q.tail);
         requestInterrupt();
-        return Result.RECORDED;
+        return push.written() ? Result.RECORDED : Result.NOT_RECORDED;
     }
 
     /** The slot the last {@link Result#COALESCED} record was counted in. */

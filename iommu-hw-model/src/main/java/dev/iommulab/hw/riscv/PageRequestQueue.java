@@ -1,6 +1,8 @@
 package dev.iommulab.hw.riscv;
 
 import dev.iommulab.hw.iommu.HwFaultReason;
+import dev.iommulab.hw.iommu.MemoryRing;
+import dev.iommulab.hw.iommu.OverflowStyle;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.iommu.PrgResponseCode;
@@ -15,31 +17,40 @@ import dev.iommulab.hw.pgtable.Access;
  * Response Failure (mode Off, DDT fault, queue off or {@code pqmf}), Invalid Request (mode Bare, device_id
  * too wide, {@code EN_PRI} = 0) or Success (queue full or {@code pqof}). Causes found while locating the
  * device context are recorded with TTYP 9 and the message code in {@code iotval}; queue conditions are not.
+ * The ring and {@code pqof} are a {@link MemoryRing} of style {@link OverflowStyle#RISCV_PAGE_REQUEST_QUEUE}.
  */
 final class PageRequestQueue {
 
     private final RiscvIommu iommu;
     private final InterruptPending ipsr;
-    private final QueueRegs q = new QueueRegs(RiscvRegs.PQ_ENTRY_SIZE);
+    private final MemoryRing ring;
+    private long pqb;
     private int csr;
 
     PageRequestQueue(RiscvIommu iommu, InterruptPending ipsr) {
         this.iommu = iommu;
         this.ipsr = ipsr;
+        this.ring = new MemoryRing(iommu.memory(), OverflowStyle.RISCV_PAGE_REQUEST_QUEUE, RiscvRegs.PQ_ENTRY_SIZE);
+        pqb = RiscvRegs.writeQueueBase(ring, 0);
         ipsr.setLevelCondition(RiscvRegs.IPSR_PIP, () -> has(RiscvRegs.PQCSR_PIE)
                 && has(RiscvRegs.PQCSR_PQOF | RiscvRegs.PQCSR_PQMF) ? 1 : 0);
     }
 
+    /** {@code pqcsr}: the stored bits and {@code pqof} from the ring. */
+    private int csr() {
+        return csr | (ring.overflowPending() ? RiscvRegs.PQCSR_PQOF : 0);
+    }
+
     private boolean has(int bits) {
-        return (csr & bits) != 0;
+        return (csr() & bits) != 0;
     }
 
     long readReg(int offset) {
         return switch (offset) {
-            case RiscvRegs.PQB -> q.base;
-            case RiscvRegs.PQH -> q.head;
-            case RiscvRegs.PQT -> q.tail;
-            case RiscvRegs.PQCSR -> csr;
+            case RiscvRegs.PQB -> pqb;
+            case RiscvRegs.PQH -> ring.head();
+            case RiscvRegs.PQT -> ring.tail();
+            case RiscvRegs.PQCSR -> csr();
             default -> 0;
         };
     }
@@ -47,10 +58,10 @@ final class PageRequestQueue {
     void writeReg(int offset, long value) {
         switch (offset) {
             case RiscvRegs.PQB -> {
-                q.writeBase(value);
-                q.head = q.masked(q.head);
+                pqb = RiscvRegs.writeQueueBase(ring, value);
+                ring.setHead(ring.head());
             }
-            case RiscvRegs.PQH -> q.head = q.masked(value);
+            case RiscvRegs.PQH -> ring.setHead(value);
             case RiscvRegs.PQCSR -> writeCsr((int) value);
             default -> {
             }
@@ -59,11 +70,15 @@ final class PageRequestQueue {
 
     private void writeCsr(int value) {
         boolean pieWasSet = has(RiscvRegs.PQCSR_PIE);
-        csr &= ~(value & (RiscvRegs.PQCSR_PQMF | RiscvRegs.PQCSR_PQOF));
+        csr &= ~(value & RiscvRegs.PQCSR_PQMF);
+        if ((value & RiscvRegs.PQCSR_PQOF) != 0) {
+            ring.acknowledgeOverflow();
+        }
         boolean enable = (value & RiscvRegs.PQCSR_PQEN) != 0;
         if (enable && !has(RiscvRegs.PQCSR_PQEN)) {
-            q.tail = 0;
-            csr &= ~(RiscvRegs.PQCSR_PQMF | RiscvRegs.PQCSR_PQOF);
+            ring.setTail(0);
+            ring.acknowledgeOverflow();
+            csr &= ~RiscvRegs.PQCSR_PQMF;
             csr |= RiscvRegs.PQCSR_PQEN | RiscvRegs.PQCSR_PQON;
         } else if (!enable) {
             csr &= ~(RiscvRegs.PQCSR_PQEN | RiscvRegs.PQCSR_PQON);
@@ -108,29 +123,30 @@ final class PageRequestQueue {
             respond(m, PrgResponseCode.RESPONSE_FAILURE, prpr, has(RiscvRegs.PQCSR_PQMF) ? "pqmf set" : "PQ off");
             return;
         }
-        if (has(RiscvRegs.PQCSR_PQOF)) {
-            respond(m, PrgResponseCode.SUCCESS, prpr, "pqof set");
-            return;
+        queue(m, prpr);
+    }
+
+    /** The device context lets {@code m} in and the queue is on: written at {@code pqt}, or lost to overflow. */
+    private void queue(PageRequestMessage m, boolean prpr) {
+        PrgResponseCode lost = ring.style().lostRequestResponse();
+        switch (ring.push(RiscvPageRequestRecord.of(m))) {
+            case WRITTEN -> {
+                iommu.trace("riscv-pq", "queued page request DID %04x PASID %s PRGI %d addr %#x%s%s at pqt %d",
+                        m.rid(), m.pasidPresent() ? m.pasid() : "-", m.prgi(), m.pageAddr(), m.last() ? " L" : "",
+                        m.isStopMarker() ? " (stop marker)" : "", ring.tail());
+                requestInterrupt();
+            }
+            case OVERFLOWED -> {
+                requestInterrupt();
+                respond(m, lost, prpr, "PQ full: pqof set");
+            }
+            case WRITE_FAULT -> {
+                csr |= RiscvRegs.PQCSR_PQMF;
+                requestInterrupt();
+                respond(m, PrgResponseCode.RESPONSE_FAILURE, prpr, "PQ record write fault: pqmf set");
+            }
+            default -> respond(m, lost, prpr, "pqof set");
         }
-        if (q.isFull()) {
-            csr |= RiscvRegs.PQCSR_PQOF;
-            requestInterrupt();
-            respond(m, PrgResponseCode.SUCCESS, prpr, "PQ full: pqof set");
-            return;
-        }
-        long at = q.slotAddress(q.tail);
-        if (!iommu.memory().contains(at, RiscvRegs.PQ_ENTRY_SIZE)) {
-            csr |= RiscvRegs.PQCSR_PQMF;
-            requestInterrupt();
-            respond(m, PrgResponseCode.RESPONSE_FAILURE, prpr, "PQ record write fault: pqmf set");
-            return;
-        }
-        RiscvPageRequestRecord.of(m).writeTo(iommu.memory(), at);
-        q.tail = q.next(q.tail);
-        iommu.trace("riscv-pq", "queued page request DID %04x PASID %s PRGI %d addr %#x%s%s at pqt %d", m.rid(),
-                m.pasidPresent() ? m.pasid() : "-", m.prgi(), m.pageAddr(), m.last() ? " L" : "",
-                m.isStopMarker() ? " (stop marker)" : "", q.tail);
-        requestInterrupt();
     }
 
     private void report(PageRequestMessage m, Outcome.Fault fault, boolean dtf) {

@@ -1,6 +1,7 @@
 package dev.iommulab.hw.vtd;
 
 import dev.iommulab.hw.iommu.InterruptLine;
+import dev.iommulab.hw.iommu.OverflowStyle;
 import dev.iommulab.hw.sim.Layer;
 
 /**
@@ -18,6 +19,7 @@ import dev.iommulab.hw.sim.Layer;
  *   <li>otherwise the record is written, the index moves on, and if PPF was clear FSTS.FRI names the
  *       register and PPF becomes set.</li>
  * </ol>
+ * That is {@link OverflowStyle#VTD_FAULT_RECORDING} applied to a register file instead of a ring in memory.
  * PPF is read-only, the OR of all F bits; software clears F by writing 1 to it (bit 127) and clears
  * PFO, IQE, ICE and ITE by writing 1 to them in FSTS. Writing PPF (as Linux does) has no effect.
  *
@@ -30,6 +32,7 @@ final class FaultRecording {
 
     private static final int STATUS_BITS = VtdRegs.FSTS_PFO | VtdRegs.FSTS_PPF | VtdRegs.FSTS_IQE
             | VtdRegs.FSTS_ICE | VtdRegs.FSTS_ITE;
+    private static final OverflowStyle STYLE = OverflowStyle.VTD_FAULT_RECORDING;
     private static final int RW1C_BITS = VtdRegs.FSTS_PFO | VtdRegs.FSTS_IQE | VtdRegs.FSTS_ICE
             | VtdRegs.FSTS_ITE;
 
@@ -97,7 +100,7 @@ final class FaultRecording {
     }
 
     private Outcome place(FaultRecord r) {
-        if ((fsts & VtdRegs.FSTS_PFO) != 0) {
+        if ((fsts & VtdRegs.FSTS_PFO) != 0 && !STYLE.writesWhilePending()) {
             return Outcome.LOST_PFO_SET;
         }
         for (long h : hi) {

@@ -277,7 +277,7 @@ public final class VtdUnit implements IommuHardware {
                 "%s: fault reason %#x (%s) SID %04x PASID %d addr %#x%s", config.name(), reason.code(), reason.name(),
                 record.sid(), record.pasidPresent() ? record.pasid() : -1, record.addr(),
                 suppressed ? " [suppressed by FPD]" : recorded ? "" : " [not recorded]");
-        faultObserver.faultDetected(new HwFault(loop.now(), record.sid(), record.pasidPresent() ? record.pasid() : -1,
-                record.addr(), access, reason.reason(), reason.code(), recorded));
+        faultObserver.faultDetected(HwFault.of(loop.now(), record, record.addr(), access, reason.reason(), recorded,
+                false));
     }
 }
