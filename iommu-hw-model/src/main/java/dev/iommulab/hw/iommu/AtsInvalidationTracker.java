@@ -68,15 +68,16 @@ public final class AtsInvalidationTracker {
      */
     public AtsInvalidationTracker(EventLoop loop, PcieFabric fabric, TagScope scope, long timeoutNs, String timerLabel,
                                   Listener listener) {
+        if (scope == null || timerLabel == null || timeoutNs <= 0) {
+            throw new IllegalArgumentException("a tag scope, a timer label and a positive timeout are needed: " + scope
+                    + ", " + timerLabel + ", " + timeoutNs);
+        }
         this.loop = Objects.requireNonNull(loop, "loop");
         this.fabric = Objects.requireNonNull(fabric, "fabric");
-        this.scope = Objects.requireNonNull(scope, "scope");
-        if (timeoutNs <= 0) {
-            throw new IllegalArgumentException("timeoutNs must be positive: " + timeoutNs);
-        }
-        this.timeoutNs = timeoutNs;
-        this.timerLabel = Objects.requireNonNull(timerLabel, "timerLabel");
         this.listener = Objects.requireNonNull(listener, "listener");
+        this.scope = scope;
+        this.timeoutNs = timeoutNs;
+        this.timerLabel = timerLabel;
     }
 
     /**

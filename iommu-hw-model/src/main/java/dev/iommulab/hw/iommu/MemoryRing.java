@@ -38,6 +38,7 @@ public final class MemoryRing {
 
     private final PhysicalMemory memory;
     private final OverflowStyle style;
+    private final OverflowStyle.Rule rule;
     private final int entrySize;
     private long base;
     private int log2Entries;
@@ -51,13 +52,14 @@ public final class MemoryRing {
     public MemoryRing(PhysicalMemory memory, OverflowStyle style, int entrySize) {
         this.memory = Objects.requireNonNull(memory, "memory");
         this.style = Objects.requireNonNull(style, "style");
+        this.rule = style.rule();
         if (entrySize <= 0) {
             throw new IllegalArgumentException("entrySize must be positive: " + entrySize);
         }
         this.entrySize = entrySize;
     }
 
-    /** Places the ring at {@code baseAddress} with 2^{@code log2Entries} entries; head and tail are left as they are. */
+    /** Places the ring at {@code baseAddress} with 2^{@code log2Entries} entries; head and tail stay as they are. */
     public void setBase(long baseAddress, int log2Entries) {
         if (log2Entries < 0 || log2Entries > 30) {
             throw new IllegalArgumentException("log2Entries must be 0..30: " + log2Entries);
@@ -70,29 +72,23 @@ public final class MemoryRing {
         return style;
     }
 
-    public long base() {
-        return base;
-    }
-
     public int entries() {
         return 1 << log2Entries;
     }
 
-    public int entrySize() {
-        return entrySize;
-    }
-
+    /** The head index register (consumer). */
     public int head() {
         return head;
-    }
-
-    public int tail() {
-        return tail;
     }
 
     /** Software (or reset) moves the head; bits above the index (and its wrap bit) are dropped. */
     public void setHead(long index) {
         head = (int) index & indexMask();
+    }
+
+    /** The tail index register (producer). */
+    public int tail() {
+        return tail;
     }
 
     /** Software (or reset) moves the tail; bits above the index (and its wrap bit) are dropped. */
@@ -101,7 +97,7 @@ public final class MemoryRing {
     }
 
     private int indexMask() {
-        return style.capacity() == OverflowStyle.Capacity.ALL_ENTRIES ? (2 << log2Entries) - 1 : entries() - 1;
+        return rule.capacity() == OverflowStyle.Capacity.ALL_ENTRIES ? (2 << log2Entries) - 1 : entries() - 1;
     }
 
     /** The index after {@code index}, with the wrap bit where the style has one. */
@@ -119,7 +115,7 @@ public final class MemoryRing {
     }
 
     public boolean isFull() {
-        return style.capacity() == OverflowStyle.Capacity.ALL_ENTRIES ? (head ^ tail) == entries() : next(tail) == head;
+        return rule.capacity() == OverflowStyle.Capacity.ALL_ENTRIES ? (head ^ tail) == entries() : next(tail) == head;
     }
 
     /** Records between head and tail. */
@@ -134,7 +130,7 @@ public final class MemoryRing {
 
     /** Whether an overflow is pending: the sticky bit, or {@code OVFLG != OVACKFLG}. */
     public boolean overflowPending() {
-        return style.indicator() == OverflowStyle.Indicator.TOGGLE ? overflowFlag != overflowAck : overflowFlag;
+        return rule.indicator() == OverflowStyle.Indicator.TOGGLE ? overflowFlag != overflowAck : overflowFlag;
     }
 
     /** The sticky overflow bit, or the producer's {@code OVFLG}. */
@@ -149,7 +145,7 @@ public final class MemoryRing {
 
     /** Software acknowledges the overflow: clears the sticky bit (W1C), or writes {@code OVACKFLG = OVFLG}. */
     public void acknowledgeOverflow() {
-        if (style.indicator() == OverflowStyle.Indicator.TOGGLE) {
+        if (rule.indicator() == OverflowStyle.Indicator.TOGGLE) {
             overflowAck = overflowFlag;
         } else {
             overflowFlag = false;
@@ -158,7 +154,7 @@ public final class MemoryRing {
 
     /** Software writes the consumer's {@code OVACKFLG} (toggle style), e.g. together with a new head. */
     public void writeOverflowAck(boolean ack) {
-        if (style.indicator() != OverflowStyle.Indicator.TOGGLE) {
+        if (rule.indicator() != OverflowStyle.Indicator.TOGGLE) {
             throw new IllegalStateException(style + " has no OVACKFLG");
         }
         overflowAck = ack;
@@ -188,15 +184,15 @@ public final class MemoryRing {
             return Push.LOST_STOPPED;
         }
         boolean pending = overflowPending();
-        if (pending && !style.writesWhilePending()) {
+        if (pending && !rule.writesWhilePending()) {
             return Push.LOST_OVERFLOW_PENDING;
         }
         if (isFull()) {
             if (pending) {
                 return Push.LOST_FULL;
             }
-            overflowFlag = style.indicator() != OverflowStyle.Indicator.TOGGLE || !overflowFlag;
-            if (style.stopsOnOverflow()) {
+            overflowFlag = rule.indicator() != OverflowStyle.Indicator.TOGGLE || !overflowFlag;
+            if (rule.stopsOnOverflow()) {
                 running = false;
             }
             return Push.OVERFLOWED;

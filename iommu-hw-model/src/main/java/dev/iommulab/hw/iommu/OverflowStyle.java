@@ -16,53 +16,56 @@ public enum OverflowStyle {
      * VT-d page request queue (VT-d spec §7.5, Table 31): full → PRS.PRO set (RW1C); while PRO is set no request
      * is queued; an LPIG request that is not queued gets Success from the unit, a non-LPIG one is dropped.
      */
-    VTD_PAGE_REQUEST_QUEUE(Indicator.STICKY, false, false, Capacity.ONE_SLOT_SHORT, PrgResponseCode.SUCCESS),
+    VTD_PAGE_REQUEST_QUEUE(new Rule(Indicator.STICKY, false, false, Capacity.ONE_SLOT_SHORT,
+            PrgResponseCode.SUCCESS)),
 
     /**
      * VT-d primary fault logging (§7.2.1): N fault recording registers, not a ring; the next register still
      * holding a fault → FSTS.PFO set (RW1C), the fault is not recorded, and none is until software clears PFO.
      */
-    VTD_FAULT_RECORDING(Indicator.STICKY, false, false, Capacity.ALL_ENTRIES, null),
+    VTD_FAULT_RECORDING(new Rule(Indicator.STICKY, false, false, Capacity.ALL_ENTRIES, null)),
 
     /** RISC-V fault queue: full → {@code fqof} (RW1C); every later record is discarded until software clears it. */
-    RISCV_FAULT_QUEUE(Indicator.STICKY, false, false, Capacity.ONE_SLOT_SHORT, null),
+    RISCV_FAULT_QUEUE(new Rule(Indicator.STICKY, false, false, Capacity.ONE_SLOT_SHORT, null)),
 
     /**
      * RISC-V page-request queue: full → {@code pqof} (RW1C); every later request is discarded until software
      * clears it, and the IOMMU may answer discarded L = 1 requests with Success.
      */
-    RISCV_PAGE_REQUEST_QUEUE(Indicator.STICKY, false, false, Capacity.ONE_SLOT_SHORT, PrgResponseCode.SUCCESS),
+    RISCV_PAGE_REQUEST_QUEUE(new Rule(Indicator.STICKY, false, false, Capacity.ONE_SLOT_SHORT,
+            PrgResponseCode.SUCCESS)),
 
     /**
      * SMMUv3 event queue (§7.4): full → {@code PROD.OVFLG} toggled if no overflow is pending (pending means
      * {@code OVFLG != CONS.OVACKFLG}); events go on being written once there is room again (only a second
      * overflow is invisible). Indices carry a wrap bit, so all N entries are usable.
      */
-    SMMUV3_EVENT_QUEUE(Indicator.TOGGLE, true, false, Capacity.ALL_ENTRIES, null),
+    SMMUV3_EVENT_QUEUE(new Rule(Indicator.TOGGLE, true, false, Capacity.ALL_ENTRIES, null)),
 
     /**
      * SMMUv3 PRI queue (§8.1): full → {@code OVFLG} toggled; while the overflow is unacknowledged nothing is
      * written; a discarded {@code Last} = 1 request is answered Success, {@code Last} = 0 and stop markers not.
      */
-    SMMUV3_PRI_QUEUE(Indicator.TOGGLE, false, false, Capacity.ALL_ENTRIES, PrgResponseCode.SUCCESS),
+    SMMUV3_PRI_QUEUE(new Rule(Indicator.TOGGLE, false, false, Capacity.ALL_ENTRIES,
+            PrgResponseCode.SUCCESS)),
 
     /**
      * AMD-Vi event log: full → {@code EventOverflow} (RW1C) and the log stops ({@code EventLogRun} = 0); no entry
      * is written until software clears the overflow and restarts the log ({@code EventLogEn} 0 then 1).
      */
-    AMD_EVENT_LOG(Indicator.STICKY, false, true, Capacity.ONE_SLOT_SHORT, null),
+    AMD_EVENT_LOG(new Rule(Indicator.STICKY, false, true, Capacity.ONE_SLOT_SHORT, null)),
 
     /**
      * AMD-Vi PPR log: the event log's sticky overflow and restart ({@code PPROverflow}, {@code PPRRun}). Whether
      * the IOMMU answers requests it drops is not public [UNVERIFIED]: this style does not.
      */
-    AMD_PPR_LOG(Indicator.STICKY, false, true, Capacity.ONE_SLOT_SHORT, null),
+    AMD_PPR_LOG(new Rule(Indicator.STICKY, false, true, Capacity.ONE_SLOT_SHORT, null)),
 
     /**
      * Not a log: a command queue software fills and the IOMMU consumes (RISC-V command queue), so the IOMMU
      * never pushes and nothing overflows; head and tail are plain indices, one slot short of full.
      */
-    COMMAND_QUEUE(Indicator.STICKY, false, false, Capacity.ONE_SLOT_SHORT, null);
+    COMMAND_QUEUE(new Rule(Indicator.STICKY, false, false, Capacity.ONE_SLOT_SHORT, null));
 
     /** How the overflow shows in the registers. */
     public enum Indicator {
@@ -83,49 +86,32 @@ public enum OverflowStyle {
         ALL_ENTRIES
     }
 
-    private final Indicator indicator;
-    private final boolean writesWhilePending;
-    private final boolean stopsOnOverflow;
-    private final Capacity capacity;
-    private final PrgResponseCode lostRequestResponse;
-
-    OverflowStyle(Indicator indicator, boolean writesWhilePending, boolean stopsOnOverflow, Capacity capacity,
-                  PrgResponseCode lostRequestResponse) {
-        this.indicator = indicator;
-        this.writesWhilePending = writesWhilePending;
-        this.stopsOnOverflow = stopsOnOverflow;
-        this.capacity = capacity;
-        this.lostRequestResponse = lostRequestResponse;
-    }
-
-    public Indicator indicator() {
-        return indicator;
-    }
-
-    /** Whether records are still written, when there is room, while an overflow is pending (SMMUv3 event queue). */
-    public boolean writesWhilePending() {
-        return writesWhilePending;
-    }
-
-    /** Whether an overflow stops the log until software restarts it (AMD-Vi). */
-    public boolean stopsOnOverflow() {
-        return stopsOnOverflow;
-    }
-
-    public Capacity capacity() {
-        return capacity;
-    }
-
     /**
-     * The code the IOMMU answers a last-in-group page request it could not queue for overflow with, or null when
-     * it answers none (fault logs, AMD-Vi). Non-last requests and stop markers are never answered.
+     * The rule of a style.
+     *
+     * @param writesWhilePending  records are still written, when there is room, while an overflow is pending
+     *                            (SMMUv3 event queue)
+     * @param stopsOnOverflow     an overflow stops the log until software restarts it (AMD-Vi)
+     * @param lostRequestResponse the code the IOMMU answers a last-in-group page request it could not queue for
+     *                            overflow with, or null when it answers none (fault logs, AMD-Vi); non-last
+     *                            requests and stop markers are never answered
      */
-    public PrgResponseCode lostRequestResponse() {
-        return lostRequestResponse;
+    public record Rule(Indicator indicator, boolean writesWhilePending, boolean stopsOnOverflow, Capacity capacity,
+                       PrgResponseCode lostRequestResponse) {
+    }
+
+    private final Rule rule;
+
+    OverflowStyle(Rule rule) {
+        this.rule = rule;
+    }
+
+    public Rule rule() {
+        return rule;
     }
 
     /** The response the IOMMU sends for {@code m} when overflow keeps it out of the queue, or null for none. */
     public PrgResponseCode responseToLost(PageRequestMessage m) {
-        return m.last() && !m.isStopMarker() ? lostRequestResponse : null;
+        return m.last() && !m.isStopMarker() ? rule.lostRequestResponse() : null;
     }
 }

@@ -16,8 +16,9 @@ import dev.iommulab.hw.mem.PhysicalMemory;
  * any error bit is set nothing runs; clearing it (RW1C) resumes at {@code cqh}. The outstanding
  * {@code ATS.INVAL} commands share the 32 PCIe invalidation tags (riscv-iommu "IOMMU PCIe ATS commands", the
  * reference model's {@code itag_tracker}); a tag is freed by the function's Invalidate Completion or by the
- * protocol timeout, and a timeout is remembered until the next {@code IOFENCE.C} reports it. {@code PR}/{@code PW} need no
- * action: every device access the model handled is already in memory when the request returns.
+ * protocol timeout, and a timeout is remembered until the next {@code IOFENCE.C} reports it.
+ * {@code PR}/{@code PW} need no action: every device access the model handled is already in memory when the
+ * request returns.
  */
 final class CommandQueue {
 
@@ -164,7 +165,7 @@ final class CommandQueue {
         return Step.DONE;
     }
 
-    /** {@code IOTINVAL.VMA}, with the operand rules of the spec's tables (the reference model's {@code do_iotinval_vma}). */
+    /** {@code IOTINVAL.VMA} with the operand rules of the spec's tables (the reference model's do_iotinval_vma). */
     private static boolean invalidatedByVma(long tag, IotlbEntry e, boolean gv, int gscid, boolean av, long addr,
                                             boolean pscv, int pscid) {
         return (gv ? IotlbEntry.gv(tag) && IotlbEntry.gscid(tag) == gscid : !IotlbEntry.gv(tag))

@@ -21,7 +21,7 @@ record IotlbEntry(long iovaBase, long paBase, long pageSize, boolean readable, b
     private static final long GV = 1L << 63;
     private static final long PSCV = 1L << 62;
 
-    /** The tag of {@code as}: GV and GSCID 47:32 when the G-stage is active, PSCV and PSCID 19:0 when the first stage is. */
+    /** The tag of {@code as}: GV, GSCID 47:32 with an active G-stage; PSCV, PSCID 19:0 with an active first stage. */
     static long tag(AddressSpace as) {
         return (as.gStage() ? GV | (long) (as.gscid() & 0xffff) << 32 : 0)
                 | (as.firstStage() ? PSCV | as.pscid() & 0xfffff : 0);

@@ -1,7 +1,6 @@
 package dev.iommulab.hw.vtd;
 
 import dev.iommulab.hw.iommu.AtsInvalidationTracker;
-import dev.iommulab.hw.iommu.InterruptLine;
 import dev.iommulab.hw.iommu.Iotlb;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.Layer;
@@ -47,17 +46,17 @@ final class InvalidationQueue {
     private final AtsInvalidationTracker deviceTlb;
     private final QiExecutor executor;
     private final Deque<Wait> waits = new ArrayDeque<>();
-    private InterruptLine completionInterrupt;
+    private final EventControl completionEvent;
     private long iqa;
     private long head;
     private long tail;
     private long iqercd;
     private int ics;
-    private int iectl;
     private boolean fenceBlocked;
 
     InvalidationQueue(VtdUnit unit, StructureCaches caches, Iotlb<Translation> iotlb) {
         this.unit = unit;
+        this.completionEvent = new EventControl(unit, "inv-completion-event", () -> { });
         this.deviceTlb = new AtsInvalidationTracker(unit.loop(), unit.fabric(),
                 AtsInvalidationTracker.TagScope.PER_REQUESTER, unit.config().deviceTlbTimeoutNs(),
                 "dev-tlb-inval-timer", new AtsInvalidationTracker.Listener() {
@@ -82,8 +81,8 @@ final class InvalidationQueue {
         progress();
     }
 
-    void setCompletionInterrupt(InterruptLine line) {
-        this.completionInterrupt = line;
+    EventControl completionEvent() {
+        return completionEvent;
     }
 
     long readReg(int offset) {
@@ -92,7 +91,7 @@ final class InvalidationQueue {
             case VtdRegs.IQH -> head;
             case VtdRegs.IQT -> tail;
             case VtdRegs.ICS -> ics;
-            case VtdRegs.IECTL -> iectl & 0xffffffffL;
+            case VtdRegs.IECTL -> completionEvent.read();
             case VtdRegs.IQERCD -> iqercd;
             default -> 0;
         };
@@ -116,13 +115,7 @@ final class InvalidationQueue {
                 process();
             }
             case VtdRegs.ICS -> ics &= ~(int) value;
-            case VtdRegs.IECTL -> {
-                boolean unmasking = (iectl & VtdRegs.ECTL_IM) != 0 && (value & VtdRegs.ECTL_IM) == 0;
-                iectl = (iectl & VtdRegs.ECTL_IP) | ((int) value & VtdRegs.ECTL_IM);
-                if (unmasking && (iectl & VtdRegs.ECTL_IP) != 0) {
-                    deliverCompletionEvent();
-                }
-            }
+            case VtdRegs.IECTL -> completionEvent.write(value);
             default -> {
             }
         }
@@ -208,19 +201,7 @@ final class InvalidationQueue {
         }
         if (d.has(QiDescriptor.IWD_INTERRUPT) && (ics & VtdRegs.ICS_IWC) == 0) {
             ics |= VtdRegs.ICS_IWC;
-            if ((iectl & VtdRegs.ECTL_IM) != 0) {
-                iectl |= VtdRegs.ECTL_IP;
-            } else {
-                deliverCompletionEvent();
-            }
-        }
-    }
-
-    private void deliverCompletionEvent() {
-        iectl &= ~VtdRegs.ECTL_IP;
-        InterruptLine line = completionInterrupt;
-        if (line != null) {
-            unit.loop().schedule(unit.timing().msiNs(), "inv-completion-event", line::raise);
+            completionEvent.raise();
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.iommulab.hw.vtd;
 
-import dev.iommulab.hw.iommu.InterruptLine;
 import dev.iommulab.hw.iommu.MemoryRing;
 import dev.iommulab.hw.iommu.OverflowStyle;
 import dev.iommulab.hw.iommu.PageRequestMessage;
@@ -30,21 +29,21 @@ final class PageRequestQueue {
 
     private final VtdUnit unit;
     private final MemoryRing ring;
-    private InterruptLine interrupt;
+    private final EventControl event;
     private long pqa;
     private boolean ppr;
-    private int pectl;
     private long received;
     private long processed;
 
     PageRequestQueue(VtdUnit unit) {
         this.unit = unit;
+        this.event = new EventControl(unit, "prq-event", () -> { });
         this.ring = new MemoryRing(unit.memory(), OverflowStyle.VTD_PAGE_REQUEST_QUEUE, VtdRegs.DESC_SIZE);
         ring.setBase(0, PQS_TO_LOG2_ENTRIES);
     }
 
-    void setInterrupt(InterruptLine line) {
-        this.interrupt = line;
+    EventControl event() {
+        return event;
     }
 
     /** Page requests that have arrived at the unit. */
@@ -63,7 +62,7 @@ final class PageRequestQueue {
             case VtdRegs.PQH -> (long) ring.head() * VtdRegs.DESC_SIZE;
             case VtdRegs.PQT -> (long) ring.tail() * VtdRegs.DESC_SIZE;
             case VtdRegs.PRS -> prs();
-            case VtdRegs.PECTL -> pectl & 0xffffffffL;
+            case VtdRegs.PECTL -> event.read();
             default -> 0;
         };
     }
@@ -83,13 +82,7 @@ final class PageRequestQueue {
                     ring.acknowledgeOverflow();
                 }
             }
-            case VtdRegs.PECTL -> {
-                boolean unmasking = (pectl & VtdRegs.ECTL_IM) != 0 && (value & VtdRegs.ECTL_IM) == 0;
-                pectl = (pectl & VtdRegs.ECTL_IP) | ((int) value & VtdRegs.ECTL_IM);
-                if (unmasking && (pectl & VtdRegs.ECTL_IP) != 0) {
-                    deliver();
-                }
-            }
+            case VtdRegs.PECTL -> event.write(value);
             default -> {
             }
         }
@@ -161,21 +154,21 @@ final class PageRequestQueue {
                         m.prgi(), m.pageAddr(), m.last() ? " LPIG" : "", (long) ring.tail() * VtdRegs.DESC_SIZE);
                 ppr = true;
                 if (!wasPending) {
-                    raiseEvent();
+                    event.raise();
                 }
             }
             case OVERFLOWED -> {
                 trace("page request queue full: PRO set, PRGI %d not queued", m.prgi());
                 if (!wasPending) {
-                    raiseEvent();
+                    event.raise();
                 }
-                autoRespond(m, ring.style().lostRequestResponse(), "queue full");
+                autoRespond(m, ring.style().rule().lostRequestResponse(), "queue full");
             }
             case WRITE_FAULT -> trace("page request descriptor at %#x outside memory: PRGI %d dropped",
                     ring.slotAddress(ring.tail()), m.prgi());
             default -> {
                 trace("PRO set: page request PRGI %d not queued", m.prgi());
-                autoRespond(m, ring.style().lostRequestResponse(), "overflow pending");
+                autoRespond(m, ring.style().rule().lostRequestResponse(), "overflow pending");
             }
         }
     }
@@ -191,22 +184,6 @@ final class PageRequestQueue {
         }
         trace("%s: hardware answers PRGI %d with %s", why, m.prgi(), code);
         unit.fabric().sendPrgResponse(new PrgResponse(m.rid(), m.pasidPresent(), m.pasid(), m.prgi(), code.wire()));
-    }
-
-    private void raiseEvent() {
-        if ((pectl & VtdRegs.ECTL_IM) != 0) {
-            pectl |= VtdRegs.ECTL_IP;
-            return;
-        }
-        deliver();
-    }
-
-    private void deliver() {
-        pectl &= ~VtdRegs.ECTL_IP;
-        InterruptLine line = interrupt;
-        if (line != null) {
-            unit.loop().schedule(unit.timing().msiNs(), "prq-event", line::raise);
-        }
     }
 
     private void trace(String format, Object... args) {

@@ -106,17 +106,17 @@ public final class VtdUnit implements IommuHardware {
 
     /** The vector the page request event is delivered to. */
     public void setPageRequestInterrupt(InterruptLine line) {
-        prq.setInterrupt(line);
+        prq.event().setLine(line);
     }
 
     /** The vector the fault event (primary fault logging, IQE/ICE/ITE) is delivered to. */
     public void setFaultEventInterrupt(InterruptLine line) {
-        faults.setInterrupt(line);
+        faults.event().setLine(line);
     }
 
     /** The vector the invalidation completion event (wait descriptor with IF) is delivered to. */
     public void setInvalidationCompletionInterrupt(InterruptLine line) {
-        iq.setCompletionInterrupt(line);
+        iq.completionEvent().setLine(line);
     }
 
     // ---- MMIO ----

@@ -84,7 +84,7 @@ class MemoryRingTest {
 
         MemoryRing.Push push = ring.push(new Rec(0xdead));
 
-        assertThat(capacity).isEqualTo(style.capacity() == OverflowStyle.Capacity.ALL_ENTRIES ? 8 : 7);
+        assertThat(capacity).isEqualTo(style.rule().capacity() == OverflowStyle.Capacity.ALL_ENTRIES ? 8 : 7);
         assertThat(push).isEqualTo(MemoryRing.Push.OVERFLOWED);
         assertThat(ring.overflowPending()).isTrue();
         assertThat(ring.overflowFlag()).isTrue();
@@ -92,7 +92,7 @@ class MemoryRingTest {
         for (int i = 0; i < 8; i++) {
             assertThat(slot(i)).as("slot %d", i).isEqualTo(i < capacity ? i + 1 : 0);
         }
-        assertThat(ring.running()).isEqualTo(!style.stopsOnOverflow());
+        assertThat(ring.running()).isEqualTo(!style.rule().stopsOnOverflow());
     }
 
     @Test
@@ -290,11 +290,11 @@ class MemoryRingTest {
 
     @Test
     void overflowStyles_onlySmmuEventQueueWritesWhilePendingOnlyAmdStops() {
-        assertThat(EnumSet.allOf(OverflowStyle.class).stream().filter(OverflowStyle::writesWhilePending))
+        assertThat(EnumSet.allOf(OverflowStyle.class).stream().filter(s -> s.rule().writesWhilePending()))
                 .containsExactly(OverflowStyle.SMMUV3_EVENT_QUEUE);
-        assertThat(EnumSet.allOf(OverflowStyle.class).stream().filter(OverflowStyle::stopsOnOverflow))
+        assertThat(EnumSet.allOf(OverflowStyle.class).stream().filter(s -> s.rule().stopsOnOverflow()))
                 .containsExactly(OverflowStyle.AMD_EVENT_LOG, OverflowStyle.AMD_PPR_LOG);
-        assertThat(logs()).allSatisfy(s -> assertThat(s.indicator()).isEqualTo(s.name().startsWith("SMMUV3")
+        assertThat(logs()).allSatisfy(s -> assertThat(s.rule().indicator()).isEqualTo(s.name().startsWith("SMMUV3")
                 ? OverflowStyle.Indicator.TOGGLE : OverflowStyle.Indicator.STICKY));
     }
 }
