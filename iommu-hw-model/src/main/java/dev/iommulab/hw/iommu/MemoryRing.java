@@ -39,9 +39,14 @@ public final class MemoryRing {
     private final PhysicalMemory memory;
     private final OverflowStyle style;
     private final OverflowStyle.Rule rule;
+    /** The rule's capacity and indicator as flags: the push path is on the hot path of every page request. */
+    private final boolean allEntries;
+    private final boolean toggle;
     private final int entrySize;
     private long base;
     private int log2Entries;
+    private int slotMask;
+    private int indexMask;
     private int head;
     private int tail;
     private boolean overflowFlag;
@@ -53,10 +58,13 @@ public final class MemoryRing {
         this.memory = Objects.requireNonNull(memory, "memory");
         this.style = Objects.requireNonNull(style, "style");
         this.rule = style.rule();
+        this.allEntries = rule.capacity() == OverflowStyle.Capacity.ALL_ENTRIES;
+        this.toggle = rule.indicator() == OverflowStyle.Indicator.TOGGLE;
         if (entrySize <= 0) {
             throw new IllegalArgumentException("entrySize must be positive: " + entrySize);
         }
         this.entrySize = entrySize;
+        setBase(0, 0);
     }
 
     /** Places the ring at {@code baseAddress} with 2^{@code log2Entries} entries; head and tail stay as they are. */
@@ -66,6 +74,8 @@ public final class MemoryRing {
         }
         this.base = baseAddress;
         this.log2Entries = log2Entries;
+        this.slotMask = (1 << log2Entries) - 1;
+        this.indexMask = allEntries ? (2 << log2Entries) - 1 : slotMask;
     }
 
     public OverflowStyle style() {
@@ -83,7 +93,7 @@ public final class MemoryRing {
 
     /** Software (or reset) moves the head; bits above the index (and its wrap bit) are dropped. */
     public void setHead(long index) {
-        head = (int) index & indexMask();
+        head = (int) index & indexMask;
     }
 
     /** The tail index register (producer). */
@@ -93,21 +103,17 @@ public final class MemoryRing {
 
     /** Software (or reset) moves the tail; bits above the index (and its wrap bit) are dropped. */
     public void setTail(long index) {
-        tail = (int) index & indexMask();
-    }
-
-    private int indexMask() {
-        return rule.capacity() == OverflowStyle.Capacity.ALL_ENTRIES ? (2 << log2Entries) - 1 : entries() - 1;
+        tail = (int) index & indexMask;
     }
 
     /** The index after {@code index}, with the wrap bit where the style has one. */
     public int next(int index) {
-        return (index + 1) & indexMask();
+        return (index + 1) & indexMask;
     }
 
     /** The address of the slot of {@code index}. */
     public long slotAddress(int index) {
-        return base + (long) (index & (entries() - 1)) * entrySize;
+        return base + (long) (index & slotMask) * entrySize;
     }
 
     public boolean isEmpty() {
@@ -115,12 +121,12 @@ public final class MemoryRing {
     }
 
     public boolean isFull() {
-        return rule.capacity() == OverflowStyle.Capacity.ALL_ENTRIES ? (head ^ tail) == entries() : next(tail) == head;
+        return allEntries ? (head ^ tail) == slotMask + 1 : (tail + 1 & indexMask) == head;
     }
 
     /** Records between head and tail. */
     public int count() {
-        return (tail - head) & indexMask();
+        return (tail - head) & indexMask;
     }
 
     /** The consumer took the record at the head (a command the IOMMU carried out). */
@@ -130,7 +136,7 @@ public final class MemoryRing {
 
     /** Whether an overflow is pending: the sticky bit, or {@code OVFLG != OVACKFLG}. */
     public boolean overflowPending() {
-        return rule.indicator() == OverflowStyle.Indicator.TOGGLE ? overflowFlag != overflowAck : overflowFlag;
+        return toggle ? overflowFlag != overflowAck : overflowFlag;
     }
 
     /** The sticky overflow bit, or the producer's {@code OVFLG}. */
@@ -145,7 +151,7 @@ public final class MemoryRing {
 
     /** Software acknowledges the overflow: clears the sticky bit (W1C), or writes {@code OVACKFLG = OVFLG}. */
     public void acknowledgeOverflow() {
-        if (rule.indicator() == OverflowStyle.Indicator.TOGGLE) {
+        if (toggle) {
             overflowAck = overflowFlag;
         } else {
             overflowFlag = false;
@@ -154,7 +160,7 @@ public final class MemoryRing {
 
     /** Software writes the consumer's {@code OVACKFLG} (toggle style), e.g. together with a new head. */
     public void writeOverflowAck(boolean ack) {
-        if (rule.indicator() != OverflowStyle.Indicator.TOGGLE) {
+        if (!toggle) {
             throw new IllegalStateException(style + " has no OVACKFLG");
         }
         overflowAck = ack;
@@ -191,7 +197,7 @@ public final class MemoryRing {
             if (pending) {
                 return Push.LOST_FULL;
             }
-            overflowFlag = rule.indicator() != OverflowStyle.Indicator.TOGGLE || !overflowFlag;
+            overflowFlag = !toggle || !overflowFlag;
             if (rule.stopsOnOverflow()) {
                 running = false;
             }
