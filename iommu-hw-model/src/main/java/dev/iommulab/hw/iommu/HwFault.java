@@ -23,6 +23,16 @@ public record HwFault(long atNs, int rid, int pasid, long addr, Access access, H
         }
     }
 
+    /**
+     * The fault a vendor's fault {@code record} describes (requester, PASID, vendor code from the record), detected
+     * at {@code atNs} for an access of {@code access} to {@code addr}.
+     */
+    public static HwFault of(long atNs, FaultLogRecord record, long addr, Access access, HwFaultReason reason,
+                             boolean recorded, boolean coalesced) {
+        return new HwFault(atNs, record.requesterId(), record.pasidOrNone(), addr, access, reason, record.reasonCode(),
+                recorded, coalesced);
+    }
+
     /** A fault that was recorded, or not, and never coalesced (every real model). */
     public HwFault(long atNs, int rid, int pasid, long addr, Access access, HwFaultReason reason, int vendorCode,
                    boolean recorded) {

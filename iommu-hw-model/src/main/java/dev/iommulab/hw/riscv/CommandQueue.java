@@ -1,5 +1,8 @@
 package dev.iommulab.hw.riscv;
 
+import dev.iommulab.hw.iommu.AtsInvalidationTracker;
+import dev.iommulab.hw.iommu.MemoryRing;
+import dev.iommulab.hw.iommu.OverflowStyle;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.mem.PhysicalMemory;
 
@@ -10,8 +13,12 @@ import dev.iommulab.hw.mem.PhysicalMemory;
  * {@code ATS.INVAL}, {@code ATS.PRGR} and {@code IOFENCE.C}. An illegal command sets {@code cmd_ill}, a fetch
  * or fence-store fault {@code cqmf}; both leave {@code cqh} on the command. {@code IOFENCE.C} waits for every
  * earlier {@code ATS.INVAL}; if one timed out it sets {@code cmd_to} and {@code cqh} stays on the fence. While
- * any error bit is set nothing runs; clearing it (RW1C) resumes at {@code cqh}. {@code PR}/{@code PW} need no
- * action: every device access the model handled is already in memory when the request returns.
+ * any error bit is set nothing runs; clearing it (RW1C) resumes at {@code cqh}. The outstanding
+ * {@code ATS.INVAL} commands share the 32 PCIe invalidation tags (riscv-iommu "IOMMU PCIe ATS commands", the
+ * reference model's {@code itag_tracker}); a tag is freed by the function's Invalidate Completion or by the
+ * protocol timeout, and a timeout is remembered until the next {@code IOFENCE.C} reports it.
+ * {@code PR}/{@code PW} need no action: every device access the model handled is already in memory when the
+ * request returns.
  */
 final class CommandQueue {
 
@@ -29,21 +36,40 @@ final class CommandQueue {
 
     private final RiscvIommu iommu;
     private final InterruptPending ipsr;
-    private final AtsInvalidations ats;
-    private final QueueRegs q = new QueueRegs(RiscvRegs.CQ_ENTRY_SIZE);
+    private final AtsInvalidationTracker ats;
+    private final MemoryRing ring;
+    private long cqb;
     private int csr;
+    private boolean atsTimedOut;
 
     CommandQueue(RiscvIommu iommu, InterruptPending ipsr) {
         this.iommu = iommu;
         this.ipsr = ipsr;
-        this.ats = new AtsInvalidations(iommu.loop(), iommu.fabric(), iommu.config().atsInvalidationTimeoutNs(),
-                this::process);
+        this.ring = new MemoryRing(iommu.memory(), OverflowStyle.COMMAND_QUEUE, RiscvRegs.CQ_ENTRY_SIZE);
+        cqb = RiscvRegs.writeQueueBase(ring, 0);
+        this.ats = new AtsInvalidationTracker(iommu.loop(), iommu.fabric(), AtsInvalidationTracker.TagScope.SHARED,
+                iommu.config().atsInvalidationTimeoutNs(), "riscv-ats-inval-timeout",
+                new AtsInvalidationTracker.Listener() {
+                    @Override
+                    public void timedOut(int rid, int itag) {
+                        atsTimedOut = true;
+                        process();
+                    }
+
+                    @Override
+                    public void notOutstanding(int rid, int itag) {
+                        // completions for tags the requester does not own are ignored
+                    }
+                });
         ipsr.setLevelCondition(RiscvRegs.IPSR_CIP, () -> has(RiscvRegs.CQCSR_CIE)
                 && has(ERRORS | RiscvRegs.CQCSR_FENCE_W_IP) ? 1 : 0);
     }
 
-    AtsInvalidations ats() {
-        return ats;
+    /** An Invalidate Completion from {@code rid}: frees the tags it owns and resumes a waiting command. */
+    void atsInvalidateCompletion(int rid, int itagVector) {
+        if (ats.completion(rid, itagVector) > 0) {
+            process();
+        }
     }
 
     private boolean has(int bits) {
@@ -52,9 +78,9 @@ final class CommandQueue {
 
     long readReg(int offset) {
         return switch (offset) {
-            case RiscvRegs.CQB -> q.base;
-            case RiscvRegs.CQH -> q.head;
-            case RiscvRegs.CQT -> q.tail;
+            case RiscvRegs.CQB -> cqb;
+            case RiscvRegs.CQH -> ring.head();
+            case RiscvRegs.CQT -> ring.tail();
             case RiscvRegs.CQCSR -> csr;
             default -> 0;
         };
@@ -63,11 +89,11 @@ final class CommandQueue {
     void writeReg(int offset, long value) {
         switch (offset) {
             case RiscvRegs.CQB -> {
-                q.writeBase(value);
-                q.tail = q.masked(q.tail);
+                cqb = RiscvRegs.writeQueueBase(ring, value);
+                ring.setTail(ring.tail());
             }
             case RiscvRegs.CQT -> {
-                q.tail = q.masked(value);
+                ring.setTail(value);
                 process();
             }
             case RiscvRegs.CQCSR -> writeCsr((int) value);
@@ -81,7 +107,7 @@ final class CommandQueue {
         csr &= ~(value & (ERRORS | RiscvRegs.CQCSR_FENCE_W_IP));
         boolean enable = (value & RiscvRegs.CQCSR_CQEN) != 0;
         if (enable && !has(RiscvRegs.CQCSR_CQEN)) {
-            q.head = 0;
+            ring.setHead(0);
             csr &= ~(ERRORS | RiscvRegs.CQCSR_FENCE_W_IP);
             csr |= RiscvRegs.CQCSR_CQEN | RiscvRegs.CQCSR_CQON;
         } else if (!enable) {
@@ -97,8 +123,8 @@ final class CommandQueue {
     /** Runs commands from {@code cqh} until the queue is empty, an error stops it, or a command waits. */
     void process() {
         PhysicalMemory memory = iommu.memory();
-        while (has(RiscvRegs.CQCSR_CQON) && !has(ERRORS) && !q.isEmpty()) {
-            long at = q.slotAddress(q.head);
+        while (has(RiscvRegs.CQCSR_CQON) && !has(ERRORS) && !ring.isEmpty()) {
+            long at = ring.slotAddress(ring.head());
             if (!memory.contains(at, RiscvRegs.CQ_ENTRY_SIZE)) {
                 error(RiscvRegs.CQCSR_CQMF, "command fetch at %#x outside memory", at);
                 return;
@@ -107,7 +133,7 @@ final class CommandQueue {
             if (step != Step.DONE) {
                 return;
             }
-            q.head = q.next(q.head);
+            ring.advanceHead();
         }
     }
 
@@ -132,12 +158,29 @@ final class CommandQueue {
         if (reserved || c.func3() > RiscvCommand.FUNC3_GVMA || c.func3() == RiscvCommand.FUNC3_GVMA && pscv) {
             return illegal(c);
         }
-        if (c.func3() == RiscvCommand.FUNC3_VMA) {
-            iommu.translation().iotlb().invalidateVma(gv, gscid, av, addr, pscv, (int) c.field(31, 12));
-        } else {
-            iommu.translation().iotlb().invalidateGvma(gv, gscid, av, addr);
-        }
+        int pscid = (int) c.field(31, 12);
+        iommu.translation().iotlb().invalidate(c.func3() == RiscvCommand.FUNC3_VMA
+                ? (tag, e) -> invalidatedByVma(tag, e, gv, gscid, av, addr, pscv, pscid)
+                : (tag, e) -> invalidatedByGvma(tag, e, gv, gscid, av, addr));
         return Step.DONE;
+    }
+
+    /** {@code IOTINVAL.VMA} with the operand rules of the spec's tables (the reference model's do_iotinval_vma). */
+    private static boolean invalidatedByVma(long tag, IotlbEntry e, boolean gv, int gscid, boolean av, long addr,
+                                            boolean pscv, int pscid) {
+        return (gv ? IotlbEntry.gv(tag) && IotlbEntry.gscid(tag) == gscid : !IotlbEntry.gv(tag))
+                && (!pscv || IotlbEntry.pscv(tag) && IotlbEntry.pscid(tag) == pscid && !e.global())
+                && (!av || e.covers(addr));
+    }
+
+    /**
+     * {@code IOTINVAL.GVMA}: entries translated by a G-stage (of {@code gscid} with {@code gv}). With {@code gv}
+     * and {@code av} only those for the GPA; entries that also went through a first stage are not tagged with
+     * their GPA, so they all go (the spec's "common technique").
+     */
+    private static boolean invalidatedByGvma(long tag, IotlbEntry e, boolean gv, int gscid, boolean av, long gpa) {
+        return IotlbEntry.gv(tag) && (!gv || IotlbEntry.gscid(tag) == gscid)
+                && (IotlbEntry.pscv(tag) || !gv || !av || e.covers(gpa));
     }
 
     private Step iodir(RiscvCommand c) {
@@ -178,7 +221,8 @@ final class CommandQueue {
         int pid = pv ? (int) c.field(31, 12) : 0;
         switch (c.func3()) {
             case RiscvCommand.FUNC3_ATS_INVAL -> {
-                return ats.send(rid, pv, pid, c.qw1()) ? Step.DONE : Step.WAIT;
+                long[] range = c.atsInvalRange();
+                return ats.send(rid, pv, pid, c.atsInvalGlobal(), range[0], range[1]) != null ? Step.DONE : Step.WAIT;
             }
             case RiscvCommand.FUNC3_ATS_PRGR -> {
                 int prgi = (int) (c.qw1() >>> 32 & 0x1ff);
@@ -199,11 +243,12 @@ final class CommandQueue {
                 || wsi && (iommu.fctl() & RiscvRegs.FCTL_WSI) == 0) {
             return illegal(c);
         }
-        if (ats.anyPending()) {
-            return Step.WAIT; // resumed by AtsInvalidations when a tag is freed
+        if (ats.outstandingCount() > 0) {
+            return Step.WAIT; // resumed when a tag is freed
         }
-        if (ats.takeTimedOut()) {
-            error(RiscvRegs.CQCSR_CMD_TO, "IOFENCE.C at cqh %d: an earlier ATS.INVAL timed out", q.head);
+        if (atsTimedOut) {
+            atsTimedOut = false;
+            error(RiscvRegs.CQCSR_CMD_TO, "IOFENCE.C at cqh %d: an earlier ATS.INVAL timed out", ring.head());
             return Step.STOP;
         }
         if (c.flag(10)) {
@@ -222,7 +267,7 @@ final class CommandQueue {
     }
 
     private Step illegal(RiscvCommand c) {
-        error(RiscvRegs.CQCSR_CMD_ILL, "illegal command %#018x %#018x at cqh %d", c.qw0(), c.qw1(), q.head);
+        error(RiscvRegs.CQCSR_CMD_ILL, "illegal command %#018x %#018x at cqh %d", c.qw0(), c.qw1(), ring.head());
         return Step.STOP;
     }
 

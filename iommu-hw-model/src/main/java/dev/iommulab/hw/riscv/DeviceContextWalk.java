@@ -1,6 +1,7 @@
 package dev.iommulab.hw.riscv;
 
 import dev.iommulab.hw.iommu.HwFaultReason;
+import dev.iommulab.hw.iommu.LruCache;
 import dev.iommulab.hw.mem.PhysicalMemory;
 
 /**
@@ -78,7 +79,7 @@ final class DeviceContextWalk {
 
     /** {@code IODIR.INVAL_DDT}: the context of {@code deviceId}, or every context when {@code all}. */
     void invalidate(boolean all, int deviceId) {
-        cache.invalidate((did, dc) -> all || did == deviceId);
+        cache.removeIf((did, dc) -> all || did == deviceId);
     }
 
     int cachedEntries() {

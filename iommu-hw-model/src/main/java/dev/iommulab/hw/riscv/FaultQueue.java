@@ -1,5 +1,6 @@
 package dev.iommulab.hw.riscv;
 
+import dev.iommulab.hw.iommu.OverflowStyle;
 import dev.iommulab.hw.mem.PhysicalMemory;
 
 /**
@@ -9,15 +10,14 @@ import dev.iommulab.hw.mem.PhysicalMemory;
  * record write faults, {@code fqmf}. While either is set every further record is discarded, until software
  * clears it (RW1C). {@code DC.tc.DTF} suppresses the records of translation causes. Each written record and
  * each error asks for the fault interrupt ({@code ipsr.fip}). With the lab's invented option {@code fault-quota}
- * a device's records beyond its quota are coalesced or discarded instead ({@link FaultQuota}).
+ * a device's records beyond its quota are coalesced or discarded instead ({@link FaultQuota}). The registers
+ * and the ring are a {@link ProducerQueue} of style {@link OverflowStyle#RISCV_FAULT_QUEUE}.
  */
 final class FaultQueue {
 
     private final PhysicalMemory memory;
-    private final InterruptPending ipsr;
-    private final QueueRegs q = new QueueRegs(RiscvRegs.FQ_ENTRY_SIZE);
+    private final ProducerQueue queue;
     private final FaultQuota quota;
-    private int csr;
 
     /** What became of a record handed to {@link #record}. */
     enum Result {
@@ -30,56 +30,17 @@ final class FaultQueue {
 
     FaultQueue(PhysicalMemory memory, InterruptPending ipsr, int faultQuota) {
         this.memory = memory;
-        this.ipsr = ipsr;
         this.quota = new FaultQuota(faultQuota);
-        ipsr.setLevelCondition(RiscvRegs.IPSR_FIP, () -> has(RiscvRegs.FQCSR_FIE)
-                && has(RiscvRegs.FQCSR_FQOF | RiscvRegs.FQCSR_FQMF) ? 1 : 0);
-    }
-
-    private boolean has(int bits) {
-        return (csr & bits) != 0;
+        this.queue = new ProducerQueue(memory, OverflowStyle.RISCV_FAULT_QUEUE, RiscvRegs.FQ_ENTRY_SIZE, ipsr,
+                RiscvRegs.IPSR_FIP, RiscvRegs.FQB, RiscvRegs.FQCSR, quota::reset);
     }
 
     long readReg(int offset) {
-        return switch (offset) {
-            case RiscvRegs.FQB -> q.base;
-            case RiscvRegs.FQH -> q.head;
-            case RiscvRegs.FQT -> q.tail;
-            case RiscvRegs.FQCSR -> csr;
-            default -> 0;
-        };
+        return queue.readReg(offset);
     }
 
     void writeReg(int offset, long value) {
-        switch (offset) {
-            case RiscvRegs.FQB -> {
-                q.writeBase(value);
-                q.head = q.masked(q.head);
-                quota.reset();
-            }
-            case RiscvRegs.FQH -> q.head = q.masked(value);
-            case RiscvRegs.FQCSR -> writeCsr((int) value);
-            default -> {
-            }
-        }
-    }
-
-    private void writeCsr(int value) {
-        boolean fieWasSet = has(RiscvRegs.FQCSR_FIE);
-        csr &= ~(value & (RiscvRegs.FQCSR_FQMF | RiscvRegs.FQCSR_FQOF));
-        boolean enable = (value & RiscvRegs.FQCSR_FQEN) != 0;
-        if (enable && !has(RiscvRegs.FQCSR_FQEN)) {
-            q.tail = 0;
-            quota.reset();
-            csr &= ~(RiscvRegs.FQCSR_FQMF | RiscvRegs.FQCSR_FQOF);
-            csr |= RiscvRegs.FQCSR_FQEN | RiscvRegs.FQCSR_FQON;
-        } else if (!enable) {
-            csr &= ~(RiscvRegs.FQCSR_FQEN | RiscvRegs.FQCSR_FQON);
-        }
-        csr = csr & ~RiscvRegs.FQCSR_FIE | value & RiscvRegs.FQCSR_FIE;
-        if (!fieWasSet && has(RiscvRegs.FQCSR_FIE) && has(RiscvRegs.FQCSR_FQMF | RiscvRegs.FQCSR_FQOF)) {
-            requestInterrupt(); // RV-I98: enabling fie with an error bit pending signals it
-        }
+        queue.writeReg(offset, value);
     }
 
     /**
@@ -88,14 +49,10 @@ final class FaultQueue {
      * device at its quota has the record coalesced or discarded ({@link FaultQuota}).
      */
     Result record(RiscvFaultRecord record, boolean dtf) {
-        if (!has(RiscvRegs.FQCSR_FQEN) || !has(RiscvRegs.FQCSR_FQON)
-                || has(RiscvRegs.FQCSR_FQMF | RiscvRegs.FQCSR_FQOF)) {
+        if (!queue.accepting() || dtf && !RiscvCause.reportedWhenDtf(record.cause())) {
             return Result.NOT_RECORDED;
         }
-        if (dtf && !RiscvCause.reportedWhenDtf(record.cause())) {
-            return Result.NOT_RECORDED;
-        }
-        switch (quota.apply(q, memory, record)) {
+        switch (quota.apply(queue.ring(), memory, record)) {
             case COALESCED -> {
                 return Result.COALESCED;
             }
@@ -105,30 +62,16 @@ final class FaultQueue {
             default -> {
             }
         }
-        if (q.isFull()) {
-            csr |= RiscvRegs.FQCSR_FQOF;
-            requestInterrupt();
+        int slot = queue.ring().tail();
+        if (!queue.push(record).written()) {
             return Result.NOT_RECORDED;
         }
-        long at = q.slotAddress(q.tail);
-        if (!memory.contains(at, RiscvRegs.FQ_ENTRY_SIZE)) {
-            csr |= RiscvRegs.FQCSR_FQMF;
-            requestInterrupt();
-            return Result.NOT_RECORDED;
-        }
-        record.writeTo(memory, at);
-        quota.wrote(q.tail, record);
-        q.tail = q.next(q.tail);
-        requestInterrupt();
+        quota.wrote(slot, record);
         return Result.RECORDED;
     }
 
     /** The slot the last {@link Result#COALESCED} record was counted in. */
     int coalescedSlot() {
         return quota.lastSlot();
-    }
-
-    private void requestInterrupt() {
-        ipsr.request(RiscvRegs.IPSR_FIP, has(RiscvRegs.FQCSR_FIE));
     }
 }

@@ -1,5 +1,6 @@
 package dev.iommulab.hw.riscv;
 
+import dev.iommulab.hw.iommu.MemoryRing;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import java.util.HashMap;
 import java.util.Map;
@@ -64,13 +65,13 @@ final class FaultQuota {
      * Applies the quota to {@code record} against the pending records of {@code q}; on
      * {@link Decision#COALESCED} the count in memory has been incremented.
      */
-    Decision apply(QueueRegs q, PhysicalMemory memory, RiscvFaultRecord record) {
+    Decision apply(MemoryRing q, PhysicalMemory memory, RiscvFaultRecord record) {
         if (quota == 0) {
             return Decision.BELOW_QUOTA;
         }
         int pending = 0;
         int sameCause = -1;
-        for (int i = q.head; i != q.tail; i = q.next(i)) {
+        for (int i = q.head(); i != q.tail(); i = q.next(i)) {
             Long t = tags.get(i);
             if (t == null || t >>> 12 != record.did()) {
                 continue;

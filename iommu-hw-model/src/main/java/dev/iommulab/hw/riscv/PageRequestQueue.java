@@ -1,6 +1,7 @@
 package dev.iommulab.hw.riscv;
 
 import dev.iommulab.hw.iommu.HwFaultReason;
+import dev.iommulab.hw.iommu.OverflowStyle;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.iommu.PrgResponseCode;
@@ -15,63 +16,25 @@ import dev.iommulab.hw.pgtable.Access;
  * Response Failure (mode Off, DDT fault, queue off or {@code pqmf}), Invalid Request (mode Bare, device_id
  * too wide, {@code EN_PRI} = 0) or Success (queue full or {@code pqof}). Causes found while locating the
  * device context are recorded with TTYP 9 and the message code in {@code iotval}; queue conditions are not.
+ * The registers and the ring are a {@link ProducerQueue} of style {@link OverflowStyle#RISCV_PAGE_REQUEST_QUEUE}.
  */
 final class PageRequestQueue {
 
     private final RiscvIommu iommu;
-    private final InterruptPending ipsr;
-    private final QueueRegs q = new QueueRegs(RiscvRegs.PQ_ENTRY_SIZE);
-    private int csr;
+    private final ProducerQueue queue;
 
     PageRequestQueue(RiscvIommu iommu, InterruptPending ipsr) {
         this.iommu = iommu;
-        this.ipsr = ipsr;
-        ipsr.setLevelCondition(RiscvRegs.IPSR_PIP, () -> has(RiscvRegs.PQCSR_PIE)
-                && has(RiscvRegs.PQCSR_PQOF | RiscvRegs.PQCSR_PQMF) ? 1 : 0);
-    }
-
-    private boolean has(int bits) {
-        return (csr & bits) != 0;
+        this.queue = new ProducerQueue(iommu.memory(), OverflowStyle.RISCV_PAGE_REQUEST_QUEUE, RiscvRegs.PQ_ENTRY_SIZE,
+                ipsr, RiscvRegs.IPSR_PIP, RiscvRegs.PQB, RiscvRegs.PQCSR, () -> { });
     }
 
     long readReg(int offset) {
-        return switch (offset) {
-            case RiscvRegs.PQB -> q.base;
-            case RiscvRegs.PQH -> q.head;
-            case RiscvRegs.PQT -> q.tail;
-            case RiscvRegs.PQCSR -> csr;
-            default -> 0;
-        };
+        return queue.readReg(offset);
     }
 
     void writeReg(int offset, long value) {
-        switch (offset) {
-            case RiscvRegs.PQB -> {
-                q.writeBase(value);
-                q.head = q.masked(q.head);
-            }
-            case RiscvRegs.PQH -> q.head = q.masked(value);
-            case RiscvRegs.PQCSR -> writeCsr((int) value);
-            default -> {
-            }
-        }
-    }
-
-    private void writeCsr(int value) {
-        boolean pieWasSet = has(RiscvRegs.PQCSR_PIE);
-        csr &= ~(value & (RiscvRegs.PQCSR_PQMF | RiscvRegs.PQCSR_PQOF));
-        boolean enable = (value & RiscvRegs.PQCSR_PQEN) != 0;
-        if (enable && !has(RiscvRegs.PQCSR_PQEN)) {
-            q.tail = 0;
-            csr &= ~(RiscvRegs.PQCSR_PQMF | RiscvRegs.PQCSR_PQOF);
-            csr |= RiscvRegs.PQCSR_PQEN | RiscvRegs.PQCSR_PQON;
-        } else if (!enable) {
-            csr &= ~(RiscvRegs.PQCSR_PQEN | RiscvRegs.PQCSR_PQON);
-        }
-        csr = csr & ~RiscvRegs.PQCSR_PIE | value & RiscvRegs.PQCSR_PIE;
-        if (!pieWasSet && has(RiscvRegs.PQCSR_PIE) && has(RiscvRegs.PQCSR_PQMF | RiscvRegs.PQCSR_PQOF)) {
-            requestInterrupt();
-        }
+        queue.writeReg(offset, value);
     }
 
     void receive(PageRequestMessage m) {
@@ -104,33 +67,25 @@ final class PageRequestQueue {
             respond(m, PrgResponseCode.INVALID_REQUEST, prpr, "EN_PRI = 0");
             return;
         }
-        if (!has(RiscvRegs.PQCSR_PQEN) || !has(RiscvRegs.PQCSR_PQON) || has(RiscvRegs.PQCSR_PQMF)) {
-            respond(m, PrgResponseCode.RESPONSE_FAILURE, prpr, has(RiscvRegs.PQCSR_PQMF) ? "pqmf set" : "PQ off");
+        if (!queue.has(ProducerQueue.EN) || !queue.has(ProducerQueue.ON) || queue.has(ProducerQueue.MF)) {
+            respond(m, PrgResponseCode.RESPONSE_FAILURE, prpr, queue.has(ProducerQueue.MF) ? "pqmf set" : "PQ off");
             return;
         }
-        if (has(RiscvRegs.PQCSR_PQOF)) {
-            respond(m, PrgResponseCode.SUCCESS, prpr, "pqof set");
-            return;
+        queue(m, prpr);
+    }
+
+    /** The device context lets {@code m} in and the queue is on: written at {@code pqt}, or lost to overflow. */
+    private void queue(PageRequestMessage m, boolean prpr) {
+        PrgResponseCode lost = queue.ring().style().rule().lostRequestResponse();
+        switch (queue.push(RiscvPageRequestRecord.of(m))) {
+            case WRITTEN -> iommu.trace("riscv-pq",
+                    "queued page request DID %04x PASID %s PRGI %d addr %#x%s%s at pqt %d", m.rid(),
+                    m.pasidPresent() ? m.pasid() : "-", m.prgi(), m.pageAddr(), m.last() ? " L" : "",
+                    m.isStopMarker() ? " (stop marker)" : "", queue.ring().tail());
+            case OVERFLOWED -> respond(m, lost, prpr, "PQ full: pqof set");
+            case WRITE_FAULT -> respond(m, PrgResponseCode.RESPONSE_FAILURE, prpr, "PQ record write fault: pqmf set");
+            default -> respond(m, lost, prpr, "pqof set");
         }
-        if (q.isFull()) {
-            csr |= RiscvRegs.PQCSR_PQOF;
-            requestInterrupt();
-            respond(m, PrgResponseCode.SUCCESS, prpr, "PQ full: pqof set");
-            return;
-        }
-        long at = q.slotAddress(q.tail);
-        if (!iommu.memory().contains(at, RiscvRegs.PQ_ENTRY_SIZE)) {
-            csr |= RiscvRegs.PQCSR_PQMF;
-            requestInterrupt();
-            respond(m, PrgResponseCode.RESPONSE_FAILURE, prpr, "PQ record write fault: pqmf set");
-            return;
-        }
-        RiscvPageRequestRecord.of(m).writeTo(iommu.memory(), at);
-        q.tail = q.next(q.tail);
-        iommu.trace("riscv-pq", "queued page request DID %04x PASID %s PRGI %d addr %#x%s%s at pqt %d", m.rid(),
-                m.pasidPresent() ? m.pasid() : "-", m.prgi(), m.pageAddr(), m.last() ? " L" : "",
-                m.isStopMarker() ? " (stop marker)" : "", q.tail);
-        requestInterrupt();
     }
 
     private void report(PageRequestMessage m, Outcome.Fault fault, boolean dtf) {
@@ -158,9 +113,5 @@ final class PageRequestQueue {
         iommu.trace("riscv-pq", "%s: IOMMU answers PRGI %d of %04x with %s", why, m.prgi(), m.rid(), code);
         iommu.fabric().sendPrgResponse(new PrgResponse(m.rid(), withPasid, withPasid ? m.pasid() : 0, m.prgi(),
                 code.wire()));
-    }
-
-    private void requestInterrupt() {
-        ipsr.request(RiscvRegs.IPSR_PIP, has(RiscvRegs.PQCSR_PIE));
     }
 }

@@ -1,6 +1,7 @@
 package dev.iommulab.hw.riscv;
 
 import dev.iommulab.hw.iommu.HwFaultReason;
+import dev.iommulab.hw.iommu.LruCache;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pgtable.Access;
 
@@ -94,12 +95,12 @@ final class ProcessContextWalk {
 
     /** {@code IODIR.INVAL_PDT}: the context of ({@code did}, {@code pid}). */
     void invalidate(int did, int pid) {
-        cache.invalidate((k, pc) -> k.did() == did && k.pid() == pid);
+        cache.removeIf((k, pc) -> k.did() == did && k.pid() == pid);
     }
 
     /** {@code IODIR.INVAL_DDT}: every process context of {@code did}, or of all devices when {@code all}. */
     void invalidateDevice(boolean all, int did) {
-        cache.invalidate((k, pc) -> all || k.did() == did);
+        cache.removeIf((k, pc) -> all || k.did() == did);
     }
 
     int cachedEntries() {

@@ -75,6 +75,31 @@ public record RiscvCommand(long qw0, long qw1) {
         return new RiscvCommand(ats(FUNC3_ATS_INVAL, rid, pv, pid), payload);
     }
 
+    /**
+     * The range an {@code ATS.INVAL} payload names (G bit 0, S bit 11, untranslated address 63:12 with the PCIe
+     * size encoding): {@code {addr, size}}, the whole address space when the trailing ones reach bit 63.
+     */
+    long[] atsInvalRange() {
+        long addr = qw1 & ~0xfffL;
+        long size = 4096;
+        if ((qw1 & 1L << 11) != 0) {
+            int ones = Long.numberOfTrailingZeros(~(qw1 >>> 12));
+            if (12 + ones + 1 >= 63) {
+                addr = 0;
+                size = Long.MAX_VALUE & ~0xfffL;
+            } else {
+                size = 1L << (12 + ones + 1);
+                addr &= -size;
+            }
+        }
+        return new long[] {addr, size};
+    }
+
+    /** {@code ATS.INVAL}: the G bit of the payload (every PASID). */
+    boolean atsInvalGlobal() {
+        return (qw1 & 1) != 0;
+    }
+
     /** {@code ATS.PRGR}: a PRG Response with {@code code} (4-bit PCIe code) for {@code prgi} to {@code rid}. */
     public static RiscvCommand atsPrgr(int rid, boolean pv, int pid, int prgi, int code) {
         return new RiscvCommand(ats(FUNC3_ATS_PRGR, rid, pv, pid), (prgi & 0x1ffL) << 32 | (code & 0xfL) << 44);

@@ -1,5 +1,7 @@
 package dev.iommulab.hw.riscv;
 
+import dev.iommulab.hw.iommu.FaultLogRecord;
+import dev.iommulab.hw.iommu.QueueRecord;
 import dev.iommulab.hw.mem.PhysicalMemory;
 
 /**
@@ -13,7 +15,7 @@ import dev.iommulab.hw.mem.PhysicalMemory;
  *                access was a write
  */
 public record RiscvFaultRecord(int cause, int pid, boolean pv, boolean priv, int ttyp, int did, long iotval,
-                               long iotval2) {
+                               long iotval2) implements QueueRecord, FaultLogRecord {
 
     /** TTYP: no inbound transaction. */
     public static final int TTYP_NONE = 0;
@@ -54,10 +56,37 @@ public record RiscvFaultRecord(int cause, int pid, boolean pv, boolean priv, int
         return memory.readInt(pa + FaultQuota.COALESCED_OFFSET) & 0xffffffffL;
     }
 
+    @Override
     public void writeTo(PhysicalMemory memory, long pa) {
         memory.writeLong(pa, doubleword0());
         memory.writeLong(pa + 8, 0);
         memory.writeLong(pa + 16, iotval);
         memory.writeLong(pa + 24, iotval2);
+    }
+
+    @Override
+    public int requesterId() {
+        return did;
+    }
+
+    @Override
+    public boolean pasidPresent() {
+        return pv;
+    }
+
+    @Override
+    public int pasid() {
+        return pid;
+    }
+
+    @Override
+    public boolean privileged() {
+        return priv;
+    }
+
+    /** CAUSE. */
+    @Override
+    public int reasonCode() {
+        return cause;
     }
 }

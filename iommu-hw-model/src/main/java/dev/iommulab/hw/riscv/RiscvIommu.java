@@ -191,7 +191,7 @@ public final class RiscvIommu implements IommuHardware {
 
     @Override
     public void atsInvalidateCompletion(int rid, int itagVector) {
-        cq.ats().completion(rid, itagVector);
+        cq.atsInvalidateCompletion(rid, itagVector);
     }
 
     // ---- package-private machinery ----
@@ -213,8 +213,8 @@ public final class RiscvIommu implements IommuHardware {
                     case COALESCED -> " [fault quota: coalesced into the record in slot " + fq.coalescedSlot() + "]";
                     case OVER_QUOTA -> " [not recorded: fault quota reached, no pending record of this cause]";
                 });
-        faultObserver.faultDetected(new HwFault(loop.now(), record.did(), record.pv() ? record.pid() : -1, addr, access,
-                reason, record.cause(), result.recorded(), result == FaultQueue.Result.COALESCED));
+        faultObserver.faultDetected(HwFault.of(loop.now(), record, addr, access, reason, result.recorded(),
+                result == FaultQueue.Result.COALESCED));
     }
 
     void trace(String symbol, String format, Object... args) {

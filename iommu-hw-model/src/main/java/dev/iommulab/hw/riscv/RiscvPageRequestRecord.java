@@ -1,6 +1,7 @@
 package dev.iommulab.hw.riscv;
 
 import dev.iommulab.hw.iommu.PageRequestMessage;
+import dev.iommulab.hw.iommu.PageRequestRecord;
 import dev.iommulab.hw.mem.PhysicalMemory;
 
 /**
@@ -9,7 +10,8 @@ import dev.iommulab.hw.mem.PhysicalMemory;
  * {@code PRIV} 33, {@code EXEC} 34, {@code DID} 63:40; doubleword 1 is the PCIe payload: {@code R} 0,
  * {@code W} 1, {@code L} 2, {@code PRGI} 11:3, page address 63:12.
  */
-public record RiscvPageRequestRecord(int did, int pid, boolean pv, boolean priv, boolean exec, long payload) {
+public record RiscvPageRequestRecord(int did, int pid, boolean pv, boolean priv, boolean exec, long payload)
+        implements PageRequestRecord {
 
     /** The record the IOMMU writes for {@code m}; PRIV and EXEC only with a PASID. */
     public static RiscvPageRequestRecord of(PageRequestMessage m) {
@@ -30,6 +32,7 @@ public record RiscvPageRequestRecord(int did, int pid, boolean pv, boolean priv,
                 (dw0 >>> 33 & 1) != 0, (dw0 >>> 34 & 1) != 0, memory.readLong(pa + 8));
     }
 
+    @Override
     public void writeTo(PhysicalMemory memory, long pa) {
         memory.writeLong(pa, doubleword0());
         memory.writeLong(pa + 8, payload);
@@ -56,6 +59,7 @@ public record RiscvPageRequestRecord(int did, int pid, boolean pv, boolean priv,
     }
 
     /** The message as software sees it (the requester ID is the low 16 bits of DID). */
+    @Override
     public PageRequestMessage toMessage() {
         return new PageRequestMessage(did & 0xffff, pv, pv ? pid : 0, exec, priv, read(), write(), last(), prgi(),
                 pageAddr());

@@ -1,5 +1,7 @@
 package dev.iommulab.hw.riscv;
 
+import dev.iommulab.hw.iommu.MemoryRing;
+
 /**
  * Memory-mapped register offsets and fields of a RISC-V IOMMU (riscv-iommu, chapter "Memory-mapped
  * register interface", table "IOMMU Memory-mapped register layout"; reference/iommu-hardware.md §2.4).
@@ -143,5 +145,17 @@ public final class RiscvRegs {
     /** The physical address of the page named by a PPN field at bits 53:10. */
     public static long ppnAddress(long value) {
         return ((value & PPN_FIELD) >>> 10) << 12;
+    }
+
+    /**
+     * Software wrote {@code value} to a queue base register ({@code cqb/fqb/pqb}): keeps its WARL fields (PPN and
+     * LOG2SZ-1, a LOG2SZ-1 above 29 clamped), places {@code ring} there with 2^(LOG2SZ-1 + 1) entries and
+     * returns the register's new value. Head and tail are left as they are.
+     */
+    static long writeQueueBase(MemoryRing ring, long value) {
+        long log2 = Math.min(value & QB_LOG2SZ_MASK, 29);
+        long qb = value & PPN_FIELD | log2;
+        ring.setBase(ppnAddress(qb), (int) log2 + 1);
+        return qb;
     }
 }

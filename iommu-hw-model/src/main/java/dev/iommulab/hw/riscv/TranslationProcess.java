@@ -1,6 +1,7 @@
 package dev.iommulab.hw.riscv;
 
 import dev.iommulab.hw.iommu.HwFaultReason;
+import dev.iommulab.hw.iommu.Iotlb;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.RiscvWalkRequest;
@@ -29,14 +30,14 @@ final class TranslationProcess {
     private final DeviceContextWalk dcWalk;
     private final ProcessContextWalk pcWalk;
     private final TwoStageTranslation twoStage;
-    private final Iotlb iotlb;
+    private final Iotlb<IotlbEntry> iotlb;
 
     TranslationProcess(PhysicalMemory memory, RiscvConfig config) {
         ContextChecks checks = new ContextChecks(config);
         this.twoStage = new TwoStageTranslation(memory);
         this.dcWalk = new DeviceContextWalk(memory, checks, config.ddtCacheEntries());
         this.pcWalk = new ProcessContextWalk(memory, checks, twoStage.gStage(), config.pdtCacheEntries());
-        this.iotlb = new Iotlb(config.iotlbEntries());
+        this.iotlb = new Iotlb<>(config.iotlbEntries(), IotlbEntry.FILED_PAGE);
     }
 
     DeviceContextWalk deviceContexts() {
@@ -47,7 +48,7 @@ final class TranslationProcess {
         return pcWalk;
     }
 
-    Iotlb iotlb() {
+    Iotlb<IotlbEntry> iotlb() {
         return iotlb;
     }
 
@@ -125,14 +126,15 @@ final class TranslationProcess {
     }
 
     private Outcome untranslated(AddressSpace as, Transaction t, boolean supervisor) {
-        Outcome.Page hit = iotlb.lookup(as, t.addr(), t.access(), supervisor);
-        if (hit != null) {
-            return hit;
+        boolean cached = as.firstStage() || as.gStage();
+        IotlbEntry hit = cached ? iotlb.lookup(IotlbEntry.tag(as), t.addr()) : null;
+        if (hit != null && hit.allows(as, t.access(), supervisor)) {
+            return hit.page(t.addr());
         }
         Outcome out = twoStage.translate(as, t.addr(),
                 new RiscvWalkRequest(t.access(), supervisor, supervisor && as.sum(), false, true));
-        if (out instanceof Outcome.Page page) {
-            iotlb.insert(as, t.addr(), page);
+        if (cached && out instanceof Outcome.Page page) {
+            iotlb.fill(IotlbEntry.tag(as), t.addr(), IotlbEntry.FILED_PAGE, IotlbEntry.of(t.addr(), page));
         }
         return out;
     }

@@ -8,7 +8,8 @@
  * software writes and reads: {@link dev.iommulab.hw.riscv.RiscvDeviceContext},
  * {@link dev.iommulab.hw.riscv.RiscvProcessContext}, {@link dev.iommulab.hw.riscv.RiscvCommand},
  * {@link dev.iommulab.hw.riscv.RiscvFaultRecord}, {@link dev.iommulab.hw.riscv.RiscvPageRequestRecord}, and the
- * CAUSE codes in {@link dev.iommulab.hw.riscv.RiscvCause}. Everything else is package-private.
+ * CAUSE codes in {@link dev.iommulab.hw.riscv.RiscvCause}. Everything else is package-private. The caches, the
+ * IOTLB, the queue rings and the ATS invalidation tags are the common machinery of {@code dev.iommulab.hw.iommu}.
  *
  * <p>Modelling choices (each documented where it is made):
  * <ul>

@@ -1,5 +1,7 @@
 package dev.iommulab.hw.vtd;
 
+import dev.iommulab.hw.iommu.FaultLogRecord;
+
 /**
  * One primary fault record as it sits in a 128-bit fault recording register (VT-d spec §11.4.14; the
  * kernel's {@code dma_frcd_*} accessors in drivers/iommu/intel/dmar.c). Low qword: FI (the faulting
@@ -10,7 +12,7 @@ package dev.iommulab.hw.vtd;
  * @param addressType the request's AT: 0 untranslated, 1 translation request, 2 translated
  */
 public record FaultRecord(int sid, boolean pasidPresent, int pasid, long addr, Type type, int addressType,
-                          boolean exe, boolean priv, int reason) {
+                          boolean exe, boolean priv, int reason) implements FaultLogRecord {
 
     /** The request type T2:T1 (00b write, 01b read, 10b page request, 11b AtomicOp). */
     public enum Type {
@@ -54,5 +56,22 @@ public record FaultRecord(int sid, boolean pasidPresent, int pasid, long addr, T
         boolean pp = (hi & (1L << 31)) != 0;
         return new FaultRecord((int) (hi & 0xffff), pp, (int) ((hi >>> 40) & 0xfffff), lo & ~0xfffL, type,
                 (int) ((hi >>> 60) & 3), (hi & (1L << 30)) != 0, (hi & (1L << 29)) != 0, (int) ((hi >>> 32) & 0xff));
+    }
+
+    /** SID. */
+    @Override
+    public int requesterId() {
+        return sid;
+    }
+
+    @Override
+    public boolean privileged() {
+        return priv;
+    }
+
+    /** FR. */
+    @Override
+    public int reasonCode() {
+        return reason;
     }
 }

@@ -1,6 +1,6 @@
 package dev.iommulab.hw.vtd;
 
-import dev.iommulab.hw.iommu.InterruptLine;
+import dev.iommulab.hw.iommu.OverflowStyle;
 import dev.iommulab.hw.sim.Layer;
 
 /**
@@ -18,6 +18,7 @@ import dev.iommulab.hw.sim.Layer;
  *   <li>otherwise the record is written, the index moves on, and if PPF was clear FSTS.FRI names the
  *       register and PPF becomes set.</li>
  * </ol>
+ * That is {@link OverflowStyle#VTD_FAULT_RECORDING} applied to a register file instead of a ring in memory.
  * PPF is read-only, the OR of all F bits; software clears F by writing 1 to it (bit 127) and clears
  * PFO, IQE, ICE and ITE by writing 1 to them in FSTS. Writing PPF (as Linux does) has no effect.
  *
@@ -30,6 +31,7 @@ final class FaultRecording {
 
     private static final int STATUS_BITS = VtdRegs.FSTS_PFO | VtdRegs.FSTS_PPF | VtdRegs.FSTS_IQE
             | VtdRegs.FSTS_ICE | VtdRegs.FSTS_ITE;
+    private static final OverflowStyle STYLE = OverflowStyle.VTD_FAULT_RECORDING;
     private static final int RW1C_BITS = VtdRegs.FSTS_PFO | VtdRegs.FSTS_IQE | VtdRegs.FSTS_ICE
             | VtdRegs.FSTS_ITE;
 
@@ -45,10 +47,9 @@ final class FaultRecording {
     private final VtdUnit unit;
     private final long[] lo;
     private final long[] hi;
-    private InterruptLine line;
+    private final EventControl event;
     private int next;
     private int fsts;
-    private int fectl;
     private int fedata;
     private long feaddr;
 
@@ -56,10 +57,12 @@ final class FaultRecording {
         this.unit = unit;
         this.lo = new long[registers];
         this.hi = new long[registers];
+        this.event = new EventControl(unit, "fault-event", () -> unit.loop().trace().step(unit.loop().now(),
+                Layer.IOMMU, "vtd-fault-event", unit.config().name() + ": fault event interrupt"));
     }
 
-    void setInterrupt(InterruptLine interrupt) {
-        this.line = interrupt;
+    EventControl event() {
+        return event;
     }
 
     int count() {
@@ -97,7 +100,7 @@ final class FaultRecording {
     }
 
     private Outcome place(FaultRecord r) {
-        if ((fsts & VtdRegs.FSTS_PFO) != 0) {
+        if ((fsts & VtdRegs.FSTS_PFO) != 0 && !STYLE.rule().writesWhilePending()) {
             return Outcome.LOST_PFO_SET;
         }
         for (long h : hi) {
@@ -118,7 +121,7 @@ final class FaultRecording {
         }
         next = (next + 1) % lo.length;
         if (!wasAnyStatus) {
-            interruptCondition();
+            event.raise();
         }
         return Outcome.RECORDED;
     }
@@ -129,28 +132,10 @@ final class FaultRecording {
         boolean newlySet = (fsts & bit) == 0;
         fsts |= bit;
         if (newlySet && !wasAnyStatus) {
-            interruptCondition();
+            event.raise();
         }
     }
 
-    private void interruptCondition() {
-        if ((fectl & VtdRegs.ECTL_IM) != 0) {
-            fectl |= VtdRegs.ECTL_IP;
-            return;
-        }
-        deliver();
-    }
-
-    private void deliver() {
-        fectl &= ~VtdRegs.ECTL_IP;
-        InterruptLine target = line;
-        if (target == null) {
-            return;
-        }
-        unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-fault-event",
-                unit.config().name() + ": fault event interrupt");
-        unit.loop().schedule(unit.timing().msiNs(), "fault-event", target::raise);
-    }
 
     boolean owns(int offset) {
         return offset == VtdRegs.FSTS || offset == VtdRegs.FECTL || offset == VtdRegs.FEDATA
@@ -164,7 +149,7 @@ final class FaultRecording {
                 return fsts() & 0xffffffffL;
             }
             case VtdRegs.FECTL -> {
-                return fectl & 0xffffffffL;
+                return event.read();
             }
             case VtdRegs.FEDATA -> {
                 return fedata & 0xffffffffL;
@@ -194,13 +179,7 @@ final class FaultRecording {
                 clearIpIfServiced();
                 return cleared;
             }
-            case VtdRegs.FECTL -> {
-                boolean unmasking = (fectl & VtdRegs.ECTL_IM) != 0 && (value & VtdRegs.ECTL_IM) == 0;
-                fectl = (fectl & VtdRegs.ECTL_IP) | ((int) value & VtdRegs.ECTL_IM);
-                if (unmasking && (fectl & VtdRegs.ECTL_IP) != 0) {
-                    deliver();
-                }
-            }
+            case VtdRegs.FECTL -> event.write(value);
             case VtdRegs.FEDATA -> fedata = (int) value;
             case VtdRegs.FEADDR -> feaddr = value;
             default -> {
@@ -217,7 +196,7 @@ final class FaultRecording {
 
     private void clearIpIfServiced() {
         if (!anyStatus()) {
-            fectl &= ~VtdRegs.ECTL_IP;
+            event.clearPending();
         }
     }
 

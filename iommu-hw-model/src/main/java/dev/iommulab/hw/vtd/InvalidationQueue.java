@@ -1,6 +1,7 @@
 package dev.iommulab.hw.vtd;
 
-import dev.iommulab.hw.iommu.InterruptLine;
+import dev.iommulab.hw.iommu.AtsInvalidationTracker;
+import dev.iommulab.hw.iommu.Iotlb;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.sim.Trace;
@@ -26,6 +27,14 @@ import java.util.Deque;
  * 256-bit descriptor sets IQE too. A device-TLB invalidation timeout sets FSTS.ITE and aborts every
  * held wait (no status write); IQH is not moved. While IQE or ITE is set nothing is fetched; software
  * clearing it resumes fetching at IQH.
+ *
+ * <p>Device-TLB invalidations in flight (VT-d spec §6.5.2.5, §6.5.2.6, §4.3): each device-TLB or PASID-based
+ * device-TLB descriptor becomes a PCIe ATS Invalidate Request with an invalidation tag (ITAG 0..31, free per
+ * requester) sent through the fabric; the function's Invalidate Completion
+ * ({@code IommuHardware.atsInvalidateCompletion}) retires it. Wait descriptors behind it complete only once it
+ * is retired. A completion naming a tag that is not outstanding for that requester sets FSTS.ICE (ICESID in
+ * IQERCD). A request unanswered after {@link VtdConfig#deviceTlbTimeoutNs()} is dropped and reported as
+ * FSTS.ITE (ITESID); its timer is cancelled when the completion comes back in time.
  */
 final class InvalidationQueue {
 
@@ -34,30 +43,46 @@ final class InvalidationQueue {
     }
 
     private final VtdUnit unit;
-    private final DeviceTlbInvalidations deviceTlb;
+    private final AtsInvalidationTracker deviceTlb;
     private final QiExecutor executor;
     private final Deque<Wait> waits = new ArrayDeque<>();
-    private InterruptLine completionInterrupt;
+    private final EventControl completionEvent;
     private long iqa;
     private long head;
     private long tail;
     private long iqercd;
     private int ics;
-    private int iectl;
     private boolean fenceBlocked;
 
-    InvalidationQueue(VtdUnit unit, StructureCaches caches, Iotlb iotlb) {
+    InvalidationQueue(VtdUnit unit, StructureCaches caches, Iotlb<Translation> iotlb) {
         this.unit = unit;
-        this.deviceTlb = new DeviceTlbInvalidations(unit, this);
+        this.completionEvent = new EventControl(unit, "inv-completion-event", () -> { });
+        this.deviceTlb = new AtsInvalidationTracker(unit.loop(), unit.fabric(),
+                AtsInvalidationTracker.TagScope.PER_REQUESTER, unit.config().deviceTlbTimeoutNs(),
+                "dev-tlb-inval-timer", new AtsInvalidationTracker.Listener() {
+                    @Override
+                    public void timedOut(int rid, int itag) {
+                        trace("device-TLB invalidation ITAG %d to %04x timed out", itag, rid);
+                        deviceTlbTimeout(rid);
+                    }
+
+                    @Override
+                    public void notOutstanding(int rid, int itag) {
+                        trace("invalidate completion from %04x for ITAG %d not outstanding", rid, itag);
+                        invalidCompletion(rid);
+                    }
+                });
         this.executor = new QiExecutor(unit, caches, iotlb, deviceTlb);
     }
 
-    DeviceTlbInvalidations deviceTlb() {
-        return deviceTlb;
+    /** An Invalidate Completion from {@code rid} for the tags set in {@code itagVector}. */
+    void atsInvalidateCompletion(int rid, int itagVector) {
+        deviceTlb.completion(rid, itagVector);
+        progress();
     }
 
-    void setCompletionInterrupt(InterruptLine line) {
-        this.completionInterrupt = line;
+    EventControl completionEvent() {
+        return completionEvent;
     }
 
     long readReg(int offset) {
@@ -66,7 +91,7 @@ final class InvalidationQueue {
             case VtdRegs.IQH -> head;
             case VtdRegs.IQT -> tail;
             case VtdRegs.ICS -> ics;
-            case VtdRegs.IECTL -> iectl & 0xffffffffL;
+            case VtdRegs.IECTL -> completionEvent.read();
             case VtdRegs.IQERCD -> iqercd;
             default -> 0;
         };
@@ -90,13 +115,7 @@ final class InvalidationQueue {
                 process();
             }
             case VtdRegs.ICS -> ics &= ~(int) value;
-            case VtdRegs.IECTL -> {
-                boolean unmasking = (iectl & VtdRegs.ECTL_IM) != 0 && (value & VtdRegs.ECTL_IM) == 0;
-                iectl = (iectl & VtdRegs.ECTL_IP) | ((int) value & VtdRegs.ECTL_IM);
-                if (unmasking && (iectl & VtdRegs.ECTL_IP) != 0) {
-                    deliverCompletionEvent();
-                }
-            }
+            case VtdRegs.IECTL -> completionEvent.write(value);
             default -> {
             }
         }
@@ -182,19 +201,7 @@ final class InvalidationQueue {
         }
         if (d.has(QiDescriptor.IWD_INTERRUPT) && (ics & VtdRegs.ICS_IWC) == 0) {
             ics |= VtdRegs.ICS_IWC;
-            if ((iectl & VtdRegs.ECTL_IM) != 0) {
-                iectl |= VtdRegs.ECTL_IP;
-            } else {
-                deliverCompletionEvent();
-            }
-        }
-    }
-
-    private void deliverCompletionEvent() {
-        iectl &= ~VtdRegs.ECTL_IP;
-        InterruptLine line = completionInterrupt;
-        if (line != null) {
-            unit.loop().schedule(unit.timing().msiNs(), "inv-completion-event", line::raise);
+            completionEvent.raise();
         }
     }
 
@@ -205,7 +212,7 @@ final class InvalidationQueue {
     }
 
     /** FSTS.ITE: the held waits are aborted; fetching stops with IQH where it is. */
-    void deviceTlbTimeout(int rid) {
+    private void deviceTlbTimeout(int rid) {
         iqercd = (iqercd & ~(0xffffL << 32)) | (long) (rid & 0xffff) << 32;
         trace("device-TLB invalidation time-out (ITESID %04x): %d held wait(s) aborted", rid, waits.size());
         waits.clear();
@@ -214,7 +221,7 @@ final class InvalidationQueue {
     }
 
     /** FSTS.ICE: an Invalidate Completion for no outstanding request. */
-    void invalidCompletion(int rid) {
+    private void invalidCompletion(int rid) {
         iqercd = (iqercd & ~(0xffffL << 48)) | (long) (rid & 0xffff) << 48;
         unit.faults().setErrorStatus(VtdRegs.FSTS_ICE);
     }

@@ -1,6 +1,7 @@
 package dev.iommulab.hw.vtd;
 
 import dev.iommulab.hw.iommu.PageRequestMessage;
+import dev.iommulab.hw.iommu.PageRequestRecord;
 import dev.iommulab.hw.mem.PhysicalMemory;
 
 /**
@@ -11,7 +12,7 @@ import dev.iommulab.hw.mem.PhysicalMemory;
  */
 public record PageRequestDescriptor(boolean pasidPresent, int rid, int pasid, boolean exeReq, boolean pmReq,
                                     boolean rdReq, boolean wrReq, boolean lpig, int prgIndex, long addr,
-                                    long privData0, long privData1) {
+                                    long privData0, long privData1) implements PageRequestRecord {
 
     /** Descriptor type of a page request. */
     public static final int TYPE = 0x1;
@@ -31,6 +32,12 @@ public record PageRequestDescriptor(boolean pasidPresent, int rid, int pasid, bo
                 | (addr & ~0xfffL);
     }
 
+    @Override
+    public PageRequestMessage toMessage() {
+        return new PageRequestMessage(rid, pasidPresent, pasid, exeReq, pmReq, rdReq, wrReq, lpig, prgIndex, addr);
+    }
+
+    @Override
     public void writeTo(PhysicalMemory memory, long pa) {
         memory.writeLong(pa, qw0());
         memory.writeLong(pa + 8, qw1());

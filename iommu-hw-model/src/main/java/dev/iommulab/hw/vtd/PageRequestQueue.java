@@ -1,6 +1,7 @@
 package dev.iommulab.hw.vtd;
 
-import dev.iommulab.hw.iommu.InterruptLine;
+import dev.iommulab.hw.iommu.MemoryRing;
+import dev.iommulab.hw.iommu.OverflowStyle;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.iommu.PrgResponseCode;
@@ -10,8 +11,9 @@ import dev.iommulab.hw.sim.Trace;
 
 /**
  * The page request queue of a VT-d unit (VT-d spec §7.5, reference/iommu-hardware.md §2.1.3): a ring in
- * memory ({@code PQA} with PQS: 2^PQS pages of 32-byte descriptors; {@code PQH}, {@code PQT}; a full ring
- * is one slot short of its size), the status bits PPR and PRO, and the page request event.
+ * memory ({@code PQA} with PQS: 2^PQS pages of 32-byte descriptors; {@code PQH}, {@code PQT} hold byte
+ * offsets; a full ring is one slot short of its size), the status bits PPR and PRO, and the page request
+ * event. The ring and PRO are a {@link MemoryRing} of style {@link OverflowStyle#VTD_PAGE_REQUEST_QUEUE}.
  *
  * <p>A page request is checked against the context (and PASID) entries one walk latency after it
  * arrives, then queued. What happens to a request that cannot be queued follows VT-d spec Table 31:
@@ -22,22 +24,26 @@ import dev.iommulab.hw.sim.Trace;
  */
 final class PageRequestQueue {
 
+    /** log2 of the descriptors in one 4 KiB page: 2^PQS pages hold 2^(PQS + 7) descriptors. */
+    private static final int PQS_TO_LOG2_ENTRIES = 7;
+
     private final VtdUnit unit;
-    private InterruptLine interrupt;
+    private final MemoryRing ring;
+    private final EventControl event;
     private long pqa;
-    private long head;
-    private long tail;
-    private int prs;
-    private int pectl;
+    private boolean ppr;
     private long received;
     private long processed;
 
     PageRequestQueue(VtdUnit unit) {
         this.unit = unit;
+        this.event = new EventControl(unit, "prq-event", () -> { });
+        this.ring = new MemoryRing(unit.memory(), OverflowStyle.VTD_PAGE_REQUEST_QUEUE, VtdRegs.DESC_SIZE);
+        ring.setBase(0, PQS_TO_LOG2_ENTRIES);
     }
 
-    void setInterrupt(InterruptLine line) {
-        this.interrupt = line;
+    EventControl event() {
+        return event;
     }
 
     /** Page requests that have arrived at the unit. */
@@ -53,10 +59,10 @@ final class PageRequestQueue {
     long readReg(int offset) {
         return switch (offset) {
             case VtdRegs.PQA -> pqa;
-            case VtdRegs.PQH -> head;
-            case VtdRegs.PQT -> tail;
-            case VtdRegs.PRS -> prs;
-            case VtdRegs.PECTL -> pectl & 0xffffffffL;
+            case VtdRegs.PQH -> (long) ring.head() * VtdRegs.DESC_SIZE;
+            case VtdRegs.PQT -> (long) ring.tail() * VtdRegs.DESC_SIZE;
+            case VtdRegs.PRS -> prs();
+            case VtdRegs.PECTL -> event.read();
             default -> 0;
         };
     }
@@ -65,30 +71,25 @@ final class PageRequestQueue {
         switch (offset) {
             case VtdRegs.PQA -> {
                 pqa = value;
-                head = 0;
-                tail = 0;
+                ring.setBase(pqa & VtdEntries.ADDR_MASK, PQS_TO_LOG2_ENTRIES + (int) (pqa & 0x7));
+                ring.setHead(0);
+                ring.setTail(0);
             }
-            case VtdRegs.PQH -> head = value & (size() - VtdRegs.DESC_SIZE);
-            case VtdRegs.PRS -> prs &= ~(int) value; // RW1C
-            case VtdRegs.PECTL -> {
-                boolean unmasking = (pectl & VtdRegs.ECTL_IM) != 0 && (value & VtdRegs.ECTL_IM) == 0;
-                pectl = (pectl & VtdRegs.ECTL_IP) | ((int) value & VtdRegs.ECTL_IM);
-                if (unmasking && (pectl & VtdRegs.ECTL_IP) != 0) {
-                    deliver();
+            case VtdRegs.PQH -> ring.setHead(value >>> 5); // byte offset of a 32-byte descriptor
+            case VtdRegs.PRS -> { // RW1C
+                ppr &= (value & VtdRegs.PRS_PPR) == 0;
+                if ((value & VtdRegs.PRS_PRO) != 0) {
+                    ring.acknowledgeOverflow();
                 }
             }
+            case VtdRegs.PECTL -> event.write(value);
             default -> {
             }
         }
     }
 
-    /** Ring size in bytes: 2^PQS pages of 4 KiB. */
-    private long size() {
-        return 4096L << (pqa & 0x7);
-    }
-
-    private long base() {
-        return pqa & VtdEntries.ADDR_MASK;
+    private int prs() {
+        return (ppr ? VtdRegs.PRS_PPR : 0) | (ring.overflowPending() ? VtdRegs.PRS_PRO : 0);
     }
 
     /** A page request message arrives; it is looked at one walk latency later, in arrival order. */
@@ -146,29 +147,29 @@ final class PageRequestQueue {
     }
 
     private void queue(PageRequestMessage m) {
-        if ((prs & VtdRegs.PRS_PRO) != 0) {
-            trace("PRO set: page request PRGI %d not queued", m.prgi());
-            autoRespond(m, PrgResponseCode.SUCCESS, "overflow pending");
-            return;
-        }
-        long next = (tail + VtdRegs.DESC_SIZE) % size();
-        if (next == head) {
-            boolean raise = (prs & (VtdRegs.PRS_PPR | VtdRegs.PRS_PRO)) == 0;
-            prs |= VtdRegs.PRS_PRO;
-            trace("page request queue full: PRO set, PRGI %d not queued", m.prgi());
-            if (raise) {
-                raiseEvent();
+        boolean wasPending = ppr;
+        switch (ring.push(PageRequestDescriptor.of(m))) {
+            case WRITTEN -> {
+                trace("queued page request RID %04x PASID %d PRGI %d addr %#x%s at PQT %#x", m.rid(), m.pasid(),
+                        m.prgi(), m.pageAddr(), m.last() ? " LPIG" : "", (long) ring.tail() * VtdRegs.DESC_SIZE);
+                ppr = true;
+                if (!wasPending) {
+                    event.raise();
+                }
             }
-            autoRespond(m, PrgResponseCode.SUCCESS, "queue full");
-            return;
-        }
-        PageRequestDescriptor.of(m).writeTo(unit.memory(), base() + tail);
-        tail = next;
-        trace("queued page request RID %04x PASID %d PRGI %d addr %#x%s at PQT %#x", m.rid(), m.pasid(), m.prgi(),
-                m.pageAddr(), m.last() ? " LPIG" : "", tail);
-        if ((prs & VtdRegs.PRS_PPR) == 0) {
-            prs |= VtdRegs.PRS_PPR;
-            raiseEvent();
+            case OVERFLOWED -> {
+                trace("page request queue full: PRO set, PRGI %d not queued", m.prgi());
+                if (!wasPending) {
+                    event.raise();
+                }
+                autoRespond(m, ring.style().rule().lostRequestResponse(), "queue full");
+            }
+            case WRITE_FAULT -> trace("page request descriptor at %#x outside memory: PRGI %d dropped",
+                    ring.slotAddress(ring.tail()), m.prgi());
+            default -> {
+                trace("PRO set: page request PRGI %d not queued", m.prgi());
+                autoRespond(m, ring.style().rule().lostRequestResponse(), "overflow pending");
+            }
         }
     }
 
@@ -183,22 +184,6 @@ final class PageRequestQueue {
         }
         trace("%s: hardware answers PRGI %d with %s", why, m.prgi(), code);
         unit.fabric().sendPrgResponse(new PrgResponse(m.rid(), m.pasidPresent(), m.pasid(), m.prgi(), code.wire()));
-    }
-
-    private void raiseEvent() {
-        if ((pectl & VtdRegs.ECTL_IM) != 0) {
-            pectl |= VtdRegs.ECTL_IP;
-            return;
-        }
-        deliver();
-    }
-
-    private void deliver() {
-        pectl &= ~VtdRegs.ECTL_IP;
-        InterruptLine line = interrupt;
-        if (line != null) {
-            unit.loop().schedule(unit.timing().msiNs(), "prq-event", line::raise);
-        }
     }
 
     private void trace(String format, Object... args) {

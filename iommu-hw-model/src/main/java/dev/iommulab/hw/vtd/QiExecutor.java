@@ -1,14 +1,23 @@
 package dev.iommulab.hw.vtd;
 
+import dev.iommulab.hw.iommu.AtsInvalidateRequest;
+import dev.iommulab.hw.iommu.AtsInvalidationTracker;
+import dev.iommulab.hw.iommu.Iotlb;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.sim.Trace;
 
 /**
  * Checks and carries out one invalidation descriptor other than a wait (VT-d spec §6.5.2): cache
- * invalidations on {@link StructureCaches} and {@link Iotlb}, device-TLB invalidations through
- * {@link DeviceTlbInvalidations}, page group responses to the function. A descriptor with an unknown
+ * invalidations on {@link StructureCaches} and the IOTLB, device-TLB invalidations through
+ * the unit's {@link AtsInvalidationTracker}, page group responses to the function. A descriptor with an unknown
  * type, a reserved granularity or a reserved bit set is refused (the queue then reports FSTS.IQE).
+ *
+ * <p>IOTLB invalidation (VT-d spec §6.5.2.3, §6.5.2.4). IOTLB descriptors (type 0x2): global; domain-selective,
+ * every entry of the DID; page-selective, second-stage, pass-through and legacy entries of the DID overlapping
+ * the range, and all nested entries of the DID (their GPA is not kept, so any of them may use the range).
+ * PASID-based IOTLB descriptors (type 0x6): first-stage and nested entries of (DID, PASID), all or those
+ * overlapping the range. Removing more than asked is what the spec allows.
  */
 final class QiExecutor {
 
@@ -20,10 +29,11 @@ final class QiExecutor {
 
     private final VtdUnit unit;
     private final StructureCaches caches;
-    private final Iotlb iotlb;
-    private final DeviceTlbInvalidations deviceTlb;
+    private final Iotlb<Translation> iotlb;
+    private final AtsInvalidationTracker deviceTlb;
 
-    QiExecutor(VtdUnit unit, StructureCaches caches, Iotlb iotlb, DeviceTlbInvalidations deviceTlb) {
+    QiExecutor(VtdUnit unit, StructureCaches caches, Iotlb<Translation> iotlb,
+               AtsInvalidationTracker deviceTlb) {
         this.unit = unit;
         this.caches = caches;
         this.iotlb = iotlb;
@@ -73,7 +83,7 @@ final class QiExecutor {
             case QiDescriptor.TYPE_PASID_IOTLB -> pasidIotlb(d);
             case QiDescriptor.TYPE_PASID_CACHE -> pasidCache(d);
             case QiDescriptor.TYPE_DEVICE_TLB, QiDescriptor.TYPE_PASID_DEVICE_TLB -> {
-                return deviceTlb.send(d) ? Outcome.DONE : Outcome.NO_ITAG;
+                return deviceTlb(d) ? Outcome.DONE : Outcome.NO_ITAG;
             }
             case QiDescriptor.TYPE_PAGE_GROUP_RESPONSE -> pageGroupResponse(d);
             default -> {
@@ -98,10 +108,13 @@ final class QiExecutor {
 
     private void iotlb(QiDescriptor d) {
         long length = 4096L << d.addressMask();
+        int did = d.domainId();
+        long addr = d.pageAddr() & -length;
         int dropped = switch (d.granularity()) {
-            case QiDescriptor.IOTLB_GLOBAL -> iotlb.invalidateAll();
-            case QiDescriptor.IOTLB_DOMAIN -> iotlb.invalidateDomain(d.domainId());
-            default -> iotlb.invalidateDomainRange(d.domainId(), d.pageAddr() & -length, length);
+            case QiDescriptor.IOTLB_GLOBAL -> iotlb.invalidate((tag, t) -> true);
+            case QiDescriptor.IOTLB_DOMAIN -> iotlb.invalidate((tag, t) -> Translation.tagDid(tag) == did);
+            default -> iotlb.invalidate((tag, t) -> Translation.tagDid(tag) == did
+                    && (t.kind() == Translation.Kind.NESTED || !t.kind().usesFirstStage() && t.overlaps(addr, length)));
         };
         trace("IOTLB invalidation G=%d DID %d%s%s: %d entr%s dropped", d.granularity(), d.domainId(),
                 d.granularity() == QiDescriptor.IOTLB_PAGE ? String.format(" %#x AM %d", d.pageAddr(), d.addressMask())
@@ -110,8 +123,12 @@ final class QiExecutor {
 
     private void pasidIotlb(QiDescriptor d) {
         long length = 4096L << d.addressMask();
-        int dropped = d.granularity() == QiDescriptor.PIOTLB_PASID ? iotlb.invalidatePasid(d.domainId(), d.pasid())
-                : iotlb.invalidatePasidRange(d.domainId(), d.pasid(), d.pageAddr() & -length, length);
+        boolean all = d.granularity() == QiDescriptor.PIOTLB_PASID;
+        long addr = d.pageAddr() & -length;
+        int did = d.domainId();
+        int pasid = d.pasid();
+        int dropped = iotlb.invalidate((tag, t) -> Translation.tagDid(tag) == did && Translation.tagPasid(tag) == pasid
+                && t.kind().usesFirstStage() && (all || t.overlaps(addr, length)));
         trace("PASID-based IOTLB invalidation DID %d PASID %d%s: %d entr%s dropped", d.domainId(), d.pasid(),
                 d.granularity() == QiDescriptor.PIOTLB_PAGE ? String.format(" %#x AM %d", d.pageAddr(), d.addressMask())
                         : "", dropped, dropped == 1 ? "y" : "ies");
@@ -125,6 +142,20 @@ final class QiExecutor {
         };
         trace("PASID-cache invalidation G=%d DID %d PASID %d: %d entr%s dropped", d.granularity(), d.domainId(),
                 d.pasid(), dropped, dropped == 1 ? "y" : "ies");
+    }
+
+    /** Sends the ATS Invalidate Request of a descriptor; false when the requester has no free ITAG. */
+    private boolean deviceTlb(QiDescriptor d) {
+        int rid = d.deviceTlbSid();
+        boolean withPasid = d.type() == QiDescriptor.TYPE_PASID_DEVICE_TLB;
+        AtsInvalidateRequest request = deviceTlb.send(rid, withPasid, withPasid ? d.pasid() : 0, d.deviceTlbGlobal(),
+                d.deviceTlbBase(), d.deviceTlbSize());
+        if (request == null) {
+            return false;
+        }
+        trace("ATS Invalidate Request to %04x%s %#x+%#x ITAG %d", rid, withPasid ? " PASID " + d.pasid() : "",
+                request.addr(), request.size(), request.itag());
+        return true;
     }
 
     private void pageGroupResponse(QiDescriptor d) {

@@ -1,12 +1,19 @@
 package dev.iommulab.hw.vtd;
 
+import dev.iommulab.hw.iommu.Iotlb;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import java.util.function.Supplier;
 
 /**
  * DMA remapping of one request (VT-d spec chapter 3 and the fault-condition tables of §7.1.3): picks
  * the mode from RTADDR.TTM, resolves the context (and, in scalable mode, the PASID entry) through the
- * structure caches, looks the page up in the IOTLB and walks the tables on a miss. Raises each fault at
+ * structure caches, looks the page up in the IOTLB and walks the tables on a miss.
+ *
+ * <p>The IOTLB holds translations of successful accesses, tagged with domain ID and PASID (-1 in legacy
+ * mode) and filed under the page they map (4 KiB, 2 MiB or 1 GiB), least recently used replaced first (VT-d
+ * spec §6.2.4). Non-present entries are never cached (CAP.CM = 0). A cached translation is used only when it
+ * grants the request everything it asks for; otherwise the tables are walked again, so a stale entry can let
+ * an access through but never fault one. Raises each fault at
  * the step where the spec raises it; rights against the request are checked by {@link AccessRights}.
  *
  * <p>Translated requests (AT = 10b) need only the context entry's DTE (legacy: TT = 01b) and go to the
@@ -54,7 +61,7 @@ final class RemappingEngine {
 
     private final VtdUnit unit;
     private final StructureCaches caches;
-    private final Iotlb iotlb;
+    private final Iotlb<Translation> iotlb;
     private final FirstStageTranslation firstStage;
     private final SecondStageTranslation secondStage;
     private final NestedTranslation nested;
@@ -62,7 +69,7 @@ final class RemappingEngine {
     RemappingEngine(VtdUnit unit, PhysicalMemory memory, VtdConfig config) {
         this.unit = unit;
         this.caches = new StructureCaches(memory, config);
-        this.iotlb = new Iotlb(config.iotlbEntries());
+        this.iotlb = new Iotlb<>(config.iotlbEntries(), Translation.IOTLB_PAGE_SIZES);
         this.firstStage = new FirstStageTranslation(memory, config.pageWalkCoherent());
         this.secondStage = new SecondStageTranslation(memory, config.pageWalkCoherent());
         this.nested = new NestedTranslation(memory, secondStage, config.pageWalkCoherent());
@@ -72,7 +79,7 @@ final class RemappingEngine {
         return caches;
     }
 
-    Iotlb iotlb() {
+    Iotlb<Translation> iotlb() {
         return iotlb;
     }
 
@@ -163,7 +170,8 @@ final class RemappingEngine {
 
     private Result cachedOrWalk(int did, int pasidTag, Request eff, boolean fpd, boolean scalable, PasidEntry pe,
                                 Supplier<Found<Walked>> walk) {
-        Translation hit = iotlb.lookup(did, pasidTag, eff.addr());
+        long tag = Translation.iotlbTag(did, pasidTag);
+        Translation hit = iotlb.lookup(tag, eff.addr());
         if (hit != null && hit.satisfies(eff.write(), eff.exec(), eff.priv())) {
             return new Result(hit, null, fpd, scalable, eff, pe, w -> null);
         }
@@ -176,7 +184,7 @@ final class RemappingEngine {
         return new Result(t, null, fpd, scalable, eff, pe, write -> {
             VtdFaultReason f = walked.adUpdate().apply(write);
             if (f == null) {
-                iotlb.fill(did, pasidTag, write ? t.dirtied() : t);
+                iotlb.fill(tag, t.inBase(), t.size(), write ? t.dirtied() : t);
             }
             return f;
         });

@@ -1,5 +1,6 @@
 package dev.iommulab.hw.vtd;
 
+import dev.iommulab.hw.iommu.LruCache;
 import dev.iommulab.hw.mem.PhysicalMemory;
 
 /**

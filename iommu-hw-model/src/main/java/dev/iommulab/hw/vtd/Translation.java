@@ -22,6 +22,22 @@ record Translation(Kind kind, long inBase, long size, long outBase, boolean read
         }
     }
 
+    /** The page sizes the IOTLB files translations under, probed smallest first (VT-d spec §6.2.4). */
+    static final long[] IOTLB_PAGE_SIZES = {4096, 1L << 21, 1L << 30};
+
+    /** The IOTLB tag of translations of {@code pasid} (-1 in legacy mode) in domain {@code did}. */
+    static long iotlbTag(int did, int pasid) {
+        return (long) did << 32 | pasid & 0xffffffffL;
+    }
+
+    static int tagDid(long tag) {
+        return (int) (tag >>> 32);
+    }
+
+    static int tagPasid(long tag) {
+        return (int) tag;
+    }
+
     /** A 4 KiB identity translation with every right. */
     static Translation passThrough(Kind kind, long addr) {
         long page = addr & ~0xfffL;

@@ -106,17 +106,17 @@ public final class VtdUnit implements IommuHardware {
 
     /** The vector the page request event is delivered to. */
     public void setPageRequestInterrupt(InterruptLine line) {
-        prq.setInterrupt(line);
+        prq.event().setLine(line);
     }
 
     /** The vector the fault event (primary fault logging, IQE/ICE/ITE) is delivered to. */
     public void setFaultEventInterrupt(InterruptLine line) {
-        faults.setInterrupt(line);
+        faults.event().setLine(line);
     }
 
     /** The vector the invalidation completion event (wait descriptor with IF) is delivered to. */
     public void setInvalidationCompletionInterrupt(InterruptLine line) {
-        iq.setCompletionInterrupt(line);
+        iq.completionEvent().setLine(line);
     }
 
     // ---- MMIO ----
@@ -258,7 +258,7 @@ public final class VtdUnit implements IommuHardware {
 
     @Override
     public void atsInvalidateCompletion(int rid, int itagVector) {
-        iq.deviceTlb().completion(rid, itagVector);
+        iq.atsInvalidateCompletion(rid, itagVector);
     }
 
     private static FaultRecord record(RemappingEngine.Request r, long addr, int at, VtdFaultReason reason) {
@@ -277,7 +277,7 @@ public final class VtdUnit implements IommuHardware {
                 "%s: fault reason %#x (%s) SID %04x PASID %d addr %#x%s", config.name(), reason.code(), reason.name(),
                 record.sid(), record.pasidPresent() ? record.pasid() : -1, record.addr(),
                 suppressed ? " [suppressed by FPD]" : recorded ? "" : " [not recorded]");
-        faultObserver.faultDetected(new HwFault(loop.now(), record.sid(), record.pasidPresent() ? record.pasid() : -1,
-                record.addr(), access, reason.reason(), reason.code(), recorded));
+        faultObserver.faultDetected(HwFault.of(loop.now(), record, record.addr(), access, reason.reason(), recorded,
+                false));
     }
 }

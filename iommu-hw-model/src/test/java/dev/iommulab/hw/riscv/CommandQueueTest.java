@@ -6,6 +6,7 @@ import static dev.iommulab.hw.riscv.RiscvFixture.VA;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.iommulab.hw.iommu.AtsInvalidateRequest;
+import dev.iommulab.hw.iommu.AtsInvalidationTracker;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.iommu.PrgResponseCode;
 import org.junit.jupiter.api.BeforeEach;
@@ -93,21 +94,21 @@ class CommandQueueTest {
     @Test
     void atsInval_allTagsBusy_commandWaitsForAFreeTag() {
         f.function.answersInvalidations = false;
-        RiscvCommand[] commands = new RiscvCommand[AtsInvalidations.TAGS + 1];
+        RiscvCommand[] commands = new RiscvCommand[AtsInvalidationTracker.TAGS + 1];
         for (int i = 0; i < commands.length; i++) {
             commands[i] = RiscvCommand.atsInval(DID, false, 0, false, VA + 0x1000L * i, 4096);
         }
         f.submit(commands);
         f.loop.runFor(1_000_000);
-        assertThat(f.function.invalidations).hasSize(AtsInvalidations.TAGS);
-        assertThat(f.reg32(RiscvRegs.CQH)).isEqualTo(AtsInvalidations.TAGS);
+        assertThat(f.function.invalidations).hasSize(AtsInvalidationTracker.TAGS);
+        assertThat(f.reg32(RiscvRegs.CQH)).isEqualTo(AtsInvalidationTracker.TAGS);
 
         f.iommu.atsInvalidateCompletion(DID, 1 << 7);
         f.loop.runFor(1_000_000);
 
-        assertThat(f.function.invalidations).hasSize(AtsInvalidations.TAGS + 1);
-        assertThat(f.function.invalidations.get(AtsInvalidations.TAGS).itag()).isEqualTo(7);
-        assertThat(f.reg32(RiscvRegs.CQH)).isEqualTo(AtsInvalidations.TAGS + 1);
+        assertThat(f.function.invalidations).hasSize(AtsInvalidationTracker.TAGS + 1);
+        assertThat(f.function.invalidations.get(AtsInvalidationTracker.TAGS).itag()).isEqualTo(7);
+        assertThat(f.reg32(RiscvRegs.CQH)).isEqualTo(AtsInvalidationTracker.TAGS + 1);
     }
 
     @Test

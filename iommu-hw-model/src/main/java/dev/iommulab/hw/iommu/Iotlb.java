@@ -1,0 +1,70 @@
+package dev.iommulab.hw.iommu;
+
+import java.util.Arrays;
+
+/**
+ * An IOTLB: completed translations, least recently used replaced first, looked up by a tag and the page of
+ * the input address. The tag is whatever the vendor tags its entries with, packed by the vendor into a
+ * {@code long} (VT-d: domain ID and PASID; RISC-V: GV/GSCID and PSCV/PSCID), so that a hit allocates no tag
+ * object. The page sizes the IOTLB files entries under are data: VT-d files each translation under its own
+ * page size and probes 4 KiB, 2 MiB and 1 GiB in turn; the RISC-V model files every translation under the
+ * 4 KiB page of the IOVA that filled it.
+ *
+ * <p>The IOTLB decides neither hits nor invalidations: a vendor uses a cached entry only when it grants the
+ * request (otherwise it walks again), and selects what an invalidation removes with its own rules over the
+ * tag and the entry ({@link #invalidate}).
+ *
+ * @param <E> the vendor's cached translation
+ */
+public final class Iotlb<E> {
+
+    /** Selects entries by the vendor's tag and entry. */
+    @FunctionalInterface
+    public interface Selector<E> {
+        boolean test(long tag, E entry);
+    }
+
+    private record Key(long tag, long base, long size) {
+    }
+
+    private final LruCache<Key, E> entries;
+    private final long[] pageSizes;
+
+    /**
+     * @param capacity  entries held; 0 caches nothing
+     * @param pageSizes the sizes entries are filed under, probed in this order on a lookup (powers of two)
+     */
+    public Iotlb(int capacity, long... pageSizes) {
+        if (pageSizes.length == 0 || Arrays.stream(pageSizes).anyMatch(s -> s < 4096 || Long.bitCount(s) != 1)) {
+            throw new IllegalArgumentException("page sizes must be powers of two of at least 4096: "
+                    + Arrays.toString(pageSizes));
+        }
+        this.entries = new LruCache<>(capacity);
+        this.pageSizes = pageSizes.clone();
+    }
+
+    /** The entry of {@code tag} whose page covers {@code addr}, now the most recently used, or null. */
+    public E lookup(long tag, long addr) {
+        for (long size : pageSizes) {
+            E e = entries.get(new Key(tag, addr & -size, size));
+            if (e != null) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** Caches {@code entry} for {@code tag} under the page of {@code size} that holds {@code addr}. */
+    public void fill(long tag, long addr, long size, E entry) {
+        entries.put(new Key(tag, addr & -size, size), entry);
+    }
+
+    /** Drops every entry {@code selected} picks; returns how many. */
+    public int invalidate(Selector<? super E> selected) {
+        return entries.removeIf((k, e) -> selected.test(k.tag(), e));
+    }
+
+    public int size() {
+        return entries.size();
+    }
+}
