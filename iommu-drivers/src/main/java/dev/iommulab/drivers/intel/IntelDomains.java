@@ -61,8 +61,8 @@ final class IntelDomains {
 
     IntelDomains(IntelIommu iommu) {
         this.iommu = iommu;
-        this.blocked = new IommuDomain(DomainType.BLOCKED, iommu, null);
-        this.identity = new IommuDomain(DomainType.IDENTITY, iommu, null);
+        this.blocked = new IommuDomain(DomainType.BLOCKED, iommu, iommu, null);
+        this.identity = new IommuDomain(DomainType.IDENTITY, iommu, iommu, null);
         identity.setDriverData(FLPT_DEFAULT_DID);
     }
 
@@ -93,7 +93,7 @@ final class IntelDomains {
             pt.free();
             throw e;
         }
-        IommuDomain domain = IommuDomain.paging(iommu, pt);
+        IommuDomain domain = IommuDomain.paging(iommu, iommu, pt);
         domain.setDriverData(did);
         return domain;
     }
@@ -111,7 +111,7 @@ final class IntelDomains {
             throw new KernelException(Errno.EINVAL, "s1Table", String.format("%#x / %d bits: need a 4 KiB aligned "
                     + "4-level table", s1Table, addressWidth));
         }
-        IommuDomain domain = IommuDomain.nested(iommu, parent);
+        IommuDomain domain = IommuDomain.nested(iommu, iommu, parent);
         domain.setDriverData(iommu.allocDomainId());
         nested.put(domain, new Nested(s1Table));
         return domain;

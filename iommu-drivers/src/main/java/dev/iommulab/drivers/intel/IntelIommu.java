@@ -4,6 +4,7 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCap;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.IommuResvRegion;
 import dev.iommulab.core.IotlbGather;
@@ -38,7 +39,7 @@ import java.util.Map;
  * requests from its interrupt ({@link PrqHandler}) and answers groups with page group response
  * descriptors.
  */
-public final class IntelIommu implements IommuOps {
+public final class IntelIommu implements IommuOps, IommuDomainOps {
 
     /** PRQ_ORDER: the kernel's page request queue is 2^4 pages = 2048 descriptors (the default here). */
     public static final int PRQ_ORDER = 4;
@@ -235,7 +236,7 @@ public final class IntelIommu implements IommuOps {
 
     /** The domain's free op: intel_svm_domain_free() for an SVA domain (its mm notifier is put). */
     @Override
-    public void domainFree(IommuDomain domain) {
+    public void free(IommuDomain domain) {
         if (domain.type() == DomainType.SVA) {
             sva.free(domain);
         }
@@ -321,6 +322,10 @@ public final class IntelIommu implements IommuOps {
      */
     @Override
     public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
+        if (domain.type() == DomainType.BLOCKED) {
+            removeDevPasid(dev, pasid, old);
+            return;
+        }
         DeviceInfo info = info(dev);
         if (domain.type() == DomainType.SVA || old.type() == DomainType.SVA) {
             throw new KernelException(Errno.EOPNOTSUPP, "domain", "replacing an SVA attachment is not modelled");
@@ -346,8 +351,7 @@ public final class IntelIommu implements IommuOps {
      * The blocked domain at a PASID (blocking_domain_set_dev_pasid()), for SVA and other domains alike: IOPF
      * reference dropped, entry torn down and, while the device keeps IOPF on, its page requests drained.
      */
-    @Override
-    public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
+    private void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
         DeviceInfo info = info(dev);
         if (domain.type() == DomainType.SVA) {
             sva.removeDevPasid(info, pasid, domain);

@@ -78,7 +78,7 @@ final class IntelSva {
 
     /** intel_svm_domain_alloc(): a domain with its own DID, registered as an mmu notifier of {@code mm}. */
     IommuDomain allocDomain(MmStruct mm) {
-        IommuDomain domain = new IommuDomain(DomainType.SVA, iommu, mm);
+        IommuDomain domain = new IommuDomain(DomainType.SVA, iommu, iommu, mm);
         SvaDomain sva = new SvaDomain(iommu.allocDomainId());
         domain.setDriverData(sva);
         mm.mmuNotifierRegister(sva);

@@ -69,8 +69,8 @@ final class RiscvDomains {
         this.directory = directory;
         this.cmdq = cmdq;
         this.pasids = pasids;
-        this.blocked = new IommuDomain(DomainType.BLOCKED, driver, null);
-        this.identity = new IommuDomain(DomainType.IDENTITY, driver, null);
+        this.blocked = new IommuDomain(DomainType.BLOCKED, driver, driver, null);
+        this.identity = new IommuDomain(DomainType.IDENTITY, driver, driver, null);
     }
 
     /**
@@ -97,7 +97,7 @@ final class RiscvDomains {
             pt.free();
             throw e;
         }
-        IommuDomain domain = IommuDomain.paging(driver, pt);
+        IommuDomain domain = IommuDomain.paging(driver, driver, pt);
         domain.setDriverData(pscid);
         return domain;
     }

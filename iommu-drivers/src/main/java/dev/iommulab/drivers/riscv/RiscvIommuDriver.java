@@ -4,6 +4,7 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCap;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.IotlbGather;
 import dev.iommulab.core.fault.FaultEvents;
@@ -52,7 +53,7 @@ import java.util.Map;
  * (the role VT-d's RID_PASID entry plays). A function without PASID keeps the DC the kernel's probe writes:
  * not valid, {@code tc} = SADE only — the blocking domain, "translation requests will fault w/ #258".
  */
-public final class RiscvIommuDriver implements IommuOps {
+public final class RiscvIommuDriver implements IommuOps, IommuDomainOps {
 
     /** {@code RISCV_IOMMU_DEF_CQ_COUNT}. */
     public static final int DEFAULT_CQ_ENTRIES = 8192;
@@ -285,7 +286,7 @@ public final class RiscvIommuDriver implements IommuOps {
     @Override
     public IommuDomain domainAllocSva(Device dev, MmStruct mm) {
         info(dev);
-        IommuDomain domain = new IommuDomain(DomainType.SVA, this, mm);
+        IommuDomain domain = new IommuDomain(DomainType.SVA, this, this, mm);
         domain.setDriverData(allocPscid());
         sva.register(domain);
         return domain;
@@ -296,7 +297,7 @@ public final class RiscvIommuDriver implements IommuOps {
      * nothing here.
      */
     @Override
-    public void domainFree(IommuDomain domain) {
+    public void free(IommuDomain domain) {
         if (domain.type() == DomainType.SVA) {
             sva.unregister(domain);
         }
@@ -372,6 +373,10 @@ public final class RiscvIommuDriver implements IommuOps {
      */
     @Override
     public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
+        if (domain.type() == DomainType.BLOCKED) {
+            removeDevPasid(dev, pasid, old);
+            return;
+        }
         if (domain.type() == DomainType.SVA || old.type() == DomainType.SVA) {
             throw new KernelException(Errno.EOPNOTSUPP, "domain", "replacing an SVA attachment is not modelled");
         }
@@ -397,8 +402,7 @@ public final class RiscvIommuDriver implements IommuOps {
     }
 
     /** The blocked domain at a PASID. <b>Not in mainline</b>; see {@link PasidAttach#removeDevPasid}. */
-    @Override
-    public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
+    private void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
         if (domain.type() != DomainType.SVA) {
             domains().removeDevPasid(info(dev), pasid, domain);
             return;

@@ -123,8 +123,8 @@ class RiscvSetDevPasidTest {
     @Test
     void setDevPasid_nestedOrTablelessDomain_refused() {
         int commandsAtProbe = f.commands().size();
-        IommuDomain nested = new IommuDomain(DomainType.NESTED, f.driver, null);
-        IommuDomain tableless = new IommuDomain(DomainType.UNMANAGED, f.driver, null);
+        IommuDomain nested = new IommuDomain(DomainType.NESTED, f.driver, f.driver, null);
+        IommuDomain tableless = new IommuDomain(DomainType.UNMANAGED, f.driver, f.driver, null);
 
         assertErrno(() -> f.driver.setDevPasid(nested, f.dev, PASID), Errno.ENODEV);
         assertErrno(() -> f.driver.setDevPasid(tableless, f.dev, PASID), Errno.EINVAL);

@@ -147,7 +147,7 @@ class RiscvSvaNotifierTest {
     void domainFree_afterDetach_notifierUnregistered() {
         f.core.detachDevicePasid(f.domain, f.dev, PASID);
         f.loop.runUntilIdle();
-        f.driver.domainFree(f.domain);
+        f.domain.ops().free(f.domain);
         int sentBefore = f.commands().size();
 
         f.mm.munmap(VA, 0x1000);
