@@ -23,7 +23,6 @@ public final class IommuDomain {
     private final IommuDomain parent;
     private IopfHandler iopfHandler;
     private int users;
-    private Object driverData;
 
     /**
      * A domain of {@code type} allocated by {@code owner} ({@code domain->owner}) with the domain ops {@code ops}
@@ -138,15 +137,6 @@ public final class IommuDomain {
 
     public void setUsers(int users) {
         this.users = users;
-    }
-
-    /** The driver's private state for this domain (e.g. its domain id). Goes once the drivers keep it typed. */
-    public Object driverData() {
-        return driverData;
-    }
-
-    public void setDriverData(Object data) {
-        this.driverData = data;
     }
 
     @Override
