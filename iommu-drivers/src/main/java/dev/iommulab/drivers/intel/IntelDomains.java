@@ -23,11 +23,11 @@ import java.util.Map;
  *       present (fault 0x59 for what arrives); a device that never had anything attached is left alone;</li>
  *   <li>IDENTITY ({@link IntelIdentityDomain}, {@code intel_pasid_setup_pass_through()}): PGTT 100b with
  *       {@code FLPT_DEFAULT_DID};</li>
- *   <li>paging, DMA or UNMANAGED ({@link IntelPagingDomain}, {@code domain_setup_first_level()}/{@code _second_level()}):
- *       first stage (PGTT 001b, FLPTPTR = the io-pgtable root) when the unit has both stages
- *       ({@code first_level_by_default()}), second stage (PGTT 010b, SLPTPTR) for a nest parent;</li>
- *   <li>NESTED ({@link IntelNestedDomain}, {@code intel_pasid_setup_nested()}): PGTT 011b, the guest's first-stage table
- *       translated by the parent's second stage.</li>
+ *   <li>paging, DMA or UNMANAGED ({@link IntelPagingDomain}, {@code domain_setup_first_level()} /
+ *       {@code _second_level()}): first stage (PGTT 001b, FLPTPTR = the io-pgtable root) when the unit has both
+ *       stages ({@code first_level_by_default()}), second stage (PGTT 010b, SLPTPTR) for a nest parent;</li>
+ *   <li>NESTED ({@link IntelNestedDomain}, {@code intel_pasid_setup_nested()}): PGTT 011b, the guest's first-stage
+ *       table translated by the parent's second stage.</li>
  * </ul>
  * Replacing a present entry writes the new one over it and then flushes what the old one may have cached
  * ({@code intel_pasid_flush_present()}: PASID cache, PASID-IOTLB or domain IOTLB by the old PGTT, device-TLB).

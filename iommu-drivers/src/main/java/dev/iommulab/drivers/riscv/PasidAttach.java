@@ -12,13 +12,13 @@ import dev.iommulab.iopf.Iopf;
 import dev.iommulab.iopf.IopfQueue;
 
 /**
- * Attaching SVA domains at PASIDs and detaching them, and the IOPF reference count of every fault-capable
- * attachment ({@link #iopfForDomainSet}, {@link #iopfForDomainRemove}, also used by {@link RiscvDomains}).
- * <b>Not in mainline</b>: the merged RISC-V driver has no
- * PASID support, no IOPF and no SVA (reference/linux-fault-stack.md §6.4). The lab's version is modelled on the
- * VT-d driver — intel_svm_set_dev_pasid(), intel_iommu_enable_iopf()/intel_iommu_disable_iopf() and the PASID
- * teardown (the lab's {@code intel.IntelIommu}) — and writes and invalidates RISC-V process contexts as the
- * specification's programming guidelines describe (riscv-iommu "Process-context fields",
+ * Attaching SVA domains at PASIDs and detaching them, and the IOPF reference count of every fault-capable attachment
+ * ({@link #iopfForDomainSet}, {@link #iopfForDomainRemove}, also used by {@link RiscvDomains}). <b>Not in mainline</b>:
+ * the merged RISC-V driver has no PASID support, no IOPF and no SVA (reference/linux-fault-stack.md §6.4). The lab's
+ * version is modelled on the VT-d driver — intel_svm_set_dev_pasid(),
+ * intel_iommu_enable_iopf()/intel_iommu_disable_iopf() and the PASID teardown (the lab's {@code intel.IntelUnit},
+ * {@code intel.IntelSvaDomain} and {@code intel.IntelBlockedDomain}) — and writes and invalidates RISC-V process
+ * contexts as the specification's programming guidelines describe (riscv-iommu "Process-context fields",
  * reference/iommu-hardware.md §2.4.1, §2.4.5).
  */
 final class PasidAttach {
@@ -84,13 +84,13 @@ final class PasidAttach {
     }
 
     /**
-     * The blocked domain at a PASID, modelled on the VT-d teardown and the RISC-V guidelines for a
-     * process-context change: IOPF disabled (PRI off, then {@code iopf_queue_remove_device()}, which answers
-     * pending groups INVALID), the process context cleared (V = 0), {@code IODIR.INVAL_PDT} +
-     * {@code IOTINVAL.VMA} (the domain's PSCID) + {@code IOFENCE.C}, then the function's ATC: {@code ATS.INVAL}
-     * for the PASID over every address + {@code IOFENCE.C} (IOATC before DevATC, so a translation request
-     * cannot refill the ATC from a stale IOTLB entry). The last fence completes when the function's
-     * Invalidate Completion arrives (see {@link CommandQueue}).
+     * The blocked domain at a PASID where the SVA domain {@code domain} (PSCID {@code pscid}) was, modelled on the VT-d
+     * teardown and the RISC-V guidelines for a process-context change: IOPF disabled (PRI off, then
+     * {@code iopf_queue_remove_device()}, which answers pending groups INVALID), the process context cleared (V = 0),
+     * {@code IODIR.INVAL_PDT} + {@code IOTINVAL.VMA} (the domain's PSCID) + {@code IOFENCE.C}, then the function's ATC:
+     * {@code ATS.INVAL} for the PASID over every address + {@code IOFENCE.C} (IOATC before DevATC, so a translation
+     * request cannot refill the ATC from a stale IOTLB entry). The last fence completes when the function's Invalidate
+     * Completion arrives (see {@link CommandQueue}).
      */
     void removeDevPasid(RiscvDeviceInfo info, int pasid, IommuDomain domain, int pscid) {
         if (info.priSupported) {
@@ -125,9 +125,9 @@ final class PasidAttach {
     }
 
     /**
-     * The lab's RISC-V release of an SVA process context (see {@link RiscvSva}): the context is cleared and its caches
-     * flushed as at detach — waiting for the function's Invalidate Completion, since the page tables go next — but IOPF
-     * stays enabled and nothing is drained; the detach that follows does the rest.
+     * The lab's RISC-V release of an SVA process context (see {@link RiscvSvaDomain}): the context is cleared and its
+     * caches flushed as at detach — waiting for the function's Invalidate Completion, since the page tables go next —
+     * but IOPF stays enabled and nothing is drained; the detach that follows does the rest.
      */
     void clearProcessContext(RiscvDeviceInfo info, int pasid, int pscid) {
         long pc = info.pdt == 0 ? -1 : directory.pcAddress(info.pdt, info.pdtMode, pasid, false);

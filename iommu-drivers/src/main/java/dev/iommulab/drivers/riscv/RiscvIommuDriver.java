@@ -31,7 +31,7 @@ import dev.iommulab.iopf.IopfQueue;
  * <p><b>Beyond mainline.</b> The merged driver has no page-request queue, no PASID, no IOPF and no SVA
  * (reference/linux-fault-stack.md §6.4). So that {@code hardware.model: riscv} can run the SVA path, the lab
  * adds them, modelled on the VT-d driver ({@code intel_iommu_enable_iopf()}, {@code intel_svm_set_dev_pasid()},
- * {@code prq_event_thread()}, {@code intel_iommu_page_response()}; the lab's {@code intel.IntelIommu} and
+ * {@code prq_event_thread()}, {@code intel_iommu_page_response()}; the lab's {@code intel.IntelUnit} and
  * {@code intel.PrqHandler}) and on the RISC-V specification's programming guidelines: process directory
  * tables, process contexts for SVA domains with PRI enabled through io-pgfault ({@link PasidAttach}), the
  * page-request queue ({@link PageRequestHandler}), and {@code ATS.PRGR} page responses. Each such piece says

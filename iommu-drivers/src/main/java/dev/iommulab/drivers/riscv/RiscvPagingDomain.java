@@ -19,8 +19,8 @@ import java.util.List;
  * (Sv39/48/57), its PSCID and its bonds ({@code domain->bonds}), one per attachment. Its iotlb_sync is
  * {@code riscv_iommu_iotlb_inval()}: {@code IOTINVAL.VMA} of the PSCID per 4 KiB page of the gathered range below
  * {@code RISCV_IOMMU_IOTLB_INVAL_LIMIT} (2 MiB), else of the whole PSCID — and of the whole PSCID when tables were
- * freed (non-leaf entries) — then, beyond mainline (which has no ATS), {@code ATS.INVAL} of the range for every bonded
- * ATS function, and {@code IOFENCE.C}.
+ * freed (non-leaf entries) — then, beyond mainline (which has no ATS), {@code ATS.INVAL} of the range for every
+ * bonded ATS function, and {@code IOFENCE.C}.
  */
 final class RiscvPagingDomain extends RiscvAttachableDomain {
 

@@ -42,9 +42,8 @@ final class RiscvUnit {
     private int nextPscid = 1;
 
     /**
-     * Counterpart of riscv_iommu_platform_probe() and riscv_iommu_init(); see
-     * {@link RiscvIommuDriver#RiscvIommuDriver(RiscvIommu, RiscvIommuDriver.QueueSizes, FrameAllocator, Iopf,
-     * EventLoop, TimingModel, KernelLog, FaultEvents, OverflowRecovery, FaultOverflowRecovery)}.
+     * Counterpart of riscv_iommu_platform_probe() and riscv_iommu_init(); see the {@link RiscvIommuDriver}
+     * constructor.
      */
     RiscvUnit(RiscvIommu hw, RiscvIommuDriver.QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
               TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery,
