@@ -46,10 +46,9 @@ public interface IommuDomainOps {
      * {@link IommuCore#replaceDevicePasid} for a different domain, and by {@link IommuCore#detachDevicePasid} on the
      * driver's blocked domain ({@link IommuOps#blockedDomain()}): then {@code domain} is the blocked domain and the
      * op tears the PASID down — drops the IOPF reference {@code old} held, clears the entry, flushes the caches and
-     * drains the page requests — and must not fail. Counterpart of {@code domain->ops->set_dev_pasid()} with
-     * {@code old}, and of {@code blocking_domain_set_dev_pasid()} (intel/iommu.c) as iommu_remove_dev_pasid() calls
-     * it; the kernel version the lab follows has no {@code remove_dev_pasid} op any more. The default refuses with
-     * EOPNOTSUPP.
+     * drains the page requests — and must not fail (VT-d's is blocking_domain_set_dev_pasid(), which
+     * iommu_remove_dev_pasid() calls; the kernel version the lab follows has no {@code remove_dev_pasid} op any more).
+     * Counterpart of {@code domain->ops->set_dev_pasid()} with {@code old}. The default refuses with EOPNOTSUPP.
      */
     default void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
         throw new KernelException(Errno.EOPNOTSUPP, "domain", domain.owner().name()

@@ -42,8 +42,7 @@ final class RiscvUnit {
     private int nextPscid = 1;
 
     /**
-     * Counterpart of riscv_iommu_platform_probe() and riscv_iommu_init(); see the {@link RiscvIommuDriver}
-     * constructor.
+     * What riscv_iommu_platform_probe() and riscv_iommu_init() set up; see the {@link RiscvIommuDriver} constructor.
      */
     RiscvUnit(RiscvIommu hw, RiscvIommuDriver.QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
               TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery,
@@ -178,9 +177,9 @@ final class RiscvUnit {
     }
 
     /**
-     * Counterpart of riscv_iommu_probe_device(), with the lab's PASID support: writes the device context described
-     * in {@link RiscvIommuDriver} (fields first, {@code tc} last), invalidates it ({@code IODIR.INVAL_DDT},
-     * {@code IOFENCE.C}) and enables PASID and ATS on a function that got a valid context.
+     * The work of riscv_iommu_probe_device() ({@link RiscvIommuDriver#probeDevice}), with the lab's PASID support:
+     * writes the device context described in {@link RiscvIommuDriver} (fields first, {@code tc} last), invalidates it
+     * ({@code IODIR.INVAL_DDT}, {@code IOFENCE.C}) and enables PASID and ATS on a function that got a valid context.
      *
      * @throws KernelException EBUSY if already probed, ENODEV if the requester ID does not fit the DDT mode,
      *                         ENOMEM when a table cannot be allocated
