@@ -5,6 +5,7 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.IommuFault;
@@ -32,8 +33,9 @@ import dev.iommulab.iopf.IopfQueue;
  */
 final class IopfBenchMachine {
 
-    /** A driver whose page_response only counts. */
-    static final class NoOpOps implements IommuOps {
+    /** A driver whose page_response only counts; it is also the (empty) domain ops of its domains. */
+    static final class NoOpOps implements IommuOps, IommuDomainOps {
+        private final IommuDomain blocked = new IommuDomain(DomainType.BLOCKED, this, this, null);
         long responses;
 
         @Override
@@ -47,7 +49,7 @@ final class IopfBenchMachine {
 
         @Override
         public IommuDomain domainAllocSva(Device dev, MmStruct mm) {
-            return new IommuDomain(DomainType.SVA, this, mm);
+            return new IommuDomain(DomainType.SVA, this, this, mm);
         }
 
         @Override
@@ -55,7 +57,15 @@ final class IopfBenchMachine {
         }
 
         @Override
-        public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
+        public IommuDomain blockedDomain() {
+            return blocked;
+        }
+
+        @Override
+        public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
+            if (domain != blocked) {
+                IommuDomainOps.super.setDevPasid(domain, dev, pasid, old);
+            }
         }
 
         @Override
@@ -88,7 +98,7 @@ final class IopfBenchMachine {
 
     /** Attaches an SVA domain at {@code pasid} of {@code dev} with {@code handler}. */
     void attach(Device dev, int pasid, IopfHandler handler) {
-        IommuDomain domain = new IommuDomain(DomainType.SVA, ops, new MmStruct("bench", frames, frames.allocate()));
+        IommuDomain domain = new IommuDomain(DomainType.SVA, ops, ops, new MmStruct("bench", frames, frames.allocate()));
         domain.setIopfHandler(handler);
         core.attachDevicePasid(domain, dev, pasid, new AttachHandle(domain));
     }

@@ -82,10 +82,10 @@ final class GroupDomains {
         List<Device> devs = group.devices();
         for (int i = 0; i < devs.size(); i++) {
             try {
-                devs.get(i).ops().attachDev(newDomain, devs.get(i));
+                newDomain.ops().attachDev(newDomain, devs.get(i));
             } catch (KernelException e) {
                 for (int j = 0; j < i && old != null; j++) {
-                    devs.get(j).ops().attachDev(old, devs.get(j));
+                    old.ops().attachDev(old, devs.get(j));
                 }
                 throw e;
             }

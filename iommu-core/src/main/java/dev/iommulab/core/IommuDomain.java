@@ -9,27 +9,36 @@ import java.util.Objects;
  * {@code struct iommu_domain}: a translation context, allocated by a driver. A non-null
  * {@link #iopfHandler()} makes it fault-capable. A paging domain carries its page table ({@link #pgtable()},
  * the io-pgtable the driver set up for its hardware format) and the page sizes it maps
- * ({@code pgsize_bitmap}); a nested domain names its parent (the second stage it is nested on).
+ * ({@code pgsize_bitmap}); a nested domain names its parent (the second stage it is nested on). Every domain carries
+ * the ops its driver chose for its type ({@link #ops()}, {@code domain->ops}); what the driver keeps for the domain
+ * lives in that ops object, typed, never in the domain.
  */
 public final class IommuDomain {
 
     private DomainType type;
     private final IommuOps owner;
+    private final IommuDomainOps ops;
     private final MmStruct mm;
     private final IoPgtable pgtable;
     private final IommuDomain parent;
     private IopfHandler iopfHandler;
     private int users;
-    private Object driverData;
 
-    /** A domain of {@code type} allocated by {@code owner}; {@code mm} only for SVA domains. */
-    public IommuDomain(DomainType type, IommuOps owner, MmStruct mm) {
-        this(type, owner, mm, null, null);
+    /**
+     * A domain of {@code type} allocated by {@code owner} ({@code domain->owner}) with the domain ops {@code ops}
+     * ({@code domain->ops}); {@code mm} only for SVA domains. The constructor only stores {@code ops}: a driver may
+     * build the domain from inside the constructor of its ops object, as {@code struct dmar_domain} embeds its
+     * {@code struct iommu_domain}.
+     */
+    public IommuDomain(DomainType type, IommuOps owner, IommuDomainOps ops, MmStruct mm) {
+        this(type, owner, ops, mm, null, null);
     }
 
-    private IommuDomain(DomainType type, IommuOps owner, MmStruct mm, IoPgtable pgtable, IommuDomain parent) {
+    private IommuDomain(DomainType type, IommuOps owner, IommuDomainOps ops, MmStruct mm, IoPgtable pgtable,
+                        IommuDomain parent) {
         this.type = Objects.requireNonNull(type, "type");
         this.owner = Objects.requireNonNull(owner, "owner");
+        this.ops = Objects.requireNonNull(ops, "ops");
         if ((type == DomainType.SVA) != (mm != null)) {
             throw new IllegalArgumentException("an SVA domain, and only an SVA domain, has an mm");
         }
@@ -45,16 +54,17 @@ public final class IommuDomain {
      * A paging domain (UNMANAGED until the core makes it DMA) translating through {@code pgtable}, as a driver's
      * {@code domain_alloc_paging} returns it.
      */
-    public static IommuDomain paging(IommuOps owner, IoPgtable pgtable) {
-        return new IommuDomain(DomainType.UNMANAGED, owner, null, Objects.requireNonNull(pgtable, "pgtable"), null);
+    public static IommuDomain paging(IommuOps owner, IommuDomainOps ops, IoPgtable pgtable) {
+        return new IommuDomain(DomainType.UNMANAGED, owner, ops, null, Objects.requireNonNull(pgtable, "pgtable"),
+                null);
     }
 
     /** A NESTED domain on the paging domain {@code parent}, as a driver's {@code domain_alloc_nested} returns it. */
-    public static IommuDomain nested(IommuOps owner, IommuDomain parent) {
+    public static IommuDomain nested(IommuOps owner, IommuDomainOps ops, IommuDomain parent) {
         if (!Objects.requireNonNull(parent, "parent").type().isPaging()) {
             throw new IllegalArgumentException("a nested domain's parent is a paging domain, not " + parent.type());
         }
-        return new IommuDomain(DomainType.NESTED, owner, null, null, parent);
+        return new IommuDomain(DomainType.NESTED, owner, ops, null, null, parent);
     }
 
     public DomainType type() {
@@ -82,9 +92,14 @@ public final class IommuDomain {
         this.type = DomainType.DMA;
     }
 
-    /** The driver that allocated the domain. */
+    /** The driver that allocated the domain ({@code domain->owner}). */
     public IommuOps owner() {
         return owner;
+    }
+
+    /** The domain's ops ({@code domain->ops}), chosen by the driver for this domain's type. */
+    public IommuDomainOps ops() {
+        return ops;
     }
 
     /** The SVA domain's mm (domain->mm), or null. */
@@ -122,15 +137,6 @@ public final class IommuDomain {
 
     public void setUsers(int users) {
         this.users = users;
-    }
-
-    /** The driver's private state for this domain (e.g. its domain id). */
-    public Object driverData() {
-        return driverData;
-    }
-
-    public void setDriverData(Object data) {
-        this.driverData = data;
     }
 
     @Override

@@ -11,7 +11,7 @@ import java.util.List;
  * iommu_iotlb_sync(), iommu_flush_iotlb_all() and iommu_iova_to_phys() in drivers/iommu/iommu.c: ranges are
  * split into the largest page sizes the domain supports ({@code iommu_pgsize()}), written through the domain's
  * io-pgtable, and unmapped leaves are gathered for one IOTLB (and device-TLB) sync by the driver
- * ({@link IommuOps#iotlbSync}). Called from kernel context; nothing here blocks.
+ * ({@link IommuDomainOps#iotlbSync}). Called from kernel context; nothing here blocks.
  */
 public final class IommuMap {
 
@@ -101,14 +101,14 @@ public final class IommuMap {
 
     /**
      * Counterpart of iommu_iotlb_sync(): the driver invalidates the gathered range in the IOTLB and the
-     * device-TLBs ({@link IommuOps#iotlbSync}); then the unlinked table pages are freed and the gather is
+     * device-TLBs ({@link IommuDomainOps#iotlbSync}); then the unlinked table pages are freed and the gather is
      * emptied. Nothing happens for an empty gather.
      */
     public static void iotlbSync(IommuDomain domain, IotlbGather gather) {
         if (gather.isEmpty() && gather.freelist().isEmpty()) {
             return;
         }
-        domain.owner().iotlbSync(domain, gather);
+        domain.ops().iotlbSync(domain, gather);
         List<Long> tables = new ArrayList<>(gather.freelist());
         gather.init();
         if (domain.pgtable() != null) {
@@ -118,7 +118,7 @@ public final class IommuMap {
 
     /** Counterpart of iommu_flush_iotlb_all(): the driver invalidates everything the domain may have cached. */
     public static void flushIotlbAll(IommuDomain domain) {
-        domain.owner().flushIotlbAll(domain);
+        domain.ops().flushIotlbAll(domain);
     }
 
     /**

@@ -9,9 +9,12 @@ import dev.iommulab.hw.pci.PcieEndpoint;
 import java.util.List;
 
 /**
- * The driver SPI, {@code struct iommu_ops}: what the core asks of a vendor driver. All methods run on
- * the simulation thread from kernel context (no blocking); a method that throws
- * {@link dev.iommulab.core.kernel.KernelException} must leave hardware and driver state unchanged.
+ * The driver SPI, {@code struct iommu_ops}: what the core asks of a vendor driver per device — probe, domain
+ * allocation, the static blocked and identity domains, capabilities, reserved regions, page responses. What the core
+ * asks of one domain (attach, set a PASID, IOTLB sync and flush, free) is that domain's {@link IommuDomainOps},
+ * carried by the domain ({@code struct iommu_domain_ops}). All methods run on the simulation thread from kernel
+ * context (no blocking); a method that throws {@link dev.iommulab.core.kernel.KernelException} must leave hardware
+ * and driver state unchanged.
  */
 public interface IommuOps {
 
@@ -48,33 +51,9 @@ public interface IommuOps {
     }
 
     /**
-     * {@code set_dev_pasid}: make {@code domain} translate requests of {@code dev} tagged with
-     * {@code pasid}. Called by {@link IommuCore#attachDevicePasid}. Enables IOPF for the device when
-     * the domain is fault-capable.
-     */
-    void setDevPasid(IommuDomain domain, Device dev, int pasid);
-
-    /**
-     * {@code set_dev_pasid} with {@code old}: replace what translates {@code pasid} of {@code dev} (the domain
-     * {@code old}, never null here) with {@code domain}, keeping {@code old} in place when it fails. Called by
-     * {@link IommuCore#replaceDevicePasid}. The default refuses with EOPNOTSUPP.
-     */
-    default void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
-        throw new KernelException(Errno.EOPNOTSUPP, "domain", name() + " cannot replace the domain at a PASID");
-    }
-
-    /**
-     * {@code attach_dev}: make {@code domain} translate requests of {@code dev} without PASID (at the RID),
-     * replacing whatever did; on failure what was attached stays. Called by the core whenever the group's
-     * domain changes (default domain at probe, {@link IommuCore#attachDevice}, detach to the blocking or
-     * default domain, {@link IommuCore#groupReplaceDomain}, DMA ownership). The default does nothing.
-     */
-    default void attachDev(IommuDomain domain, Device dev) {
-    }
-
-    /**
      * {@code ops->blocked_domain}: the driver's static BLOCKED domain, which lets no DMA through; null when the
-     * driver has none.
+     * driver has none. Its ops' {@code set_dev_pasid} with {@code old} is how the core takes a PASID down
+     * ({@link IommuCore#detachDevicePasid}), so a driver without one cannot have PASIDs attached.
      */
     default IommuDomain blockedDomain() {
         return null;
@@ -112,25 +91,6 @@ public interface IommuOps {
     }
 
     /**
-     * {@code iotlb_sync}: invalidate the IOTLB (and the device-TLBs of the devices attached to {@code domain})
-     * for the range {@code gather} holds. Called by {@link IommuMap#iotlbSync}; must not fail. The default does
-     * nothing.
-     */
-    default void iotlbSync(IommuDomain domain, IotlbGather gather) {
-    }
-
-    /** {@code flush_iotlb_all}: invalidate everything {@code domain} may have cached. The default does nothing. */
-    default void flushIotlbAll(IommuDomain domain) {
-    }
-
-    /**
-     * The domain's {@code free} op ({@code iommu_domain_free()}): {@code domain} is no longer attached anywhere and
-     * its owner lets it go (for an SVA domain: its mm notifier is put). The default does nothing.
-     */
-    default void domainFree(IommuDomain domain) {
-    }
-
-    /**
      * {@code capable}: whether the driver offers {@code cap} for {@code dev} (device_iommu_capable()). Called by
      * the core and dma-iommu at domain set-up; must not fail. The default claims nothing.
      */
@@ -146,12 +106,6 @@ public interface IommuOps {
     default List<IommuResvRegion> getResvRegions(Device dev) {
         return List.of();
     }
-
-    /**
-     * The blocked domain's {@code set_dev_pasid}: tear the PASID down (entry, caches, drain) and drop
-     * the IOPF reference {@code domain} held. Called by {@link IommuCore#detachDevicePasid}.
-     */
-    void removeDevPasid(Device dev, int pasid, IommuDomain domain);
 
     /**
      * {@code page_response}: send {@code msg} to the device for the group whose last request was

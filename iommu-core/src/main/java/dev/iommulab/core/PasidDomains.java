@@ -6,7 +6,8 @@ import dev.iommulab.core.kernel.KernelException;
 /**
  * The PASID half of iommu.c: iommu_attach_device_pasid(), iommu_replace_device_pasid() and
  * iommu_detach_device_pasid() on the group's {@code pasid_array}. An entry is published only after the driver
- * programmed it, and stays as it was when the driver fails.
+ * programmed it, and stays as it was when the driver fails. The driver is reached through the domain's ops
+ * ({@code domain->ops->set_dev_pasid}); a PASID is taken down by setting the driver's blocked domain there.
  */
 final class PasidDomains {
 
@@ -21,7 +22,7 @@ final class PasidDomains {
         if (group.slot(pasid) != null) {
             throw new KernelException(Errno.EBUSY, "pasid", pasid + " already attached on " + dev);
         }
-        dev.ops().setDevPasid(domain, dev, pasid);
+        domain.ops().setDevPasid(domain, dev, pasid);
         group.setSlot(pasid, domain, handle);
     }
 
@@ -36,7 +37,7 @@ final class PasidDomains {
             throw new KernelException(Errno.EINVAL, "handle", "the handle at " + pasid + " cannot be reused");
         }
         if (current.domain() != domain) {
-            dev.ops().setDevPasid(domain, dev, pasid, current.domain());
+            domain.ops().setDevPasid(domain, dev, pasid, current.domain());
         }
         group.setSlot(pasid, domain, handle);
     }
@@ -47,8 +48,17 @@ final class PasidDomains {
         if (current == null || current.domain() != domain || pasid == IommuCore.IOMMU_NO_PASID) {
             throw new KernelException(Errno.EINVAL, "domain", "not attached at PASID " + pasid + " of " + dev);
         }
-        dev.ops().removeDevPasid(dev, pasid, domain);
+        removeDevPasid(dev, pasid, domain);
         group.removeSlot(pasid);
+    }
+
+    /**
+     * iommu_remove_dev_pasid(): the driver's blocked domain is set at {@code pasid} in place of {@code domain}
+     * ({@code blocked_domain->ops->set_dev_pasid(blocked_domain, dev, pasid, domain)}), which must not fail.
+     */
+    private static void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
+        IommuDomain blocked = dev.ops().blockedDomain();
+        blocked.ops().setDevPasid(blocked, dev, pasid, domain);
     }
 
     /** The checks both attach and replace start with: a group, a compatible domain, not IOMMU_NO_PASID. */
@@ -62,6 +72,10 @@ final class PasidDomains {
         }
         if (domain.owner() != dev.ops()) {
             throw new KernelException(Errno.EINVAL, "domain", "belongs to another IOMMU driver");
+        }
+        if (dev.ops().blockedDomain() == null) {
+            throw new KernelException(Errno.EOPNOTSUPP, "dev", dev.ops().name() + " has no blocked domain to take a "
+                    + "PASID down with");
         }
         return group;
     }

@@ -107,10 +107,17 @@ class IommuCorePasidReplaceTest {
         assertUnchanged();
     }
 
-    /** A driver without replace support (the SPI default) refuses with -EOPNOTSUPP. */
+    /** A domain whose ops have no replace (the SPI default) refuses with -EOPNOTSUPP. */
     @Test
     void replaceDevicePasid_driverWithoutReplace_throwsEopnotsupp() {
+        IommuDomainOps setOnly = new IommuDomainOps() {
+            @Override
+            public void setDevPasid(IommuDomain domain, Device d, int pasid) {
+            }
+        };
         IommuOps plain = new IommuOps() {
+            private final IommuDomain blocked = new IommuDomain(DomainType.BLOCKED, this, setOnly, null);
+
             @Override
             public String name() {
                 return "PLAIN";
@@ -121,16 +128,8 @@ class IommuCorePasidReplaceTest {
             }
 
             @Override
-            public IommuDomain domainAllocSva(Device d, dev.iommulab.core.mm.MmStruct mm) {
-                return null;
-            }
-
-            @Override
-            public void setDevPasid(IommuDomain domain, Device d, int pasid) {
-            }
-
-            @Override
-            public void removeDevPasid(Device d, int pasid, IommuDomain domain) {
+            public IommuDomain blockedDomain() {
+                return blocked;
             }
 
             @Override
@@ -140,8 +139,8 @@ class IommuCorePasidReplaceTest {
         };
         Device other = core.probeDevice(new PcieEndpoint(new EndpointConfig("acc2", 0x50, DeviceProfile.ACCELERATOR,
                 true, true, 8, 8, 8, 4), loop, TimingModel.ESTIMATES), plain);
-        IommuDomain a = new IommuDomain(DomainType.UNMANAGED, plain, null);
-        IommuDomain b = new IommuDomain(DomainType.UNMANAGED, plain, null);
+        IommuDomain a = new IommuDomain(DomainType.UNMANAGED, plain, setOnly, null);
+        IommuDomain b = new IommuDomain(DomainType.UNMANAGED, plain, setOnly, null);
         AttachHandle handle = new AttachHandle(a);
         core.attachDevicePasid(a, other, PASID, handle);
 

@@ -150,7 +150,8 @@ class IommuCoreRidTest {
         IommuCore core = new IommuCore();
         Device dev = probe(core, 0x10);
         Device orphan = new Device("orphan", 0x20, 0, ops, false, false);
-        IommuDomain foreign = new IommuDomain(DomainType.UNMANAGED, new RecordingOps(), null);
+        RecordingOps otherDriver = new RecordingOps();
+        IommuDomain foreign = new IommuDomain(DomainType.UNMANAGED, otherDriver, otherDriver, null);
 
         KernelException noGroup = catchThrowableOfType(KernelException.class,
                 () -> core.attachDevice(ops.identity, orphan));
@@ -196,7 +197,7 @@ class IommuCoreRidTest {
     void attachGroupHandle_rid_publishesHandleUntilDetached() {
         IommuCore core = new IommuCore();
         Device dev = probe(core, 0x10);
-        IommuDomain nested = new IommuDomain(DomainType.NESTED, ops, null);
+        IommuDomain nested = new IommuDomain(DomainType.NESTED, ops, ops, null);
         AttachHandle handle = new AttachHandle(nested);
 
         core.attachGroupHandle(nested, dev.group(), handle);
@@ -271,7 +272,8 @@ class IommuCoreRidTest {
         IommuDomain dma = dev.group().defaultDomain();
         Device sibling = new Device("fn1", 0x11, 0, ops, false, false);
         IommuDomain unmanaged = core.pagingDomainAlloc(dev);
-        IommuDomain foreign = new IommuDomain(DomainType.UNMANAGED, new RecordingOps(), null);
+        RecordingOps otherDriver = new RecordingOps();
+        IommuDomain foreign = new IommuDomain(DomainType.UNMANAGED, otherDriver, otherDriver, null);
         Device orphan = new Device("orphan", 0x20, 0, ops, false, false);
 
         assertThat(errno(() -> core.groupReplaceDomain(dev.group(), foreign))).isEqualTo(Errno.EINVAL);

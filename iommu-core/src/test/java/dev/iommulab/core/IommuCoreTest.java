@@ -26,7 +26,7 @@ class IommuCoreTest {
     void setUp() {
         core = new IommuCore();
         dev = probe("accel0", 0x0108, 8);
-        paging = new IommuDomain(DomainType.UNMANAGED, ops, null);
+        paging = new IommuDomain(DomainType.UNMANAGED, ops, ops, null);
     }
 
     private Device probe(String name, int rid, int pasidBits) {
@@ -87,7 +87,7 @@ class IommuCoreTest {
     void attachDevicePasid_pasidTaken_throwsEbusyAndKeepsFirstHandle() {
         AttachHandle first = new AttachHandle(paging);
         core.attachDevicePasid(paging, dev, 5, first);
-        IommuDomain other = new IommuDomain(DomainType.UNMANAGED, ops, null);
+        IommuDomain other = new IommuDomain(DomainType.UNMANAGED, ops, ops, null);
 
         KernelException e = catchThrowableOfType(KernelException.class,
                 () -> core.attachDevicePasid(other, dev, 5, new AttachHandle(other)));
@@ -134,7 +134,8 @@ class IommuCoreTest {
      */
     @Test
     void attachDevicePasid_domainOfOtherDriver_throwsEinvalAndChangesNothing() {
-        IommuDomain foreign = new IommuDomain(DomainType.UNMANAGED, new RecordingOps(), null);
+        RecordingOps otherDriver = new RecordingOps();
+        IommuDomain foreign = new IommuDomain(DomainType.UNMANAGED, otherDriver, otherDriver, null);
 
         KernelException e = catchThrowableOfType(KernelException.class,
                 () -> core.attachDevicePasid(foreign, dev, 5, new AttachHandle(foreign)));
@@ -151,7 +152,7 @@ class IommuCoreTest {
      */
     @Test
     void attachDevicePasid_handleForOtherDomain_throwsEinval() {
-        IommuDomain other = new IommuDomain(DomainType.UNMANAGED, ops, null);
+        IommuDomain other = new IommuDomain(DomainType.UNMANAGED, ops, ops, null);
 
         KernelException e = catchThrowableOfType(KernelException.class,
                 () -> core.attachDevicePasid(paging, dev, 5, new AttachHandle(other)));
@@ -200,7 +201,7 @@ class IommuCoreTest {
     void detachDevicePasid_otherDomainOrNothingAttached_throwsEinvalAndChangesNothing() {
         AttachHandle handle = new AttachHandle(paging);
         core.attachDevicePasid(paging, dev, 5, handle);
-        IommuDomain other = new IommuDomain(DomainType.UNMANAGED, ops, null);
+        IommuDomain other = new IommuDomain(DomainType.UNMANAGED, ops, ops, null);
 
         KernelException wrong = catchThrowableOfType(KernelException.class,
                 () -> core.detachDevicePasid(other, dev, 5));
@@ -250,7 +251,7 @@ class IommuCoreTest {
     @Test
     void iommuDomain_svaWithoutMmOrPagingWithMm_isRejected() {
         assertThat(catchThrowableOfType(IllegalArgumentException.class,
-                () -> new IommuDomain(DomainType.SVA, ops, null))).isNotNull();
+                () -> new IommuDomain(DomainType.SVA, ops, ops, null))).isNotNull();
         assertThat(paging.mm()).isNull();
         assertThat(paging.iopfHandler()).isNull();
         assertThat(DomainType.DMA.flags()).isEqualTo(0b11);
@@ -269,7 +270,7 @@ class IommuCoreTest {
     @Test
     void attachDevice_rid_setsGroupDomainAndRefusesASecondAttach() {
         core.attachDevice(paging, dev);
-        IommuDomain other = new IommuDomain(DomainType.NESTED, ops, null);
+        IommuDomain other = new IommuDomain(DomainType.NESTED, ops, ops, null);
 
         KernelException again = catchThrowableOfType(KernelException.class, () -> core.attachDevice(paging, dev));
         KernelException e = catchThrowableOfType(KernelException.class, () -> core.attachDevice(other, dev));
@@ -279,7 +280,7 @@ class IommuCoreTest {
         assertThat(core.getDomainForDev(dev)).isSameAs(paging);
         assertThat(dev.group().pasidArray()).isEmpty();
         core.detachDevice(paging, dev);
-        assertThat(core.getDomainForDev(dev)).isNull();
+        assertThat(core.getDomainForDev(dev)).isSameAs(ops.blocked);
         assertThat(catchThrowableOfType(KernelException.class, () -> core.detachDevice(paging, dev)).errno())
                 .isEqualTo(Errno.EINVAL);
     }
@@ -287,7 +288,8 @@ class IommuCoreTest {
     /** iommu_attach_device() with a domain of another driver fails with -EINVAL. Reference §1.7. */
     @Test
     void attachDevice_domainOfOtherDriver_throwsEinval() {
-        IommuDomain foreign = new IommuDomain(DomainType.UNMANAGED, new RecordingOps(), null);
+        RecordingOps otherDriver = new RecordingOps();
+        IommuDomain foreign = new IommuDomain(DomainType.UNMANAGED, otherDriver, otherDriver, null);
 
         KernelException e = catchThrowableOfType(KernelException.class, () -> core.attachDevice(foreign, dev));
 

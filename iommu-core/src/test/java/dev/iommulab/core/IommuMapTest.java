@@ -224,7 +224,7 @@ class IommuMapTest {
     /** iommu_map() on a paging-type domain without a page table: -ENODEV (no map_pages / pgsize_bitmap). */
     @Test
     void map_pagingDomainWithoutTable_throwsEnodev() {
-        IommuDomain tableless = new IommuDomain(DomainType.UNMANAGED, ops, null);
+        IommuDomain tableless = new IommuDomain(DomainType.UNMANAGED, ops, ops, null);
 
         assertThat(errno(() -> IommuMap.map(tableless, 0, PA, K4, IOMMU_READ))).isEqualTo(Errno.ENODEV);
         assertThat(IommuMap.unmap(tableless, 0, K4)).isZero();

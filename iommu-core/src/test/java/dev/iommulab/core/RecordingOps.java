@@ -16,10 +16,11 @@ import java.util.Map;
 
 /**
  * A driver that records the calls the core makes and keeps, as its "hardware", what it programmed at each
- * RID and PASID. The {@code fail*} fields make the next such call fail. With {@link #withDomains} it also has a
- * static blocked and identity domain and paging domains on {@code frames}.
+ * RID and PASID; it is also the domain ops of every domain it allocates. The {@code fail*} fields make the next
+ * such call fail. It always has a static blocked domain (how the core takes a PASID down); with
+ * {@link #withDomains} it also has a static identity domain and paging domains on {@code frames}.
  */
-final class RecordingOps implements IommuOps {
+final class RecordingOps implements IommuOps, IommuDomainOps {
 
     /** One set_dev_pasid (op "set"), replace ("replace") or blocked-domain set_dev_pasid ("remove") call. */
     record PasidCall(String op, IommuDomain domain, Device dev, int pasid) {
@@ -40,16 +41,15 @@ final class RecordingOps implements IommuOps {
     KernelException failSetDevPasid;
     KernelException failAttachDev;
     KernelException failAlloc;
-    IommuDomain blocked;
+    final IommuDomain blocked = new IommuDomain(DomainType.BLOCKED, this, this, null);
     IommuDomain identity;
     FrameAllocator frames;
     IoPgtableFormat format = IoPgtableFormat.VTD_FIRST_STAGE;
 
-    /** Gives the driver a blocked and an identity domain and paging domains whose tables come from {@code f}. */
+    /** Gives the driver an identity domain and paging domains whose tables come from {@code f}. */
     RecordingOps withDomains(FrameAllocator f) {
         this.frames = f;
-        this.blocked = new IommuDomain(DomainType.BLOCKED, this, null);
-        this.identity = new IommuDomain(DomainType.IDENTITY, this, null);
+        this.identity = new IommuDomain(DomainType.IDENTITY, this, this, null);
         return this;
     }
 
@@ -65,7 +65,7 @@ final class RecordingOps implements IommuOps {
 
     @Override
     public IommuDomain domainAllocSva(Device dev, MmStruct mm) {
-        return new IommuDomain(DomainType.SVA, this, mm);
+        return new IommuDomain(DomainType.SVA, this, this, mm);
     }
 
     @Override
@@ -88,7 +88,7 @@ final class RecordingOps implements IommuOps {
         if (frames == null) {
             throw new KernelException(Errno.EOPNOTSUPP, "dev", "no paging domains");
         }
-        return IommuDomain.paging(this, IoPgtable.alloc(format, frames, false));
+        return IommuDomain.paging(this, this, IoPgtable.alloc(format, frames, false));
     }
 
     @Override
@@ -113,8 +113,14 @@ final class RecordingOps implements IommuOps {
         pasidProgrammed.put(key(dev, pasid), domain);
     }
 
+    /** A domain in place of {@code old}; for the blocked domain, the core taking the PASID down ("remove"). */
     @Override
     public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
+        if (domain == blocked) {
+            pasidCalls.add(new PasidCall("remove", old, dev, pasid));
+            pasidProgrammed.remove(key(dev, pasid));
+            return;
+        }
         KernelException e = failSetDevPasid;
         failSetDevPasid = null;
         if (e != null) {
@@ -126,12 +132,6 @@ final class RecordingOps implements IommuOps {
         }
         pasidCalls.add(new PasidCall("replace", domain, dev, pasid));
         pasidProgrammed.put(key(dev, pasid), domain);
-    }
-
-    @Override
-    public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
-        pasidCalls.add(new PasidCall("remove", domain, dev, pasid));
-        pasidProgrammed.remove(key(dev, pasid));
     }
 
     @Override

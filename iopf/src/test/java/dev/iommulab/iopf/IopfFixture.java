@@ -87,7 +87,7 @@ final class IopfFixture {
 
     /** Attaches a new domain of {@code type} (with {@code handler}, may be null) at {@code pasid}. */
     IommuDomain attach(Device dev, int pasid, DomainType type, IopfHandler handler) {
-        IommuDomain domain = new IommuDomain(type, ops, type == DomainType.SVA ? newMm() : null);
+        IommuDomain domain = new IommuDomain(type, ops, ops, type == DomainType.SVA ? newMm() : null);
         domain.setIopfHandler(handler);
         core.attachDevicePasid(domain, dev, pasid, new AttachHandle(domain));
         return domain;
@@ -98,7 +98,7 @@ final class IopfFixture {
      * iommufd does (iommu_attach_group_handle()).
      */
     IommuDomain attachRid(Device dev, DomainType type, IopfHandler handler) {
-        IommuDomain domain = new IommuDomain(type, ops, null);
+        IommuDomain domain = new IommuDomain(type, ops, ops, null);
         domain.setIopfHandler(handler);
         core.attachGroupHandle(domain, dev.group(), new AttachHandle(domain));
         return domain;

@@ -3,6 +3,7 @@ package dev.iommulab.iopf;
 import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
@@ -11,14 +12,18 @@ import dev.iommulab.hw.pci.PcieEndpoint;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A driver that only records what the core asks of it, above all every {@code page_response}. */
-final class RecordingOps implements IommuOps {
+/**
+ * A driver that only records what the core asks of it, above all every {@code page_response}; it is also the
+ * domain ops of its domains, and has a static blocked domain (how the core takes a PASID down).
+ */
+final class RecordingOps implements IommuOps, IommuDomainOps {
 
     /** One {@code ops->page_response(dev, evt, msg)} call. */
     record Response(Device dev, IommuFault evt, PageResponse msg) {
     }
 
     final List<Response> responses = new ArrayList<>();
+    final IommuDomain blocked = new IommuDomain(DomainType.BLOCKED, this, this, null);
     boolean hasPageResponse = true;
     boolean userPasidTable;
 
@@ -43,7 +48,7 @@ final class RecordingOps implements IommuOps {
 
     @Override
     public IommuDomain domainAllocSva(Device dev, MmStruct mm) {
-        return new IommuDomain(DomainType.SVA, this, mm);
+        return new IommuDomain(DomainType.SVA, this, this, mm);
     }
 
     @Override
@@ -51,7 +56,15 @@ final class RecordingOps implements IommuOps {
     }
 
     @Override
-    public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
+    public IommuDomain blockedDomain() {
+        return blocked;
+    }
+
+    @Override
+    public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
+        if (domain != blocked) {
+            IommuDomainOps.super.setDevPasid(domain, dev, pasid, old);
+        }
     }
 
     @Override

@@ -148,7 +148,7 @@ public final class IommuSva {
 
     /** iommu_domain_free() of an SVA domain: the driver frees it, then {@code mmdrop(domain->mm)}. */
     private static void domainFree(IommuDomain domain) {
-        domain.owner().domainFree(domain);
+        domain.ops().free(domain);
         domain.mm().mmdrop();
     }
 

@@ -279,7 +279,7 @@ class IommuSvaBindTest {
      */
     @Test
     void bindDevice_nonSvaDomainAtMmPasid_throwsEbusyAndChangesNothing() {
-        IommuDomain dma = new IommuDomain(DomainType.DMA, f.ops, null);
+        IommuDomain dma = new IommuDomain(DomainType.DMA, f.ops, f.ops, null);
         AttachHandle dmaHandle = new AttachHandle(dma);
         f.core.attachDevicePasid(dma, d1, 1, dmaHandle);
 

@@ -3,6 +3,7 @@ package dev.iommulab.sva;
 import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
@@ -11,8 +12,11 @@ import dev.iommulab.hw.pci.PcieEndpoint;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A driver that records what the core and SVA ask of it: SVA domains, PASID attach/detach, responses. */
-final class RecordingOps implements IommuOps {
+/**
+ * A driver that records what the core and SVA ask of it: SVA domains, PASID attach/detach, responses. It is also the
+ * domain ops of its domains; detach is its static blocked domain's {@code set_dev_pasid}.
+ */
+final class RecordingOps implements IommuOps, IommuDomainOps {
 
     /** One {@code ops->page_response(dev, evt, msg)} call. */
     record Response(Device dev, IommuFault evt, PageResponse msg) {
@@ -25,6 +29,7 @@ final class RecordingOps implements IommuOps {
     final List<Response> responses = new ArrayList<>();
     final List<IommuDomain> allocatedSvaDomains = new ArrayList<>();
     final List<PasidCall> pasidCalls = new ArrayList<>();
+    final IommuDomain blocked = new IommuDomain(DomainType.BLOCKED, this, this, null);
     /** False: the driver has no {@code domain_alloc_sva}. */
     boolean svaSupported = true;
 
@@ -42,7 +47,7 @@ final class RecordingOps implements IommuOps {
         if (!svaSupported) {
             return IommuOps.super.domainAllocSva(dev, mm);
         }
-        IommuDomain domain = new IommuDomain(DomainType.SVA, this, mm);
+        IommuDomain domain = new IommuDomain(DomainType.SVA, this, this, mm);
         allocatedSvaDomains.add(domain);
         return domain;
     }
@@ -53,8 +58,17 @@ final class RecordingOps implements IommuOps {
     }
 
     @Override
-    public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
-        pasidCalls.add(new PasidCall("remove", domain, dev, pasid));
+    public IommuDomain blockedDomain() {
+        return blocked;
+    }
+
+    @Override
+    public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
+        if (domain != blocked) {
+            IommuDomainOps.super.setDevPasid(domain, dev, pasid, old);
+            return;
+        }
+        pasidCalls.add(new PasidCall("remove", old, dev, pasid));
     }
 
     @Override

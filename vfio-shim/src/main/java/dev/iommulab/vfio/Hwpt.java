@@ -46,7 +46,7 @@ final class Hwpt extends IommufdObject {
         if (ioas != null) {
             ioas.removeDomain(domain);
         }
-        domain.owner().domainFree(domain);
+        domain.ops().free(domain);
         if (fault != null) {
             fault.put();
         }

@@ -32,7 +32,7 @@ final class HwptAlloc {
         try {
             ioas.addDomain(domain);
         } catch (KernelException e) {
-            domain.owner().domainFree(domain);
+            domain.ops().free(domain);
             throw e;
         }
         ioas.get();

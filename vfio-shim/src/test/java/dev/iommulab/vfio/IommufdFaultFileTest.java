@@ -8,6 +8,7 @@ import dev.iommulab.core.AttachHandle;
 import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.IopfGroup;
@@ -62,20 +63,16 @@ class IommufdFaultFileTest {
         }
 
         @Override
-        public void setDevPasid(IommuDomain domain, Device dev, int pasid) {
-        }
-
-        @Override
-        public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
-        }
-
-        @Override
         public void pageResponse(Device dev, IommuFault evt, dev.iommulab.core.fault.PageResponse msg) {
         }
     };
 
-    private final AttachHandle handleA = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, OPS, null));
-    private final AttachHandle handleB = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, OPS, null));
+    /** The domains here are never attached: ops that do nothing. */
+    private static final IommuDomainOps DOMAIN_OPS = new IommuDomainOps() {
+    };
+
+    private final AttachHandle handleA = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, OPS, DOMAIN_OPS, null));
+    private final AttachHandle handleB = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, OPS, DOMAIN_OPS, null));
     private final List<Answer> answers = new ArrayList<>();
     private final List<IopfGroup> freed = new ArrayList<>();
     private final IommufdFault fault = new IommufdFault(new IommufdFault.Responder() {

@@ -5,6 +5,7 @@ import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCap;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.IommuResvRegion;
 import dev.iommulab.core.IotlbGather;
@@ -29,7 +30,7 @@ import java.util.List;
  * A core with one device behind a driver that records its iotlb_sync and flush_iotlb_all calls (and claims
  * deferred flush and the x86 MSI window unless told otherwise), and the DMA API over it.
  */
-final class DmaFixture implements IommuOps {
+final class DmaFixture implements IommuOps, IommuDomainOps {
 
     final EventLoop loop = new EventLoop(1);
     final PhysicalMemory memory = new PhysicalMemory(64L << 20);
@@ -38,7 +39,7 @@ final class DmaFixture implements IommuOps {
     final KernelLog log = new KernelLog(loop);
     final IommuCore core = new IommuCore();
     final List<String> flushes = new ArrayList<>();
-    final IommuDomain blocked = new IommuDomain(DomainType.BLOCKED, this, null);
+    final IommuDomain blocked = new IommuDomain(DomainType.BLOCKED, this, this, null);
     boolean deferredFlush = true;
     final IommuDma dma;
     final Device dev;
@@ -73,7 +74,7 @@ final class DmaFixture implements IommuOps {
 
     @Override
     public IommuDomain domainAllocPaging(Device dev, int flags) {
-        return IommuDomain.paging(this, IoPgtable.alloc(IoPgtableFormat.VTD_FIRST_STAGE, frames, false));
+        return IommuDomain.paging(this, this, IoPgtable.alloc(IoPgtableFormat.VTD_FIRST_STAGE, frames, false));
     }
 
     @Override
@@ -108,7 +109,7 @@ final class DmaFixture implements IommuOps {
     }
 
     @Override
-    public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
+    public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
         throw new UnsupportedOperationException();
     }
 

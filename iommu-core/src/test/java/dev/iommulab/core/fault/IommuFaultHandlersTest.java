@@ -8,6 +8,7 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelLog;
@@ -45,7 +46,7 @@ class IommuFaultHandlersTest {
     IommuFaultHandlersTest() {
         when(ops.name()).thenReturn("arm-smmu");
         dev = new IommuCore().probeDevice(ep, ops);
-        domain = new IommuDomain(DomainType.UNMANAGED, ops, null);
+        domain = new IommuDomain(DomainType.UNMANAGED, ops, new IommuDomainOps() { }, null);
         ep.setPasidEnabled(true);
         ep.setAtsEnabled(true);
         ep.enablePri(32);

@@ -8,6 +8,7 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FailureInjector;
@@ -46,7 +47,7 @@ class LegacyFaultReportingTest {
         when(ops.name()).thenReturn("dmar0");
         dev = new IommuCore().probeDevice(new PcieEndpoint(new EndpointConfig("rproc0", 0x0020, DeviceProfile.GENERIC,
                 false, false, 0, 1, 0, 1), loop, TimingModel.ESTIMATES), ops);
-        unmanaged = new IommuDomain(DomainType.UNMANAGED, ops, null);
+        unmanaged = new IommuDomain(DomainType.UNMANAGED, ops, new IommuDomainOps() { }, null);
     }
 
     /** report_iommu_fault(): no handler installed gives -ENOSYS, and the io_page_fault trace event. */
@@ -105,8 +106,9 @@ class LegacyFaultReportingTest {
     @Test
     void setFaultHandler_cookieTaken_warnsAndChangesNothing() {
         FrameAllocator frames = new FrameAllocator(new PhysicalMemory(4L << 20), 1L << 20, new FailureInjector());
-        IommuDomain sva = new IommuDomain(DomainType.SVA, ops, new MmStruct("proc", frames, frames.allocate()));
-        IommuDomain dma = new IommuDomain(DomainType.DMA_FQ, ops, null);
+        IommuDomain sva = new IommuDomain(DomainType.SVA, ops, new IommuDomainOps() { },
+                new MmStruct("proc", frames, frames.allocate()));
+        IommuDomain dma = new IommuDomain(DomainType.DMA_FQ, ops, new IommuDomainOps() { }, null);
         List<String> calledBy = new ArrayList<>();
         reporting.setFaultHandler(unmanaged, (d, device, iova, flags, t) -> {
             calledBy.add("first");

@@ -1,8 +1,6 @@
 package dev.iommulab.drivers.intel;
 
 import dev.iommulab.core.IommuCore;
-import dev.iommulab.core.IommuDomain;
-import dev.iommulab.core.IotlbGather;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -10,39 +8,35 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The flushes of a paging domain's cache tags (intel/cache.c): {@code cache_tag_flush_range()} behind
- * {@code intel_iommu_tlb_sync()} and {@code cache_tag_flush_all()} behind {@code intel_flush_iotlb_all()}, batched
- * into one queued-invalidation submission ({@code qi_batch}) with its wait.
+ * The flushes of a domain's cache tags (intel/cache.c): {@code cache_tag_flush_range()} behind
+ * {@code intel_iommu_tlb_sync()} and the SVA notifier, and {@code cache_tag_flush_all()} behind
+ * {@code intel_flush_iotlb_all()}, batched into one queued-invalidation submission ({@code qi_batch}) with its wait.
+ * The tags themselves belong to the domains ({@link IntelPagingDomain}, {@link IntelSvaDomain}).
  */
 final class CacheTags {
 
-    private final IntelIommu iommu;
-    private final IntelDomains domains;
+    /** One attachment of a domain ({@code struct cache_tag}): the device, the PASID and the DID it uses. */
+    record Tag(DeviceInfo info, int pasid, int did, boolean firstStage) {
+    }
 
-    CacheTags(IntelIommu iommu, IntelDomains domains) {
+    private final IntelUnit iommu;
+
+    CacheTags(IntelUnit iommu) {
         this.iommu = iommu;
-        this.domains = domains;
     }
 
     /**
-     * cache_tag_flush_range() for {@code [gather.start, gather.end]}: the range becomes 2^mask pages at an
-     * aligned address ({@code calculate_psi_aligned_address()}); per tag a page-selective PASID-IOTLB
+     * cache_tag_flush_range() over {@code tags} for {@code [start, end]} (end inclusive): the range becomes 2^mask
+     * pages at an aligned address ({@code calculate_psi_aligned_address()}); per tag a page-selective PASID-IOTLB
      * invalidation (first stage) or IOTLB invalidation of the DID (second stage, once per DID; domain-selective
-     * when the mask passes CAP.MAMV), then for an ATS function the device-TLB of the RID or PASID.
-     */
-    void flushRange(IommuDomain domain, IotlbGather gather) {
-        flushRange(domains.tagsOf(domain), gather.start(), gather.end(), false);
-    }
-
-    /**
-     * cache_tag_flush_range() over {@code tags} for {@code [start, end]} (end inclusive). With {@code wait} the caller
-     * sleeps until the unit wrote the wait's status — every descriptor, device-TLB ones included, completed — as
-     * qi_submit_sync() spins in the kernel; without it the DMA path's behaviour of
+     * when the mask passes CAP.MAMV), then for an ATS function the device-TLB of the RID or PASID. With
+     * {@code wait} the caller sleeps until the unit wrote the wait's status — every descriptor, device-TLB ones
+     * included, completed — as qi_submit_sync() spins in the kernel; without it the DMA path's behaviour of
      * {@link QueuedInvalidation#submitSync}.
      *
      * @return true when the flush completed (at once, or after the wait)
      */
-    boolean flushRange(List<IntelDomains.Tag> tags, long start, long end, boolean wait) {
+    boolean flushRange(List<Tag> tags, long start, long end, boolean wait) {
         if (tags.isEmpty()) {
             return true;
         }
@@ -58,7 +52,7 @@ final class CacheTags {
         long addr = mask >= IntelDomains.MAX_AGAW_PFN_WIDTH ? 0 : start & -(4096L << mask);
         List<QiDescriptor> batch = new ArrayList<>();
         Set<Long> iotlbTags = new HashSet<>();
-        for (IntelDomains.Tag t : tags) {
+        for (Tag t : tags) {
             if (iotlbTags.add(iotlbTag(t))) {
                 batch.add(t.firstStage() ? QiDescriptor.pasidIotlbPages(t.did(), t.pasid(), addr, Math.min(mask, 63))
                         : mask > IntelDomains.MAX_AMASK ? QiDescriptor.iotlb(QiDescriptor.IOTLB_DOMAIN, t.did(), 0, 0, false)
@@ -79,12 +73,12 @@ final class CacheTags {
     }
 
     /** The IOTLB tag of an attachment: (DID, PASID) for a first stage, the DID for a second stage. */
-    private static long iotlbTag(IntelDomains.Tag t) {
+    private static long iotlbTag(Tag t) {
         return t.firstStage() ? (long) t.did() << 20 | t.pasid() : (long) t.did() << 20 | 0xfffff;
     }
 
     /** cache_tag_flush_devtlb_psi(): the device-TLB of an ATS function, for the RID or the PASID. */
-    private static void addDeviceTlb(List<QiDescriptor> batch, IntelDomains.Tag t, long addr, int mask) {
+    private static void addDeviceTlb(List<QiDescriptor> batch, Tag t, long addr, int mask) {
         if (!t.info().pci.atsEnabled()) {
             return;
         }
@@ -93,16 +87,14 @@ final class CacheTags {
                 : QiDescriptor.pasidDeviceTlb(t.info().rid(), t.pasid(), addr, mask));
     }
 
-    /** cache_tag_flush_all(): everything of each tag (all of the PASID, or the DID, and the whole device-TLB). */
-    void flushAll(IommuDomain domain) {
-        flushAll(domains.tagsOf(domain), false);
-    }
-
-    /** cache_tag_flush_all() over {@code tags}; {@code wait} as for {@link #flushRange(List, long, long, boolean)}. */
-    boolean flushAll(List<IntelDomains.Tag> tags, boolean wait) {
+    /**
+     * cache_tag_flush_all() over {@code tags}: everything of each tag (all of the PASID, or the DID, and the whole
+     * device-TLB); {@code wait} as for {@link #flushRange(List, long, long, boolean)}.
+     */
+    boolean flushAll(List<Tag> tags, boolean wait) {
         List<QiDescriptor> batch = new ArrayList<>();
         Set<Long> iotlbTags = new HashSet<>();
-        for (IntelDomains.Tag t : tags) {
+        for (Tag t : tags) {
             if (iotlbTags.add(iotlbTag(t))) {
                 batch.add(t.firstStage() ? QiDescriptor.pasidIotlbAll(t.did(), t.pasid())
                         : QiDescriptor.iotlb(QiDescriptor.IOTLB_DOMAIN, t.did(), 0, 0, false));

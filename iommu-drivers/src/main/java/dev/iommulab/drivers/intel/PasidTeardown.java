@@ -20,14 +20,14 @@ import java.util.List;
  */
 final class PasidTeardown {
 
-    private final IntelIommu iommu;
+    private final IntelUnit iommu;
     private final PrqHandler prq;
     private final Iopf iopf;
 
-    PasidTeardown(IntelIommu iommu, PrqHandler prq, Iopf iopf) {
+    PasidTeardown(IntelUnit iommu, PrqHandler prq) {
         this.iommu = iommu;
         this.prq = prq;
-        this.iopf = iopf;
+        this.iopf = iommu.iopf();
     }
 
     /**
@@ -90,7 +90,7 @@ final class PasidTeardown {
         if (info.iopfRefcount == 0) {
             return;
         }
-        int did = info.ridDomain == null ? IntelDomains.FLPT_DEFAULT_DID : (Integer) info.ridDomain.driverData();
+        int did = info.ridDomain == null ? IntelDomains.FLPT_DEFAULT_DID : info.ridDomain.did();
         int waits = 0;
         prq.prqComplete.reinit();
         while (prq.unconsumed(info.rid(), pasid)) {

@@ -32,7 +32,7 @@ import java.util.Map;
  */
 final class PrqHandler {
 
-    private final IntelIommu iommu;
+    private final IntelUnit iommu;
     private final VtdUnit unit;
     private final PhysicalMemory memory;
     private final long ring;
@@ -50,19 +50,18 @@ final class PrqHandler {
     private boolean running;
     private boolean rerun;
 
-    PrqHandler(IntelIommu iommu, long ring, int order, Map<Integer, DeviceInfo> devices, Iopf iopf, IopfQueue queue,
-               KernelLog log, FaultEvents events, EventLoop loop, OverflowRecovery overflowRecovery) {
+    PrqHandler(IntelUnit iommu, FaultEvents events, OverflowRecovery overflowRecovery) {
         this.iommu = iommu;
         this.unit = iommu.unit();
         this.memory = iommu.memory();
-        this.ring = ring;
-        this.ringMask = (4096L << order) - VtdRegs.DESC_SIZE;
-        this.devices = devices;
-        this.iopf = iopf;
-        this.queue = queue;
-        this.log = log;
+        this.ring = iommu.prq();
+        this.ringMask = (4096L << iommu.prqOrder()) - VtdRegs.DESC_SIZE;
+        this.devices = iommu.devices();
+        this.iopf = iommu.iopf();
+        this.queue = iommu.iopfQueue();
+        this.log = iommu.log();
         this.events = events;
-        this.loop = loop;
+        this.loop = iommu.loop();
         this.overflowRecovery = overflowRecovery;
         this.prqComplete = new Completion(iommu.name() + "-prq_complete", loop);
     }

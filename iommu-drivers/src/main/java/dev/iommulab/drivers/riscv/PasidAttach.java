@@ -1,6 +1,5 @@
 package dev.iommulab.drivers.riscv;
 
-import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.kernel.Completion;
 import dev.iommulab.core.kernel.Errno;
@@ -13,13 +12,13 @@ import dev.iommulab.iopf.Iopf;
 import dev.iommulab.iopf.IopfQueue;
 
 /**
- * Attaching SVA domains at PASIDs and detaching them, and the IOPF reference count of every fault-capable
- * attachment ({@link #iopfForDomainSet}, {@link #iopfForDomainRemove}, also used by {@link RiscvDomains}).
- * <b>Not in mainline</b>: the merged RISC-V driver has no
- * PASID support, no IOPF and no SVA (reference/linux-fault-stack.md §6.4). The lab's version is modelled on the
- * VT-d driver — intel_svm_set_dev_pasid(), intel_iommu_enable_iopf()/intel_iommu_disable_iopf() and the PASID
- * teardown (the lab's {@code intel.IntelIommu}) — and writes and invalidates RISC-V process contexts as the
- * specification's programming guidelines describe (riscv-iommu "Process-context fields",
+ * Attaching SVA domains at PASIDs and detaching them, and the IOPF reference count of every fault-capable attachment
+ * ({@link #iopfForDomainSet}, {@link #iopfForDomainRemove}, also used by {@link RiscvDomains}). <b>Not in mainline</b>:
+ * the merged RISC-V driver has no PASID support, no IOPF and no SVA (reference/linux-fault-stack.md §6.4). The lab's
+ * version is modelled on the VT-d driver — intel_svm_set_dev_pasid(),
+ * intel_iommu_enable_iopf()/intel_iommu_disable_iopf() and the PASID teardown (the lab's {@code intel.IntelUnit},
+ * {@code intel.IntelSvaDomain} and {@code intel.IntelBlockedDomain}) — and writes and invalidates RISC-V process
+ * contexts as the specification's programming guidelines describe (riscv-iommu "Process-context fields",
  * reference/iommu-hardware.md §2.4.1, §2.4.5).
  */
 final class PasidAttach {
@@ -34,31 +33,26 @@ final class PasidAttach {
     /** The PRI allocation each device gets: the page-request queue's slots. */
     private final int priAllocation;
 
-    PasidAttach(RiscvIommuDevice iommu, DeviceDirectory directory, CommandQueue cmdq, Iopf iopf, IopfQueue iopfQueue,
-                PageRequestHandler requests, int priAllocation) {
-        this.iommu = iommu;
-        this.directory = directory;
-        this.cmdq = cmdq;
-        this.iopf = iopf;
-        this.iopfQueue = iopfQueue;
-        this.requests = requests;
-        this.priAllocation = priAllocation;
+    PasidAttach(RiscvUnit unit) {
+        this.iommu = unit.iommu();
+        this.directory = unit.directory();
+        this.cmdq = unit.cmdq();
+        this.iopf = unit.iopf();
+        this.iopfQueue = unit.iopfQueue();
+        this.requests = unit.requests();
+        this.priAllocation = unit.pqEntries();
     }
 
     /**
-     * {@code set_dev_pasid} for an SVA domain, modelled on intel_svm_set_dev_pasid(): IOPF enabled first when
-     * the domain is fault-capable, then the process context of {@code pasid}: {@code fsc} = Sv48 with the
-     * process's page table ({@code mm->pgd}), then {@code ta} = V with the domain's PSCID, {@code ENS} = 0 and
-     * {@code SUM} = 0 (user accesses only); then {@code IODIR.INVAL_PDT} and {@code IOFENCE.C}.
+     * {@code set_dev_pasid} for an SVA domain ({@link RiscvSvaDomain}), modelled on intel_svm_set_dev_pasid(): IOPF
+     * enabled first when the domain is fault-capable, then the process context of {@code pasid}: {@code fsc} = Sv48
+     * with the process's page table ({@code mm->pgd}), then {@code ta} = V with the domain's {@code pscid},
+     * {@code ENS} = 0 and {@code SUM} = 0 (user accesses only); then {@code IODIR.INVAL_PDT} and {@code IOFENCE.C}.
      *
-     * @throws KernelException EOPNOTSUPP for a non-SVA domain, EINVAL when the device has no PDT, PASID or ATS
-     *                         or {@code pasid} is beyond its PDT, ENOMEM when a PDT level cannot be allocated
-     *                         (IOPF is then disabled again)
+     * @throws KernelException EINVAL when the device has no PDT, PASID or ATS or {@code pasid} is beyond its PDT,
+     *                         ENOMEM when a PDT level cannot be allocated (IOPF is then disabled again)
      */
-    void setDevPasid(RiscvDeviceInfo info, IommuDomain domain, int pasid) {
-        if (domain.type() != DomainType.SVA) {
-            throw new KernelException(Errno.EOPNOTSUPP, "domain", "only SVA domains are attachable at a PASID here");
-        }
+    void setDevPasid(RiscvDeviceInfo info, IommuDomain domain, int pscid, int pasid) {
         if (info.pdt == 0 || !info.pci.pasidEnabled() || !info.pci.atsEnabled()) {
             throw new KernelException(Errno.EINVAL, "dev", info.dev + " needs PASID and ATS enabled for SVA");
         }
@@ -80,7 +74,6 @@ final class PasidAttach {
             }
             throw e;
         }
-        int pscid = (Integer) domain.driverData();
         RiscvProcessContext ctx = RiscvProcessContext.of(pscid, 0,
                 RiscvDeviceContext.encodeAtp(RiscvPagingMode.SV48.encoding(), domain.mm().pgd()));
         iommu.memory.writeLong(pc + 8, ctx.fsc());
@@ -91,15 +84,15 @@ final class PasidAttach {
     }
 
     /**
-     * The blocked domain at a PASID, modelled on the VT-d teardown and the RISC-V guidelines for a
-     * process-context change: IOPF disabled (PRI off, then {@code iopf_queue_remove_device()}, which answers
-     * pending groups INVALID), the process context cleared (V = 0), {@code IODIR.INVAL_PDT} +
-     * {@code IOTINVAL.VMA} (the domain's PSCID) + {@code IOFENCE.C}, then the function's ATC: {@code ATS.INVAL}
-     * for the PASID over every address + {@code IOFENCE.C} (IOATC before DevATC, so a translation request
-     * cannot refill the ATC from a stale IOTLB entry). The last fence completes when the function's
-     * Invalidate Completion arrives (see {@link CommandQueue}).
+     * The blocked domain at a PASID where the SVA domain {@code domain} (PSCID {@code pscid}) was, modelled on the VT-d
+     * teardown and the RISC-V guidelines for a process-context change: IOPF disabled (PRI off, then
+     * {@code iopf_queue_remove_device()}, which answers pending groups INVALID), the process context cleared (V = 0),
+     * {@code IODIR.INVAL_PDT} + {@code IOTINVAL.VMA} (the domain's PSCID) + {@code IOFENCE.C}, then the function's ATC:
+     * {@code ATS.INVAL} for the PASID over every address + {@code IOFENCE.C} (IOATC before DevATC, so a translation
+     * request cannot refill the ATC from a stale IOTLB entry). The last fence completes when the function's Invalidate
+     * Completion arrives (see {@link CommandQueue}).
      */
-    void removeDevPasid(RiscvDeviceInfo info, int pasid, IommuDomain domain) {
+    void removeDevPasid(RiscvDeviceInfo info, int pasid, IommuDomain domain, int pscid) {
         if (info.priSupported) {
             iopfForDomainRemove(domain, info);
         }
@@ -107,7 +100,6 @@ final class PasidAttach {
         if (pc < 0) {
             return;
         }
-        int pscid = (Integer) domain.driverData();
         boolean done = invalidateProcessContext(info, pc, pasid, pscid, false);
         iommu.trace("riscv_iommu_remove_dev_pasid", "PASID %d of %s: PC invalid, PSCID %d flushed, ATS.INVAL%s",
                 pasid, info.dev.name(), pscid, done ? " done" : " waiting for the Invalidate Completion");
@@ -133,9 +125,9 @@ final class PasidAttach {
     }
 
     /**
-     * The lab's RISC-V release of an SVA process context (see {@link RiscvSva}): the context is cleared and its caches
-     * flushed as at detach — waiting for the function's Invalidate Completion, since the page tables go next — but IOPF
-     * stays enabled and nothing is drained; the detach that follows does the rest.
+     * The lab's RISC-V release of an SVA process context (see {@link RiscvSvaDomain}): the context is cleared and its
+     * caches flushed as at detach — waiting for the function's Invalidate Completion, since the page tables go next —
+     * but IOPF stays enabled and nothing is drained; the detach that follows does the rest.
      */
     void clearProcessContext(RiscvDeviceInfo info, int pasid, int pscid) {
         long pc = info.pdt == 0 ? -1 : directory.pcAddress(info.pdt, info.pdtMode, pasid, false);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.KernelVersion;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
 import dev.iommulab.core.fault.IommuFaultHandlers;
 import dev.iommulab.core.fault.LegacyFaultReporting;
 import dev.iommulab.drivers.FaultOverflowRecovery;
@@ -265,7 +266,7 @@ class DmarFaultHandlerTest {
         IntelIommuFixture f = fixture(8);
         PcieEndpoint nic = plain(f, "nic0", 0x0020, 0);
         LegacyFaultReporting reporting = new LegacyFaultReporting(f.log, f.loop);
-        IommuDomain domain = new IommuDomain(DomainType.UNMANAGED, f.intel, null);
+        IommuDomain domain = new IommuDomain(DomainType.UNMANAGED, f.intel, new IommuDomainOps() { }, null);
         List<Long> calls = new ArrayList<>();
         reporting.setFaultHandler(domain, (d, dev, iova, flags, token) -> {
             calls.add(iova);

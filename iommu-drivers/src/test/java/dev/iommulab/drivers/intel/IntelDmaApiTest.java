@@ -3,6 +3,7 @@ package dev.iommulab.drivers.intel;
 import static dev.iommulab.core.dma.DmaDirection.DMA_FROM_DEVICE;
 import static dev.iommulab.core.dma.DmaDirection.DMA_TO_DEVICE;
 import static dev.iommulab.drivers.intel.IntelDomainFixture.ACC_RID;
+import static dev.iommulab.drivers.intel.IntelDomainFixture.domainId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.iommulab.core.Device;
@@ -81,7 +82,7 @@ class IntelDmaApiTest {
         assertThat(stale.data()).containsOnly((byte) 0x5a);
         assertThat(f.qiSince(mark)).isEmpty();
         f.loop.runFor(TIMEOUT);
-        assertThat(f.qiSince(mark)).containsExactly(QiDescriptor.pasidIotlbAll((Integer) d.driverData(), 0));
+        assertThat(f.qiSince(mark)).containsExactly(QiDescriptor.pasidIotlbAll(domainId(d), 0));
         assertThat(dmaNow(f.nicEp, addr, Access.READ, null).status()).isEqualTo(DmaStatus.UR);
         assertThat(f.hwFaults).extracting(HwFault::vendorCode).containsExactly(0x71);
     }
@@ -97,7 +98,7 @@ class IntelDmaApiTest {
         dma.dmaUnmapSingle(f.nic, addr, 4096, DMA_TO_DEVICE);
 
         assertThat(d.type()).isEqualTo(DomainType.DMA);
-        assertThat(f.qiSince(mark)).containsExactly(QiDescriptor.pasidIotlbPages((Integer) d.driverData(), 0, addr, 0));
+        assertThat(f.qiSince(mark)).containsExactly(QiDescriptor.pasidIotlbPages(domainId(d), 0, addr, 0));
         assertThat(dmaNow(f.nicEp, addr, Access.READ, null).status()).isEqualTo(DmaStatus.UR);
         assertThat(f.loop.isIdle()).isTrue();
     }
@@ -143,7 +144,7 @@ class IntelDmaApiTest {
 
         assertThat(stale.status()).isEqualTo(DmaStatus.OK);
         assertThat(stale.data()).containsOnly((byte) 0x42);
-        assertThat(f.qiSince(mark)).containsExactly(QiDescriptor.pasidIotlbAll((Integer) d.driverData(), 0),
+        assertThat(f.qiSince(mark)).containsExactly(QiDescriptor.pasidIotlbAll(domainId(d), 0),
                 IntelDomains.deviceTlbAll(ACC_RID, 0));
         assertThat(dmaNow(f.accEp, addr, Access.READ, null).status()).isEqualTo(DmaStatus.UR);
     }

@@ -2,6 +2,7 @@ package dev.iommulab.drivers.intel;
 
 import dev.iommulab.core.Device;
 import dev.iommulab.core.IommuCore;
+import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
@@ -35,6 +36,11 @@ import java.util.List;
  * descriptors the driver queued.
  */
 final class IntelDomainFixture {
+
+    /** The DID the driver gave {@code domain} (its {@link IntelDomain}), as its PASID entries carry it. */
+    static int domainId(IommuDomain domain) {
+        return ((IntelDomain) domain.ops()).did();
+    }
 
     static final int NIC_RID = 0x0400;
     static final int ACC_RID = 0x0500;

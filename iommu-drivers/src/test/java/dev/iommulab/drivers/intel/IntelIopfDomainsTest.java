@@ -2,9 +2,9 @@ package dev.iommulab.drivers.intel;
 
 import static dev.iommulab.core.pgtable.IommuProt.IOMMU_READ;
 import static dev.iommulab.core.pgtable.IommuProt.IOMMU_WRITE;
+import static dev.iommulab.drivers.TestBytes.pattern;
 import static dev.iommulab.drivers.intel.IntelIommuFixture.RID;
 import static dev.iommulab.drivers.intel.PrqEventThreadTest.assertPageGroupResponse;
-import static dev.iommulab.drivers.TestBytes.pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;

@@ -2,6 +2,7 @@ package dev.iommulab.drivers.intel;
 
 import static dev.iommulab.core.pgtable.IommuProt.IOMMU_READ;
 import static dev.iommulab.drivers.intel.IntelDomainFixture.ACC_RID;
+import static dev.iommulab.drivers.intel.IntelDomainFixture.domainId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.iommulab.core.DomainType;
@@ -54,7 +55,7 @@ class IntelIotlbSyncTest {
         assertThat(IommuMap.iovaToPhys(d, IOVA)).isZero();
         assertThat(stale.status()).as("stale IOTLB entry used before the sync").isEqualTo(DmaStatus.OK);
         assertThat(stale.data()).containsOnly((byte) 0x77);
-        assertThat(f.qiSince(mark)).containsExactly(QiDescriptor.pasidIotlbPages((Integer) d.driverData(), 0, IOVA, 1));
+        assertThat(f.qiSince(mark)).containsExactly(QiDescriptor.pasidIotlbPages(domainId(d), 0, IOVA, 1));
         assertThat(f.read(f.nicEp, IOVA).status()).isEqualTo(DmaStatus.UR);
         assertThat(f.hwFaults).extracting(HwFault::vendorCode).containsExactly(0x71);
     }
@@ -79,7 +80,7 @@ class IntelIotlbSyncTest {
 
         assertThat(stale.status()).isEqualTo(DmaStatus.OK);
         assertThat(stale.data()).containsOnly((byte) 0x42);
-        assertThat(f.qiSince(mark)).containsExactly(QiDescriptor.pasidIotlbPages((Integer) d.driverData(), 0, IOVA, 0),
+        assertThat(f.qiSince(mark)).containsExactly(QiDescriptor.pasidIotlbPages(domainId(d), 0, IOVA, 0),
                 QiDescriptor.deviceTlb(ACC_RID, IOVA, 0));
         assertThat(f.read(f.accEp, IOVA).status()).isEqualTo(DmaStatus.UR);
     }
@@ -100,7 +101,7 @@ class IntelIotlbSyncTest {
         IommuMap.unmap(d, start, 3 * 4096);
         f.loop.runUntilIdle();
 
-        int did = (Integer) d.driverData();
+        int did = domainId(d);
         assertThat(f.qiSince(mark)).containsExactly(
                 QiDescriptor.iotlb(QiDescriptor.IOTLB_PAGE, did, IOVA, 3, false),
                 QiDescriptor.deviceTlb(ACC_RID, IOVA, 3));
@@ -125,8 +126,8 @@ class IntelIotlbSyncTest {
         f.loop.runUntilIdle();
 
         assertThat(f.qiSince(mark)).containsExactly(
-                QiDescriptor.iotlb(QiDescriptor.IOTLB_DOMAIN, (Integer) ss.driverData(), 0, 0, false),
-                QiDescriptor.pasidIotlbPages((Integer) fs.driverData(), 0, IOVA, 10),
+                QiDescriptor.iotlb(QiDescriptor.IOTLB_DOMAIN, domainId(ss), 0, 0, false),
+                QiDescriptor.pasidIotlbPages(domainId(fs), 0, IOVA, 10),
                 QiDescriptor.deviceTlb(ACC_RID, IOVA, 10));
     }
 
@@ -138,7 +139,7 @@ class IntelIotlbSyncTest {
 
         IommuMap.flushIotlbAll(d);
 
-        assertThat(f.qiSince(mark)).containsExactly(QiDescriptor.pasidIotlbAll((Integer) d.driverData(), 0),
+        assertThat(f.qiSince(mark)).containsExactly(QiDescriptor.pasidIotlbAll(domainId(d), 0),
                 IntelDomains.deviceTlbAll(ACC_RID, 0));
     }
 

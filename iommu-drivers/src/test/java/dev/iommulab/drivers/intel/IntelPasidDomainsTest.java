@@ -5,6 +5,7 @@ import static dev.iommulab.core.pgtable.IommuProt.IOMMU_WRITE;
 import static dev.iommulab.drivers.intel.IntelDomainFixture.ACC_RID;
 import static dev.iommulab.drivers.intel.IntelDomainFixture.NIC_RID;
 import static dev.iommulab.drivers.intel.IntelDomainFixture.did;
+import static dev.iommulab.drivers.intel.IntelDomainFixture.domainId;
 import static dev.iommulab.drivers.intel.IntelDomainFixture.pgtt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -73,7 +74,7 @@ class IntelPasidDomainsTest {
         f.core.replaceDevicePasid(identity, f.acc, PASID, new AttachHandle(identity));
         f.loop.runUntilIdle();
 
-        int did = (Integer) d.driverData();
+        int did = domainId(d);
         assertThat(pgtt(f.pasidEntry(ACC_RID, PASID))).isEqualTo(VtdEntries.PGTT_PASS_THROUGH);
         assertThat(f.qiSince(mark)).containsExactly(QiDescriptor.pasidCache(did, PASID),
                 QiDescriptor.pasidIotlbAll(did, PASID), QiDescriptor.pasidDeviceTlbAll(ACC_RID, PASID));
@@ -113,7 +114,7 @@ class IntelPasidDomainsTest {
 
         f.core.detachDevicePasid(d, f.acc, PASID);
 
-        int did = (Integer) d.driverData();
+        int did = domainId(d);
         assertThat(f.pasidEntry(ACC_RID, PASID)).containsOnly(0L);
         assertThat(f.qiSince(mark)).containsExactly(QiDescriptor.pasidCache(did, PASID),
                 QiDescriptor.pasidIotlbAll(did, PASID), QiDescriptor.pasidDeviceTlbAll(ACC_RID, PASID));
@@ -137,7 +138,7 @@ class IntelPasidDomainsTest {
         assertThat(pgtt(pe)).isEqualTo(VtdEntries.PGTT_NESTED);
         assertThat(pe[2] & VtdEntries.ADDR_MASK).isEqualTo(s1Root);
         assertThat(pe[0] & VtdEntries.ADDR_MASK).isEqualTo(parent.pgtable().root());
-        assertThat(did(pe)).isEqualTo((Integer) nested.driverData()).isNotEqualTo(parent.driverData());
+        assertThat(did(pe)).isEqualTo(domainId(nested)).isNotEqualTo(domainId(parent));
         DmaOutcome out = f.read(f.nicEp, IOVA + 8);
         assertThat(out.status()).isEqualTo(DmaStatus.OK);
         assertThat(out.data()).containsOnly((byte) 0x66);

@@ -4,6 +4,7 @@ import static dev.iommulab.core.pgtable.IommuProt.IOMMU_READ;
 import static dev.iommulab.core.pgtable.IommuProt.IOMMU_WRITE;
 import static dev.iommulab.drivers.intel.IntelDomainFixture.NIC_RID;
 import static dev.iommulab.drivers.intel.IntelDomainFixture.did;
+import static dev.iommulab.drivers.intel.IntelDomainFixture.domainId;
 import static dev.iommulab.drivers.intel.IntelDomainFixture.pgtt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -70,7 +71,7 @@ class IntelRidDomainsTest {
         assertThat(domain.pgtable().format()).isEqualTo(IoPgtableFormat.VTD_FIRST_STAGE);
         assertThat(pgtt(pe)).isEqualTo(VtdEntries.PGTT_FIRST_STAGE);
         assertThat(pe[2] & VtdEntries.ADDR_MASK).isEqualTo(domain.pgtable().root());
-        assertThat(did(pe)).isEqualTo((Integer) domain.driverData()).isGreaterThanOrEqualTo(2);
+        assertThat(did(pe)).isEqualTo(domainId(domain)).isGreaterThanOrEqualTo(2);
         assertThat(pe[0] & VtdEntries.PRESENT).isEqualTo(1);
         DmaOutcome out = f.read(f.nicEp, IOVA + 0x40);
         assertThat(out.status()).isEqualTo(DmaStatus.OK);
@@ -105,7 +106,7 @@ class IntelRidDomainsTest {
         IommuMap.map(domain, IOVA, f.dataPage(PAGE, 1), 4096, IOMMU_READ);
         f.core.attachDevice(domain, f.nic);
         assertThat(f.read(f.nicEp, IOVA).status()).isEqualTo(DmaStatus.OK);
-        int did = (Integer) domain.driverData();
+        int did = domainId(domain);
         long mark = f.qiMark();
 
         f.core.detachDevice(domain, f.nic);

@@ -1,5 +1,6 @@
 package dev.iommulab.drivers.intel;
 
+import static dev.iommulab.drivers.intel.IntelDomainFixture.domainId;
 import static dev.iommulab.drivers.intel.IntelIommuFixture.PASID;
 import static dev.iommulab.drivers.intel.IntelIommuFixture.RID;
 import static dev.iommulab.drivers.intel.IntelIommuFixture.VA;
@@ -100,7 +101,7 @@ class IntelSvaNotifierTest {
         assertThat(before.status()).isEqualTo(DmaStatus.OK);
         assertThat(before.data()).containsOnly((byte) 0x5a);
         assertThat(atcBefore).isEqualTo(1);
-        assertThat(qiSince(mark)).startsWith(QiDescriptor.pasidIotlbPages(IntelSva.did(f.domain), PASID, VA, 0),
+        assertThat(qiSince(mark)).startsWith(QiDescriptor.pasidIotlbPages(domainId(f.domain), PASID, VA, 0),
                 QiDescriptor.pasidDeviceTlb(RID, PASID, VA, 0));
         assertThat(atcAfter).as("ATC entry gone when munmap returned").isZero();
         assertThat(after.status()).isEqualTo(DmaStatus.INVALID);
@@ -142,7 +143,7 @@ class IntelSvaNotifierTest {
         DmaOutcome write = dma(VA, Access.WRITE);
         DmaOutcome read = dma(VA, Access.READ);
 
-        assertThat(sent).startsWith(QiDescriptor.pasidIotlbPages(IntelSva.did(f.domain), PASID, VA, 0),
+        assertThat(sent).startsWith(QiDescriptor.pasidIotlbPages(domainId(f.domain), PASID, VA, 0),
                 QiDescriptor.pasidDeviceTlb(RID, PASID, VA, 0));
         assertThat(write.status()).isEqualTo(DmaStatus.INVALID);
         assertThat(read.status()).isEqualTo(DmaStatus.OK);
@@ -160,7 +161,7 @@ class IntelSvaNotifierTest {
 
         f.mm.mmuNotifiers().get(0).invalidateSecondaryTlbs(f.mm, 0, -1L);
 
-        assertThat(qiSince(mark)).containsExactly(QiDescriptor.pasidIotlbAll(IntelSva.did(f.domain), PASID),
+        assertThat(qiSince(mark)).containsExactly(QiDescriptor.pasidIotlbAll(domainId(f.domain), PASID),
                 QiDescriptor.pasidDeviceTlbAll(RID, PASID));
         assertThat(f.endpoint.atcEntriesInUse()).isZero();
     }

@@ -1,5 +1,6 @@
 package dev.iommulab.drivers.intel;
 
+import static dev.iommulab.drivers.intel.IntelDomainFixture.domainId;
 import static dev.iommulab.drivers.intel.IntelIommuFixture.PASID;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -45,7 +46,7 @@ class IntelSvaSetDevPasidTest {
         assertThat(pe[0] & 1).as("P").isEqualTo(1);
         assertThat(pe[0] & VtdEntries.FPD).as("FPD").isZero();
         assertThat((pe[0] >>> 6) & 0x7).as("PGTT").isEqualTo(1);
-        assertThat(pe[1] & 0xffff).as("DID").isEqualTo((long) IntelSva.did(f.domain)).isNotZero();
+        assertThat(pe[1] & 0xffff).as("DID").isEqualTo((long) domainId(f.domain)).isNotZero();
         assertThat(pe[2] & VtdEntries.ADDR_MASK).as("FLPTR").isEqualTo(f.mm.pgd());
         assertThat(pe[2] & 1).as("SRE").isZero();
         assertThat((pe[2] >>> 2) & 0x3).as("FLPM: 4-level").isZero();

@@ -1,6 +1,7 @@
 package dev.iommulab.drivers.riscv;
 
 import static dev.iommulab.core.pgtable.IommuProt.IOMMU_READ;
+import static dev.iommulab.drivers.riscv.RiscvIommuFixture.pscid;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -88,7 +89,7 @@ class RiscvDomainsTest {
         assertThat(dc.has(RiscvDeviceContext.TC_PDTV)).isFalse();
         assertThat(dc.fscMode()).isEqualTo(RiscvPagingMode.SV57.encoding());
         assertThat(dc.fscRoot()).isEqualTo(d.pgtable().root());
-        assertThat(dc.pscid()).isEqualTo((Integer) d.driverData());
+        assertThat(dc.pscid()).isEqualTo(pscid(d));
         assertThat(dc.iohgatpMode()).isEqualTo(RiscvDeviceContext.MODE_BARE);
         assertThat(commandsSince(mark)).containsExactly(RiscvCommand.iodirInvalDdt(true, NIC), FENCE);
         DmaOutcome out = f.read(nicEp, IOVA + 64, 64);
@@ -126,7 +127,7 @@ class RiscvDomainsTest {
         assertThat(f.dc(NIC).has(RiscvDeviceContext.TC_V)).isFalse();
         assertThat(commandsSince(mark)).containsExactly(RiscvCommand.iodirInvalDdt(true, NIC), FENCE,
                 RiscvCommand.iodirInvalDdt(true, NIC), FENCE,
-                RiscvCommand.iotinvalVma(false, 0, true, (Integer) d.driverData(), false, 0), FENCE);
+                RiscvCommand.iotinvalVma(false, 0, true, pscid(d), false, 0), FENCE);
         assertThat(f.read(nicEp, IOVA, 64).status()).isEqualTo(DmaStatus.UR);
         assertThat(f.hwFaults).extracting(HwFault::vendorCode).containsExactly(RiscvCause.DDT_NOT_VALID);
     }
@@ -152,7 +153,7 @@ class RiscvDomainsTest {
         assertThat(stale.status()).isEqualTo(DmaStatus.OK);
         assertThat(stale.data()).containsOnly((byte) 0x55);
         assertThat(commandsSince(mark)).containsExactly(
-                RiscvCommand.iotinvalVma(false, 0, true, (Integer) d.driverData(), true, IOVA), FENCE);
+                RiscvCommand.iotinvalVma(false, 0, true, pscid(d), true, IOVA), FENCE);
         assertThat(f.read(nicEp, IOVA, 64).status()).isEqualTo(DmaStatus.UR);
         assertThat(f.hwFaults).extracting(HwFault::vendorCode).containsExactly(RiscvCause.READ_PAGE_FAULT);
         assertThat(f.read(nicEp, IOVA + 4096, 64).status()).isEqualTo(DmaStatus.OK);
@@ -169,7 +170,7 @@ class RiscvDomainsTest {
         IommuMap.unmap(d, IOVA, 8192);
 
         assertThat(commandsSince(mark)).containsExactly(
-                RiscvCommand.iotinvalVma(false, 0, true, (Integer) d.driverData(), false, 0), FENCE);
+                RiscvCommand.iotinvalVma(false, 0, true, pscid(d), false, 0), FENCE);
     }
 
     /**
@@ -193,11 +194,11 @@ class RiscvDomainsTest {
 
         RiscvProcessContext pc0 = f.pc(0);
         assertThat(pc0.has(RiscvProcessContext.TA_V)).isTrue();
-        assertThat(pc0.pscid()).isEqualTo((Integer) d.driverData());
+        assertThat(pc0.pscid()).isEqualTo(pscid(d));
         assertThat(pc0.fscRoot()).isEqualTo(d.pgtable().root());
         assertThat(stale.status()).isEqualTo(DmaStatus.OK);
         assertThat(commandsSince(mark)).containsExactly(
-                RiscvCommand.iotinvalVma(false, 0, true, (Integer) d.driverData(), true, IOVA),
+                RiscvCommand.iotinvalVma(false, 0, true, pscid(d), true, IOVA),
                 RiscvCommand.atsInval(RiscvIommuFixture.RID, false, 0, false, IOVA, 4096), FENCE);
         assertThat(f.read(f.endpoint, IOVA, 64).status()).isEqualTo(DmaStatus.UR);
     }
@@ -212,7 +213,7 @@ class RiscvDomainsTest {
         int pasid = RiscvIommuFixture.PASID;
         IommuDomain d = f.core.pagingDomainAlloc(f.dev);
         f.core.attachDevicePasid(d, f.dev, pasid, new AttachHandle(d));
-        assertThat(f.pc(pasid).pscid()).isEqualTo((Integer) d.driverData());
+        assertThat(f.pc(pasid).pscid()).isEqualTo(pscid(d));
         int mark = f.commands().size();
         IommuDomain identity = f.driver.identityDomain();
 
@@ -222,7 +223,7 @@ class RiscvDomainsTest {
         assertThat(f.pc(pasid).fsc()).isZero();
         RiscvCommand all = RiscvCommand.atsInval(RiscvIommuFixture.RID, true, pasid, false, 0, 4096);
         assertThat(commandsSince(mark)).containsExactly(RiscvCommand.iodirInvalPdt(RiscvIommuFixture.RID, pasid),
-                FENCE, RiscvCommand.iotinvalVma(false, 0, true, (Integer) d.driverData(), false, 0), FENCE,
+                FENCE, RiscvCommand.iotinvalVma(false, 0, true, pscid(d), false, 0), FENCE,
                 new RiscvCommand(all.qw0(), RiscvIommuDriver.ATS_INVAL_ALL), FENCE);
     }
 

@@ -57,6 +57,12 @@ import java.util.List;
  */
 final class RiscvIommuFixture {
 
+    /** The PSCID the driver gave {@code domain}, a paging or SVA domain (its typed {@link RiscvDomain}). */
+    static int pscid(IommuDomain domain) {
+        return domain.ops() instanceof RiscvPagingDomain paging ? paging.pscid()
+                : ((RiscvSvaDomain) domain.ops()).pscid();
+    }
+
     /** Requester 03:00.0 = device_id 0x0300. */
     static final int RID = 0x0300;
     /** PASID[19:17] = 0, PASID[16:8] = 0x12, PASID[7:0] = 0x34: a second- and leaf-level entry other than 0. */

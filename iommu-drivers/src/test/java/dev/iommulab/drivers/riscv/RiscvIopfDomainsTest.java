@@ -2,9 +2,10 @@ package dev.iommulab.drivers.riscv;
 
 import static dev.iommulab.core.pgtable.IommuProt.IOMMU_READ;
 import static dev.iommulab.core.pgtable.IommuProt.IOMMU_WRITE;
-import static dev.iommulab.drivers.riscv.RiscvIommuFixture.RID;
-import static dev.iommulab.drivers.riscv.RiscvPageResponseTest.assertPrgr;
 import static dev.iommulab.drivers.TestBytes.pattern;
+import static dev.iommulab.drivers.riscv.RiscvIommuFixture.RID;
+import static dev.iommulab.drivers.riscv.RiscvIommuFixture.pscid;
+import static dev.iommulab.drivers.riscv.RiscvPageResponseTest.assertPrgr;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
@@ -125,7 +126,7 @@ class RiscvIopfDomainsTest {
         assertThat(f.iopf.groupOwed(pending)).isTrue();
         assertThat(f.answers).isEmpty();
         assertThat(f.prgrCommands()).isEmpty();
-        assertThat(f.pc(0).pscid()).isEqualTo((Integer) b.driverData());
+        assertThat(f.pc(0).pscid()).isEqualTo(pscid(b));
 
         f.core.detachGroupHandle(b, f.dev.group());
         f.loop.runUntilIdle();

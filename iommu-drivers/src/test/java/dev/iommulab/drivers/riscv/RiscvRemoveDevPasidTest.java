@@ -3,6 +3,7 @@ package dev.iommulab.drivers.riscv;
 import static dev.iommulab.drivers.riscv.RiscvIommuFixture.PASID;
 import static dev.iommulab.drivers.riscv.RiscvIommuFixture.RID;
 import static dev.iommulab.drivers.riscv.RiscvIommuFixture.VA;
+import static dev.iommulab.drivers.riscv.RiscvIommuFixture.pscid;
 import static dev.iommulab.drivers.riscv.RiscvIommuFixture.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
@@ -71,7 +72,7 @@ class RiscvRemoveDevPasidTest {
      */
     @Test
     void removeDevPasid_afterTeardown_directoryTlbAndAtcInvalidatedInOrder() {
-        int pscid = (Integer) f.domain.driverData();
+        int pscid = pscid(f.domain);
         int before = f.commands().size();
         RecordingTraceSink trace = new RecordingTraceSink();
         f.loop.trace().addSink(trace);

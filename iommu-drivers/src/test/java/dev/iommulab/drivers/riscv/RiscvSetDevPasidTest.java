@@ -2,12 +2,13 @@ package dev.iommulab.drivers.riscv;
 
 import static dev.iommulab.drivers.riscv.RiscvIommuFixture.PASID;
 import static dev.iommulab.drivers.riscv.RiscvIommuFixture.RID;
+import static dev.iommulab.drivers.riscv.RiscvIommuFixture.pscid;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.iommulab.core.AttachHandle;
-import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
@@ -41,7 +42,7 @@ class RiscvSetDevPasidTest {
         f.attach();
 
         RiscvProcessContext pc = f.pc(PASID);
-        int pscid = (Integer) f.domain.driverData();
+        int pscid = pscid(f.domain);
         assertThat(pc.has(RiscvProcessContext.TA_V)).isTrue();
         assertThat(pc.has(RiscvProcessContext.TA_ENS)).as("ENS").isFalse();
         assertThat(pc.has(RiscvProcessContext.TA_SUM)).as("SUM").isFalse();
@@ -81,9 +82,9 @@ class RiscvSetDevPasidTest {
         f.core.attachDevicePasid(other, f.dev, 7, new AttachHandle(other));
 
         assertThat(f.driver.iopfQueue().deviceNames()).containsExactly("acc0");
-        assertThat((Integer) other.driverData()).as("each SVA domain has its own PSCID")
-                .isNotEqualTo(f.domain.driverData());
-        assertThat(f.pc(7).pscid()).isEqualTo(other.driverData());
+        assertThat(pscid(other)).as("each SVA domain has its own PSCID")
+                .isNotEqualTo(pscid(f.domain));
+        assertThat(f.pc(7).pscid()).isEqualTo(pscid(other));
     }
 
     /**
@@ -116,18 +117,21 @@ class RiscvSetDevPasidTest {
     }
 
     /**
-     * Besides SVA, blocking, identity and paging domains have a set_dev_pasid here; a NESTED domain has none
-     * (ENODEV, as __iommu_attach_device() without the op), and a paging domain without its page table is refused
-     * (EINVAL). No command is sent.
+     * Besides SVA, blocking, identity and paging domains have a set_dev_pasid here; the driver has no NESTED domains
+     * (domain_alloc_nested: EOPNOTSUPP), and a NESTED domain whose ops have no set_dev_pasid is refused with ENODEV
+     * (as __iommu_attach_device() without the op). A paging domain of this driver always carries its page table
+     * (its ops are built with it), so the former EINVAL for a table-less one has no domain left to refuse. No
+     * command is sent and nothing is published.
      */
     @Test
-    void setDevPasid_nestedOrTablelessDomain_refused() {
+    void setDevPasid_nestedDomain_refused() {
         int commandsAtProbe = f.commands().size();
-        IommuDomain nested = new IommuDomain(DomainType.NESTED, f.driver, null);
-        IommuDomain tableless = new IommuDomain(DomainType.UNMANAGED, f.driver, null);
+        IommuDomain parent = f.driver.domainAllocPaging(f.dev, 0);
+        IommuDomain nested = IommuDomain.nested(f.driver, new IommuDomainOps() { }, parent);
 
-        assertErrno(() -> f.driver.setDevPasid(nested, f.dev, PASID), Errno.ENODEV);
-        assertErrno(() -> f.driver.setDevPasid(tableless, f.dev, PASID), Errno.EINVAL);
+        assertErrno(() -> f.core.domainAllocNested(f.dev, parent, 0x10_0000, 48), Errno.EOPNOTSUPP);
+        assertErrno(() -> f.core.attachDevicePasid(nested, f.dev, PASID, null), Errno.ENODEV);
+        assertThat(f.dev.group().pasidArray()).doesNotContainKey(PASID);
         assertThat(f.commands()).hasSize(commandsAtProbe);
     }
 

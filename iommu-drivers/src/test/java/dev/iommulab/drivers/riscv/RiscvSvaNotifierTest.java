@@ -25,7 +25,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The lab's mm notifier of RISC-V SVA domains (RiscvSva; not in mainline, a documented option modelled on
+ * The lab's mm notifier of RISC-V SVA domains (RiscvSvaDomain; not in mainline, a documented option modelled on
  * intel_arch_invalidate_secondary_tlbs() and intel_mm_release() in intel/svm.c, and on the RISC-V invalidation
  * guidelines, reference/iommu-hardware.md §2.4.5): munmap() and mprotect() send IOTINVAL.VMA of the domain's PSCID and
  * ATS.INVAL with the PASID, fenced and waited for before the pages are freed; process exit takes the process
@@ -61,7 +61,7 @@ class RiscvSvaNotifierTest {
     }
 
     private int pscid() {
-        return (Integer) f.domain.driverData();
+        return RiscvIommuFixture.pscid(f.domain);
     }
 
     /**
@@ -147,7 +147,7 @@ class RiscvSvaNotifierTest {
     void domainFree_afterDetach_notifierUnregistered() {
         f.core.detachDevicePasid(f.domain, f.dev, PASID);
         f.loop.runUntilIdle();
-        f.driver.domainFree(f.domain);
+        f.domain.ops().free(f.domain);
         int sentBefore = f.commands().size();
 
         f.mm.munmap(VA, 0x1000);

@@ -5,6 +5,7 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.IommuFault;
@@ -50,7 +51,8 @@ final class RandomMachine {
     }
 
     /** A driver that hands every page response to a sink; {@link #dropFirstLpigResponse} makes it a lossy spy. */
-    static final class ResponseOps implements IommuOps {
+    static final class ResponseOps implements IommuOps, IommuDomainOps {
+        private final IommuDomain blocked = new IommuDomain(DomainType.BLOCKED, this, this, null);
         ResponseSink sink;
         boolean dropFirstLpigResponse;
         private boolean dropped;
@@ -66,7 +68,7 @@ final class RandomMachine {
 
         @Override
         public IommuDomain domainAllocSva(Device dev, MmStruct mm) {
-            return new IommuDomain(DomainType.SVA, this, mm);
+            return new IommuDomain(DomainType.SVA, this, this, mm);
         }
 
         @Override
@@ -74,7 +76,15 @@ final class RandomMachine {
         }
 
         @Override
-        public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
+        public IommuDomain blockedDomain() {
+            return blocked;
+        }
+
+        @Override
+        public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
+            if (domain != blocked) {
+                IommuDomainOps.super.setDevPasid(domain, dev, pasid, old);
+            }
         }
 
         @Override
@@ -120,7 +130,7 @@ final class RandomMachine {
 
     /** Attaches a new SVA domain at {@code pasid} whose iopf_handler is {@code handler} of kind {@code kind}. */
     void attachSva(Device dev, int pasid, HandlerKind kind, IopfHandler handler) {
-        IommuDomain domain = new IommuDomain(DomainType.SVA, ops, new MmStruct("proc" + pasid, frames,
+        IommuDomain domain = new IommuDomain(DomainType.SVA, ops, ops, new MmStruct("proc" + pasid, frames,
                 frames.allocate()));
         domain.setIopfHandler(handler);
         core.attachDevicePasid(domain, dev, pasid, new AttachHandle(domain));

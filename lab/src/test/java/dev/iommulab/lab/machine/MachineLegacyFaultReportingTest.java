@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.fault.IommuFaultHandlers;
 import dev.iommulab.core.fault.LegacyFaultReporting;
@@ -25,7 +26,8 @@ class MachineLegacyFaultReportingTest {
         Machine m = Machine.boot(new ScenarioLoader().load(ScenarioFiles.SCENARIOS.resolve("quickstart.yaml"),
                 List.of()));
         LegacyFaultReporting reporting = m.get(LegacyFaultReporting.class);
-        IommuDomain domain = new IommuDomain(DomainType.UNMANAGED, m.get(IommuOps.class), null);
+        IommuDomain domain = new IommuDomain(DomainType.UNMANAGED, m.get(IommuOps.class), new IommuDomainOps() { },
+                null);
 
         reporting.setFaultHandler(domain, IommuFaultHandlers.print(m.log()), null);
         int ret = m.get(LegacyFaultReporting.class).reportIommuFault(domain, null, 0x1000,

@@ -8,6 +8,7 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.IopfGroup;
@@ -139,8 +140,8 @@ class IommufdRandomTest {
      */
     @Test
     void autoResponse_attachmentHoldsCookiesOneAndFour_answersExactlyThoseTwo() {
-        AttachHandle a = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, new NoOps(), null));
-        AttachHandle b = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, new NoOps(), null));
+        AttachHandle a = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, new NoOps(), new NoDomainOps(), null));
+        AttachHandle b = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, new NoOps(), new NoDomainOps(), null));
         List<IopfGroup> answered = new ArrayList<>();
         IommufdFault file = new IommufdFault(new IommufdFault.Responder() {
             @Override
@@ -221,15 +222,11 @@ class IommufdRandomTest {
         }
 
         @Override
-        public void setDevPasid(IommuDomain domain, Device dev, int pasid) {
-        }
-
-        @Override
-        public void removeDevPasid(Device dev, int pasid, IommuDomain domain) {
-        }
-
-        @Override
         public void pageResponse(Device dev, IommuFault evt, PageResponse msg) {
         }
+    }
+
+    /** Domain ops that do nothing: the domains here are never attached. */
+    private static final class NoDomainOps implements IommuDomainOps {
     }
 }
