@@ -103,7 +103,7 @@ final class IommufdRandomRun {
     private void wire(int count) {
         s.machine = s.runner.machine();
         s.loop = s.machine.loop();
-        s.core = s.machine.get(IommuCore.class);
+        s.core = s.machine.core();
         s.iopf = s.machine.iopf();
         s.mm = s.machine.process("app");
         s.ledger = new IommufdRandomLedger(s.core, s.loop, s::count);

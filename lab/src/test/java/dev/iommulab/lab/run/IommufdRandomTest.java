@@ -191,7 +191,7 @@ class IommufdRandomTest {
         runner.run(new ScenarioLoader().load(file));
         Machine m = runner.machine();
         Device dev = m.device("acc0");
-        Iommufd ctx = new Iommufd(m.get(IommuCore.class), m.iopf(), Iommufd.ReplaceAutoResponse.INTENDED);
+        Iommufd ctx = new Iommufd(m.core(), m.iopf(), Iommufd.ReplaceAutoResponse.INTENDED);
         int devId = ctx.bindDevice(dev);
         int ioas = ctx.ioasAlloc();
         int fault = ctx.faultQueueAlloc(0).faultId();
@@ -202,7 +202,7 @@ class IommufdRandomTest {
 
         ctx.detach(devId, 1);
 
-        IommuCore core = m.get(IommuCore.class);
+        IommuCore core = m.core();
         assertThat(catchThrowableOfType(KernelException.class, () -> core.attachHandleGet(dev.group(), 1, null))
                 .errno()).isEqualTo(Errno.ENOENT);
         assertThat(core.attachHandleGet(dev.group(), IommuCore.IOMMU_NO_PASID, null)).isNotNull();

@@ -318,7 +318,7 @@ class SvaSection8Test {
     /** The domain attached at {@code pasid} of {@code dev}, or null (iommu_attach_handle_get() says ENOENT). */
     private IommuDomain domainAt(Device dev, int pasid) {
         try {
-            return machine().get(IommuCore.class).attachHandleGet(dev.group(), pasid, null).domain();
+            return machine().core().attachHandleGet(dev.group(), pasid, null).domain();
         } catch (KernelException e) {
             assertThat(e.errno()).isEqualTo(Errno.ENOENT);
             return null;
