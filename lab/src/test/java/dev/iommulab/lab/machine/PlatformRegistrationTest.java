@@ -8,6 +8,7 @@ import com.google.inject.Module;
 import com.google.inject.multibindings.MapBinder;
 import dev.iommulab.drivers.Platform;
 import dev.iommulab.drivers.intel.VtdPlatform;
+import dev.iommulab.lab.TestMachines;
 import dev.iommulab.hw.riscv.RiscvIommu;
 import dev.iommulab.hw.vtd.VtdUnit;
 import java.util.List;
@@ -42,7 +43,7 @@ class PlatformRegistrationTest {
     /** An SVA accelerator and a process with 64 KiB of memory on hardware {@code model}. */
     private static MachineBuilder machine(String model) {
         return Machine.builder().hardware(model)
-                .device("acc0", "00:03.0", d -> d.profile("accelerator").ats().pri().pasidBits(20))
+                .device("acc0", "00:03.0", TestMachines.SVA_ACCELERATOR)
                 .process("app", p -> p.vma(0x7f0000000000L, 64 * 1024, "rw"));
     }
 
