@@ -26,7 +26,7 @@ import dev.iommulab.hw.sim.TimingModel;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 import java.util.HashMap;
 import java.util.List;
@@ -52,7 +52,7 @@ public final class IntelIommu implements IommuOps {
     private final String name;
     private final VtdUnit unit;
     private final FrameAllocator frames;
-    private final Iopf iopf;
+    private final IoPgfault iopf;
     private final EventLoop loop;
     private final TimingModel timing;
     private final KernelLog log;
@@ -70,14 +70,14 @@ public final class IntelIommu implements IommuOps {
     private CacheTags cacheTags;
 
     /** Counterpart of init_dmars() / intel_iommu_init() for one unit: tables, QI, PRQ, translation on. */
-    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
-                      KernelLog log, FaultEvents events) {
+    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
+                      TimingModel timing, KernelLog log, FaultEvents events) {
         this(name, unit, frames, iopf, loop, timing, log, events, OverflowRecovery.DISCARD_PARTIALS);
     }
 
     /** The same with the {@code iopf.overflow-recovery} policy the PRQ thread applies after PRO. */
-    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
-                      KernelLog log, FaultEvents events, OverflowRecovery overflowRecovery) {
+    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
+                      TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery overflowRecovery) {
         this(name, unit, frames, iopf, loop, timing, log, events, overflowRecovery, FaultOverflowRecovery.NONE);
     }
 
@@ -85,8 +85,8 @@ public final class IntelIommu implements IommuOps {
      * The same with the {@code fault.overflow-recovery} policy the fault event handler queues after it cleared
      * FSTS.PFO ({@link DmarFaultHandler}).
      */
-    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
-                      KernelLog log, FaultEvents events, OverflowRecovery overflowRecovery,
+    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
+                      TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery overflowRecovery,
                       FaultOverflowRecovery faultRecovery) {
         this.name = name;
         this.unit = unit;

@@ -17,7 +17,7 @@ import dev.iommulab.hw.vtd.PageRequestDescriptor;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 import java.util.Map;
 
@@ -38,7 +38,7 @@ final class PrqHandler {
     private final long ring;
     private final long ringMask;
     private final Map<Integer, DeviceInfo> devices;
-    private final Iopf iopf;
+    private final IoPgfault iopf;
     private final IopfQueue queue;
     private final KernelLog log;
     private final FaultEvents events;
@@ -50,8 +50,8 @@ final class PrqHandler {
     private boolean running;
     private boolean rerun;
 
-    PrqHandler(IntelIommu iommu, long ring, int order, Map<Integer, DeviceInfo> devices, Iopf iopf, IopfQueue queue,
-               KernelLog log, FaultEvents events, EventLoop loop, OverflowRecovery overflowRecovery) {
+    PrqHandler(IntelIommu iommu, long ring, int order, Map<Integer, DeviceInfo> devices, IoPgfault iopf,
+               IopfQueue queue, KernelLog log, FaultEvents events, EventLoop loop, OverflowRecovery overflowRecovery) {
         this.iommu = iommu;
         this.unit = iommu.unit();
         this.memory = iommu.memory();

@@ -9,7 +9,7 @@ import dev.iommulab.hw.pgtable.RiscvPagingMode;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvDeviceContext;
 import dev.iommulab.hw.riscv.RiscvProcessContext;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 
 /**
@@ -27,15 +27,15 @@ final class PasidAttach {
     private final RiscvIommuDevice iommu;
     private final DeviceDirectory directory;
     private final CommandQueue cmdq;
-    private final Iopf iopf;
+    private final IoPgfault iopf;
     private final IopfQueue iopfQueue;
     /** The page-request thread; null without a page-request queue. */
     private final PageRequestHandler requests;
     /** The PRI allocation each device gets: the page-request queue's slots. */
     private final int priAllocation;
 
-    PasidAttach(RiscvIommuDevice iommu, DeviceDirectory directory, CommandQueue cmdq, Iopf iopf, IopfQueue iopfQueue,
-                PageRequestHandler requests, int priAllocation) {
+    PasidAttach(RiscvIommuDevice iommu, DeviceDirectory directory, CommandQueue cmdq, IoPgfault iopf,
+                IopfQueue iopfQueue, PageRequestHandler requests, int priAllocation) {
         this.iommu = iommu;
         this.directory = directory;
         this.cmdq = cmdq;

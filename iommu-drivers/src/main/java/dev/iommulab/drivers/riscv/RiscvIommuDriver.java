@@ -23,7 +23,7 @@ import dev.iommulab.hw.riscv.RiscvIommu;
 import dev.iommulab.hw.riscv.RiscvRegs;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 import java.util.HashMap;
 import java.util.Map;
@@ -108,7 +108,7 @@ public final class RiscvIommuDriver implements IommuOps {
      *                         when memory runs out, ENODEV when a queue base is not kept, EINVAL when no DDT
      *                         mode is accepted
      */
-    public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
+    public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
                             TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery) {
         this(hw, sizes, frames, iopf, loop, timing, log, events, recovery, FaultOverflowRecovery.NONE);
     }
@@ -117,7 +117,7 @@ public final class RiscvIommuDriver implements IommuOps {
      * The same, with {@code faultRecovery} (policy {@code fault.overflow-recovery}) applied by the fault-queue
      * thread after it cleared {@code fqof} or {@code fqmf}.
      */
-    public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
+    public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
                             TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery,
                             FaultOverflowRecovery faultRecovery) {
         this.iommu = new RiscvIommuDevice(hw, frames.memory(), loop, timing, log);
