@@ -8,11 +8,6 @@ import dev.iommulab.core.dma.DmaFlush;
 import dev.iommulab.core.dma.IommuDma;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.lab.machine.Machine;
-import dev.iommulab.lab.scenario.ScenarioLoader;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -44,17 +39,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class DmaMapUnmapBenchmark {
 
-    private static final String SCENARIO = """
-            name: bench
-            hardware:
-              model: vtd
-            devices:
-              - { name: nic0, bdf: "00:04.0", profile: nic }
-            steps:
-              - run: idle
-            expect:
-              - device: { name: nic0, pri-enabled: false }
-            """;
     private static final long BUF = 0x0400_0000L;
     /** Simulated time per operation, so the invalidation-completion interrupts of strict unmaps are delivered. */
     private static final long STEP_NS = 1_000;
@@ -68,31 +52,17 @@ public class DmaMapUnmapBenchmark {
 
     @Setup(Level.Trial)
     public void build() throws Exception {
-        Path file = Files.createTempFile("dma-bench", ".yaml");
-        try {
-            Files.writeString(file, SCENARIO);
-            Machine machine = Machine.boot(new ScenarioLoader().load(file, List.of(
-                    "policies.dma.flush=" + flush)));
-            dev = machine.device("nic0");
-            dma = machine.get(IommuDma.class);
-            loop = machine.loop();
-            IommuCore core = machine.get(IommuCore.class);
-            IommuDomain domain = core.domainAllocPaging(dev, dma.dmaDomainType(), 0);
-            core.attachDevice(domain, dev);
-            dma.initDomain(domain, dev);
-            if (dma.options().mode() != (flush.equals("lazy") ? DmaFlush.Mode.LAZY : DmaFlush.Mode.STRICT)) {
-                throw new IllegalStateException("policy not applied");
-            }
-        } finally {
-            deleteQuietly(file);
-        }
-    }
-
-    private static void deleteQuietly(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException e) {
-            // a temporary file left behind is harmless
+        Machine machine = Machine.builder().hardware("vtd").device("nic0", "00:04.0", d -> d.profile("nic"))
+                .policy("dma.flush", flush).build();
+        dev = machine.device("nic0");
+        dma = machine.dma();
+        loop = machine.loop();
+        IommuCore core = machine.core();
+        IommuDomain domain = core.domainAllocPaging(dev, dma.dmaDomainType(), 0);
+        core.attachDevice(domain, dev);
+        dma.initDomain(domain, dev);
+        if (dma.options().mode() != (flush.equals("lazy") ? DmaFlush.Mode.LAZY : DmaFlush.Mode.STRICT)) {
+            throw new IllegalStateException("policy not applied");
         }
     }
 

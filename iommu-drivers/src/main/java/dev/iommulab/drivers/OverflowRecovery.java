@@ -2,7 +2,7 @@ package dev.iommulab.drivers;
 
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.hw.pci.PcieEndpoint;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 import java.util.Collection;
 
@@ -21,7 +21,7 @@ public interface OverflowRecovery {
      * @param endpoints every PCI function behind that IOMMU
      * @param log       the kernel log
      */
-    void recover(Iopf iopf, IopfQueue queue, Collection<PcieEndpoint> endpoints, KernelLog log);
+    void recover(IoPgfault iopf, IopfQueue queue, Collection<PcieEndpoint> endpoints, KernelLog log);
 
     /** {@code discard-partials}: iopf_queue_discard_partial() (VT-d's prq_event_thread(); the default). */
     OverflowRecovery DISCARD_PARTIALS = (iopf, queue, endpoints, log) -> iopf.queueDiscardPartial(queue);

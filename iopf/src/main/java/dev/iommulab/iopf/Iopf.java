@@ -28,7 +28,7 @@ import java.util.Objects;
  * attached at its PASID (or RID). Every report that needs an answer gets exactly one. The kernel version
  * followed and the policies are {@link IopfPolicies}.
  */
-public final class Iopf {
+public final class Iopf implements IoPgfault {
 
     /** Failure-injection site of group allocation. */
     public static final String SITE_GROUP = "iopf-group";
@@ -65,7 +65,7 @@ public final class Iopf {
         this.queues = new QueueLifecycle(params, assembly, responses, log);
     }
 
-    /** The kernel version this io-pgfault follows (drivers ask it whether they answer errors themselves). */
+    @Override
     public KernelVersion kernel() {
         return policies.kernel();
     }
@@ -75,6 +75,7 @@ public final class Iopf {
     }
 
     /** Counterpart of iopf_queue_alloc(): a queue with its own unbound workqueue {@code iopf_queue/<name>}. */
+    @Override
     public IopfQueue queueAlloc(String name) {
         return new IopfQueue(name, new Workqueue("iopf_queue/" + name, loop, timing.threadWakeNs()));
     }
@@ -85,6 +86,7 @@ public final class Iopf {
      * @throws KernelException ENODEV if the driver has no page_response, EBUSY if the device already has a
      *                         fault param
      */
+    @Override
     public void queueAddDevice(IopfQueue queue, Device dev) {
         queues.addDevice(queue, dev);
     }
@@ -94,6 +96,7 @@ public final class Iopf {
      * is answered INVALID and freed, and the param is unpublished. WARNs and does nothing for a device not
      * on {@code queue}.
      */
+    @Override
     public void queueRemoveDevice(IopfQueue queue, Device dev) {
         queues.removeDevice(queue, dev);
     }
@@ -109,6 +112,7 @@ public final class Iopf {
      *
      * @throws KernelException EINVAL for a null queue
      */
+    @Override
     public void queueDiscardPartial(IopfQueue queue) {
         queues.discardPartial(queue);
     }
@@ -120,6 +124,7 @@ public final class Iopf {
      *
      * @throws KernelException ENODEV (after a WARN) for a device without fault param
      */
+    @Override
     public void queueFlushDev(Device dev, Runnable whenFlushed) {
         queues.flushDev(dev, whenFlushed);
     }
@@ -128,6 +133,7 @@ public final class Iopf {
      * Counterpart of iopf_queue_free(): removes every device still on the queue (as
      * {@link #queueRemoveDevice}) and destroys the workqueue, whose queued items still run. Null is a no-op.
      */
+    @Override
     public void queueFree(IopfQueue queue) {
         queues.free(queue);
     }
@@ -138,6 +144,7 @@ public final class Iopf {
      * @return 0, or a negative errno when the fault was answered on the bad-setup path (-EINVAL) or
      *         lost (-ENOMEM for a non-last request); before 6.8 also when the driver must answer
      */
+    @Override
     public int reportDeviceFault(Device dev, IommuFault evt) {
         trace("iommu_report_device_fault", "%s PASID %d grpid %d %s %#x%s", dev.name(), evt.pasid(), evt.grpid(),
                 evt.permString(), evt.addr(), evt.lastPage() ? " LAST_PAGE" : "");
@@ -232,6 +239,7 @@ public final class Iopf {
      * Counterpart of iopf_group_response(): answers the group once; later calls do nothing. The origin is
      * the consumer owning the domain (SVA or iommufd).
      */
+    @Override
     public void groupResponse(IopfGroup group, PageResponseCode code) {
         Group g = own(group);
         ResponseOrigin origin = g.attachHandle != null && g.attachHandle.domain().type() == DomainType.SVA
@@ -239,10 +247,7 @@ public final class Iopf {
         responses.group(g, code, origin);
     }
 
-    /**
-     * iopf_group_response() on behalf of {@code origin} (e.g. iommufd's auto-response): the same once-only answer,
-     * labelled with who gave it.
-     */
+    @Override
     public void groupResponse(IopfGroup group, PageResponseCode code, ResponseOrigin origin) {
         responses.group(own(group), code, Objects.requireNonNull(origin, "origin"));
     }
@@ -252,12 +257,14 @@ public final class Iopf {
      * iopf_queue_remove_device() forcing INVALID). A consumer holding groups uses it to forget those answered
      * behind its back (the intended semantics of linux-fault-stack.md §3.5).
      */
+    @Override
     public boolean groupOwed(IopfGroup group) {
         Group g = own(group);
         return g.param.faults.contains(g);
     }
 
     /** Counterpart of iopf_free_group(): drops the group's reference on the fault param. Idempotent here. */
+    @Override
     public void freeGroup(IopfGroup group) {
         assembly.freeGroup(own(group));
     }

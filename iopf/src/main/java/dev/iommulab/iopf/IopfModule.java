@@ -15,13 +15,15 @@ import dev.iommulab.hw.sim.TimingModel;
 /**
  * io-pgfault, with the kernel's choice bound for each of its policies ({@code iopf.abort-response},
  * {@code iopf.group-allocation}, {@code iopf.partial-match}), which it registers in
- * {@link Policies#binder} ({@link IopfPolicyModule}) so a scenario can select others.
+ * {@link Policies#binder} ({@link IopfPolicyModule}) so a scenario can select others. The layers around it
+ * receive it as {@link IoPgfault}, the binding a test overrides to swap the layer.
  */
 public final class IopfModule extends AbstractModule {
 
     @Override
     protected void configure() {
         install(new IopfPolicyModule());
+        bind(IoPgfault.class).to(Iopf.class);
         bind(AbortResponse.class).toInstance(AbortResponse.KERNEL);
         bind(PartialMatch.class).toInstance(PartialMatch.GRPID);
         bind(GroupAllocation.class).to(KernelGroupAllocation.class).in(Singleton.class);

@@ -11,7 +11,7 @@ import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -41,7 +41,7 @@ public final class IommuSva {
     private final Map<MmStruct, MmData> iommuMm = new HashMap<>();
     private final Map<AttachHandle, SvaHandle> handles = new IdentityHashMap<>();
 
-    public IommuSva(IommuCore core, GlobalPasidAllocator pasids, Iopf iopf, EventLoop loop) {
+    public IommuSva(IommuCore core, GlobalPasidAllocator pasids, IoPgfault iopf, EventLoop loop) {
         this.core = core;
         this.pasids = pasids;
         this.handler = new SvaIopfHandler(iopf, loop);

@@ -9,7 +9,7 @@ import dev.iommulab.core.mm.VmFault;
 import dev.iommulab.core.mm.Vma;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 
 /**
  * The SVA domain's fault handler: {@code iommu_sva_iopf_handler()} queues the group on the IOMMU's iopf
@@ -19,10 +19,10 @@ import dev.iommulab.iopf.Iopf;
  */
 final class SvaIopfHandler {
 
-    private final Iopf iopf;
+    private final IoPgfault iopf;
     private final EventLoop loop;
 
-    SvaIopfHandler(Iopf iopf, EventLoop loop) {
+    SvaIopfHandler(IoPgfault iopf, EventLoop loop) {
         this.iopf = iopf;
         this.loop = loop;
     }

@@ -6,14 +6,14 @@ import com.google.inject.Singleton;
 import dev.iommulab.core.GlobalPasidAllocator;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.hw.sim.EventLoop;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 
 /** Shared virtual addressing. */
 public final class SvaModule extends AbstractModule {
 
     @Provides
     @Singleton
-    IommuSva iommuSva(IommuCore core, GlobalPasidAllocator pasids, Iopf iopf, EventLoop loop) {
+    IommuSva iommuSva(IommuCore core, GlobalPasidAllocator pasids, IoPgfault iopf, EventLoop loop) {
         return new IommuSva(core, pasids, iopf, loop);
     }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 /**
  * Checks the lab's invariants (DESIGN.md §5, linux-fault-stack.md §8b) after every test, as Caffeine
  * checks its caches' invariants after every test. A test asks for a {@link Watched} parameter and
- * registers the machines it boots ({@link Watched#machine}, right after {@code Machine.boot}) or the
+ * registers the machines it builds ({@link Watched#machine}, right after {@code build()}) or the
  * scenario runners it uses ({@link Watched#runner}); after the test, a violated invariant fails it with
  * the invariant's name and what broke it.
  *
@@ -25,6 +25,14 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *     void run_myScenario_passes(InvariantsExtension.Watched watched) throws Exception {
  *         ScenarioRunner runner = watched.runner(new ScenarioRunner());
  *         runner.run(scenario);
+ *     }
+ *
+ *     @Test
+ *     void dma_myMachine_completes(InvariantsExtension.Watched watched) throws Exception {
+ *         Machine m = watched.machine(Machine.builder().device("acc0", "00:03.0", d -> d.ats().pri().pasidBits(20))
+ *                 .process("app", p -> p.vma(0x7f0000000000L, 65536, "rw")).build());
+ *         int pasid = m.svaBind("acc0", "app").pasid();
+ *         m.runDma("acc0", new DmaJob(0x7f0000000000L, 4096, Access.WRITE, pasid, false, new byte[4096]));
  *     }
  * }
  * }</pre>

@@ -28,7 +28,6 @@ import dev.iommulab.lab.scenario.ScenarioLoader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -63,19 +62,18 @@ class InvariantsExtensionTest {
         assertThat(watched.violations()).isEmpty();
     }
 
-    /** A test that drives a machine by hand (no runner) is watched from boot on. */
+    /** A test that drives a machine by hand (no runner, no scenario file) is watched from its build on. */
     @Test
     void machine_svaDmaDrivenByTest_invariantsHoldAfterTest(InvariantsExtension.Watched watched) throws Exception {
-        Machine m = watched.machine(Machine.boot(load("quickstart.yaml")));
-        m.sva().bindDevice(m.device("acc0"), m.process("app"));
-        int pasid = m.sva().mmPasid(m.process("app"));
-        AtomicReference<DmaOutcome> outcome = new AtomicReference<>();
+        Machine m = watched.machine(Machine.builder().seed(7).hardware("vtd")
+                .device("acc0", "00:03.0", d -> d.profile("accelerator").ats().pri().pasidBits(20))
+                .process("app", p -> p.vma(0x7f0000000000L, 64 * 1024, "rw")).build());
+        int pasid = m.svaBind("acc0", "app").pasid();
 
-        m.endpoint("acc0").startDma(new DmaJob(0x7f0000000000L, 8192, Access.WRITE, pasid, false, new byte[8192]),
-                outcome::set);
-        m.loop().runUntilIdle();
+        DmaOutcome outcome = m.runDma("acc0",
+                new DmaJob(0x7f0000000000L, 8192, Access.WRITE, pasid, false, new byte[8192]));
 
-        assertThat(outcome.get().status()).isEqualTo(DmaStatus.OK);
+        assertThat(outcome.status()).isEqualTo(DmaStatus.OK);
         assertThat(watched.violations()).isEmpty();
     }
 

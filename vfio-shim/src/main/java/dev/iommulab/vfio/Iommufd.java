@@ -9,7 +9,7 @@ import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.mm.MmStruct;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -63,12 +63,12 @@ public final class Iommufd {
     }
 
     private final IommuCore core;
-    private final Iopf iopf;
+    private final IoPgfault iopf;
     private final ObjectTable objects = new ObjectTable();
     private final Attachments attachments;
     private boolean closed;
 
-    public Iommufd(IommuCore core, Iopf iopf, ReplaceAutoResponse replaceMode) {
+    public Iommufd(IommuCore core, IoPgfault iopf, ReplaceAutoResponse replaceMode) {
         this.core = Objects.requireNonNull(core, "core");
         this.iopf = Objects.requireNonNull(iopf, "iopf");
         this.attachments = new Attachments(core, Objects.requireNonNull(replaceMode, "replaceMode"), this::release);
@@ -429,7 +429,7 @@ public final class Iommufd {
     }
 
     /** The fault object's way to answer and free groups: io-pgfault's iopf_group_response() and iopf_free_group(). */
-    private record IopfResponder(Iopf iopf) implements IommufdFault.Responder {
+    private record IopfResponder(IoPgfault iopf) implements IommufdFault.Responder {
         @Override
         public void respond(IopfGroup group, PageResponseCode code, ResponseOrigin origin) {
             iopf.groupResponse(group, code, origin);

@@ -21,7 +21,7 @@ import dev.iommulab.hw.sim.TimingModel;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 import java.util.List;
 
@@ -54,14 +54,14 @@ public final class IntelIommu implements IommuOps {
     private IntelIdentityDomain identity;
 
     /** Counterpart of init_dmars() / intel_iommu_init() for one unit: tables, QI, PRQ, translation on. */
-    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
-                      KernelLog log, FaultEvents events) {
+    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
+                      TimingModel timing, KernelLog log, FaultEvents events) {
         this(name, unit, frames, iopf, loop, timing, log, events, OverflowRecovery.DISCARD_PARTIALS);
     }
 
     /** The same with the {@code iopf.overflow-recovery} policy the PRQ thread applies after PRO. */
-    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
-                      KernelLog log, FaultEvents events, OverflowRecovery overflowRecovery) {
+    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
+                      TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery overflowRecovery) {
         this(name, unit, frames, iopf, loop, timing, log, events, overflowRecovery, FaultOverflowRecovery.NONE);
     }
 
@@ -71,8 +71,8 @@ public final class IntelIommu implements IommuOps {
      * pages) comes first; the PRQ thread, the PASID teardown, the cache-tag flushes and the domains are built on it;
      * then the PRQ and the fault event interrupt are enabled and translation turned on.
      */
-    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
-                      KernelLog log, FaultEvents events, OverflowRecovery overflowRecovery,
+    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
+                      TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery overflowRecovery,
                       FaultOverflowRecovery faultRecovery) {
         IntelUnit ctx = new IntelUnit(name, unit, frames, iopf, loop, timing, log);
         this.unit = ctx;

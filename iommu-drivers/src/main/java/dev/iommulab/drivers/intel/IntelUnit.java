@@ -14,7 +14,7 @@ import dev.iommulab.hw.sim.Trace;
 import dev.iommulab.hw.sim.TimingModel;
 import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 import java.util.HashMap;
 import java.util.Map;
@@ -32,7 +32,7 @@ final class IntelUnit {
     private final String name;
     private final VtdUnit unit;
     private final FrameAllocator frames;
-    private final Iopf iopf;
+    private final IoPgfault iopf;
     private final EventLoop loop;
     private final TimingModel timing;
     private final KernelLog log;
@@ -51,7 +51,7 @@ final class IntelUnit {
      * iopf queue and the page request queue's pages ({@code VtdConfig.prqOrder()}); the PRQ registers and
      * translation are enabled by {@link IntelIommu} once its handlers exist.
      */
-    IntelUnit(String name, VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
+    IntelUnit(String name, VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop, TimingModel timing,
               KernelLog log) {
         this.name = name;
         this.unit = unit;
@@ -87,7 +87,7 @@ final class IntelUnit {
         return frames;
     }
 
-    Iopf iopf() {
+    IoPgfault iopf() {
         return iopf;
     }
 

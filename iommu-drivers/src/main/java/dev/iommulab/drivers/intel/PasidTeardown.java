@@ -6,7 +6,7 @@ import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdEntries;
 import dev.iommulab.hw.vtd.VtdRegs;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,7 +22,7 @@ final class PasidTeardown {
 
     private final IntelUnit iommu;
     private final PrqHandler prq;
-    private final Iopf iopf;
+    private final IoPgfault iopf;
 
     PasidTeardown(IntelUnit iommu, PrqHandler prq) {
         this.iommu = iommu;

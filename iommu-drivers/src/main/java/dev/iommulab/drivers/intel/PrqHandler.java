@@ -17,7 +17,7 @@ import dev.iommulab.hw.vtd.PageRequestDescriptor;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 import java.util.Map;
 
@@ -38,7 +38,7 @@ final class PrqHandler {
     private final long ring;
     private final long ringMask;
     private final Map<Integer, DeviceInfo> devices;
-    private final Iopf iopf;
+    private final IoPgfault iopf;
     private final IopfQueue queue;
     private final KernelLog log;
     private final FaultEvents events;

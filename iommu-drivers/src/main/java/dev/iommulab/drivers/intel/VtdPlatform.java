@@ -21,7 +21,7 @@ import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
 import dev.iommulab.hw.vtd.VtdConfig;
 import dev.iommulab.hw.vtd.VtdUnit;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import java.util.List;
 import java.util.Map;
 
@@ -79,8 +79,8 @@ public final class VtdPlatform implements Platform {
 
             @Provides
             @Singleton
-            IntelIommu intelIommu(VtdUnit unit, FrameAllocator frames, Iopf iopf, EventLoop loop, TimingModel timing,
-                                  KernelLog log, FaultEvents events, OverflowRecovery recovery,
+            IntelIommu intelIommu(VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
+                                  TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery,
                                   FaultOverflowRecovery faultRecovery) {
                 return new IntelIommu(config.name(), unit, frames, iopf, loop, timing, log, events, recovery,
                         faultRecovery);

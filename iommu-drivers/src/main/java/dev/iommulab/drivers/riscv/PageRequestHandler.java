@@ -10,7 +10,7 @@ import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvPageRequestRecord;
 import dev.iommulab.hw.riscv.RiscvRegs;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 import java.util.Map;
 
@@ -46,7 +46,7 @@ final class PageRequestHandler {
     private final HwQueue queue;
     private final CommandQueue cmdq;
     private final Map<Integer, RiscvDeviceInfo> devices;
-    private final Iopf iopf;
+    private final IoPgfault iopf;
     private final IopfQueue iopfQueue;
     private final FaultEvents events;
     private final OverflowRecovery overflowRecovery;
@@ -54,7 +54,7 @@ final class PageRequestHandler {
     final Completion passDone;
 
     PageRequestHandler(RiscvIommuDevice iommu, HwQueue queue, CommandQueue cmdq, Map<Integer, RiscvDeviceInfo> devices,
-                       Iopf iopf, IopfQueue iopfQueue, FaultEvents events, OverflowRecovery overflowRecovery) {
+                       IoPgfault iopf, IopfQueue iopfQueue, FaultEvents events, OverflowRecovery overflowRecovery) {
         this.iommu = iommu;
         this.queue = queue;
         this.cmdq = cmdq;

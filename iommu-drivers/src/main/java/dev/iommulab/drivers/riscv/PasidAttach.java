@@ -8,7 +8,7 @@ import dev.iommulab.hw.pgtable.RiscvPagingMode;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvDeviceContext;
 import dev.iommulab.hw.riscv.RiscvProcessContext;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 
 /**
@@ -26,7 +26,7 @@ final class PasidAttach {
     private final RiscvIommuDevice iommu;
     private final DeviceDirectory directory;
     private final CommandQueue cmdq;
-    private final Iopf iopf;
+    private final IoPgfault iopf;
     private final IopfQueue iopfQueue;
     /** The page-request thread; null without a page-request queue. */
     private final PageRequestHandler requests;

@@ -19,7 +19,7 @@ import dev.iommulab.hw.riscv.RiscvIommu;
 import dev.iommulab.hw.riscv.RiscvRegs;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 
 /**
@@ -102,7 +102,7 @@ public final class RiscvIommuDriver implements IommuOps {
      *                         when memory runs out, ENODEV when a queue base is not kept, EINVAL when no DDT
      *                         mode is accepted
      */
-    public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
+    public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
                             TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery) {
         this(hw, sizes, frames, iopf, loop, timing, log, events, recovery, FaultOverflowRecovery.NONE);
     }
@@ -112,7 +112,7 @@ public final class RiscvIommuDriver implements IommuOps {
      * thread after it cleared {@code fqof} or {@code fqmf}. The IOMMU's state ({@link RiscvUnit}) comes first; the
      * PASID attach helper and the domains are built on it.
      */
-    public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
+    public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
                             TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery,
                             FaultOverflowRecovery faultRecovery) {
         this.unit = new RiscvUnit(hw, sizes, frames, iopf, loop, timing, log, events, recovery, faultRecovery);

@@ -21,7 +21,7 @@ import dev.iommulab.hw.riscv.RiscvConfig;
 import dev.iommulab.hw.riscv.RiscvIommu;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import java.util.List;
 import java.util.Map;
 
@@ -90,7 +90,7 @@ public final class RiscvPlatform implements Platform {
 
             @Provides
             @Singleton
-            RiscvIommuDriver riscvIommuDriver(RiscvIommu hw, FrameAllocator frames, Iopf iopf, EventLoop loop,
+            RiscvIommuDriver riscvIommuDriver(RiscvIommu hw, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
                                               TimingModel timing, KernelLog log, FaultEvents events,
                                               OverflowRecovery recovery, FaultOverflowRecovery faultRecovery) {
                 return new RiscvIommuDriver(hw, sizes, frames, iopf, loop, timing, log, events, recovery,

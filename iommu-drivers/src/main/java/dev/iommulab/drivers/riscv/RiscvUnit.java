@@ -15,7 +15,7 @@ import dev.iommulab.hw.riscv.RiscvIommu;
 import dev.iommulab.hw.riscv.RiscvRegs;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 import java.util.HashMap;
 import java.util.Map;
@@ -30,7 +30,7 @@ import java.util.Map;
 final class RiscvUnit {
 
     private final RiscvIommuDevice iommu;
-    private final Iopf iopf;
+    private final IoPgfault iopf;
     private final DeviceDirectory directory;
     private final CommandQueue cmdq;
     private final HwQueue fltq;
@@ -44,7 +44,7 @@ final class RiscvUnit {
     /**
      * What riscv_iommu_platform_probe() and riscv_iommu_init() set up; see the {@link RiscvIommuDriver} constructor.
      */
-    RiscvUnit(RiscvIommu hw, RiscvIommuDriver.QueueSizes sizes, FrameAllocator frames, Iopf iopf, EventLoop loop,
+    RiscvUnit(RiscvIommu hw, RiscvIommuDriver.QueueSizes sizes, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
               TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery,
               FaultOverflowRecovery faultRecovery) {
         this.iommu = new RiscvIommuDevice(hw, frames.memory(), loop, timing, log);
@@ -127,7 +127,7 @@ final class RiscvUnit {
         return iommu;
     }
 
-    Iopf iopf() {
+    IoPgfault iopf() {
         return iopf;
     }
 

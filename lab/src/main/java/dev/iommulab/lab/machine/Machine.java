@@ -10,9 +10,10 @@ import dev.iommulab.core.CoreModule;
 import dev.iommulab.core.Device;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuOps;
-import dev.iommulab.core.KernelVersion;
 import dev.iommulab.core.dma.DmaPolicyModule;
+import dev.iommulab.core.dma.IommuDma;
 import dev.iommulab.core.fault.FaultEvents;
+import dev.iommulab.core.fault.LegacyFaultReporting;
 import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
@@ -21,19 +22,21 @@ import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.core.mm.Vma;
 import dev.iommulab.core.policy.Policies;
 import dev.iommulab.core.policy.Policy;
-import dev.iommulab.core.policy.PolicyException;
 import dev.iommulab.drivers.DriverPolicyModule;
 import dev.iommulab.drivers.DriversModule;
 import dev.iommulab.drivers.Platform;
-import dev.iommulab.drivers.PlatformOptionException;
 import dev.iommulab.hw.HwModelModule;
 import dev.iommulab.hw.iommu.IommuHardware;
 import dev.iommulab.hw.iommu.PcieFabric;
+import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pci.DeviceProfile;
+import dev.iommulab.hw.pci.DmaJob;
+import dev.iommulab.hw.pci.DmaOutcome;
 import dev.iommulab.hw.pci.EndpointConfig;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
+import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.Iopf;
 import dev.iommulab.iopf.IopfModule;
 import dev.iommulab.iopf.IopfPolicyModule;
@@ -42,6 +45,7 @@ import dev.iommulab.lab.scenario.ProcessSpec;
 import dev.iommulab.lab.scenario.Scenario;
 import dev.iommulab.lab.scenario.VmaSpec;
 import dev.iommulab.sva.IommuSva;
+import dev.iommulab.sva.SvaHandle;
 import dev.iommulab.sva.SvaModule;
 import dev.iommulab.vfio.Iommufd;
 import dev.iommulab.vfio.UserspaceDriver;
@@ -51,11 +55,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
- * One simulated machine assembled from the layers' Guice modules: hardware, core, io-pgfault, driver,
- * SVA and the user-space view, with the scenario's devices probed and processes created.
+ * One simulated machine assembled from the layers' Guice modules: hardware, core, io-pgfault, driver, SVA and the
+ * user-space view, with its devices probed and processes created. {@link #builder()} assembles one in a test;
+ * {@link #boot} builds the one a scenario describes, through the same builder. The layers are reached through
+ * typed accessors ({@link #core()}, {@link #iopf()}, {@link #sva()}, ...). Longer than 300 lines on purpose:
+ * it is the one typed view of every layer a test or a step handler reads the stack through.
  */
 public final class Machine {
 
@@ -72,10 +78,26 @@ public final class Machine {
     private final Map<String, String> userResponses = new LinkedHashMap<>();
     private final Map<String, VfioProcess> userspace = new LinkedHashMap<>();
 
-    private Machine(Injector injector) {
+    Machine(Injector injector) {
         this.injector = injector;
         this.loop = injector.getInstance(EventLoop.class);
         this.faults = injector.getInstance(FaultRecorder.class);
+    }
+
+    /** A builder of a machine with no devices or processes yet, on {@code vtd} with the kernel's policies. */
+    public static MachineBuilder builder() {
+        return new MachineBuilder();
+    }
+
+    /** A builder holding what {@code scenario}'s spec describes (the one translation of a spec into a machine). */
+    public static MachineBuilder builder(Scenario scenario) {
+        MachineBuilder builder = builder().hardware(scenario.hardware().model()).kernel(scenario.kernel())
+                .seed(scenario.seed());
+        scenario.hardware().options().forEach(builder::hardwareOption);
+        scenario.policies().forEach(builder::policy);
+        scenario.devices().forEach(builder::device);
+        scenario.processes().forEach(builder::process);
+        return builder;
     }
 
     /** The layers' modules, in order from hardware to user space. */
@@ -86,28 +108,12 @@ public final class Machine {
 
     /**
      * Builds the machine the scenario describes. {@code overrides} replace bindings of the layer modules
-     * (e.g. a mock of one layer).
+     * (e.g. another implementation of one layer).
      *
      * @throws MachineConfigException for a hardware model or option this lab does not have
      */
     public static Machine boot(Scenario scenario, Module... overrides) throws MachineConfigException {
-        return boot(scenario, List.of(), overrides);
-    }
-
-    /**
-     * Builds the machine the scenario describes with extra platforms registered by
-     * {@code platformModules} (each adding to the {@code MapBinder<String, Platform>} of
-     * {@link DriversModule}).
-     */
-    public static Machine boot(Scenario scenario, List<Module> platformModules, Module... overrides)
-            throws MachineConfigException {
-        Module platform = platformModule(scenario, platformModules);
-        Module choices = choicesModule(scenario);
-        Module base = Modules.override(Modules.combine(Modules.combine(layerModules()), platform,
-                new LabModule(scenario.seed(), new FaultRecorder()))).with(choices);
-        Machine machine = new Machine(Guice.createInjector(Modules.override(base).with(overrides)));
-        machine.populate(scenario);
-        return machine;
+        return builder(scenario).override(overrides).build();
     }
 
     /**
@@ -115,8 +121,7 @@ public final class Machine {
      * {@code kernel} or one of its {@code policies} (key, value or parameter) is unknown.
      */
     public static void checkHardware(Scenario scenario) throws MachineConfigException {
-        platformModule(scenario, List.of());
-        choicesModule(scenario);
+        builder(scenario).check();
     }
 
     /** The modules registering the layers' policies in the {@code MapBinder<String, Policy>} of {@link Policies}. */
@@ -131,20 +136,6 @@ public final class Machine {
         return registry.getInstance(Key.get(new TypeLiteral<Map<String, Policy>>() { }));
     }
 
-    /** The kernel version and the chosen policies, bound over the layers' kernel defaults. */
-    private static Module choicesModule(Scenario scenario) throws MachineConfigException {
-        KernelVersion kernel = KernelVersion.fromLabel(scenario.kernel()).orElseThrow(() -> new MachineConfigException(
-                "kernel", "unknown kernel '" + scenario.kernel() + "'; expected one of "
-                + String.join(", ", KernelVersion.labels())));
-        Module policies;
-        try {
-            policies = Policies.select(policies(), scenario.policies());
-        } catch (PolicyException e) {
-            throw new MachineConfigException("policies." + e.key(), e.getMessage().substring(e.key().length() + 2));
-        }
-        return Modules.combine(policies, binder -> binder.bind(KernelVersion.class).toInstance(kernel));
-    }
-
     /** The platforms known to the lab, plus those {@code platformModules} register. */
     public static Map<String, Platform> platforms(List<Module> platformModules) {
         Injector registry = Guice.createInjector(Modules.combine(new DriversModule(),
@@ -152,43 +143,27 @@ public final class Machine {
         return registry.getInstance(Key.get(new TypeLiteral<Map<String, Platform>>() { }));
     }
 
-    private static Module platformModule(Scenario scenario, List<Module> platformModules)
-            throws MachineConfigException {
-        Map<String, Platform> platforms = platforms(platformModules);
-        String model = scenario.hardware().model();
-        Platform platform = platforms.get(model);
-        if (platform == null) {
-            throw new MachineConfigException("hardware.model", "model '" + model + "' is not available yet; available: "
-                    + String.join(", ", new TreeSet<>(platforms.keySet())));
-        }
-        try {
-            return platform.module(scenario.hardware().options());
-        } catch (PlatformOptionException e) {
-            throw new MachineConfigException("hardware.options." + e.key(), e.getMessage()
-                    .substring(("hardware.options." + e.key() + ": ").length()));
-        }
-    }
-
-    private void populate(Scenario scenario) {
-        IommuOps ops = get(IommuOps.class);
-        IommuHardware iommu = get(IommuHardware.class);
-        PcieFabric fabric = get(PcieFabric.class);
-        IommuCore core = get(IommuCore.class);
-        for (DeviceSpec spec : scenario.devices()) {
+    /** Probes {@code deviceSpecs} and creates {@code processSpecs}, in order (the builder's last step). */
+    void populate(List<DeviceSpec> deviceSpecs, List<ProcessSpec> processSpecs) {
+        IommuOps ops = component(IommuOps.class);
+        IommuHardware iommu = component(IommuHardware.class);
+        PcieFabric fabric = component(PcieFabric.class);
+        IommuCore core = component(IommuCore.class);
+        for (DeviceSpec spec : deviceSpecs) {
             EndpointConfig config = new EndpointConfig(spec.name(), spec.rid(),
                     DeviceProfile.valueOf(spec.profile().toUpperCase(Locale.ROOT)), spec.ats(), spec.pri(),
                     spec.pasidBits(), spec.priCredits(), spec.atcEntries(), MAX_PRI_RETRIES);
             config = config.withOptions(config.options().withVirtualFunction(spec.virtualFunction()));
-            PcieEndpoint ep = new PcieEndpoint(config, loop, get(TimingModel.class));
+            PcieEndpoint ep = new PcieEndpoint(config, loop, component(TimingModel.class));
             ep.connect(iommu);
             fabric.attach(ep);
             endpoints.put(spec.name(), ep);
             devices.put(spec.name(), core.probeDevice(ep, ops));
         }
-        FrameAllocator frames = get(FrameAllocator.class);
+        FrameAllocator frames = component(FrameAllocator.class);
         long zeroPage = frames.allocate();
-        for (ProcessSpec spec : scenario.processes()) {
-            MmStruct mm = new MmStruct(spec.name(), frames, zeroPage, get(CpuPageTable.class));
+        for (ProcessSpec spec : processSpecs) {
+            MmStruct mm = new MmStruct(spec.name(), frames, zeroPage, component(CpuPageTable.class));
             for (VmaSpec vma : spec.vmas()) {
                 mm.mmap(vma.start(), vma.size(), Vma.flagsOf(vma.prot()));
             }
@@ -199,41 +174,82 @@ public final class Machine {
         }
     }
 
-    /** Any component of the machine, e.g. {@code machine.get(Iopf.class)}. */
-    public <T> T get(Class<T> type) {
+    /** The machine's one instance of {@code type} (for the typed accessors only). */
+    private <T> T component(Class<T> type) {
         return injector.getInstance(type);
     }
 
+    /** The machine's one event loop: virtual time, the trace, the seeded random source. */
     public EventLoop loop() {
         return loop;
     }
 
+    /** Runs events until none is left (the loop's {@link EventLoop#runUntilIdle()}). */
+    public void runUntilIdle() {
+        loop.runUntilIdle();
+    }
+
+    /** The endpoint (the hardware side of a device) called {@code name}, or null. */
     public PcieEndpoint endpoint(String name) {
         return endpoints.get(name);
     }
 
+    /** The endpoints by name, in the order they were probed. */
     public Map<String, PcieEndpoint> endpoints() {
         return endpoints;
     }
 
+    /** The kernel's view of device {@code name}, or null. */
     public Device device(String name) {
         return devices.get(name);
     }
 
+    /** The address space of process {@code name}, or null. */
     public MmStruct process(String name) {
         return processes.get(name);
     }
 
-    /** The scenario's processes by name, in declaration order. */
+    /** The processes by name, in declaration order. */
     public Map<String, MmStruct> processes() {
         return Collections.unmodifiableMap(processes);
     }
 
     /**
-     * The user-space view of process {@code name}: its iommufd context and client, created on first use with the
-     * scenario's {@code vfio.*} policies (the process's own {@code user-response} first).
+     * Binds device {@code device} to process {@code process} for SVA ({@link IommuSva#bindDevice}).
      *
-     * @throws IllegalArgumentException for a process the scenario does not declare
+     * @throws IllegalArgumentException for a device or process the machine does not have
+     */
+    public SvaHandle svaBind(String device, String process) {
+        Device dev = devices.get(device);
+        MmStruct mm = processes.get(process);
+        if (dev == null || mm == null) {
+            throw new IllegalArgumentException(dev == null ? "no device " + device : "no process " + process);
+        }
+        return sva().bindDevice(dev, mm);
+    }
+
+    /**
+     * Starts {@code job} on endpoint {@code device} and runs the loop until idle.
+     *
+     * @return the DMA's outcome, or null when it is still pending once nothing is left to run
+     * @throws IllegalArgumentException for a device the machine does not have
+     */
+    public DmaOutcome runDma(String device, DmaJob job) {
+        PcieEndpoint ep = endpoints.get(device);
+        if (ep == null) {
+            throw new IllegalArgumentException("no device " + device);
+        }
+        DmaOutcome[] outcome = new DmaOutcome[1];
+        ep.startDma(job, o -> outcome[0] = o);
+        loop.runUntilIdle();
+        return outcome[0];
+    }
+
+    /**
+     * The user-space view of process {@code name}: its iommufd context and client, created on first use with the
+     * machine's {@code vfio.*} policies (the process's own {@code user-response} first).
+     *
+     * @throws IllegalArgumentException for a process the machine does not have
      */
     public VfioProcess userspace(String name) {
         MmStruct mm = processes.get(name);
@@ -241,12 +257,13 @@ public final class Machine {
             throw new IllegalArgumentException("no process " + name);
         }
         return userspace.computeIfAbsent(name, n -> {
-            UserspaceResponse response = get(UserspaceResponse.class);
+            UserspaceResponse response = component(UserspaceResponse.class);
             if (userResponses.containsKey(n)) {
                 response = response.withMode(userResponses.get(n));
             }
-            Iommufd iommufd = new Iommufd(get(IommuCore.class), iopf(), get(Iommufd.ReplaceAutoResponse.class));
-            UserspaceDriver driver = new UserspaceDriver(iommufd, mm, loop, get(TimingModel.class),
+            Iommufd iommufd = new Iommufd(core(), component(IoPgfault.class),
+                    component(Iommufd.ReplaceAutoResponse.class));
+            UserspaceDriver driver = new UserspaceDriver(iommufd, mm, loop, component(TimingModel.class),
                     response.clientPolicy(), response.readBytes());
             return new VfioProcess(n, mm, loop, response, driver);
         });
@@ -263,27 +280,70 @@ public final class Machine {
         return userspace.values().stream().filter(p -> p.binds(dev)).findFirst().orElse(null);
     }
 
+    /** What the hardware reported to the lab: fault records, their losses, interrupts. */
     public FaultRecorder faultRecorder() {
         return faults;
     }
 
-    public KernelLog log() {
-        return get(KernelLog.class);
+    /** The IOMMU model the devices talk to (e.g. a {@code VtdUnit}). */
+    public IommuHardware hardware() {
+        return component(IommuHardware.class);
+    }
+
+    /** The simulated physical memory the hardware walks. */
+    public PhysicalMemory memory() {
+        return component(PhysicalMemory.class);
+    }
+
+    /** The driver of the IOMMU model (e.g. {@code IntelIommu}). */
+    public IommuOps ops() {
+        return component(IommuOps.class);
+    }
+
+    /** The IOMMU core: groups, domains, attach handles. */
+    public IommuCore core() {
+        return component(IommuCore.class);
+    }
+
+    /** io-pgfault. A test that replaced the layer through {@code IoPgfault} still finds the lab's one here. */
+    public Iopf iopf() {
+        return component(Iopf.class);
     }
 
     public IommuSva sva() {
-        return get(IommuSva.class);
+        return component(IommuSva.class);
     }
 
-    public Iopf iopf() {
-        return get(Iopf.class);
+    /** The DMA API (dma-iommu). */
+    public IommuDma dma() {
+        return component(IommuDma.class);
+    }
+
+    /** The page allocator. */
+    public FrameAllocator frames() {
+        return component(FrameAllocator.class);
+    }
+
+    /** The CPU page-table format of the platform's architecture (x86-64 or Sv39). */
+    public CpuPageTable cpuPageTable() {
+        return component(CpuPageTable.class);
+    }
+
+    /** The kernel log (dmesg). */
+    public KernelLog log() {
+        return component(KernelLog.class);
     }
 
     public FaultEvents faultEvents() {
-        return get(FaultEvents.class);
+        return component(FaultEvents.class);
     }
 
     public FailureInjector failures() {
-        return get(FailureInjector.class);
+        return component(FailureInjector.class);
+    }
+
+    /** iommu_set_fault_handler()/report_iommu_fault(), writing to this machine's log. */
+    public LegacyFaultReporting legacyFaultReporting() {
+        return component(LegacyFaultReporting.class);
     }
 }

@@ -85,9 +85,9 @@ final class DeviceSteps implements StepHandlers.Device {
      */
     private void dmaApi(Dma s, Access access, byte[] data) {
         Device dev = machine.device(s.device());
-        IommuDma api = machine.get(IommuDma.class);
+        IommuDma api = machine.dma();
         DmaDirection dir = access == Access.WRITE ? DmaDirection.DMA_FROM_DEVICE : DmaDirection.DMA_TO_DEVICE;
-        FrameAllocator frames = machine.get(FrameAllocator.class);
+        FrameAllocator frames = machine.frames();
         int pages = (int) ((s.size() + 4095) / 4096);
         long buf = frames.allocateContiguous(pages);
         long iova;

@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * Watches a machine that a test drives itself (without a {@link ScenarioRunner}) and checks the lab's
- * invariants on what it saw. Attach it right after {@link Machine#boot}, before anything runs.
+ * invariants on what it saw. Attach it right after the machine is built ({@link Machine#builder()}), before
+ * anything runs.
  */
 public final class InvariantWatch {
 

@@ -5,7 +5,6 @@ import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuMap;
-import dev.iommulab.core.dma.IommuDma;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
@@ -41,12 +40,12 @@ final class IommuSteps implements StepHandlers.Iommu {
     @Override
     public void attach(Attach s) {
         Device dev = machine.device(s.device());
-        IommuCore core = machine.get(IommuCore.class);
+        IommuCore core = machine.core();
         IommuDomain current = core.getDomainForDev(dev);
         boolean coreOwned = current == null || current == dev.group().blockingDomain()
                 || current == dev.group().defaultDomain();
         IommuDomain domain = switch (s.domain()) {
-            case "dma" -> core.domainAllocPaging(dev, machine.get(IommuDma.class).dmaDomainType(), 0);
+            case "dma" -> core.domainAllocPaging(dev, machine.dma().dmaDomainType(), 0);
             case "identity" -> dev.ops().identityDomain();
             default -> null;
         };
@@ -63,7 +62,7 @@ final class IommuSteps implements StepHandlers.Iommu {
             core.groupReplaceDomain(dev.group(), domain);
         }
         if (domain != null && domain.type() != DomainType.IDENTITY) {
-            machine.get(IommuDma.class).initDomain(domain, dev);
+            machine.dma().initDomain(domain, dev);
         }
         ctx.trace("attach", dev.name() + " RID -> " + core.getDomainForDev(dev));
     }
@@ -76,7 +75,7 @@ final class IommuSteps implements StepHandlers.Iommu {
     public void map(MapStep s) {
         IommuDomain domain = ctx.ridDomain(s.device());
         long pages = (s.size() + 4095) / 4096;
-        FrameAllocator frames = machine.get(FrameAllocator.class);
+        FrameAllocator frames = machine.frames();
         long pa = frames.allocateContiguous((int) pages);
         try {
             IommuMap.map(domain, s.iova(), pa, pages * 4096, IommuProt.fromLetters(s.prot()));

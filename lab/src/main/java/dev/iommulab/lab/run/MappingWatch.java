@@ -106,7 +106,7 @@ final class MappingWatch {
         }
         AttachHandle handle;
         try {
-            handle = machine.get(IommuCore.class).attachHandleGet(dev.group(), pasid, null);
+            handle = machine.core().attachHandleGet(dev.group(), pasid, null);
         } catch (KernelException e) {
             return null;
         }

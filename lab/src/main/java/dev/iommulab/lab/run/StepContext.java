@@ -1,7 +1,6 @@
 package dev.iommulab.lab.run;
 
 import dev.iommulab.core.Device;
-import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
@@ -31,7 +30,7 @@ final class StepContext {
     /** The domain at {@code device}'s RID. @throws KernelException ENODEV when it has none */
     IommuDomain ridDomain(String device) {
         Device dev = machine.device(device);
-        IommuDomain domain = machine.get(IommuCore.class).getDomainForDev(dev);
+        IommuDomain domain = machine.core().getDomainForDev(dev);
         if (domain == null) {
             throw new KernelException(Errno.ENODEV, "device", device + " has no domain at its RID");
         }

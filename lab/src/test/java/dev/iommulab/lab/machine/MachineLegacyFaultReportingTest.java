@@ -5,13 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuDomainOps;
-import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.fault.IommuFaultHandlers;
 import dev.iommulab.core.fault.LegacyFaultReporting;
 import dev.iommulab.core.kernel.KernelLog;
-import dev.iommulab.lab.ScenarioFiles;
-import dev.iommulab.lab.scenario.ScenarioLoader;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,18 +18,16 @@ import org.junit.jupiter.api.Test;
 class MachineLegacyFaultReportingTest {
 
     @Test
-    void get_legacyFaultReporting_oneInstanceOnTheMachineLog() throws Exception {
-        Machine m = Machine.boot(new ScenarioLoader().load(ScenarioFiles.SCENARIOS.resolve("quickstart.yaml"),
-                List.of()));
-        LegacyFaultReporting reporting = m.get(LegacyFaultReporting.class);
-        IommuDomain domain = new IommuDomain(DomainType.UNMANAGED, m.get(IommuOps.class), new IommuDomainOps() { },
-                null);
+    void legacyFaultReporting_oneInstanceOnTheMachineLog() throws Exception {
+        Machine m = Machine.builder().build();
+        LegacyFaultReporting reporting = m.legacyFaultReporting();
+        IommuDomain domain = new IommuDomain(DomainType.UNMANAGED, m.ops(), new IommuDomainOps() { }, null);
 
         reporting.setFaultHandler(domain, IommuFaultHandlers.print(m.log()), null);
-        int ret = m.get(LegacyFaultReporting.class).reportIommuFault(domain, null, 0x1000,
+        int ret = m.legacyFaultReporting().reportIommuFault(domain, null, 0x1000,
                 LegacyFaultReporting.IOMMU_FAULT_READ);
 
-        assertThat(m.get(LegacyFaultReporting.class)).isSameAs(reporting);
+        assertThat(m.legacyFaultReporting()).isSameAs(reporting);
         assertThat(ret).isZero();
         assertThat(m.log().lines()).extracting(KernelLog.Line::text)
                 .contains("(NULL device *): Unhandled context fault: iova=0x00001000, flags=0x0");

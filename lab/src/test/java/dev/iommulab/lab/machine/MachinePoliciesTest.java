@@ -3,6 +3,7 @@ package dev.iommulab.lab.machine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import com.google.inject.Guice;
 import dev.iommulab.core.KernelVersion;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.drivers.OverflowRecovery;
@@ -52,16 +53,38 @@ class MachinePoliciesTest {
         assertThat(p.abort().code()).isEqualTo(PageResponseCode.FAILURE);
         assertThat(p.allocation()).isInstanceOf(KernelGroupAllocation.class);
         assertThat(p.partialMatch()).isSameAs(PartialMatch.GRPID);
-        assertThat(m.get(OverflowRecovery.class)).isSameAs(OverflowRecovery.DISCARD_PARTIALS);
+        assertThat(bound(quickstart(), OverflowRecovery.class)).isSameAs(OverflowRecovery.DISCARD_PARTIALS);
     }
 
     @Test
     void boot_everyPolicyAndKernel_boundIntoIopfAndDrivers() throws Exception {
-        Machine m = Machine.boot(quickstart("kernel=v6.8", "policies.iopf.abort-response=INVALID",
+        Scenario s = quickstart("kernel=v6.8", "policies.iopf.abort-response=INVALID",
                 "policies.iopf.group-allocation=bounded-pool", "policies.iopf.group-allocation.pool-size=8",
                 "policies.iopf.group-allocation.max-open-per-device=2", "policies.iopf.partial-match=grpid-pasid",
-                "policies.iopf.overflow-recovery=reset-devices"));
+                "policies.iopf.overflow-recovery=reset-devices");
 
+        assertEveryPolicyAndKernel(Machine.boot(s));
+        assertThat(bound(s, OverflowRecovery.class)).isSameAs(OverflowRecovery.RESET_DEVICES);
+    }
+
+    @Test
+    void build_everyPolicyAndKernel_boundIntoIopfAndDrivers() throws Exception {
+        MachineBuilder builder = Machine.builder().kernel(KernelVersion.V6_8).policy("iopf.abort-response", "INVALID")
+                .policy("iopf.group-allocation", "bounded-pool").policy("iopf.group-allocation.pool-size", "8")
+                .policy("iopf.group-allocation.max-open-per-device", "2").policy("iopf.partial-match", "grpid-pasid")
+                .policy("iopf.overflow-recovery", "reset-devices");
+
+        assertEveryPolicyAndKernel(builder.build());
+        assertThat(Guice.createInjector(builder.module()).getInstance(OverflowRecovery.class))
+                .isSameAs(OverflowRecovery.RESET_DEVICES);
+    }
+
+    /** The binding of {@code type} in the machine {@code scenario} describes. */
+    private static <T> T bound(Scenario scenario, Class<T> type) throws Exception {
+        return Guice.createInjector(Machine.builder(scenario).module()).getInstance(type);
+    }
+
+    private static void assertEveryPolicyAndKernel(Machine m) {
         IopfPolicies p = m.iopf().policies();
         assertThat(p.kernel()).isEqualTo(KernelVersion.V6_8);
         assertThat(p.abort().code()).isEqualTo(PageResponseCode.INVALID);
@@ -70,7 +93,6 @@ class MachinePoliciesTest {
             assertThat(a.maxOpenPerDevice()).isEqualTo(2);
         });
         assertThat(p.partialMatch()).isSameAs(PartialMatch.GRPID_PASID);
-        assertThat(m.get(OverflowRecovery.class)).isSameAs(OverflowRecovery.RESET_DEVICES);
     }
 
     @Test

@@ -3,10 +3,8 @@ package dev.iommulab.lab.machine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.iommulab.core.IommuOps;
 import dev.iommulab.drivers.riscv.RiscvIommuDriver;
 import dev.iommulab.drivers.riscv.RiscvPlatform;
-import dev.iommulab.hw.iommu.IommuHardware;
 import dev.iommulab.hw.riscv.RiscvConfig;
 import dev.iommulab.hw.riscv.RiscvIommu;
 import dev.iommulab.lab.ScenarioFiles;
@@ -31,21 +29,38 @@ class MachineRiscvOptionsTest {
     void boot_noOptions_riscvModelDriverAndDefaultQueues() throws Exception {
         Machine m = Machine.boot(firstTouch());
 
-        assertThat(m.get(IommuHardware.class)).isSameAs(m.get(RiscvIommu.class));
-        assertThat(m.get(IommuOps.class)).isSameAs(m.get(RiscvIommuDriver.class));
-        assertThat(m.get(RiscvIommu.class).config()).isEqualTo(RiscvConfig.defaults(RiscvPlatform.UNIT_NAME));
-        assertThat(m.get(RiscvIommuDriver.class).fqEntries()).isEqualTo(RiscvIommuDriver.DEFAULT_FQ_ENTRIES);
-        assertThat(m.get(RiscvIommuDriver.class).pqEntries()).isEqualTo(RiscvIommuDriver.DEFAULT_PQ_ENTRIES);
+        assertThat(m.hardware()).isInstanceOfSatisfying(RiscvIommu.class, hw ->
+                assertThat(hw.config()).isEqualTo(RiscvConfig.defaults(RiscvPlatform.UNIT_NAME)));
+        assertThat(m.ops()).isInstanceOfSatisfying(RiscvIommuDriver.class, driver -> {
+            assertThat(driver.fqEntries()).isEqualTo(RiscvIommuDriver.DEFAULT_FQ_ENTRIES);
+            assertThat(driver.pqEntries()).isEqualTo(RiscvIommuDriver.DEFAULT_PQ_ENTRIES);
+        });
     }
 
     @Test
-    void boot_everyOption_passedToModelAndDriver() throws Exception {
+    void build_everyOption_passedToModelAndDriver() throws Exception {
+        Machine m = Machine.builder().hardware("riscv").hardwareOption("fq-entries", 300)
+                .hardwareOption("pq-entries", 16).hardwareOption("iotlb-entries", 0).build();
+
+        assertThat(m.hardware()).isInstanceOfSatisfying(RiscvIommu.class, hw ->
+                assertThat(hw.config().iotlbEntries()).isZero());
+        assertThat(m.ops()).isInstanceOfSatisfying(RiscvIommuDriver.class, driver -> {
+            assertThat(driver.fqEntries()).as("300 rounded up").isEqualTo(512);
+            assertThat(driver.pqEntries()).isEqualTo(16);
+        });
+    }
+
+    @Test
+    void boot_everyOptionSetOnScenario_passedToModelAndDriver() throws Exception {
         Machine m = Machine.boot(firstTouch("hardware.options.fq-entries=300", "hardware.options.pq-entries=16",
                 "hardware.options.iotlb-entries=0"));
 
-        assertThat(m.get(RiscvIommu.class).config().iotlbEntries()).isZero();
-        assertThat(m.get(RiscvIommuDriver.class).fqEntries()).as("300 rounded up").isEqualTo(512);
-        assertThat(m.get(RiscvIommuDriver.class).pqEntries()).isEqualTo(16);
+        assertThat(m.hardware()).isInstanceOfSatisfying(RiscvIommu.class, hw ->
+                assertThat(hw.config().iotlbEntries()).isZero());
+        assertThat(m.ops()).isInstanceOfSatisfying(RiscvIommuDriver.class, driver -> {
+            assertThat(driver.fqEntries()).as("300 rounded up").isEqualTo(512);
+            assertThat(driver.pqEntries()).isEqualTo(16);
+        });
     }
 
     @Test
@@ -70,10 +85,12 @@ class MachineRiscvOptionsTest {
     /** fault-quota, the lab's invented per-device fault quota: 0 (off) by default, a number reaches RiscvConfig. */
     @Test
     void boot_faultQuota_passedToModelAndCheckedForRange() throws Exception {
-        Machine m = Machine.boot(firstTouch("hardware.options.fault-quota=2"));
+        Machine m = Machine.builder().hardware("riscv").hardwareOption("fault-quota", 2).build();
 
-        assertThat(m.get(RiscvIommu.class).config().faultQuota()).isEqualTo(2);
-        assertThat(Machine.boot(firstTouch()).get(RiscvIommu.class).config().faultQuota()).isZero();
+        assertThat(m.hardware()).isInstanceOfSatisfying(RiscvIommu.class, hw ->
+                assertThat(hw.config().faultQuota()).isEqualTo(2));
+        assertThat(Machine.builder().hardware("riscv").build().hardware()).isInstanceOfSatisfying(RiscvIommu.class,
+                hw -> assertThat(hw.config().faultQuota()).isZero());
         MachineConfigException e = catchThrowableOfType(MachineConfigException.class,
                 () -> Machine.checkHardware(firstTouch("hardware.options.fault-quota=-1")));
         assertThat(e.key()).isEqualTo("hardware.options.fault-quota");

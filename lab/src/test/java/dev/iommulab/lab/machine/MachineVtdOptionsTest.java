@@ -27,8 +27,10 @@ class MachineVtdOptionsTest {
     void boot_noOptions_defaultConfig() throws Exception {
         Machine m = Machine.boot(quickstart());
 
-        assertThat(m.get(VtdUnit.class).config()).isEqualTo(VtdConfig.defaults("dmar0"));
-        assertThat(m.get(IntelIommu.class).prqDepth()).isEqualTo(IntelIommu.PRQ_DEPTH);
+        assertThat(m.hardware()).isInstanceOfSatisfying(VtdUnit.class, unit ->
+                assertThat(unit.config()).isEqualTo(VtdConfig.defaults("dmar0")));
+        assertThat(m.ops()).isInstanceOfSatisfying(IntelIommu.class, driver ->
+                assertThat(driver.prqDepth()).isEqualTo(IntelIommu.PRQ_DEPTH));
     }
 
     @Test
@@ -37,13 +39,26 @@ class MachineVtdOptionsTest {
                 "hardware.options.prq-entries=300", "hardware.options.auto-respond-on-prq-full=false",
                 "hardware.options.iotlb-entries=0"));
 
-        VtdConfig c = m.get(VtdUnit.class).config();
+        assertEveryOption(m);
+    }
+
+    @Test
+    void build_everyOption_passedToUnitAndDriver() throws Exception {
+        Machine m = Machine.builder().hardware("vtd").hardwareOption("mode", "legacy")
+                .hardwareOption("fault-records", 2).hardwareOption("prq-entries", 300).hardwareOption("auto-respond-on-prq-full", false)
+                .hardwareOption("iotlb-entries", 0).build();
+
+        assertEveryOption(m);
+    }
+
+    private static void assertEveryOption(Machine m) {
+        VtdConfig c = ((VtdUnit) m.hardware()).config();
         assertThat(c.mode()).isEqualTo(VtdConfig.Mode.LEGACY);
         assertThat(c.faultRecords()).isEqualTo(2);
         assertThat(c.prqEntries()).isEqualTo(300);
         assertThat(c.autoRespondOnPrqFull()).isFalse();
         assertThat(c.iotlbEntries()).isZero();
-        assertThat(m.get(IntelIommu.class).prqDepth()).as("300 rounded up to 4 pages").isEqualTo(512);
+        assertThat(((IntelIommu) m.ops()).prqDepth()).as("300 rounded up to 4 pages").isEqualTo(512);
     }
 
     @Test

@@ -8,23 +8,15 @@ import com.google.inject.Module;
 import com.google.inject.multibindings.MapBinder;
 import dev.iommulab.drivers.Platform;
 import dev.iommulab.drivers.intel.VtdPlatform;
-import dev.iommulab.hw.iommu.IommuHardware;
+import dev.iommulab.lab.TestMachines;
 import dev.iommulab.hw.riscv.RiscvIommu;
 import dev.iommulab.hw.vtd.VtdUnit;
-import dev.iommulab.lab.ScenarioFiles;
-import dev.iommulab.lab.scenario.Scenario;
-import dev.iommulab.lab.scenario.ScenarioLoader;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Platforms are registered by name through a Guice MapBinder; a scenario's hardware.model picks one. */
 class PlatformRegistrationTest {
-
-    @TempDir
-    Path dir;
 
     /** A stand-in third-party platform: VT-d hardware with a unit name of its own, under the name amd. */
     private static Module thirdParty(List<String> built) {
@@ -48,11 +40,11 @@ class PlatformRegistrationTest {
         };
     }
 
-    private Scenario scenario(String model) throws Exception {
-        String text = ScenarioFiles.svaScenario("{ start: 0x7f0000000000, size: 64KiB, prot: rw }",
-                "{ device: acc0, process: app, addr: 0x7f0000000000, size: 4KiB, access: write }")
-                .replace("model: vtd", "model: " + model);
-        return new ScenarioLoader().load(ScenarioFiles.write(dir, "s.yaml", text));
+    /** An SVA accelerator and a process with 64 KiB of memory on hardware {@code model}. */
+    private static MachineBuilder machine(String model) {
+        return Machine.builder().hardware(model)
+                .device("acc0", "00:03.0", TestMachines.SVA_ACCELERATOR)
+                .process("app", p -> p.vma(0x7f0000000000L, 64 * 1024, "rw"));
     }
 
     @Test
@@ -62,9 +54,9 @@ class PlatformRegistrationTest {
 
     @Test
     void boot_riscv_buildsTheRiscvModel() throws Exception {
-        Machine m = Machine.boot(scenario("riscv"));
+        Machine m = machine("riscv").build();
 
-        assertThat(m.get(IommuHardware.class)).isInstanceOf(RiscvIommu.class);
+        assertThat(m.hardware()).isInstanceOf(RiscvIommu.class);
         assertThat(m.device("acc0")).isNotNull();
     }
 
@@ -72,18 +64,18 @@ class PlatformRegistrationTest {
     void boot_modelRegisteredByAnotherModule_buildsTheMachineWithIt() throws Exception {
         List<String> built = new java.util.ArrayList<>();
 
-        Machine m = Machine.boot(scenario("amd"), List.of(thirdParty(built)));
+        Machine m = machine("amd").platformModule(thirdParty(built)).build();
 
         assertThat(built).containsExactly("amd");
-        assertThat(m.get(IommuHardware.class)).isInstanceOf(VtdUnit.class);
+        assertThat(m.hardware()).isInstanceOf(VtdUnit.class);
         assertThat(m.device("acc0")).isNotNull();
     }
 
     @Test
     void boot_modelNobodyRegistered_failsNamingTheAvailableOnes() throws Exception {
-        Scenario s = scenario("smmuv3");
+        MachineBuilder smmu = machine("smmuv3");
 
-        assertThatThrownBy(() -> Machine.boot(s)).isInstanceOf(MachineConfigException.class)
+        assertThatThrownBy(smmu::build).isInstanceOf(MachineConfigException.class)
                 .hasMessageContaining("model 'smmuv3' is not available yet; available: riscv, vtd");
     }
 }

@@ -63,7 +63,7 @@ class DmaApiStepTest {
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("0xfffff000", "ok"),
                         org.assertj.core.groups.Tuple.tuple("0xfffff000", "ok"),
                         org.assertj.core.groups.Tuple.tuple("0xfffff000", "ur"));
-        IommuDma dma = runner.machine().get(IommuDma.class);
+        IommuDma dma = runner.machine().dma();
         assertThat(dma.liveMappings(runner.machine().device("nic0"))).as("unmapped at completion").isEmpty();
     }
 
@@ -90,7 +90,7 @@ class DmaApiStepTest {
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("0xfffff000", "ok"),
                         org.assertj.core.groups.Tuple.tuple("0xffffc000", "ok"),
                         org.assertj.core.groups.Tuple.tuple("0xfffff000", "ur"));
-        assertThat(runner.machine().get(IommuDma.class).options())
+        assertThat(runner.machine().dma().options())
                 .isEqualTo(new DmaFlush(DmaFlush.Mode.LAZY, 2, 50_000_000L));
     }
 

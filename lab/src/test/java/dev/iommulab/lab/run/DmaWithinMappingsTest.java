@@ -3,7 +3,6 @@ package dev.iommulab.lab.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.iommulab.core.kernel.FrameAllocator;
-import dev.iommulab.core.mm.CpuPageTable;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.hw.pci.DmaJob;
 import dev.iommulab.hw.pci.DmaOutcome;
@@ -77,9 +76,9 @@ class DmaWithinMappingsTest {
         Machine m = runner.machine();
         MmStruct mm = m.process("app");
         long oldFrame = mm.pteOf(VA).frame();
-        FrameAllocator frames = m.get(FrameAllocator.class);
+        FrameAllocator frames = m.frames();
         long newFrame = frames.allocate();
-        m.get(CpuPageTable.class).install(mm.pgd(), VA, newFrame, true, false, frames::allocate);
+        m.cpuPageTable().install(mm.pgd(), VA, newFrame, true, false, frames::allocate);
         assertThat(m.endpoint("acc0").atcEntriesInUse()).as("ATC still holds the old translation").isPositive();
 
         List<DmaOutcome> outcomes = new ArrayList<>();

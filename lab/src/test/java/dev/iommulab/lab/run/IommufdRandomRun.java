@@ -6,10 +6,10 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.hw.sim.TraceEvent;
-import dev.iommulab.lab.scenario.ScenarioLoader;
+import dev.iommulab.lab.machine.Machine;
+import dev.iommulab.lab.machine.MachineBuilder;
+import dev.iommulab.lab.scenario.DeviceSpec;
 import dev.iommulab.vfio.Iommufd;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -38,10 +38,10 @@ final class IommufdRandomRun {
         this.s = new IommufdRandomSession(seed, tally);
     }
 
-    /** Boots the machine (its scenario file goes to {@code dir}), runs the seed and checks it. */
-    Outcome run(Path dir) throws Exception {
+    /** Boots the machine, runs the seed and checks it. */
+    Outcome run() throws Exception {
         try {
-            boot(dir);
+            boot();
             setUp();
             int ops = 25 + s.random.nextInt(35);
             for (int i = 0; i < ops && s.failures.isEmpty(); i++) {
@@ -61,38 +61,25 @@ final class IommufdRandomRun {
         return new Outcome(List.copyOf(s.failures), s.log.toString());
     }
 
-    private void boot(Path dir) throws Exception {
+    private void boot() throws Exception {
         String model = s.random.nextBoolean() ? "vtd" : "riscv";
         int count = 2 + s.random.nextInt(2);
         boolean dmaDefault = s.random.nextInt(4) == 0;
-        StringBuilder devs = new StringBuilder();
+        MachineBuilder builder = Machine.builder().seed(s.seed).hardware(model)
+                .process("app", p -> p.vma(0x7f0000000000L, 256 * 1024, "rw"));
         for (int i = 0; i < count; i++) {
-            devs.append(String.format("  - { name: %s, bdf: \"00:%02x.0\", profile: accelerator, ats: true, pri: true,"
-                    + " pasid-bits: 20%s }\n", DEVICES[i], 3 + i, i == 1 ? ", pri-credits: 4" : ""));
+            int credits = i == 1 ? 4 : DeviceSpec.DEFAULT_PRI_CREDITS;
+            builder.device(DEVICES[i], String.format("00:%02x.0", 3 + i),
+                    d -> d.profile("accelerator").ats().pri().pasidBits(20).priCredits(credits));
         }
-        String text = """
-                name: iommufd-random
-                seed: %d
-                hardware:
-                  model: %s
-                devices:
-                %sprocesses:
-                  - name: app
-                    vmas:
-                      - { start: 0x7f0000000000, size: 256KiB, prot: rw }
-                steps:
-                  - run: idle
-                """.formatted(s.seed, model, devs);
-        Path file = Files.writeString(dir.resolve("iommufd-random-" + s.seed + ".yaml"), text);
-        s.runner = new ScenarioRunner();
         if (dmaDefault) {
             // a kernel with DMA default domains, as under vfio-pci: unbind returns the group to its DMA domain
-            s.runner.run(new ScenarioLoader().load(file),
-                    binder -> binder.bind(IommuCore.class).toInstance(new IommuCore(DomainType.DMA)));
-        } else {
-            // the lab's default: BLOCKED, each group held by the lab until iommufd takes the DMA ownership over
-            s.runner.run(new ScenarioLoader().load(file));
+            builder.override(binder -> binder.bind(IommuCore.class).toInstance(new IommuCore(DomainType.DMA)));
         }
+        // otherwise the lab's default: BLOCKED, each group held by the lab until iommufd takes the DMA ownership over
+        s.machine = builder.build();
+        s.watch = InvariantWatch.attach(s.machine);
+        s.machine.runUntilIdle();
         wire(count);
         s.count("hardware " + model, 1);
         s.count(dmaDefault ? "default domain DMA" : "default domain BLOCKED", 1);
@@ -101,9 +88,8 @@ final class IommufdRandomRun {
 
     /** The session's view of the machine, the ledger on the fault path and the wire ({@code -Diommufd.trace}). */
     private void wire(int count) {
-        s.machine = s.runner.machine();
         s.loop = s.machine.loop();
-        s.core = s.machine.get(IommuCore.class);
+        s.core = s.machine.core();
         s.iopf = s.machine.iopf();
         s.mm = s.machine.process("app");
         s.ledger = new IommufdRandomLedger(s.core, s.loop, s::count);
@@ -269,7 +255,7 @@ final class IommufdRandomRun {
                         f.file.undelivered(), f.file.awaitingResponse());
             }
         }
-        for (RunResult.InvariantEntry inv : s.runner.checkInvariants()) {
+        for (RunResult.InvariantEntry inv : s.watch.check()) {
             // dma-within-mappings judges PASID accesses against SVA processes; here PASIDs translate IOAS mappings
             if (!inv.holds() && !inv.name().equals("dma-within-mappings")) {
                 s.fail("invariant %s: %s", inv.name(), inv.detail());

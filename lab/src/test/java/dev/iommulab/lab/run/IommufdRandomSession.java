@@ -38,7 +38,7 @@ final class IommufdRandomSession {
     final StringBuilder log = new StringBuilder();
     final List<String> failures = new ArrayList<>();
     private final Map<String, Integer> tally;
-    ScenarioRunner runner;
+    InvariantWatch watch;
     Machine machine;
     EventLoop loop;
     IommuCore core;

@@ -18,8 +18,8 @@ import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.hw.pci.PcieEndpoint;
+import dev.iommulab.lab.TestMachines;
 import dev.iommulab.lab.machine.Machine;
-import dev.iommulab.lab.scenario.ScenarioLoader;
 import dev.iommulab.vfio.Iommufd;
 import dev.iommulab.vfio.IommufdFault;
 import java.nio.file.Files;
@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -56,9 +55,6 @@ class IommufdRandomTest {
     private static final int SEEDS = Integer.getInteger("iommufd.seeds", 1000);
 
     private static final Path FAILED = Path.of("target", "iommufd-random");
-
-    @TempDir
-    Path dir;
 
     /** What the runs went through, summed over the seeds, so a generator that stops reaching a path is noticed. */
     private final Map<String, Integer> seen = new TreeMap<>();
@@ -92,7 +88,7 @@ class IommufdRandomTest {
     void replay() throws Exception {
         String seed = System.getProperty("iommufd.seed");
         if (seed != null) {
-            IommufdRandomRun.Outcome o = new IommufdRandomRun(Long.parseLong(seed), seen).run(dir);
+            IommufdRandomRun.Outcome o = new IommufdRandomRun(Long.parseLong(seed), seen).run();
             System.out.println(o.log());
             assertThat(o.failures()).isEmpty();
         }
@@ -100,7 +96,7 @@ class IommufdRandomTest {
 
     /** Runs {@code seed}; null when it holds, else what broke with the run's log. */
     private String check(long seed) throws Exception {
-        IommufdRandomRun.Outcome o = new IommufdRandomRun(seed, seen).run(dir);
+        IommufdRandomRun.Outcome o = new IommufdRandomRun(seed, seen).run();
         if (o.failures().isEmpty()) {
             return null;
         }
@@ -179,20 +175,10 @@ class IommufdRandomTest {
     @ParameterizedTest
     @ValueSource(strings = {"vtd", "riscv"})
     void detach_afterLabRemoveDevice_completesWithWarn(String model) throws Exception {
-        Path file = Files.writeString(dir.resolve("remove-then-detach.yaml"), """
-                name: remove-then-detach
-                hardware:
-                  model: %s
-                devices:
-                  - { name: acc0, bdf: "00:03.0", profile: accelerator, ats: true, pri: true, pasid-bits: 20 }
-                steps:
-                  - run: idle
-                """.formatted(model));
-        ScenarioRunner runner = new ScenarioRunner();
-        runner.run(new ScenarioLoader().load(file));
-        Machine m = runner.machine();
+        Machine m = Machine.builder().hardware(model).device("acc0", "00:03.0", TestMachines.SVA_ACCELERATOR).build();
+        m.runUntilIdle();
         Device dev = m.device("acc0");
-        Iommufd ctx = new Iommufd(m.get(IommuCore.class), m.iopf(), Iommufd.ReplaceAutoResponse.INTENDED);
+        Iommufd ctx = new Iommufd(m.core(), m.iopf(), Iommufd.ReplaceAutoResponse.INTENDED);
         int devId = ctx.bindDevice(dev);
         int ioas = ctx.ioasAlloc();
         int fault = ctx.faultQueueAlloc(0).faultId();
@@ -203,7 +189,7 @@ class IommufdRandomTest {
 
         ctx.detach(devId, 1);
 
-        IommuCore core = m.get(IommuCore.class);
+        IommuCore core = m.core();
         assertThat(catchThrowableOfType(KernelException.class, () -> core.attachHandleGet(dev.group(), 1, null))
                 .errno()).isEqualTo(Errno.ENOENT);
         assertThat(core.attachHandleGet(dev.group(), IommuCore.IOMMU_NO_PASID, null)).isNotNull();

@@ -5,7 +5,6 @@ import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
-import com.google.inject.AbstractModule;
 import dev.iommulab.core.Device;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
@@ -14,9 +13,8 @@ import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.hw.pci.MemoryAccess;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.iopf.Iopf;
-import dev.iommulab.lab.ScenarioFiles;
+import dev.iommulab.lab.TestMachines;
 import dev.iommulab.lab.machine.Machine;
-import dev.iommulab.lab.scenario.ScenarioLoader;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,13 +36,7 @@ class ObservedEventsInvariantsTest {
 
     @BeforeEach
     void boot() throws Exception {
-        machine = Machine.boot(new ScenarioLoader().load(ScenarioFiles.SCENARIOS.resolve("quickstart.yaml")),
-                new AbstractModule() {
-                    @Override
-                    protected void configure() {
-                        bind(Iopf.class).toInstance(iopf);
-                    }
-                });
+        machine = TestMachines.quickstart().override(binder -> binder.bind(Iopf.class).toInstance(iopf)).build();
         obs = new Observations(machine);
         acc0 = machine.device("acc0");
         when(iopf.partials(any())).thenReturn(List.of());

@@ -3,7 +3,6 @@ package dev.iommulab.lab.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.iommulab.core.DomainType;
-import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuMap;
 import dev.iommulab.lab.ScenarioFiles;
 import dev.iommulab.lab.scenario.ScenarioLoader;
@@ -55,7 +54,7 @@ class RidDomainStepsTest {
         assertThat(r.dma()).extracting(RunResult.DmaEntry::status).containsExactly("ok", "ur");
         assertThat(r.faultRecords()).extracting(RunResult.FaultRecordEntry::reason)
                 .containsExactly("TRANSLATION_NOT_PRESENT");
-        assertThat(runner.machine().get(IommuCore.class).getDomainForDev(runner.machine().device("nic0")).type())
+        assertThat(runner.machine().core().getDomainForDev(runner.machine().device("nic0")).type())
                 .as("dma.flush: lazy by default").isEqualTo(DomainType.DMA_FQ);
     }
 
@@ -81,7 +80,7 @@ class RidDomainStepsTest {
             assertThat(e.error()).startsWith("EINVAL");
         });
         assertThat(r.dma()).extracting(RunResult.DmaEntry::status).containsExactly("ok", "ur");
-        assertThat(runner.machine().get(IommuCore.class).getDomainForDev(runner.machine().device("nic0")).type())
+        assertThat(runner.machine().core().getDomainForDev(runner.machine().device("nic0")).type())
                 .isEqualTo(DomainType.BLOCKED);
     }
 
@@ -102,7 +101,7 @@ class RidDomainStepsTest {
 
         assertThat(r.stepErrors()).singleElement().satisfies(e -> assertThat(e.error()).startsWith("ENOMEM"));
         assertThat(r.dma()).extracting(RunResult.DmaEntry::status).containsExactly("ur");
-        var domain = runner.machine().get(IommuCore.class).getDomainForDev(runner.machine().device("nic0"));
+        var domain = runner.machine().core().getDomainForDev(runner.machine().device("nic0"));
         assertThat(IommuMap.iovaToPhys(domain, 0x200000)).isZero();
         assertThat(domain.pgtable().tablePages()).hasSize(1);
     }

@@ -346,7 +346,7 @@ class SvaSection8Test {
     /** The domain attached at {@code pasid} of {@code dev}, or null (iommu_attach_handle_get() says ENOENT). */
     private IommuDomain domainAt(Device dev, int pasid) {
         try {
-            return machine().get(IommuCore.class).attachHandleGet(dev.group(), pasid, null).domain();
+            return machine().core().attachHandleGet(dev.group(), pasid, null).domain();
         } catch (KernelException e) {
             assertThat(e.errno()).isEqualTo(Errno.ENOENT);
             return null;
@@ -448,10 +448,10 @@ class SvaSection8Test {
 
     /** The eight qwords of a PASID entry, walked as the unit walks: RTADDR, root, context, PASID directory, table. */
     private static long[] vtdPasidEntry(Machine m, String device, int pasid) {
-        PhysicalMemory memory = m.get(PhysicalMemory.class);
+        PhysicalMemory memory = m.memory();
         int rid = m.endpoint(device).rid();
         int devfn = rid & 0xff;
-        long rootTable = m.get(VtdUnit.class).readReg(VtdRegs.RTADDR) & VtdEntries.ADDR_MASK;
+        long rootTable = ((VtdUnit) m.hardware()).readReg(VtdRegs.RTADDR) & VtdEntries.ADDR_MASK;
         long rootEntry = rootTable + (long) (rid >>> 8) * VtdEntries.ROOT_ENTRY_SIZE + (devfn >= 0x80 ? 8 : 0);
         long root = memory.readLong(rootEntry);
         long context = (root & VtdEntries.ADDR_MASK) + (long) (devfn & 0x7f) * VtdEntries.SM_CONTEXT_ENTRY_SIZE;

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.groups.Tuple.tuple;
 
-import dev.iommulab.core.IommuCore;
 import dev.iommulab.lab.ScenarioFiles;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.machine.MachineConfigException;
@@ -209,7 +208,7 @@ class UserspaceStepsTest {
         assertThat(responses(r)).containsExactly(tuple(5, 2, "INVALID", "auto-response"));
         assertThat(vmm.devices()).isEmpty();
         assertThat(vmm.iommufd().objectIds()).as("the IOAS and the fault object").containsExactly(2, 3);
-        assertThat(runner.machine().get(IommuCore.class).getDomainForDev(runner.machine().device("acc0")))
+        assertThat(runner.machine().core().getDomainForDev(runner.machine().device("acc0")))
                 .isNotNull();
         assertThat(r.invariants()).allMatch(RunResult.InvariantEntry::holds);
     }
