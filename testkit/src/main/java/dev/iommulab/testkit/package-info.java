@@ -1,19 +1,13 @@
 /**
- * The test kit of iommu-lab: what KUnit and the kselftests are to the kernel's IOMMU code, this
- * module is to the simulation. It depends on every simulation module and on {@code lab}, and is meant
- * to be used from the tests of users and of the other modules.
+ * The test kit of iommu-lab at the lab's level: what KUnit and the kselftests are to the kernel's IOMMU
+ * code, this module is to the whole simulated machine. It depends on {@code lab}; its
+ * {@link dev.iommulab.testkit.InvariantsExtension} checks the lab's invariants (DESIGN.md §5) after every
+ * test that registers a machine or a scenario runner, and its tests hold the ArchUnit rules
+ * ({@code dev.iommulab.testkit.architecture}) that enforce the module layering, the determinism rules (no
+ * wall clock, no unseeded randomness, no threads), the no-field-injection rule and the rule that only the
+ * drivers use vendor hardware packages, on the main code of every module.
  *
- * <p>It will hold, as the corresponding issues land:
- * <ul>
- *   <li>AssertJ assertions on page responses, fault records, iopf groups and device state;</li>
- *   <li>a JUnit 5 extension that runs the invariant checker of DESIGN.md §5 after every test;</li>
- *   <li>the hardware-model contract test kit: one abstract contract test that every
- *       {@code IommuHardware} implementation subclasses and must pass.</li>
- * </ul>
- *
- * <p>For now it holds only its tests: the ArchUnit rules ({@code dev.iommulab.testkit.architecture})
- * that enforce the module layering of DESIGN.md §1 and the determinism rules of §2 (no wall clock,
- * no unseeded randomness, no threads) on the main code of every module, plus the no-field-injection
- * style rule of §7.
+ * <p>Fixtures that lower modules' tests need (the hardware-model contract kit, recording driver ops, the
+ * fault-path ledger) live in the {@code fixtures} module, which depends only on simulation modules.
  */
 package dev.iommulab.testkit;
