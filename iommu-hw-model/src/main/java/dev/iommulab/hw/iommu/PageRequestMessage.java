@@ -14,9 +14,22 @@ package dev.iommulab.hw.iommu;
  * @param last         Last Page In Group (LPIG / L)
  * @param prgi         9-bit Page Request Group Index
  * @param pageAddr     page address, bits 63:12
+ * @param privateData  the request's private data, or null: PCIe Page Request Messages carry none; VT-d accepts
+ *                     128 bits of it from root-complex integrated devices and echoes it in the response
  */
 public record PageRequestMessage(int rid, boolean pasidPresent, int pasid, boolean exe, boolean priv,
-                                 boolean read, boolean write, boolean last, int prgi, long pageAddr) {
+                                 boolean read, boolean write, boolean last, int prgi, long pageAddr,
+                                 PrivateData privateData) {
+
+    /** 128 bits of device-private data that travel with a page request and come back with its response. */
+    public record PrivateData(long low, long high) {
+    }
+
+    /** A request without private data, as every PCIe Page Request Message is. */
+    public PageRequestMessage(int rid, boolean pasidPresent, int pasid, boolean exe, boolean priv,
+                              boolean read, boolean write, boolean last, int prgi, long pageAddr) {
+        this(rid, pasidPresent, pasid, exe, priv, read, write, last, prgi, pageAddr, null);
+    }
 
     public static final int PRGI_MASK = 0x1ff;
 

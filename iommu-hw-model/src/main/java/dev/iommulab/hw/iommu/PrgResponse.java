@@ -8,8 +8,16 @@ package dev.iommulab.hw.iommu;
  * @param pasid        the PASID when present
  * @param prgi         Page Request Group Index being answered
  * @param wireCode     the 4-bit Response Code on the wire
+ * @param privateData  the private data the request carried, echoed back (VT-d, root-complex integrated
+ *                     devices), or null
  */
-public record PrgResponse(int rid, boolean pasidPresent, int pasid, int prgi, int wireCode) {
+public record PrgResponse(int rid, boolean pasidPresent, int pasid, int prgi, int wireCode,
+                          PageRequestMessage.PrivateData privateData) {
+
+    /** A response without private data, as every PCIe PRG Response Message is. */
+    public PrgResponse(int rid, boolean pasidPresent, int pasid, int prgi, int wireCode) {
+        this(rid, pasidPresent, pasid, prgi, wireCode, null);
+    }
 
     public PrgResponse {
         if ((wireCode & ~0xf) != 0) {

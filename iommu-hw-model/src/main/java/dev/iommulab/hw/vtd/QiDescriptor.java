@@ -1,5 +1,7 @@
 package dev.iommulab.hw.vtd;
 
+import dev.iommulab.hw.iommu.PageRequestMessage;
+
 /**
  * A queued-invalidation descriptor (VT-d spec §6.5.2; 128 bits, or 256 with IQA.DW), with encoders for
  * the kinds software submits at the kernel's {@code QI_*} field positions (drivers/iommu/intel/iommu.h)
@@ -16,6 +18,7 @@ public record QiDescriptor(long qw0, long qw1, long qw2, long qw3) {
     public static final int TYPE_PASID_CACHE = 0x7;
     public static final int TYPE_PASID_DEVICE_TLB = 0x8;
     public static final int TYPE_PAGE_GROUP_RESPONSE = 0x9;
+    private static final long PGRP_PDP = 1L << 5;
 
     /** Wait descriptor: interrupt flag (QI_IWD_IF). */
     public static final long IWD_INTERRUPT = 1L << 4;
@@ -135,10 +138,19 @@ public record QiDescriptor(long qw0, long qw1, long qw2, long qw3) {
      */
     public static QiDescriptor pageGroupResponse(int rid, boolean pasidPresent, int pasid, int code, int prgIndex,
                                                  boolean lpig) {
-        long qw0 = TYPE_PAGE_GROUP_RESPONSE | (pasidPresent ? 1L << 4 : 0) | (long) (code & 0xf) << 12
-                | (long) (rid & 0xffff) << 16 | (long) (pasid & 0xfffff) << 32;
+        return pageGroupResponse(rid, pasidPresent, pasid, code, prgIndex, lpig, null);
+    }
+
+    /**
+     * The same echoing the request's private data: Private Data Present (qword 0 bit 5, the kernel's former
+     * {@code QI_PGRP_PDP}) and the data in qwords 2 and 3, unchanged. Null {@code data} sends none.
+     */
+    public static QiDescriptor pageGroupResponse(int rid, boolean pasidPresent, int pasid, int code, int prgIndex,
+                                                 boolean lpig, PageRequestMessage.PrivateData data) {
+        long qw0 = TYPE_PAGE_GROUP_RESPONSE | (pasidPresent ? 1L << 4 : 0) | (data != null ? PGRP_PDP : 0)
+                | (long) (code & 0xf) << 12 | (long) (rid & 0xffff) << 16 | (long) (pasid & 0xfffff) << 32;
         long qw1 = (lpig ? 1L << 2 : 0) | (long) (prgIndex & 0x1ff) << 3;
-        return new QiDescriptor(qw0, qw1, 0, 0);
+        return new QiDescriptor(qw0, qw1, data == null ? 0 : data.low(), data == null ? 0 : data.high());
     }
 
     // ---- decoders ----
@@ -206,6 +218,11 @@ public record QiDescriptor(long qw0, long qw1, long qw2, long qw3) {
 
     boolean has(long flag) {
         return (qw0 & flag) != 0;
+    }
+
+    /** The private data a page group response echoes, or null when Private Data Present is clear. */
+    PageRequestMessage.PrivateData pgrpPrivateData() {
+        return (qw0 & PGRP_PDP) != 0 ? new PageRequestMessage.PrivateData(qw2, qw3) : null;
     }
 
     int pgrpRid() {

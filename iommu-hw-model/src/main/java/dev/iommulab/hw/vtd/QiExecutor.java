@@ -162,7 +162,7 @@ final class QiExecutor {
         trace("page group response RID %04x PASID %d PRGI %d code %#x", d.pgrpRid(), d.pgrpPasid(), d.pgrpIndex(),
                 d.pgrpCode());
         unit.fabric().sendPrgResponse(new PrgResponse(d.pgrpRid(), d.pgrpPasidPresent(), d.pgrpPasid(), d.pgrpIndex(),
-                d.pgrpCode()));
+                d.pgrpCode(), d.pgrpPrivateData()));
     }
 
     private void trace(String format, Object... args) {

@@ -4,7 +4,9 @@ import static dev.iommulab.hw.vtd.VtdFixture.PASID;
 import static dev.iommulab.hw.vtd.VtdFixture.RID;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PrgResponse;
+import dev.iommulab.hw.iommu.PrgResponseCode;
 import dev.iommulab.hw.pci.DeviceProfile;
 import dev.iommulab.hw.pci.DmaJob;
 import dev.iommulab.hw.pci.DmaOutcome;
@@ -27,10 +29,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * private data (qw2/qw3) unchanged; code 0 reaches the function as Success for that PRG, 0xF as Response Failure,
  * and any code other than 0 and 1 is a failure to the function.
  *
- * <p>What is not asserted: that private data a function sent comes back to it. The model's page requests are PCIe
- * messages, which have no private data field (VT-d's private data comes from root-complex integrated devices), so
- * every descriptor the unit writes has qw2 = qw3 = 0, and {@link QiDescriptor#pageGroupResponse} builds qw2 = qw3 =
- * 0 too; the descriptor layout that would carry it both ways is checked here.
+ * <p>Private data comes from root-complex integrated devices (PCIe Page Request Messages have no such field), so
+ * the round trip is driven at the unit with a {@link PageRequestMessage} that carries it.
  */
 class PageGroupResponseTest {
 
@@ -95,18 +95,54 @@ class PageGroupResponseTest {
         assertThat(endpoint.priState().creditsInUse()).isZero();
     }
 
-    /** §2.1.3: the page request descriptor holds private data in qw2/qw3, where the driver reads it to echo it. */
+    /**
+     * §2.1.3 and §6 item 34 with private data D: a request carrying D is queued with Private Data Present and D in
+     * qw2/qw3; software echoes D in the type 0x9 descriptor (PDP, qw2/qw3), and the function receives Success for
+     * its PRG with D back. Kernels before the 2024 io-pgfault rework echoed it ({@code QI_PGRP_PDP} and
+     * {@code priv_data} in intel_svm_page_response()); current ones no longer send it, which the model allows too.
+     */
     @Test
-    @DisplayName("iommu-hardware §6 item 34: private data sits in qw2/qw3 of the page request descriptor")
-    void pageRequestDescriptor_privateData_keptInQw2AndQw3() {
+    @DisplayName("iommu-hardware §6 item 34: private data D comes back to the function with the response")
+    void pageGroupResponse_privateDataEchoed_functionReceivesSuccessWithSameData() {
+        f.attachSvaDevice();
         f.enablePageRequestQueue();
-        PageRequestDescriptor d = new PageRequestDescriptor(true, RID, PASID, false, false, true, false, true, 0x1a5,
-                VA, 0x1122_3344_5566_7788L, 0x99aa_bbcc_ddee_ff00L);
+        f.enableInvalidationQueue();
+        PageRequestMessage.PrivateData data = new PageRequestMessage.PrivateData(0x1122_3344_5566_7788L,
+                0x99aa_bbcc_ddee_ff00L);
 
-        d.writeTo(f.memory, f.prqBase);
+        f.unit.pageRequest(new PageRequestMessage(RID, true, PASID, false, false, true, false, true, 0x1a5, VA, data));
+        f.loop.runUntilIdle();
+        PageRequestDescriptor queuedRequest = f.prqSlot(0);
+        f.submit(QiDescriptor.pageGroupResponse(queuedRequest.rid(), true, queuedRequest.pasid(), 0,
+                queuedRequest.prgIndex(), true, queuedRequest.toMessage().privateData()));
+        f.loop.runUntilIdle();
 
+        assertThat(f.memory.readLong(f.prqBase) & (1L << 9)).as("Private Data Present").isNotZero();
         assertThat(f.memory.readLong(f.prqBase + 16)).isEqualTo(0x1122_3344_5566_7788L);
         assertThat(f.memory.readLong(f.prqBase + 24)).isEqualTo(0x99aa_bbcc_ddee_ff00L);
-        assertThat(f.prqSlot(0)).isEqualTo(d);
+        assertThat(f.function.responses).singleElement().satisfies(r -> {
+            assertThat(r.prgi()).isEqualTo(0x1a5);
+            assertThat(r.pasid()).isEqualTo(PASID);
+            assertThat(r.code()).isEqualTo(PrgResponseCode.SUCCESS);
+            assertThat(r.privateData()).isEqualTo(data);
+        });
+    }
+
+    /** A request without private data is queued with PDP clear, and a response without PDP carries none. */
+    @Test
+    @DisplayName("iommu-hardware §6 item 34: no private data, none echoed")
+    void pageGroupResponse_noPrivateData_functionReceivesNone() {
+        f.attachSvaDevice();
+        f.enablePageRequestQueue();
+        f.enableInvalidationQueue();
+
+        f.unit.pageRequest(new PageRequestMessage(RID, true, PASID, false, false, true, false, true, 0x1a5, VA));
+        f.loop.runUntilIdle();
+        f.submit(QiDescriptor.pageGroupResponse(RID, true, PASID, 0, 0x1a5, true));
+        f.loop.runUntilIdle();
+
+        assertThat(f.memory.readLong(f.prqBase) & (1L << 9)).as("Private Data Present").isZero();
+        assertThat(f.function.responses).singleElement()
+                .satisfies(r -> assertThat(r.privateData()).isNull());
     }
 }
