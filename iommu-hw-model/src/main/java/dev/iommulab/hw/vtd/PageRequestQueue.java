@@ -173,8 +173,13 @@ final class PageRequestQueue {
         }
     }
 
+    /**
+     * The unit's own page group response to a request it could not queue: only a request that needs a response
+     * gets one (LPIG, or private data present: VT-d spec Table 31, iommu-hardware §2.1.3), with its private data
+     * echoed.
+     */
     private void autoRespond(PageRequestMessage m, PrgResponseCode code, String why) {
-        if (!m.last() || m.isStopMarker()) {
+        if (!(m.last() || m.privateData() != null) || m.isStopMarker()) {
             trace("%s: %s dropped silently", why, m.isStopMarker() ? "stop marker" : "non-LPIG request");
             return;
         }
@@ -183,7 +188,8 @@ final class PageRequestQueue {
             return;
         }
         trace("%s: hardware answers PRGI %d with %s", why, m.prgi(), code);
-        unit.fabric().sendPrgResponse(new PrgResponse(m.rid(), m.pasidPresent(), m.pasid(), m.prgi(), code.wire()));
+        unit.fabric().sendPrgResponse(new PrgResponse(m.rid(), m.pasidPresent(), m.pasid(), m.prgi(), code.wire(),
+                m.privateData()));
     }
 
     private void trace(String format, Object... args) {

@@ -234,6 +234,29 @@ class PageRequestQueueTest {
         assertThat(f.prqSlot(USABLE)).isEqualTo(PageRequestDescriptor.of(pageRequest(3, true, VA)));
     }
 
+    /**
+     * §2.1.3 (Table 31): a request with private data needs a response even when it is not the last of its group, so
+     * with the queue full the unit answers it Success itself and echoes its private data; the same request without
+     * private data is dropped silently.
+     */
+    @Test
+    void pageRequest_queueFullNonLpigWithPrivateData_unitAnswersSuccessEchoingData() {
+        f.attachSvaDevice();
+        f.enablePageRequestQueue();
+        fillQueue();
+        PageRequestMessage.PrivateData data = new PageRequestMessage.PrivateData(0xd1L, 0xd2L);
+
+        send(new PageRequestMessage(RID, true, PASID, false, false, true, false, false, 0x33, VA, data));
+        send(new PageRequestMessage(RID, true, PASID, false, false, true, false, false, 0x34, VA));
+
+        assertThat(f.function.responses).singleElement().satisfies(r -> {
+            assertThat(r.prgi()).isEqualTo(0x33);
+            assertThat(r.code()).isEqualTo(PrgResponseCode.SUCCESS);
+            assertThat(r.privateData()).isEqualTo(data);
+        });
+        assertThat(f.unit.readReg(VtdRegs.PQT)).isEqualTo((long) USABLE * VtdRegs.DESC_SIZE);
+    }
+
     /** Scenario 32: an overflow raises the page request event when PPR and PRO were both clear. */
     @Test
     void scenario32_queueFullWithPprClear_overflowRaisesEvent() {
