@@ -28,7 +28,7 @@ public final class Device {
         this.virtfn = virtfn;
     }
 
-    /** pci_pri_supported(): the function has a PRI capability. */
+    /** Counterpart of pci_pri_supported(): the function has a PRI capability. */
     public boolean priSupported() {
         return priSupported;
     }

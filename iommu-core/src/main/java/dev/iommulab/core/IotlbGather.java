@@ -18,12 +18,12 @@ public final class IotlbGather {
     private final List<Long> freelist = new ArrayList<>();
     private boolean queued;
 
-    /** Counterpart of iommu_iotlb_gather_init(): an empty gather. */
+    /** An empty gather, as after {@link #init}. */
     public IotlbGather() {
         init();
     }
 
-    /** Counterpart of iommu_iotlb_gather_init(). */
+    /** Counterpart of iommu_iotlb_gather_init(): nothing gathered, no page size, nothing to free. */
     void init() {
         start = Long.MAX_VALUE;
         end = 0;

@@ -61,7 +61,10 @@ final class GroupAssembly {
         return group;
     }
 
-    /** Counterpart of iopf_free_group(): drops the group's reference (and its pool slot). Idempotent here. */
+    /**
+     * The body of iopf_free_group() ({@link Iopf#freeGroup}): drops the group's reference (and its pool slot).
+     * Idempotent here.
+     */
     void freeGroup(Group group) {
         if (group.freed) {
             return;

@@ -56,7 +56,7 @@ final class HistoricReport {
         return iopf.dispatch(group, handle);
     }
 
-    /** Counterpart of the pre-6.8 iommu_queue_iopf() for an LPIG. */
+    /** Counterpart of iommu_queue_iopf() as kernels before 6.8 ran it, for an LPIG. */
     private static int queueIopf(Iopf iopf, Device dev, FaultParam param, IommuFault evt, AttachHandle handle) {
         GroupAssembly assembly = iopf.assembly();
         if (handle == null) {

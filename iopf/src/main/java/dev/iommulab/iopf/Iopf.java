@@ -191,7 +191,10 @@ public final class Iopf implements IoPgfault {
         return 0;
     }
 
-    /** Counterpart of find_fault_handler(). */
+    /**
+     * Counterpart of find_fault_handler() (formerly get_domain_for_iopf()): the attach handle a fault is routed to,
+     * or null when nothing can take it.
+     */
     AttachHandle findFaultHandler(Device dev, IommuFault evt) {
         AttachHandle handle = lookup(dev, evt.pasidValid() ? evt.pasid() : IommuCore.IOMMU_NO_PASID, null);
         if (handle == null && evt.pasidValid() && dev.ops().userPasidTable()) {
@@ -236,8 +239,8 @@ public final class Iopf implements IoPgfault {
     }
 
     /**
-     * Counterpart of iopf_group_response(): answers the group once; later calls do nothing. The origin is
-     * the consumer owning the domain (SVA or iommufd).
+     * Counterpart of iopf_group_response() (formerly iommu_page_response()): answers the group once; later calls do
+     * nothing. The origin is the consumer owning the domain (SVA or iommufd).
      */
     @Override
     public void groupResponse(IopfGroup group, PageResponseCode code) {

@@ -84,7 +84,7 @@ public final class IommuSva {
         }
     }
 
-    /** iommu_alloc_mm_data(): the mm's PASID, allocated at its first bind. */
+    /** Counterpart of iommu_alloc_mm_data(): the mm's PASID, allocated at its first bind. */
     private MmData allocMmData(Device dev, MmStruct mm) {
         if (!mm.pgtableDmaCompat()) {
             throw new KernelException(Errno.EBUSY, "mm", mm + " uses LAM without ARCH_FORCE_TAGGED_SVA: its page "

@@ -33,7 +33,7 @@ final class SvaIopfHandler {
         return 0;
     }
 
-    /** Counterpart of iommu_sva_handle_iopf(). */
+    /** Counterpart of iommu_sva_handle_iopf() (formerly iopf_handle_group()). */
     void handleIopf(IopfGroup group) {
         MmStruct mm = group.attachHandle().domain().mm();
         PageResponseCode status = PageResponseCode.SUCCESS;

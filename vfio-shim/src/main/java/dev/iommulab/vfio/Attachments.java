@@ -37,7 +37,8 @@ final class Attachments {
     }
 
     /**
-     * iommufd_hwpt_attach_device(): {@code hwpt} at {@code pasid} of {@code idev}.
+     * Counterpart of iommufd_hwpt_attach_device() (formerly iommufd_fault_domain_attach_dev()): {@code hwpt} at
+     * {@code pasid} of {@code idev}.
      *
      * @throws KernelException EINVAL when something is attached there already, the HWPT is not PASID compatible,
      *                         or it is fault-capable and the device a PCI VF with PRI; what the core reports
@@ -58,9 +59,10 @@ final class Attachments {
     }
 
     /**
-     * iommufd_hwpt_replace_device(): {@code pasid} of {@code idev} moves to {@code hwpt} without passing through
-     * the blocking domain; then the old attachment's outstanding groups are answered INVALID (see
-     * {@link Iommufd.ReplaceAutoResponse}). Replacing by the HWPT already there does nothing.
+     * Counterpart of iommufd_hwpt_replace_device() (formerly iommufd_fault_domain_replace_dev()): {@code pasid} of
+     * {@code idev} moves to {@code hwpt} without passing through the blocking domain; then the old attachment's
+     * outstanding groups are answered INVALID (see {@link Iommufd.ReplaceAutoResponse}). Replacing by the HWPT
+     * already there does nothing.
      *
      * @throws KernelException EINVAL when nothing is attached at {@code pasid}, or as {@link #attach}
      */
@@ -87,9 +89,10 @@ final class Attachments {
     }
 
     /**
-     * iommufd_hwpt_detach_device(): the RID goes back to the blocking domain, or the PASID is blocked; the driver
-     * drops IOPF (the last fault-capable attachment takes the device off the iopf queue, which answers its pending
-     * groups); then what the fault object still holds for this attachment is answered INVALID.
+     * Counterpart of iommufd_hwpt_detach_device() (formerly iommufd_fault_domain_detach_dev()): the RID goes back to
+     * the blocking domain, or the PASID is blocked; the driver drops IOPF (the last fault-capable attachment takes
+     * the device off the iopf queue, which answers its pending groups); then what the fault object still holds for
+     * this attachment is answered INVALID.
      *
      * @throws KernelException EINVAL when nothing is attached at {@code pasid} (the kernel WARNs)
      */

@@ -183,8 +183,8 @@ public final class IommufdVeventq {
     }
 
     /**
-     * Counterpart of iommufd_eventq_fops_poll() for a vEVENTQ: never writable (only the fault object gets
-     * EPOLLOUT); readable while an event or the lost_events_header waits.
+     * What iommufd_eventq_fops_poll() (its home is {@link IommufdFault#poll}) answers for a vEVENTQ: never writable
+     * (only the fault object gets EPOLLOUT); readable while an event or the lost_events_header waits.
      */
     public int poll() {
         return deliver.isEmpty() && !lostQueued ? 0 : IommufdFault.POLLIN | IommufdFault.POLLRDNORM;

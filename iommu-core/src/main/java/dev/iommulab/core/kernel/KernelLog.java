@@ -94,7 +94,10 @@ public final class KernelLog {
         }
     }
 
-    /** {@code pr_warn_ratelimited()} / {@code dev_warn_ratelimited()} at the call site in {@code function}. */
+    /**
+     * Counterpart of dev_warn_ratelimited() (and of pr_warn_ratelimited(), which differs only in the prefix the
+     * caller formats) at the call site in {@code function}.
+     */
     public void warnRatelimited(String function, String format, Object... args) {
         if (ratelimitState(function).allow()) {
             warn(format, args);

@@ -18,7 +18,11 @@ public final class PciReset {
     private PciReset() {
     }
 
-    /** Counterpart of pci_reset_function(): FLR of {@code ep} and restore of its PASID, PRI and ATS state. */
+    /**
+     * Counterpart of pci_reset_function(): FLR of {@code ep}, then its PASID, PRI and ATS state written back. The PRI
+     * step (allocation first, then Enable) is the Counterpart of pci_restore_pri_state(); the lab has no separate
+     * method for it.
+     */
     public static void resetFunction(PcieEndpoint ep) {
         boolean ats = ep.atsEnabled();
         boolean pasid = ep.pasidEnabled();

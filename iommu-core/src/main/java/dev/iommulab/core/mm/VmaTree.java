@@ -13,7 +13,7 @@ final class VmaTree {
 
     private final TreeMap<Long, Vma> byStart = new TreeMap<>();
 
-    /** Counterpart of vma_lookup(): the VMA containing {@code addr}, or null. */
+    /** The search behind vma_lookup() ({@link MmStruct#vmaLookup}): the VMA containing {@code addr}, or null. */
     Vma lookup(long addr) {
         Map.Entry<Long, Vma> e = byStart.floorEntry(addr);
         return e != null && e.getValue().contains(addr) ? e.getValue() : null;

@@ -169,6 +169,12 @@ final class IntelDomains {
         info.setAttached(pasid, domain);
     }
 
+    /**
+     * Writes {@code domain}'s entry at {@code pasid}. Where an entry was present this is the Counterpart of
+     * intel_pasid_replace_first_level() and of its second-level, pass-through and nested siblings (the reference
+     * names them together as intel_pasid_replace_*()): the old entry's caches are flushed and its page requests
+     * drained; then the cache tags move from {@code old} to {@code domain}.
+     */
     private void program(IntelAttachableDomain domain, DeviceInfo info, int pasid, IntelDomain old) {
         PasidTables tables = unit.tables();
         int oldPgtt = tables.pgtt(info.pasidDir, pasid);

@@ -184,8 +184,9 @@ public final class IntelIommu implements IommuOps {
     }
 
     /**
-     * Counterpart of intel_iommu_page_response(): one page group response descriptor, PASID-present
-     * from the request, the kernel's code value unchanged, PRG index and LPIG from the last fault.
+     * Counterpart of intel_iommu_page_response() (formerly intel_svm_page_response()): one page group response
+     * descriptor, PASID-present from the request, the kernel's code value unchanged, PRG index and LPIG from the
+     * last fault.
      */
     @Override
     public void pageResponse(Device dev, IommuFault evt, PageResponse msg) {

@@ -140,9 +140,9 @@ final class IntelSvaDomain implements IntelDomain, MmuNotifier {
     }
 
     /**
-     * intel_mm_release(): every PASID entry of the domain is torn down with {@code fault_ignore} — not present,
-     * FPD set, caches flushed, no drain — so the unit drops (or, for an LPIG request, answers Invalid Request
-     * to) what still arrives for the PASID without recording a fault, before the page tables are freed.
+     * Counterpart of intel_mm_release(): every PASID entry of the domain is torn down with {@code fault_ignore} —
+     * not present, FPD set, caches flushed, no drain — so the unit drops (or, for an LPIG request, answers Invalid
+     * Request to) what still arrives for the PASID without recording a fault, before the page tables are freed.
      */
     @Override
     public void release(MmStruct mm) {

@@ -31,10 +31,10 @@ final class PasidTeardown {
     }
 
     /**
-     * intel_pasid_tear_down_entry(): a present entry is cleared — with {@code faultIgnore} left not present with
-     * FPD set, so the unit drops what arrives for it silently (process exit) — its caches flushed and, unless
-     * {@code faultIgnore}, the page requests drained. An entry left with FPD by an earlier teardown is cleared and
-     * drained; an absent one is left alone.
+     * Counterpart of intel_pasid_tear_down_entry(): a present entry is cleared — with {@code faultIgnore} left not
+     * present with FPD set, so the unit drops what arrives for it silently (process exit) — its caches flushed and,
+     * unless {@code faultIgnore}, the page requests drained. An entry left with FPD by an earlier teardown is cleared
+     * and drained; an absent one is left alone.
      *
      * @return the DID the entry had, 0 when it was not present
      */
@@ -79,7 +79,7 @@ final class PasidTeardown {
     }
 
     /**
-     * intel_iommu_drain_pasid_prq(): nothing when the device has no fault-capable attachment left
+     * Counterpart of intel_iommu_drain_pasid_prq(): nothing when the device has no fault-capable attachment left
      * ({@code iopf_refcount} 0). Otherwise (1) while a descriptor of this RID and PASID waits unconsumed in the
      * ring, sleep until the PRQ thread finishes a pass and look again; (2) flush the device's iopf work
      * ({@code iopf_queue_flush_dev()}); (3) submit a fenced wait, an IOTLB invalidation for the PASID (PASID-IOTLB,

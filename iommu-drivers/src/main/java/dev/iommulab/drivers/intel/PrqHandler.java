@@ -22,8 +22,8 @@ import dev.iommulab.iopf.IopfQueue;
 import java.util.Map;
 
 /**
- * The page request interrupt thread, the counterpart of {@code prq_event_thread()} and
- * {@code intel_prq_report()} in drivers/iommu/intel/prq.c: clears PPR, consumes descriptors from head
+ * The page request interrupt thread ({@link #prqEventThread}, with {@link #toFault} and
+ * {@link #handleBadPrqEvent}, from drivers/iommu/intel/prq.c): clears PPR, consumes descriptors from head
  * to tail, answers malformed requests itself, drops stop markers, reports the rest to io-pgfault, and
  * recovers from overflow once the ring is empty ({@link OverflowRecovery}, policy
  * {@code iopf.overflow-recovery}), logging "PRQ overflow detected" and "PRQ overflow cleared" with
@@ -79,6 +79,10 @@ final class PrqHandler {
         loop.schedule(iommu.timing().threadWakeNs(), iommu.name() + "-prq", this::prqEventThread);
     }
 
+    /**
+     * Counterpart of prq_event_thread(): acknowledges PPR, then consumes the ring from PQH to the PQT read now
+     * ({@link #consume}) and ends the pass (overflow recovery, waking drain waiters).
+     */
     void prqEventThread() {
         running = true;
         unit.writeReg(VtdRegs.PRS, VtdRegs.PRS_PPR);
@@ -185,7 +189,7 @@ final class PrqHandler {
         return null;
     }
 
-    /** Counterpart of intel_prq_report(): the descriptor as an iommu_fault. */
+    /** Counterpart of intel_prq_report() (formerly intel_svm_prq_report()): the descriptor as an iommu_fault. */
     static IommuFault toFault(PageRequestDescriptor req) {
         int flags = (req.lpig() ? IommuFault.PAGE_REQUEST_LAST_PAGE : 0)
                 | (req.pasidPresent() ? IommuFault.PAGE_REQUEST_PASID_VALID | IommuFault.PAGE_RESPONSE_NEEDS_PASID : 0);
@@ -212,7 +216,10 @@ final class PrqHandler {
                 PageResponseCode.INVALID.value(), req.prgIndex(), req.lpig()));
     }
 
-    /** One of prq_event_thread()'s two pr_info_ratelimited() call sites, each with its own state. */
+    /**
+     * Counterpart of pr_info_ratelimited() at prq_event_thread()'s two call sites ("overflow detected" and
+     * "overflow cleared"): whether {@code site}, with its own rate-limit state, may print now.
+     */
     private boolean ratelimited(String site) {
         return log.ratelimitState("prq_event_thread", site, Ratelimit.DEFAULT_RATELIMIT_INTERVAL_NS,
                 Ratelimit.DEFAULT_RATELIMIT_BURST).allow();

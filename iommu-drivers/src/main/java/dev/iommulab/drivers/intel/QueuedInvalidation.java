@@ -8,7 +8,7 @@ import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
 
 /**
- * The driver side of queued invalidation ({@code qi_submit_sync()} in drivers/iommu/intel/dmar.c):
+ * Counterpart of qi_submit_sync() in drivers/iommu/intel/dmar.c, the driver side of queued invalidation:
  * writes descriptors at the tail, follows them with a wait descriptor whose status write tells that
  * the unit has fetched them all, and moves the tail.
  */
