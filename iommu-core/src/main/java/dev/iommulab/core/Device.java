@@ -1,5 +1,6 @@
 package dev.iommulab.core;
 
+import dev.iommulab.hw.pci.PcieEndpoint;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -17,9 +18,16 @@ public final class Device {
     private final IommuOps ops;
     private final boolean priSupported;
     private final boolean virtfn;
+    private final PcieEndpoint pci;
     private IommuGroup group;
 
     Device(String name, int rid, int maxPasids, IommuOps ops, boolean priSupported, boolean virtfn) {
+        this(name, rid, maxPasids, ops, priSupported, virtfn, null);
+    }
+
+    Device(String name, int rid, int maxPasids, IommuOps ops, boolean priSupported, boolean virtfn,
+           PcieEndpoint pci) {
+        this.pci = pci;
         this.name = Objects.requireNonNull(name, "name");
         this.rid = rid;
         this.maxPasids = maxPasids;
@@ -36,6 +44,15 @@ public final class Device {
     /** {@code pci_dev->is_virtfn}: an SR-IOV Virtual Function. */
     public boolean virtfn() {
         return virtfn;
+    }
+
+    /**
+     * The PCI function this device is ({@code to_pci_dev(dev)}), as {@link IommuCore#probeDevice} was given it; null
+     * only for a device a core test built without a function. For reading its state (PRI credits, for the fault-path
+     * checks of the tests); the core never drives the function through it.
+     */
+    public PcieEndpoint pci() {
+        return pci;
     }
 
     public String name() {

@@ -74,7 +74,7 @@ public final class IommuCore {
             }
         }
         Device dev = new Device(name, rid, pci.config().maxPasids(), ops, pci.config().pri(),
-                pci.config().options().virtualFunction());
+                pci.config().options().virtualFunction(), pci);
         ops.probeDevice(dev, pci);
         IommuGroup group = new IommuGroup(nextGroupId);
         group.addDevice(dev);

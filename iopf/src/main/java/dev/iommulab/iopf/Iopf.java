@@ -62,7 +62,7 @@ public final class Iopf implements IoPgfault {
         this.policies = policies;
         this.responses = new Responses(events, loop);
         this.assembly = new GroupAssembly(failures, params, loop, policies);
-        this.queues = new QueueLifecycle(params, assembly, responses, log);
+        this.queues = new QueueLifecycle(params, assembly, responses, log, events);
     }
 
     @Override
@@ -146,6 +146,7 @@ public final class Iopf implements IoPgfault {
      */
     @Override
     public int reportDeviceFault(Device dev, IommuFault evt) {
+        events.faultReceived(dev, evt);
         trace("iommu_report_device_fault", "%s PASID %d grpid %d %s %#x%s", dev.name(), evt.pasid(), evt.grpid(),
                 evt.permString(), evt.addr(), evt.lastPage() ? " LAST_PAGE" : "");
         int ret = policies.kernel().parksBeforeRouting() ? HistoricReport.report(this, dev, evt) : report(dev, evt);

@@ -1,6 +1,7 @@
 package dev.iommulab.iopf;
 
 import dev.iommulab.core.Device;
+import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.core.kernel.Errno;
@@ -18,8 +19,11 @@ final class QueueLifecycle {
     private final GroupAssembly assembly;
     private final Responses responses;
     private final KernelLog log;
+    private final FaultEvents events;
 
-    QueueLifecycle(FaultParams params, GroupAssembly assembly, Responses responses, KernelLog log) {
+    QueueLifecycle(FaultParams params, GroupAssembly assembly, Responses responses, KernelLog log,
+                   FaultEvents events) {
+        this.events = events;
         this.params = params;
         this.assembly = assembly;
         this.responses = responses;
@@ -53,6 +57,7 @@ final class QueueLifecycle {
         queue.devices.remove(param);
         params.unpublish(dev);
         params.put(param);
+        events.faultParamRemoved(dev);
     }
 
     IopfQueue queueOf(Device dev) {

@@ -16,6 +16,7 @@ import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.fixtures.RecordingIommuOps;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pci.DeviceProfile;
 import dev.iommulab.hw.pci.EndpointConfig;
@@ -40,7 +41,7 @@ final class IopfFixture {
     final FailureInjector failures = new FailureInjector();
     final KernelLog log = new KernelLog(loop);
     final Iopf iopf;
-    final RecordingOps ops = new RecordingOps();
+    final RecordingIommuOps ops = new RecordingIommuOps();
     final IopfQueue queue;
     /** Groups handed to {@link #holdingHandler()} and {@link #svaLikeHandler()}, in order. */
     final List<IopfGroup> handled = new ArrayList<>();

@@ -47,7 +47,7 @@ class IopfFlushAndFreeTest {
         f.iopf.reportDeviceFault(d2, last(PASID, 2, VA));
         List<Integer> responsesAtFlush = new ArrayList<>();
 
-        f.iopf.queueFlushDev(d1, () -> responsesAtFlush.add(f.ops.responses.size()));
+        f.iopf.queueFlushDev(d1, () -> responsesAtFlush.add(f.ops.responses().size()));
 
         assertThat(responsesAtFlush).isEmpty();
         f.loop.runUntilIdle();
@@ -63,14 +63,14 @@ class IopfFlushAndFreeTest {
     void queueFlushDev_workQueuedAfterTheCall_isNotWaitedFor() {
         f.iopf.reportDeviceFault(d1, last(PASID, 1, VA));
         List<Integer> responsesAtFlush = new ArrayList<>();
-        f.iopf.queueFlushDev(d1, () -> responsesAtFlush.add(f.ops.responses.size()));
+        f.iopf.queueFlushDev(d1, () -> responsesAtFlush.add(f.ops.responses().size()));
         f.loop.runFor(1);
         f.iopf.reportDeviceFault(d2, last(PASID, 2, VA));
 
         f.loop.runUntilIdle();
 
         assertThat(responsesAtFlush).containsExactly(1);
-        assertThat(f.ops.responses).hasSize(2);
+        assertThat(f.ops.responses()).hasSize(2);
     }
 
     /** iopf_queue_flush_dev() with nothing queued continues at once; partials are not touched. Reference §3.3. */

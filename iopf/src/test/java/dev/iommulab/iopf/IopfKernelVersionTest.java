@@ -13,6 +13,7 @@ import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.core.kernel.Errno;
+import dev.iommulab.fixtures.ledger.LedgerExempt;
 import org.junit.jupiter.api.Test;
 
 /** iommu_report_device_fault() of older kernels (scenario key {@code kernel}); reference §2.6, §8 56-58. */
@@ -52,7 +53,7 @@ class IopfKernelVersionTest {
 
         assertThat(f.iopf.reportDeviceFault(dev, partial(9, 11, VA))).isZero();
 
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
         assertThat(f.iopf.partials(dev)).hasSize(1);
     }
 
@@ -69,7 +70,7 @@ class IopfKernelVersionTest {
         int ret = f.iopf.reportDeviceFault(dev, last(PASID, 1, VA));
 
         assertThat(ret).isEqualTo(Errno.ENODEV.negative());
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
         assertThat(f.logTexts()).singleElement().asString().contains("no iopf fault param");
     }
 
@@ -79,6 +80,8 @@ class IopfKernelVersionTest {
      * Reference §8 item 57.
      */
     @Test
+    @LedgerExempt(reason = "pins the v6.9/v6.10 lost-return defect (reference §2.6, §8 item 57): the non-last request"
+            + " is grouped and answered, which breaks non-LPIG-never-answered by design")
     void item57_v69LostReturn_nonLastFaultIsGroupedAndAnswered() {
         IopfFixture f = fixture(KernelVersion.V6_9);
         Device dev = f.probeOnQueue("accel0", 0x0100);
@@ -108,7 +111,7 @@ class IopfKernelVersionTest {
         int ret = f.iopf.reportDeviceFault(dev, last(9, 11, VA));
 
         assertThat(ret).isEqualTo(Errno.ENODEV.negative());
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
         assertThat(f.iopf.partials(dev)).hasSize(1);
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(1);
     }
@@ -130,7 +133,7 @@ class IopfKernelVersionTest {
         int ret = f.iopf.reportDeviceFault(dev, last(PASID, 7, VA));
 
         assertThat(ret).isEqualTo(Errno.ENOMEM.negative());
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
         assertThat(f.iopf.partials(dev)).containsExactly(other);
         assertThat(f.iopf.pendingGroups(dev)).isZero();
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(1);
@@ -150,7 +153,7 @@ class IopfKernelVersionTest {
         int ret = f.iopf.reportDeviceFault(dev, last(PASID, 3, VA));
 
         assertThat(ret).isEqualTo(Errno.EBUSY.negative());
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
         assertThat(f.iopf.partials(dev)).isEmpty();
         assertThat(f.iopf.pendingGroups(dev)).isZero();
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(1);
@@ -164,6 +167,6 @@ class IopfKernelVersionTest {
 
         assertThat(f.iopf.reportDeviceFault(dev, last(PASID, 1, VA))).isEqualTo(Errno.EINVAL.negative());
 
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
     }
 }

@@ -58,7 +58,7 @@ class IopfPolicyTest {
         }
 
         assertThat(kernel.ops.messages()).containsExactly(resp(PASID, 7, PageResponseCode.FAILURE));
-        assertThat(pool.ops.responses).isEmpty();
+        assertThat(pool.ops.responses()).isEmpty();
         assertThat(pool.handled).hasSize(1);
     }
 
@@ -101,7 +101,7 @@ class IopfPolicyTest {
             kernel.iopf.reportDeviceFault(k, last(PASID, g, VA));
         }
         assertThat(kernel.handled).hasSize(3);
-        assertThat(kernel.ops.responses).isEmpty();
+        assertThat(kernel.ops.responses()).isEmpty();
     }
 
     /**

@@ -73,7 +73,7 @@ class IopfQueueLifecycleTest {
     @Test
     void queueAddDevice_driverWithoutPageResponse_throwsEnodevAndPublishesNothing() {
         Device dev = f.probe("accel0", 0x0100);
-        f.ops.hasPageResponse = false;
+        f.ops.setHasPageResponse(false);
 
         KernelException e = catchThrowableOfType(KernelException.class, () -> f.iopf.queueAddDevice(f.queue, dev));
 
@@ -112,7 +112,7 @@ class IopfQueueLifecycleTest {
             f.iopf.groupResponse(group, PageResponseCode.SUCCESS);
             f.iopf.freeGroup(group);
         }
-        assertThat(f.ops.responses).hasSize(2);
+        assertThat(f.ops.responses()).hasSize(2);
 
         int ret = f.iopf.reportDeviceFault(dev, last(PASID, 4, VA));
         assertThat(ret).isEqualTo(Errno.EINVAL.negative());
@@ -157,7 +157,7 @@ class IopfQueueLifecycleTest {
             assertThat(line.level()).isEqualTo(KernelLog.Level.WARNING);
             assertThat(line.text()).contains("iopf_queue_remove_device").contains(dev.pciName()).contains("dmar1");
         });
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
         assertThat(f.iopf.partials(dev)).containsExactly(p);
         assertThat(f.iopf.pendingGroups(dev)).isEqualTo(1);
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(2);
@@ -175,7 +175,7 @@ class IopfQueueLifecycleTest {
 
         assertThat(f.log.lines()).singleElement().extracting(KernelLog.Line::level)
                 .isEqualTo(KernelLog.Level.WARNING);
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
     }
 
     /**
@@ -200,7 +200,7 @@ class IopfQueueLifecycleTest {
         assertThat(f.iopf.partials(d1)).isEmpty();
         assertThat(f.iopf.partials(d2)).isEmpty();
         assertThat(f.iopf.partials(d3)).containsExactly(partial(PASID, 3, VA));
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
         assertThat(f.iopf.pendingGroups(d1)).isEqualTo(1);
         assertThat(f.iopf.faultParamUsers(d1)).isEqualTo(2);
 

@@ -46,7 +46,7 @@ class IopfReportDeviceFaultTest {
         int ret = f.iopf.reportDeviceFault(dev, last(PASID, 3, VA));
 
         assertThat(ret).isZero();
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
         assertThat(f.queue.workqueue().pending()).isEqualTo(1);
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(2);
         assertThat(f.iopf.pendingGroups(dev)).isEqualTo(1);
@@ -54,7 +54,7 @@ class IopfReportDeviceFaultTest {
         f.loop.runUntilIdle();
 
         assertThat(f.loop.now()).isEqualTo(TimingModel.ESTIMATES.threadWakeNs());
-        assertThat(f.ops.responses).singleElement().satisfies(r -> {
+        assertThat(f.ops.responses()).singleElement().satisfies(r -> {
             assertThat(r.dev()).isSameAs(dev);
             assertThat(r.evt()).isEqualTo(last(PASID, 3, VA));
             assertThat(r.msg()).isEqualTo(resp(PASID, 3, PageResponseCode.SUCCESS));
@@ -80,7 +80,7 @@ class IopfReportDeviceFaultTest {
 
         assertThat(f.iopf.reportDeviceFault(dev, p1)).isZero();
         assertThat(f.iopf.reportDeviceFault(dev, p2)).isZero();
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
         assertThat(f.iopf.partials(dev)).containsExactly(p1, p2);
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(1);
 
@@ -124,7 +124,7 @@ class IopfReportDeviceFaultTest {
         assertThat(f.iopf.partials(dev)).isEmpty();
         assertThat(f.iopf.pendingGroups(dev)).isEqualTo(2);
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(3);
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
     }
 
     /**
@@ -161,7 +161,7 @@ class IopfReportDeviceFaultTest {
         int ret = f.iopf.reportDeviceFault(dev, l);
 
         assertThat(ret).isEqualTo(Errno.EINVAL.negative());
-        assertThat(f.ops.responses).singleElement().satisfies(r -> {
+        assertThat(f.ops.responses()).singleElement().satisfies(r -> {
             assertThat(r.evt()).isEqualTo(l);
             assertThat(r.msg()).isEqualTo(resp(9, 11, PageResponseCode.INVALID));
         });
@@ -211,7 +211,7 @@ class IopfReportDeviceFaultTest {
 
         assertThat(f.iopf.reportDeviceFault(dev, other)).isEqualTo(Errno.EINVAL.negative());
 
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
         assertThat(f.iopf.partials(dev)).isEmpty();
     }
 
@@ -243,7 +243,7 @@ class IopfReportDeviceFaultTest {
         int ret = f.iopf.reportDeviceFault(loose, last(PASID, 2, VA));
 
         assertThat(ret).isEqualTo(Errno.EINVAL.negative());
-        assertThat(f.ops.responses).singleElement().satisfies(r -> {
+        assertThat(f.ops.responses()).singleElement().satisfies(r -> {
             assertThat(r.dev()).isSameAs(loose);
             assertThat(r.msg()).isEqualTo(resp(PASID, 2, PageResponseCode.INVALID));
         });
@@ -279,7 +279,7 @@ class IopfReportDeviceFaultTest {
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(1);
         assertThat(f.logTexts()).singleElement().asString().endsWith("iopf with pasid 5 aborted");
         f.loop.runUntilIdle();
-        assertThat(f.ops.responses).hasSize(1);
+        assertThat(f.ops.responses()).hasSize(1);
     }
 
     /**
@@ -319,7 +319,7 @@ class IopfReportDeviceFaultTest {
         int ret = f.iopf.reportDeviceFault(dev, partial(PASID, 7, VA));
 
         assertThat(ret).isEqualTo(Errno.ENOMEM.negative());
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
         assertThat(f.iopf.partials(dev)).isEmpty();
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(1);
         assertThat(f.reportReturns).containsExactly(Errno.ENOMEM.negative());
@@ -361,6 +361,6 @@ class IopfReportDeviceFaultTest {
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(1);
         f.iopf.freeGroup(group);
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(1);
-        assertThat(f.ops.responses).hasSize(1);
+        assertThat(f.ops.responses()).hasSize(1);
     }
 }

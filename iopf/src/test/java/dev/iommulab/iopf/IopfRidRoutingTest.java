@@ -59,7 +59,7 @@ class IopfRidRoutingTest {
         assertThat(f.iopf.reportDeviceFault(dev, ridLast(4))).isZero();
 
         assertThat(f.handled).singleElement().extracting(g -> g.attachHandle().domain()).isSameAs(rid);
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
     }
 
     /**
@@ -68,7 +68,7 @@ class IopfRidRoutingTest {
      */
     @Test
     void item17_userPasidTableRouting_deliversUnattachedPasidToNestedRidDomain() {
-        f.ops.userPasidTable = true;
+        f.ops.setUserPasidTable(true);
         IommuDomain nested = f.attachRid(dev, DomainType.NESTED, f.holdingHandler());
 
         assertThat(f.iopf.reportDeviceFault(dev, last(9, 3, VA))).isZero();
@@ -86,7 +86,7 @@ class IopfRidRoutingTest {
      */
     @Test
     void item17_userPasidTableRidNotNested_answersInvalid() {
-        f.ops.userPasidTable = true;
+        f.ops.setUserPasidTable(true);
         f.attachRid(dev, DomainType.UNMANAGED, f.holdingHandler());
 
         int ret = f.iopf.reportDeviceFault(dev, last(9, 3, VA));

@@ -12,6 +12,7 @@ import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.fixtures.RecordingIommuOps;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -52,8 +53,8 @@ class IommuSvaBindTest {
         assertThat(domain.iopfHandler()).isNotNull();
         assertThat(d1.group().pasidArray()).containsOnlyKeys(1);
         assertThat(handleAt(d1, 1)).isSameAs(handle.attachHandle());
-        assertThat(f.ops.allocatedSvaDomains).containsExactly(domain);
-        assertThat(f.ops.pasidCalls).containsExactly(new RecordingOps.PasidCall("set", domain, d1, 1));
+        assertThat(f.ops.allocatedSvaDomains()).containsExactly(domain);
+        assertThat(f.ops.pasidCalls()).containsExactly(new RecordingIommuOps.PasidCall("set", domain, d1, 1));
     }
 
     /**
@@ -69,8 +70,8 @@ class IommuSvaBindTest {
         assertThat(second).isSameAs(first);
         assertThat(second.users()).isEqualTo(2);
         assertThat(first.attachHandle().domain().users()).isEqualTo(1);
-        assertThat(f.ops.allocatedSvaDomains).hasSize(1);
-        assertThat(f.ops.pasidCalls).hasSize(1);
+        assertThat(f.ops.allocatedSvaDomains()).hasSize(1);
+        assertThat(f.ops.pasidCalls()).hasSize(1);
     }
 
     /**
@@ -88,20 +89,20 @@ class IommuSvaBindTest {
 
         assertThat(handle.users()).isEqualTo(1);
         assertThat(handleAt(d1, 1)).isSameAs(handle.attachHandle());
-        assertThat(f.ops.pasidCalls).hasSize(1);
+        assertThat(f.ops.pasidCalls()).hasSize(1);
 
         f.sva.unbindDevice(handle);
 
         assertThat(handle.users()).isZero();
         assertThat(d1.group().pasidArray()).isEmpty();
         assertThat(domain.users()).isZero();
-        assertThat(f.ops.pasidCalls).last().isEqualTo(new RecordingOps.PasidCall("remove", domain, d1, 1));
+        assertThat(f.ops.pasidCalls()).last().isEqualTo(new RecordingIommuOps.PasidCall("remove", domain, d1, 1));
 
         SvaHandle again = f.sva.bindDevice(d1, mm);
         assertThat(again).isNotSameAs(handle);
         assertThat(again.pasid()).isEqualTo(1);
         assertThat(again.attachHandle().domain()).isNotSameAs(domain);
-        assertThat(f.ops.allocatedSvaDomains).hasSize(2);
+        assertThat(f.ops.allocatedSvaDomains()).hasSize(2);
     }
 
     /**
@@ -120,7 +121,7 @@ class IommuSvaBindTest {
         IommuDomain domain = h1.attachHandle().domain();
         assertThat(h2.attachHandle().domain()).isSameAs(domain);
         assertThat(domain.users()).isEqualTo(2);
-        assertThat(f.ops.allocatedSvaDomains).hasSize(1);
+        assertThat(f.ops.allocatedSvaDomains()).hasSize(1);
         assertThat(handleAt(d2, 1)).isSameAs(h2.attachHandle());
         assertThat(f.pasids.isAllocated(2)).isFalse();
     }
@@ -157,15 +158,15 @@ class IommuSvaBindTest {
         f.sva.bindDevice(d1, mm);
         assertThat(f.sva.mmPasid(mm)).isEqualTo(2);
         Device small = f.probe("small", 0x0200, 1);
-        int callsBefore = f.ops.pasidCalls.size();
+        int callsBefore = f.ops.pasidCalls().size();
 
         KernelException e = catchThrowableOfType(KernelException.class, () -> f.sva.bindDevice(small, mm));
 
         assertThat(e.errno()).isEqualTo(Errno.EOVERFLOW);
         assertThat(f.sva.mmPasid(mm)).isEqualTo(2);
         assertThat(small.group().pasidArray()).isEmpty();
-        assertThat(f.ops.pasidCalls).hasSize(callsBefore);
-        assertThat(f.ops.allocatedSvaDomains).hasSize(2);
+        assertThat(f.ops.pasidCalls()).hasSize(callsBefore);
+        assertThat(f.ops.allocatedSvaDomains()).hasSize(2);
     }
 
     /**
@@ -211,7 +212,7 @@ class IommuSvaBindTest {
      */
     @Test
     void bindDevice_driverWithoutDomainAllocSva_throwsEopnotsuppAndPasidGoesBack() {
-        f.ops.svaSupported = false;
+        f.ops.setSvaSupported(false);
 
         KernelException e = catchThrowableOfType(KernelException.class, () -> f.sva.bindDevice(d1, mm));
 
@@ -236,8 +237,8 @@ class IommuSvaBindTest {
         assertThat(f.sva.mmPasid(mm)).isEqualTo(IommuCore.IOMMU_PASID_INVALID);
         assertThat(f.pasids.isAllocated(1)).isFalse();
         assertThat(noPasid.group().pasidArray()).isEmpty();
-        assertThat(f.ops.allocatedSvaDomains).isEmpty();
-        assertThat(f.ops.pasidCalls).isEmpty();
+        assertThat(f.ops.allocatedSvaDomains()).isEmpty();
+        assertThat(f.ops.pasidCalls()).isEmpty();
     }
 
     /**
@@ -289,7 +290,7 @@ class IommuSvaBindTest {
         assertThat(handleAt(d1, 1)).isSameAs(dmaHandle);
         assertThat(f.sva.mmPasid(mm)).isEqualTo(IommuCore.IOMMU_PASID_INVALID);
         assertThat(f.pasids.isAllocated(1)).isFalse();
-        assertThat(f.ops.allocatedSvaDomains).isEmpty();
+        assertThat(f.ops.allocatedSvaDomains()).isEmpty();
     }
 
     /**
@@ -300,12 +301,12 @@ class IommuSvaBindTest {
     void unbindDevice_alreadyUnbound_throwsEinval() {
         SvaHandle handle = f.sva.bindDevice(d1, mm);
         f.sva.unbindDevice(handle);
-        int calls = f.ops.pasidCalls.size();
+        int calls = f.ops.pasidCalls().size();
 
         KernelException e = catchThrowableOfType(KernelException.class, () -> f.sva.unbindDevice(handle));
 
         assertThat(e.errno()).isEqualTo(Errno.EINVAL);
-        assertThat(f.ops.pasidCalls).hasSize(calls);
+        assertThat(f.ops.pasidCalls()).hasSize(calls);
     }
 
     /**
@@ -368,6 +369,6 @@ class IommuSvaBindTest {
         assertThat(e.errno()).isEqualTo(Errno.EINVAL);
         assertThat(e.argument()).isEqualTo("mm");
         assertThat(f.sva.mmPasid(mm)).isEqualTo(IommuCore.IOMMU_PASID_INVALID);
-        assertThat(f.ops.allocatedSvaDomains).isEmpty();
+        assertThat(f.ops.allocatedSvaDomains()).isEmpty();
     }
 }

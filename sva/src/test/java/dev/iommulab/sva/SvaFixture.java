@@ -14,6 +14,7 @@ import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.core.mm.Vma;
+import dev.iommulab.fixtures.RecordingIommuOps;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pci.DeviceProfile;
 import dev.iommulab.hw.pci.EndpointConfig;
@@ -45,7 +46,7 @@ final class SvaFixture {
     final KernelLog log = new KernelLog(loop);
     final Iopf iopf = new Iopf(core, loop, TimingModel.ESTIMATES, events, failures, log);
     final IommuSva sva = new IommuSva(core, pasids, iopf, loop);
-    final RecordingOps ops = new RecordingOps();
+    final RecordingIommuOps ops = new RecordingIommuOps();
     final IopfQueue queue = iopf.queueAlloc("dmar0");
     final List<ResponseOrigin> origins = new ArrayList<>();
 

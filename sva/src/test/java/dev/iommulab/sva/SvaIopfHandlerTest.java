@@ -18,6 +18,7 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.core.mm.Vma;
+import dev.iommulab.fixtures.RecordingIommuOps;
 import dev.iommulab.hw.pgtable.WalkResult;
 import dev.iommulab.hw.sim.TimingModel;
 import org.junit.jupiter.api.BeforeEach;
@@ -61,13 +62,13 @@ class SvaIopfHandlerTest {
     @Test
     void item1_happyPathSingleLpig_answersSuccessOnceAfterWorkqueueWake() {
         assertThat(f.iopf.reportDeviceFault(dev, lastRead(pasid, 3, RW_VA))).isZero();
-        assertThat(f.ops.responses).isEmpty();
+        assertThat(f.ops.responses()).isEmpty();
         assertThat(f.iopf.faultParamUsers(dev)).isEqualTo(2);
 
         f.loop.runUntilIdle();
 
         assertThat(f.loop.now()).isEqualTo(TimingModel.ESTIMATES.threadWakeNs());
-        assertThat(f.ops.responses).singleElement().satisfies(r -> {
+        assertThat(f.ops.responses()).singleElement().satisfies(r -> {
             assertThat(r.dev()).isSameAs(dev);
             assertThat(r.evt()).isEqualTo(lastRead(pasid, 3, RW_VA));
             assertThat(r.msg()).isEqualTo(resp(pasid, 3, PageResponseCode.SUCCESS));
@@ -276,7 +277,7 @@ class SvaIopfHandlerTest {
         f.loop.runUntilIdle();
 
         assertThat(pasid2).isEqualTo(2);
-        assertThat(f.ops.responses).extracting(RecordingOps.Response::dev).containsExactlyInAnyOrder(dev, dev2);
+        assertThat(f.ops.responses()).extracting(RecordingIommuOps.Response::dev).containsExactlyInAnyOrder(dev, dev2);
         assertThat(f.ops.messages()).containsExactlyInAnyOrder(resp(pasid, 1, PageResponseCode.SUCCESS),
                 resp(pasid2, 1, PageResponseCode.SUCCESS));
         assertThat(mm.handledFaults()).isEqualTo(1);

@@ -8,15 +8,13 @@ import dev.iommulab.core.AttachHandle;
 import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuDomain;
-import dev.iommulab.core.IommuDomainOps;
-import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.IopfGroup;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
-import dev.iommulab.hw.pci.PcieEndpoint;
+import dev.iommulab.fixtures.RecordingIommuOps;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -52,27 +50,11 @@ class IommufdFaultFileTest {
     private record Answer(IopfGroup group, PageResponseCode code, ResponseOrigin origin) {
     }
 
-    private static final IommuOps OPS = new IommuOps() {
-        @Override
-        public String name() {
-            return "TEST";
-        }
+    /** The domains here are never attached: a driver that only records. */
+    private static final RecordingIommuOps OPS = new RecordingIommuOps("TEST");
 
-        @Override
-        public void probeDevice(Device dev, PcieEndpoint pci) {
-        }
-
-        @Override
-        public void pageResponse(Device dev, IommuFault evt, dev.iommulab.core.fault.PageResponse msg) {
-        }
-    };
-
-    /** The domains here are never attached: ops that do nothing. */
-    private static final IommuDomainOps DOMAIN_OPS = new IommuDomainOps() {
-    };
-
-    private final AttachHandle handleA = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, OPS, DOMAIN_OPS, null));
-    private final AttachHandle handleB = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, OPS, DOMAIN_OPS, null));
+    private final AttachHandle handleA = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, OPS, OPS, null));
+    private final AttachHandle handleB = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, OPS, OPS, null));
     private final List<Answer> answers = new ArrayList<>();
     private final List<IopfGroup> freed = new ArrayList<>();
     private final IommufdFault fault = new IommufdFault(new IommufdFault.Responder() {

@@ -16,7 +16,7 @@ import java.util.Map;
 /**
  * The invariants of linux-fault-stack.md §8b at the io-pgfault level, checked against a model of what the
  * kernel does (default policies: grpid-only matching, err_abort FAILURE). It sees io-pgfault only through
- * {@link FaultEvents}, the recording driver ({@link RandomMachine.ResponseOps}), the test's own handlers and
+ * {@link FaultEvents}, the recording driver ({@link RandomMachine#ops}), the test's own handlers and
  * Iopf's public counters; {@link Model} keeps the expected partial lists and groups, {@link Ledger} every
  * report and its answers. Violations are collected, not thrown, so io-pgfault is never interrupted.
  */

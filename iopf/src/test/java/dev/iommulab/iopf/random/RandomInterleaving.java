@@ -72,9 +72,11 @@ final class RandomInterleaving {
         this.handlerRandom = loop.random().split();
         this.m = new RandomMachine(loop, p -> sabotage == Sabotage.PASID_MATCH
                 ? p.withPartialMatch(PartialMatch.GRPID_PASID) : p);
-        m.ops.dropFirstLpigResponse = sabotage == Sabotage.DROP_RESPONSE;
+        if (sabotage == Sabotage.DROP_RESPONSE) {
+            m.dropFirstLpigResponse();
+        }
         this.checker = new InterleavingChecker(m, stats);
-        m.ops.sink = checker;
+        m.sendResponsesTo(checker);
         m.events.addListener(checker);
     }
 

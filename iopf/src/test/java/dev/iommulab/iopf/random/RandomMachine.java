@@ -5,8 +5,6 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
-import dev.iommulab.core.IommuDomainOps;
-import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.IopfHandler;
@@ -15,6 +13,7 @@ import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.fixtures.RecordingIommuOps;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pci.DeviceProfile;
 import dev.iommulab.hw.pci.EndpointConfig;
@@ -33,7 +32,7 @@ import java.util.function.UnaryOperator;
 /**
  * The small machine of a random interleaving, at the io-pgfault level: one core, one iopf queue, a few
  * probed PCIe functions on it, each with fault-capable SVA domains at one or two PASIDs, and a driver
- * ({@link ResponseOps}) that only records {@code page_response} calls.
+ * ({@link RecordingIommuOps}) that only records {@code page_response} calls.
  */
 final class RandomMachine {
 
@@ -50,59 +49,12 @@ final class RandomMachine {
         void pageResponse(Device dev, IommuFault evt, PageResponse msg);
     }
 
-    /** A driver that hands every page response to a sink; {@link #dropFirstLpigResponse} makes it a lossy spy. */
-    static final class ResponseOps implements IommuOps, IommuDomainOps {
-        private final IommuDomain blocked = new IommuDomain(DomainType.BLOCKED, this, this, null);
-        ResponseSink sink;
-        boolean dropFirstLpigResponse;
-        private boolean dropped;
-
-        @Override
-        public String name() {
-            return "RAND";
-        }
-
-        @Override
-        public void probeDevice(Device dev, PcieEndpoint pci) {
-        }
-
-        @Override
-        public IommuDomain domainAllocSva(Device dev, MmStruct mm) {
-            return new IommuDomain(DomainType.SVA, this, this, mm);
-        }
-
-        @Override
-        public void setDevPasid(IommuDomain domain, Device dev, int pasid) {
-        }
-
-        @Override
-        public IommuDomain blockedDomain() {
-            return blocked;
-        }
-
-        @Override
-        public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
-            if (domain != blocked) {
-                IommuDomainOps.super.setDevPasid(domain, dev, pasid, old);
-            }
-        }
-
-        @Override
-        public void pageResponse(Device dev, IommuFault evt, PageResponse msg) {
-            if (dropFirstLpigResponse && !dropped && evt.lastPage()) {
-                dropped = true;
-                return;
-            }
-            sink.pageResponse(dev, evt, msg);
-        }
-    }
-
     final EventLoop loop;
     final IommuCore core = new IommuCore();
     final FaultEvents events = new FaultEvents();
     final FailureInjector failures = new FailureInjector();
     final KernelLog log;
-    final ResponseOps ops = new ResponseOps();
+    final RecordingIommuOps ops = new RecordingIommuOps("RAND");
     final Iopf iopf;
     final IopfQueue queue;
     final List<Device> devices = new ArrayList<>();
@@ -135,6 +87,23 @@ final class RandomMachine {
         domain.setIopfHandler(handler);
         core.attachDevicePasid(domain, dev, pasid, new AttachHandle(domain));
         handlers.get(dev).put(pasid, kind);
+    }
+
+    /** Hands every page response the driver records to {@code sink}. */
+    void sendResponsesTo(ResponseSink sink) {
+        ops.addResponseListener(r -> sink.pageResponse(r.dev(), r.evt(), r.msg()));
+    }
+
+    /** Makes the driver a lossy spy: it drops the first response to an LPIG request. */
+    void dropFirstLpigResponse() {
+        boolean[] dropped = {false};
+        ops.loseResponses(r -> {
+            if (dropped[0] || !r.evt().lastPage()) {
+                return false;
+            }
+            dropped[0] = true;
+            return true;
+        });
     }
 
     /** The handler kind attached at {@code pasid} of {@code dev}, or null (a fault there is a bad setup). */

@@ -8,16 +8,13 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
-import dev.iommulab.core.IommuDomainOps;
-import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.IopfGroup;
-import dev.iommulab.core.fault.PageResponse;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
-import dev.iommulab.hw.pci.PcieEndpoint;
+import dev.iommulab.fixtures.RecordingIommuOps;
 import dev.iommulab.lab.TestMachines;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.vfio.Iommufd;
@@ -136,8 +133,10 @@ class IommufdRandomTest {
      */
     @Test
     void autoResponse_attachmentHoldsCookiesOneAndFour_answersExactlyThoseTwo() {
-        AttachHandle a = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, new NoOps(), new NoDomainOps(), null));
-        AttachHandle b = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, new NoOps(), new NoDomainOps(), null));
+        // the fault file only compares attach handles; the domains are never attached
+        RecordingIommuOps ops = new RecordingIommuOps("none");
+        AttachHandle a = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, ops, ops, null));
+        AttachHandle b = new AttachHandle(new IommuDomain(DomainType.UNMANAGED, ops, ops, null));
         List<IopfGroup> answered = new ArrayList<>();
         IommufdFault file = new IommufdFault(new IommufdFault.Responder() {
             @Override
@@ -194,25 +193,5 @@ class IommufdRandomTest {
                 .errno()).isEqualTo(Errno.ENOENT);
         assertThat(core.attachHandleGet(dev.group(), IommuCore.IOMMU_NO_PASID, null)).isNotNull();
         assertThat(m.log().lines()).anyMatch(l -> l.text().contains("iopf_queue_flush_dev"));
-    }
-
-    /** An IommuOps that does nothing: the fault file only compares attach handles. */
-    private static final class NoOps implements IommuOps {
-        @Override
-        public String name() {
-            return "none";
-        }
-
-        @Override
-        public void probeDevice(Device dev, PcieEndpoint pci) {
-        }
-
-        @Override
-        public void pageResponse(Device dev, IommuFault evt, PageResponse msg) {
-        }
-    }
-
-    /** Domain ops that do nothing: the domains here are never attached. */
-    private static final class NoDomainOps implements IommuDomainOps {
     }
 }
