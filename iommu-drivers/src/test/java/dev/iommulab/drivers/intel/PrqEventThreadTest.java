@@ -16,8 +16,6 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import dev.iommulab.core.KernelVersion;
 import dev.iommulab.core.fault.IommuFault;
-import dev.iommulab.core.fault.IopfGroup;
-import dev.iommulab.core.fault.PageResponse;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.core.kernel.Errno;
@@ -43,6 +41,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  * {@link PrqHandler} reports, answers or drops them. Derives from prq_event_thread(), intel_prq_report()
  * and handle_bad_prq_event() in drivers/iommu/intel/prq.c, and reference/linux-fault-stack.md §6.1, §2.2 and
  * §8 items 45-48.
+ *
+ * <p>What every driver does here is asserted once for all drivers by
+ * {@link dev.iommulab.fixtures.drivers.IommuOpsContract} ({@link IntelIommuOpsContractTest}); this class keeps the
+ * VT-d specifics: exact descriptors and commands, vendor fault codes, log lines, timing.
  */
 class PrqEventThreadTest {
 
@@ -52,32 +54,6 @@ class PrqEventThreadTest {
     private final IntelIommuFixture f = new IntelIommuFixture().attach();
 
     // ---- intel_prq_report() ----
-
-    /**
-     * intel_prq_report(): a well-formed LPIG request reaches the domain's handler as a one-fault group
-     * whose fault carries the descriptor's fields: type PAGE_REQ, address, PASID, PRGI as grpid, R/W as
-     * perm, and flags LAST_PAGE plus PASID_VALID and NEEDS_PASID (set together for a PASID-present
-     * descriptor, §1.1). iommu_report_device_fault() returns 0.
-     */
-    @Test
-    void prqEventThread_validLpigRequest_reportsDescriptorFields() {
-        f.send(request(0x1a5, true, true, true, VA));
-
-        assertThat(f.groups).hasSize(1);
-        IopfGroup group = f.groups.get(0);
-        IommuFault fault = group.lastFault();
-        assertThat(fault.type()).isEqualTo(IommuFault.IOMMU_FAULT_PAGE_REQ);
-        assertThat(fault.flags()).isEqualTo(FLAGS_LAST);
-        assertThat(fault.pasid()).isEqualTo(PASID);
-        assertThat(fault.grpid()).isEqualTo(0x1a5);
-        assertThat(fault.perm()).isEqualTo(PERM_READ | PERM_WRITE);
-        assertThat(fault.addr()).isEqualTo(VA);
-        assertThat(group.faults()).containsExactly(fault);
-        assertThat(group.device()).isSameAs(f.dev);
-        assertThat(group.attachHandle().domain()).isSameAs(f.domain);
-        assertThat(f.reports).containsExactly(new Report(fault, 0));
-        assertThat(f.prgResponses).containsExactly(new PrgResponse(RID, true, PASID, 0x1a5, 0x0));
-    }
 
     /**
      * prq_to_iommu_prot(): each descriptor bit maps to its perm bit, R→READ, W→WRITE, EXE→EXEC,
@@ -99,52 +75,6 @@ class PrqEventThreadTest {
     }
 
     // ---- partial groups ----
-
-    /**
-     * Two non-last requests and the LPIG of the same PRGI, all drained from the ring in one pass: io-pgfault
-     * parks the partials and hands the handler one group of three faults in arrival order, LPIG last
-     * (iopf_group_alloc(), §2.2 step 5); the device gets exactly one response, for that PRGI, and all
-     * three credits back.
-     */
-    @Test
-    void prqEventThread_partialsThenLpig_handlerGetsOneGroupInArrivalOrder() {
-        f.send(request(7, true, false, false, VA),
-                request(7, false, true, false, VA + 0x1000),
-                request(7, true, true, true, VA + 0x2000));
-
-        assertThat(f.groups).hasSize(1);
-        List<IommuFault> faults = f.groups.get(0).faults();
-        assertThat(faults).extracting(IommuFault::addr).containsExactly(VA, VA + 0x1000, VA + 0x2000);
-        assertThat(faults).extracting(IommuFault::grpid).containsOnly(7);
-        assertThat(faults).extracting(IommuFault::flags).containsExactly(FLAGS_PARTIAL, FLAGS_PARTIAL, FLAGS_LAST);
-        assertThat(faults).extracting(IommuFault::perm)
-                .containsExactly(PERM_READ, PERM_WRITE, PERM_READ | PERM_WRITE);
-        assertThat(f.reports).extracting(Report::ret).containsExactly(0, 0, 0);
-        assertThat(f.prgResponses).containsExactly(new PrgResponse(RID, true, PASID, 7, 0x0));
-        assertThat(f.pageGroupResponseDescriptors()).hasSize(1);
-        assertThat(f.iopf.partials(f.dev)).isEmpty();
-        assertThat(f.endpoint.priState().creditsInUse()).isZero();
-    }
-
-    /**
-     * Partials are matched by grpid only: a partial of another PRGI that arrived in between is not taken
-     * into the group and stays parked, unanswered, with its credit still in use.
-     */
-    @Test
-    void prqEventThread_partialOfOtherPrgiInBetween_staysParked() {
-        f.send(request(7, true, false, false, VA),
-                request(8, true, false, false, VA + 0x8000),
-                request(7, true, false, false, VA + 0x1000),
-                request(7, true, false, true, VA + 0x2000));
-
-        assertThat(f.groups).hasSize(1);
-        assertThat(f.groups.get(0).faults()).extracting(IommuFault::addr)
-                .containsExactly(VA, VA + 0x1000, VA + 0x2000);
-        assertThat(f.iopf.partials(f.dev)).extracting(IommuFault::grpid, IommuFault::addr)
-                .containsExactly(tuple(8, VA + 0x8000));
-        assertThat(f.prgResponses).extracting(PrgResponse::prgi).containsExactly(7);
-        assertThat(f.endpoint.priState().creditsInUse()).isEqualTo(1);
-    }
 
     // ---- malformed requests: handle_bad_prq_event() ----
 
@@ -227,42 +157,6 @@ class PrqEventThreadTest {
     }
 
     /**
-     * A canonical upper-half address is not malformed: bits 63:47 all set pass is_canonical_address(), so
-     * the request is reported like any other (what happens to it is the handler's business).
-     */
-    @Test
-    void prqEventThread_canonicalUpperHalfAddress_isReported() {
-        f.send(request(4, true, false, true, 0xffff_8000_0000_0000L));
-
-        assertThat(f.reports).extracting(r -> r.fault().addr()).containsExactly(0xffff_8000_0000_0000L);
-        assertThat(f.errTexts()).isEmpty();
-    }
-
-    /**
-     * A page request without PASID is not a bad request in the current prq_event_thread() (the
-     * pasid_present check was removed when PRI without PASID became reportable; reference §6.1 lists only
-     * non-canonical, privileged R/W, exec+read and unknown RID): intel_prq_report() reports it with neither
-     * PASID_VALID nor NEEDS_PASID. With nothing attached at the RID, find_fault_handler() finds no handler
-     * and err_bad_iopf answers INVALID (§2.2 step 2), which intel_iommu_page_response() sends with
-     * PASID-present clear.
-     */
-    @Test
-    void prqEventThread_lpigRequestWithoutPasid_reportedAndAnsweredInvalidByBadSetupPath() {
-        f.send(new PageRequestMessage(RID, false, 0, false, false, true, false, true, 9, VA));
-
-        assertThat(f.reports).hasSize(1);
-        assertThat(f.reports.get(0).fault().flags()).isEqualTo(PAGE_REQUEST_LAST_PAGE);
-        assertThat(f.reports.get(0).ret()).isEqualTo(Errno.EINVAL.negative());
-        assertThat(f.groups).isEmpty();
-        assertThat(f.answers).extracting(Answer::origin, Answer::response).containsExactly(
-                tuple(ResponseOrigin.BAD_SETUP,
-                        new PageResponse(0, 9, PageResponseCode.INVALID)));
-        assertThat(f.prgResponses).containsExactly(new PrgResponse(RID, false, 0, 9, 0x1));
-        assertPageGroupResponse(f.pageGroupResponseDescriptors().get(0), 0x1, false, 9, true);
-        assertThat(f.logTexts()).noneMatch(t -> t.contains("without PASID"));
-    }
-
-    /**
      * The as-coded quirk of §2.2 step 2 and §8b invariant 1: a non-last request that cannot be routed is
      * answered INVALID too, before the LPIG check; VT-d then emits a page group response with LPIG=0.
      */
@@ -277,39 +171,6 @@ class PrqEventThreadTest {
     }
 
     // ---- stop markers ----
-
-    /**
-     * §8 item 48 and §4.5: a PASID Stop Marker (LPIG, R=W=0) goes through the ring (PQH catches up with
-     * PQT) and is dropped: not reported, no response, no log line.
-     */
-    @Test
-    @DisplayName("linux-fault-stack §8 item 48: VT-d stop marker dropped")
-    void prqEventThread_stopMarker_droppedWithoutReportOrResponse() {
-        f.send(new PageRequestMessage(RID, true, PASID, false, false, false, false, true, 0, 0));
-
-        assertThat(f.unit.readReg(VtdRegs.PQT)).as("queued by the unit").isEqualTo(VtdRegs.DESC_SIZE);
-        assertThat(f.unit.readReg(VtdRegs.PQH)).as("consumed by the thread").isEqualTo(VtdRegs.DESC_SIZE);
-        assertThat(f.reports).isEmpty();
-        assertThat(f.groups).isEmpty();
-        assertThat(f.answers).isEmpty();
-        assertThat(f.prgResponses).isEmpty();
-        assertThat(f.pageGroupResponseDescriptors()).isEmpty();
-        assertThat(f.errTexts()).isEmpty();
-        assertThat(f.endpoint.priState().creditsInUse()).isZero();
-    }
-
-    /** A stop marker between the partials and the LPIG of a group changes nothing in that group. */
-    @Test
-    void prqEventThread_stopMarkerInsideGroup_groupUnchanged() {
-        f.send(request(5, true, false, false, VA),
-                new PageRequestMessage(RID, true, PASID, false, false, false, false, true, 5, 0),
-                request(5, true, false, true, VA + 0x1000));
-
-        assertThat(f.groups).hasSize(1);
-        assertThat(f.groups.get(0).faults()).extracting(IommuFault::addr).containsExactly(VA, VA + 0x1000);
-        assertThat(f.reports).hasSize(2);
-        assertThat(f.prgResponses).containsExactly(new PrgResponse(RID, true, PASID, 5, 0x0));
-    }
 
     // ---- overflow ----
 
