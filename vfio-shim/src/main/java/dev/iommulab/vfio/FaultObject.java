@@ -8,8 +8,11 @@ final class FaultObject extends IommufdObject {
 
     final IommufdFault file;
 
+    /** A fault object for {@code file}, which holds a reference on it until it is released. */
     FaultObject(IommufdFault file) {
         this.file = file;
+        get(); // the file's reference
+        file.onRelease(this::put);
     }
 
     @Override

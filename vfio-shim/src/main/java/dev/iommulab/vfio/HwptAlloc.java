@@ -56,4 +56,35 @@ final class HwptAlloc {
         parent.get();
         return new Hwpt(domain, null, parent, false, false, (flags & Iommufd.HWPT_ALLOC_PASID) != 0);
     }
+
+    /**
+     * IOMMU_HWPT_ALLOC on {@code ptId} for {@code idev} (see {@link Iommufd#hwptAlloc}): a paging HWPT on an IOAS, a
+     * nested one on a paging HWPT, made fault-capable on fault object {@code faultId} with HWPT_FAULT_ID_VALID.
+     */
+    static int alloc(IommuCore core, ObjectTable objects, IommufdDevice idev, int ptId, int flags, int faultId,
+                     Iommufd.Stage1 stage1) {
+        IommufdObject pt = objects.find(ptId);
+        Hwpt hwpt;
+        if (pt instanceof Ioas ioas) {
+            hwpt = paging(core, idev, ioas, flags, stage1, false);
+        } else if (pt instanceof Hwpt parent && parent.parent == null) {
+            hwpt = nested(core, idev, parent, flags, stage1);
+        } else {
+            throw new KernelException(Errno.EINVAL, "pt_id", pt == null ? "no object " + ptId
+                    : pt + " is not an IOAS or a paging HWPT");
+        }
+        if ((flags & Iommufd.HWPT_FAULT_ID_VALID) != 0) {
+            FaultObject fault;
+            try {
+                fault = objects.get(faultId, FaultObject.class, "fault_id");
+            } catch (KernelException e) {
+                hwpt.destroy();
+                throw e;
+            }
+            hwpt.fault = fault;
+            fault.get();
+            hwpt.domain.setIopfHandler(fault.file::iopfHandler);
+        }
+        return objects.add(hwpt).id();
+    }
 }
