@@ -19,6 +19,10 @@ import java.util.Objects;
  * default: every group starts claimed for DMA by the lab ({@code iommu_device_claim_dma_owner()}, as a device
  * handed to a user-space driver is) and so sits on its blocking domain until something is attached, and
  * returns to it on detach.
+ *
+ * <p>Why over 300 lines: it is iommu.c's public surface — probe, domain alloc, attach/replace/detach at the RID and
+ * at PASIDs, DMA ownership — each with its errno contract; the group and PASID bookkeeping is in
+ * {@link GroupDomains} and {@link PasidDomains}.
  */
 public final class IommuCore {
 

@@ -27,6 +27,10 @@ import java.util.Objects;
  * the last request of a group (LPIG) closes it and the group goes to the fault handler of the domain
  * attached at its PASID (or RID). Every report that needs an answer gets exactly one. The kernel version
  * followed and the policies are {@link IopfPolicies}.
+ *
+ * <p>Just over 300 lines: the io-pgfault entry points of include/linux/iommu.h in one place ({@link IoPgfault});
+ * group assembly, queue lifecycle and responses are in {@link GroupAssembly}, {@link QueueLifecycle} and
+ * {@link Responses}.
  */
 public final class Iopf implements IoPgfault {
 

@@ -27,6 +27,9 @@ import java.util.TreeMap;
  * device's use of it and answers what is outstanding ({@link #stopPasid}). Runs on the simulation's event loop:
  * waking takes {@code threadWakeNs}, each page it maps {@code handleMmFaultNs}. It is the one owner of what the
  * program holds: its device ids, the HWPT it allocated for each attachment and its IOAS ranges.
+ *
+ * <p>Slightly over 300 lines because it is that one owner: the state and the calls that change it stay together;
+ * reading the fault file is {@link UserspaceFaultReader}.
  */
 public final class UserspaceDriver {
 

@@ -33,6 +33,10 @@ import java.util.Map;
  * domain at the device's RID when it is of type DMA or DMA_FQ (a domain allocated as the default would be).
  * A call that fails throws {@link KernelException} and changes nothing (the kernel returns DMA_MAPPING_ERROR,
  * which dma_mapping_error() reports as -ENOMEM, or a negative errno from dma_map_sgtable()).
+ *
+ * <p>Why over 300 lines: the DMA API's map/unmap calls for pages, single buffers and scatterlists, each with its
+ * contract; IOVA allocation, flush queues and scatterlist layout are in {@link IovaDomain}, {@link FlushQueue} and
+ * {@link SgLayout}.
  */
 public final class IommuDma {
 

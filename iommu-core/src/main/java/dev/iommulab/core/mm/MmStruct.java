@@ -19,6 +19,11 @@ import java.util.Objects;
  * ({@link #mmgetNotZero}/{@link #mmput}; the last user tears the address space down) and {@code mm_count}
  * ({@link #mmgrab}/{@link #mmdrop}; the users together hold one, and the last drop destroys the mm). Frames can be
  * pinned for DMA ({@link #pinUserPages}); a pinned frame outlives its mapping until the last unpin.
+ *
+ * <p>Why over 300 lines: this is the whole mm API the kernel layers call — mmap/munmap/mprotect, the two reference
+ * counts, notifiers, the fault entry point, GUP pinning, each with its kernel contract in Javadoc. The work is in
+ * {@link VmaTree}, {@link MmPages}, {@link MmFault} and {@link Gup}; one class keeps the surface the kernel's
+ * {@code struct mm_struct} has.
  */
 public final class MmStruct {
 
@@ -33,6 +38,7 @@ public final class MmStruct {
     private final VmaTree vmas = new VmaTree();
     private final MmPages pages;
     private final Gup gup;
+    private final MmFault fault;
     private int users = 1;
     private int count = 1;
     private final List<MmuNotifier> notifiers = new ArrayList<>();
@@ -63,6 +69,7 @@ public final class MmStruct {
         this.zeroPage = zeroPage;
         this.pages = new MmPages(pageTable, pgd);
         this.gup = new Gup(this, frames, zeroPage);
+        this.fault = new MmFault(pages, frames, zeroPage, this::flushSecondaryTlbs);
     }
 
     public String name() {
@@ -320,38 +327,7 @@ public final class MmStruct {
      */
     public int handleMmFault(Vma vma, long addr, int faultFlags) {
         faults++;
-        boolean write = (faultFlags & FaultFlags.FAULT_FLAG_WRITE) != 0;
-        boolean unshare = (faultFlags & FaultFlags.FAULT_FLAG_UNSHARE) != 0;
-        if (!vma.contains(addr) || write && unshare) {
-            return VmFault.VM_FAULT_SIGSEGV;
-        }
-        if (vma.backing() == Vma.Backing.NONE) {
-            return VmFault.VM_FAULT_SIGBUS;
-        }
-        long page = addr & -PAGE;
-        CpuPageTable.Pte pte = pages.lookup(page);
-        try {
-            if (write) {
-                if (pte.present() && pte.writable()) {
-                    return 0;
-                }
-                boolean reuse = pte.present() && pte.frame() != zeroPage;
-                long frame = reuse ? pte.frame() : frames.allocate();
-                if (pte.present() && !reuse) {
-                    breakCowOfZeroPage(page);
-                }
-                install(vma, page, frame, true);
-            } else if (!pte.present()) {
-                install(vma, page, zeroPage, false);
-            } else if (unshare && pte.frame() == zeroPage) {
-                long frame = frames.allocate();
-                breakCowOfZeroPage(page);
-                install(vma, page, frame, false);
-            }
-        } catch (KernelException e) {
-            return VmFault.VM_FAULT_OOM;
-        }
-        return 0;
+        return fault.handle(vma, addr, faultFlags);
     }
 
     /**
@@ -400,19 +376,6 @@ public final class MmStruct {
     /** How many pins {@code frame} holds (0 when none; always 0 for the zero page). */
     public int pinCount(long frame) {
         return gup.pinCount(frame);
-    }
-
-    /**
-     * wp_page_copy() for a write (or unshare) of the zero page: the old leaf is cleared and flushed (ptep_clear_flush(), whose TLB
-     * flush reaches the secondary TLBs) before the private copy is installed, so no device keeps reading the zero
-     * page through a cached translation once the process writes its own page.
-     */
-    private void breakCowOfZeroPage(long page) {
-        flushSecondaryTlbs(pages.zap(page, page + PAGE));
-    }
-
-    private void install(Vma vma, long page, long frame, boolean writable) {
-        pages.install(page, frame, writable, vma.has(Vma.VM_EXEC), frames::allocate);
     }
 
     /**
