@@ -27,6 +27,10 @@ import dev.iommulab.lab.run.ScenarioRunner;
 import dev.iommulab.lab.scenario.ScenarioLoader;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Event;
@@ -40,9 +44,13 @@ import org.junit.platform.testkit.engine.Events;
  */
 class LabInvariantsExtensionTest {
 
+    /** The configuration parameter that lets {@link Broken}'s tests run: set by {@link #run} only. */
+    private static final String IN_KIT = "iommulab.invariants.broken-tests";
+
     private static Events run(String method) {
         return EngineTestKit.engine("junit-jupiter")
                 .configurationParameter("junit.jupiter.extensions.autodetection.enabled", "true")
+                .configurationParameter(IN_KIT, "true")
                 .selectors(selectMethod(Broken.class, method)).execute().testEvents();
     }
 
@@ -88,7 +96,19 @@ class LabInvariantsExtensionTest {
                 "@InvariantsExempt on exemptWithoutReason() needs a reason");
     }
 
-    /** Tests that break an invariant on purpose; run only through {@link #run} (Surefire skips nested classes). */
+    /** Runs {@link Broken}'s tests only in {@link #run}'s engine, never in the build's own test run. */
+    static final class OnlyInKit implements ExecutionCondition {
+
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            return context.getConfigurationParameter(IN_KIT).isPresent()
+                    ? ConditionEvaluationResult.enabled("run by LabInvariantsExtensionTest")
+                    : ConditionEvaluationResult.disabled("breaks invariants on purpose; run by LabInvariantsExtensionTest");
+        }
+    }
+
+    /** Tests that break an invariant on purpose, run by {@link #run} only. */
+    @ExtendWith(OnlyInKit.class)
     static class Broken {
 
         /** Without the IOMMU's fault observer, a blocked DMA leaves neither a record nor a lost count. */

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The invariants of DESIGN.md §5 / linux-fault-stack.md §8b hold on the example stack, and each one
+ * The invariants of DESIGN.md §5 / linux-fault-stack.md §8b are all reported for the example stack, and each one
  * fails when a component is deliberately broken (a Mockito spy of io-pgfault bound with
  * Modules.override, as LayerOverrideTest does).
  */
@@ -57,8 +57,9 @@ class InvariantsTest {
         };
     }
 
+    /** Whether they hold is judged after every lab test (LabInvariantsExtension); here: that all are reported. */
     @Test
-    void check_quickstart_everyInvariantHolds() throws Exception {
+    void check_quickstart_reportsEveryInvariantInOrder() throws Exception {
         RunResult r = run("quickstart.yaml");
 
         assertThat(r.invariants()).extracting(RunResult.InvariantEntry::name).containsExactly(
@@ -66,7 +67,6 @@ class InvariantsTest {
                 "group-holds-earlier-partials", "fault-param-users", "nothing-outlives-remove-device",
                 "response-codes-by-origin", "pri-credits-within-allocation", "dma-within-mappings",
                 "fault-recorded-or-lost", "iommufd-groups-held-once");
-        assertThat(r.invariants()).allMatch(RunResult.InvariantEntry::holds);
     }
 
     /** iopf_free_group() that drops no reference: users stay above 1 + live groups (§8b.3). */
