@@ -2,7 +2,8 @@
  * The test kit of iommu-lab at the lab's level: what KUnit and the kselftests are to the kernel's IOMMU
  * code, this module is to the whole simulated machine. It depends on {@code lab}; its
  * {@link dev.iommulab.testkit.InvariantsExtension} checks the lab's invariants (DESIGN.md §5) after every
- * test that registers a machine or a scenario runner, and its tests hold the ArchUnit rules
+ * test of a class that uses it, on every machine built and every scenario run during the test (found through the
+ * lab's discovery hooks, nothing registered by the test), and its tests hold the ArchUnit rules
  * ({@code dev.iommulab.testkit.architecture}) that enforce the module layering, the determinism rules (no
  * wall clock, no unseeded randomness, no threads), the no-field-injection rule and the rule that only the
  * drivers use vendor hardware packages, on the main code of every module.

@@ -55,6 +55,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.ServiceLoader;
 
 /**
  * One simulated machine assembled from the layers' Guice modules: hardware, core, io-pgfault, driver, SVA and the
@@ -64,6 +65,25 @@ import java.util.Map;
  * it is the one typed view of every layer a test or a step handler reads the stack through.
  */
 public final class Machine {
+
+    /**
+     * Sees every machine the lab builds — by {@link MachineBuilder#build()}, {@link #boot} or a scenario runner — for
+     * test kits that check each one (the lab's invariants after every test). Implementations are found by
+     * {@link ServiceLoader} ({@code META-INF/services/dev.iommulab.lab.machine.Machine$Observer}), looked up once per
+     * JVM; production registers none. An observer only watches: it may add listeners, never change the machine or
+     * run anything on it.
+     */
+    public interface Observer {
+
+        /** {@code machine} was just built: devices probed, processes created, nothing run yet. */
+        void built(Machine machine);
+    }
+
+    /** The observers found on the class path, looked up on the first build. */
+    private static final class Observers {
+        static final List<Observer> FOUND = ServiceLoader.load(Observer.class, Machine.class.getClassLoader())
+                .stream().map(ServiceLoader.Provider::get).toList();
+    }
 
     /** PRI retries of a device after Success before a work item gives up. */
     static final int MAX_PRI_RETRIES = 16;
@@ -172,6 +192,11 @@ public final class Machine {
                 userResponses.put(spec.name(), spec.userResponse());
             }
         }
+    }
+
+    /** Tells the {@link Observer}s that this machine was built (the builder's very last step). */
+    void announce() {
+        Observers.FOUND.forEach(o -> o.built(this));
     }
 
     /** The machine's one instance of {@code type} (for the typed accessors only). */

@@ -167,13 +167,14 @@ public final class MachineBuilder {
 
     /**
      * Boots the machine: builds the injector, then probes the devices and creates the processes in the order
-     * they were added.
+     * they were added; last, the {@link Machine.Observer}s found on the class path see it.
      *
      * @throws MachineConfigException for a hardware model, option, kernel or policy this lab does not have
      */
     public Machine build() throws MachineConfigException {
         Machine machine = new Machine(Guice.createInjector(module()));
         machine.populate(List.copyOf(devices.values()), List.copyOf(processes.values()));
+        machine.announce();
         return machine;
     }
 

@@ -14,6 +14,7 @@ import dev.iommulab.lab.scenario.StepKinds;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.ServiceLoader;
 import java.util.Set;
 
 /**
@@ -21,6 +22,24 @@ import java.util.Set;
  * is idle, or at its {@code at} time), and collects the result with invariants and expectations.
  */
 public final class ScenarioRunner {
+
+    /**
+     * Sees every scenario run, for test kits that check each run's invariants after the test ({@link
+     * Machine.Observer} sees its machine being built first). Found by {@link ServiceLoader}
+     * ({@code META-INF/services/dev.iommulab.lab.run.ScenarioRunner$Observer}), looked up once per JVM; production
+     * registers none. An observer only watches.
+     */
+    public interface Observer {
+
+        /** {@code runner} has just run a scenario on {@link ScenarioRunner#machine()}, with {@code result}. */
+        void ran(ScenarioRunner runner, RunResult result);
+    }
+
+    /** The observers found on the class path, looked up on the first run. */
+    private static final class Observers {
+        static final List<Observer> FOUND = ServiceLoader.load(Observer.class, ScenarioRunner.class.getClassLoader())
+                .stream().map(ServiceLoader.Provider::get).toList();
+    }
 
     /** The machine, after {@link #run}, for tests that look deeper than the result. */
     private Machine machine;
@@ -61,7 +80,10 @@ public final class ScenarioRunner {
         observations.finished();
         this.observations = observations;
         this.abortCode = abortCode(scenario);
-        return new ResultAssembler(scenario, machine, observations, abortCode, trace.steps(), errors).assemble();
+        RunResult result = new ResultAssembler(scenario, machine, observations, abortCode, trace.steps(), errors)
+                .assemble();
+        Observers.FOUND.forEach(o -> o.ran(this, result));
+        return result;
     }
 
     /** Whether a {@code step-error} expectation of {@code scenario} is about this error. */

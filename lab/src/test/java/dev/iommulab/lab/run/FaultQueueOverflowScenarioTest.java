@@ -61,6 +61,5 @@ class FaultQueueOverflowScenarioTest {
         assertThat(resets(r)).isEmpty();
         assertThat(r.faultRecords()).filteredOn(RunResult.FaultRecordEntry::coalesced).hasSize(30)
                 .allMatch(f -> f.device().equals("nvme0") && !f.recorded());
-        assertThat(r.invariants()).allMatch(RunResult.InvariantEntry::holds);
     }
 }

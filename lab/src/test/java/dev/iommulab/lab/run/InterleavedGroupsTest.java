@@ -35,7 +35,6 @@ class InterleavedGroupsTest {
                 RunResult.PageResponseEntry::pasid).containsExactly(
                 tuple(2, "INVALID", 1), tuple(1, "SUCCESS", 1),
                 tuple(3, "SUCCESS", 1));
-        assertThat(r.invariants()).allMatch(RunResult.InvariantEntry::holds);
         assertThat(r.passed()).isTrue();
     }
 }

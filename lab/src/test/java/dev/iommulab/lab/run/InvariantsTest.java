@@ -21,6 +21,7 @@ import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
 import dev.iommulab.iopf.Iopf;
 import dev.iommulab.lab.ScenarioFiles;
+import dev.iommulab.lab.invariants.InvariantsExempt;
 import dev.iommulab.lab.scenario.ScenarioLoader;
 import java.nio.file.Path;
 import java.util.function.Consumer;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The invariants of DESIGN.md §5 / linux-fault-stack.md §8b hold on the example stack, and each one
+ * The invariants of DESIGN.md §5 / linux-fault-stack.md §8b are all reported for the example stack, and each one
  * fails when a component is deliberately broken (a Mockito spy of io-pgfault bound with
  * Modules.override, as LayerOverrideTest does).
  */
@@ -56,8 +57,9 @@ class InvariantsTest {
         };
     }
 
+    /** Whether they hold is judged after every lab test (LabInvariantsExtension); here: that all are reported. */
     @Test
-    void check_quickstart_everyInvariantHolds() throws Exception {
+    void check_quickstart_reportsEveryInvariantInOrder() throws Exception {
         RunResult r = run("quickstart.yaml");
 
         assertThat(r.invariants()).extracting(RunResult.InvariantEntry::name).containsExactly(
@@ -65,11 +67,12 @@ class InvariantsTest {
                 "group-holds-earlier-partials", "fault-param-users", "nothing-outlives-remove-device",
                 "response-codes-by-origin", "pri-credits-within-allocation", "dma-within-mappings",
                 "fault-recorded-or-lost", "iommufd-groups-held-once");
-        assertThat(r.invariants()).allMatch(RunResult.InvariantEntry::holds);
     }
 
     /** iopf_free_group() that drops no reference: users stay above 1 + live groups (§8b.3). */
     @Test
+    @InvariantsExempt(reason = "breaks iopf_free_group() so that the checker must report the users left over",
+            invariants = "fault-param-users")
     void faultParamUsers_groupsNeverFreed_failsNamingDeviceAndStep() throws Exception {
         RunResult r = run("quickstart.yaml", brokenIopf(s -> doNothing().when(s).freeGroup(any())));
 
@@ -82,6 +85,9 @@ class InvariantsTest {
 
     /** A group response that is lost (the group is freed, nothing is sent): §8b.1 fails. */
     @Test
+    @InvariantsExempt(reason = "loses a group response so that the checker must report the unanswered group (whose"
+            + " group the lost response never released, hence the users too)",
+            invariants = {"lpig-answered-exactly-once", "fault-param-users"})
     void lpigAnsweredExactlyOnce_groupResponseLost_failsNamingGroupAndStep() throws Exception {
         RunResult r = run("quickstart.yaml", brokenIopf(s -> doAnswer(inv -> {
             s.freeGroup(inv.getArgument(0));
@@ -95,6 +101,8 @@ class InvariantsTest {
 
     /** Without the IOMMU's fault observer, a blocked DMA leaves neither a record nor a lost count. */
     @Test
+    @InvariantsExempt(reason = "unhooks the IOMMU's fault observer so that the checker must report the blocked DMAs",
+            invariants = "fault-recorded-or-lost")
     void faultRecordedOrLost_faultsNotObserved_failsNamingDeviceAndStep() throws Exception {
         RunResult r = run("fault-overflow.yaml", new AbstractModule() {
             @Override

@@ -16,6 +16,7 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.fixtures.RecordingIommuOps;
 import dev.iommulab.lab.TestMachines;
+import dev.iommulab.lab.invariants.InvariantsExempt;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.vfio.Iommufd;
 import dev.iommulab.vfio.IommufdFault;
@@ -57,6 +58,9 @@ class IommufdRandomTest {
     private final Map<String, Integer> seen = new TreeMap<>();
 
     @Test
+    @InvariantsExempt(reason = "as IommufdRandomRun's own check of every other invariant says: here PASIDs translate"
+            + " IOAS mappings, which dma-within-mappings (judging PASID accesses against SVA processes) does not follow",
+            invariants = "dma-within-mappings")
     void run_thousandRandomSeeds_everyGroupAnsweredExactlyOnce() throws Exception {
         List<String> failures = new ArrayList<>();
         for (long seed = 1; seed <= SEEDS; seed++) {

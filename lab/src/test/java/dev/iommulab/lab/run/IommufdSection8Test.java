@@ -99,10 +99,6 @@ class IommufdSection8Test {
                 .toList();
     }
 
-    private static void assertInvariantsHold(List<RunResult.InvariantEntry> invariants) {
-        assertThat(invariants).allSatisfy(i -> assertThat(i.holds()).as(i.name() + ": " + i.detail()).isTrue());
-    }
-
     private static Errno errno(Runnable call) {
         try {
             call.run();
@@ -299,7 +295,6 @@ class IommufdSection8Test {
         assertThat(consumed).isEqualTo(8);
         assertThat(answers).containsExactly(tuple("acc1", null, 1, "SUCCESS", "iommufd"));
         assertThat(file.awaitingResponse()).as("cookie 2 still owed").isEqualTo(1);
-        assertInvariantsHold(runner.checkInvariants());
     }
 
     /** The response xarray hands out the lowest free index: after cookie 1 is answered, the next group gets 1 again. */
@@ -324,7 +319,6 @@ class IommufdSection8Test {
                 tuple(2, 2, 1L));
         assertThat(responses(r)).extracting(t -> t.toList().get(2), t -> t.toList().get(3))
                 .containsExactly(tuple(1, "SUCCESS"), tuple(2, "INVALID"));
-        assertInvariantsHold(r.invariants());
     }
 
     /** iommufd_eventq_fops_poll(): always writable; readable only while a group waits to be read. */
@@ -404,7 +398,6 @@ class IommufdSection8Test {
         assertThat(responses(r)).containsExactlyInAnyOrder(tuple("acc0", null, 1, "INVALID", "remove-device"),
                 tuple("acc0", null, 2, "INVALID", "remove-device"));
         assertThat(process("raw").unread() + process("raw").unanswered()).isZero();
-        assertInvariantsHold(r.invariants());
     }
 
     /**
@@ -513,7 +506,6 @@ class IommufdSection8Test {
         assertThat(beforeDestroy).isEmpty();
         assertThat(answers).containsExactly(tuple("acc0", null, 4, "INVALID", "auto-response"));
         assertThat(machine().iopf().queueOf(acc0)).as("F2's HWPT keeps IOPF on").isNotNull();
-        assertInvariantsHold(runner.checkInvariants());
     }
 
     /**
@@ -570,7 +562,6 @@ class IommufdSection8Test {
         assertThat(answers).containsExactly(tuple("acc1", 2048, 5, "SUCCESS", "iommufd"));
         int plain = raw.iommufd().hwptAlloc(devId, raw.driver().ioasId(), 0, 0, null);
         assertThat(errno(() -> raw.iommufd().attach(devId, 2049, plain))).isEqualTo(Errno.EINVAL);
-        assertInvariantsHold(runner.checkInvariants());
     }
 
     /**
@@ -606,6 +597,5 @@ class IommufdSection8Test {
         assertThat(r.userspace().get(0).client()).isEqualTo(new RunResult.ClientStats(2, 2, 0, 0, 0));
         assertThat(r.invariants()).filteredOn(i -> i.name().equals("dma-within-mappings")).singleElement()
                 .satisfies(i -> assertThat(i.detail()).startsWith("2 access(es) with a PASID judged"));
-        assertInvariantsHold(r.invariants());
     }
 }

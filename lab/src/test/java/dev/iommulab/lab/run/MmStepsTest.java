@@ -64,7 +64,8 @@ class MmStepsTest {
         assertThat(statuses(r)).isEqualTo("ok,invalid");
         assertThat(runner.machine().process("app").vmaLookup(0x7f0000001000L)).isNull();
         // the first DMA was legal when it ran: dma-within-mappings judges each access when it happens
-        assertThat(r.invariants()).allSatisfy(i -> assertThat(i.holds()).as(i.name() + " " + i.detail()).isTrue());
+        assertThat(r.invariants()).filteredOn(i -> i.name().equals("dma-within-mappings")).singleElement()
+                .satisfies(i -> assertThat(i.holds()).as(i.detail()).isTrue());
     }
 
     /** mprotect to r: a later device write is invalid while a read of the same page still succeeds. */

@@ -61,7 +61,6 @@ class PasidStopStepTest {
         assertThat(r.journey()).filteredOn(s -> s.layer() == Layer.LAB && s.symbol().equals("pasid-stop"))
                 .extracting(TraceEvent.Step::message)
                 .containsExactly("acc0: device driver stops PASID 1", "acc0: PASID 1 stopped, Stop Marker sent");
-        assertThat(r.invariants()).allSatisfy(i -> assertThat(i.holds()).as(i.name() + ": " + i.detail()).isTrue());
     }
 
     /** A work item of the PASID running when the stop comes ends {@code aborted}; the next step waits for it. */
@@ -76,7 +75,6 @@ class PasidStopStepTest {
 
         assertThat(r.stepErrors()).isEmpty();
         assertThat(r.dma()).extracting(RunResult.DmaEntry::status).containsExactly("aborted");
-        assertThat(r.invariants()).allSatisfy(i -> assertThat(i.holds()).as(i.name() + ": " + i.detail()).isTrue());
     }
 
     @Test

@@ -72,7 +72,6 @@ class SvaFaultOutcomeTest {
         assertThat(r.pageResponses()).extracting(RunResult.PageResponseEntry::code).containsExactly("INVALID");
         assertThat(r.dma()).extracting(RunResult.DmaEntry::status).containsExactly("invalid");
         assertThat(runner.machine().process("app").handledFaults()).isZero();
-        assertThat(r.invariants()).allSatisfy(i -> assertThat(i.holds()).as(i.name()).isTrue());
     }
 
     /**

@@ -89,7 +89,6 @@ class UserspaceStepsTest {
         assertThat(responses(r)).containsExactly(tuple(null, 0, "INVALID", "remove-device"));
         assertThat(r.dma()).extracting(RunResult.DmaEntry::status).containsExactly("invalid");
         assertThat(r.userspace().get(0).iommufdClosed()).isTrue();
-        assertThat(r.invariants()).allMatch(RunResult.InvariantEntry::holds);
         assertThat(r.invariants().get(0).detail()).isEmpty();
     }
 
@@ -158,7 +157,6 @@ class UserspaceStepsTest {
                 RunResult.PageResponseWritten::accepted, RunResult.PageResponseWritten::error)
                 .containsExactly(tuple("client", false, "EINVAL"));
         assertThat(runner.machine().userspace("vmm").hwpt(runner.machine().device("acc0"), 7)).isZero();
-        assertThat(r.invariants()).allMatch(RunResult.InvariantEntry::holds);
     }
 
     /**
@@ -210,7 +208,6 @@ class UserspaceStepsTest {
         assertThat(vmm.iommufd().objectIds()).as("the IOAS and the fault object").containsExactly(2, 3);
         assertThat(runner.machine().core().getDomainForDev(runner.machine().device("acc0")))
                 .isNotNull();
-        assertThat(r.invariants()).allMatch(RunResult.InvariantEntry::holds);
     }
 
     /** Steps that need a bound device or a fault fd fail as the kernel would, and change nothing. */
