@@ -85,7 +85,8 @@ public final class IntelIommu implements IommuOps {
         unit.writeReg(VtdRegs.PQH, 0);
         unit.writeReg(VtdRegs.PQA, ctx.prq() | ctx.prqOrder());
         this.faultHandler = new DmarFaultHandler(name, unit, log, loop,
-                () -> ctx.devices().values().stream().map(i -> i.pci).toList(), faultRecovery, timing.threadWakeNs());
+                () -> ctx.devices().values().stream().map(DeviceInfo::pci).toList(), faultRecovery,
+                timing.threadWakeNs());
         faultHandler.setInterrupt();
         unit.writeReg(VtdRegs.GCMD, unit.readReg(VtdRegs.GSTS) | VtdRegs.GCMD_TE);
         log.info("DMAR: Intel(R) Virtualization Technology for Directed I/O");

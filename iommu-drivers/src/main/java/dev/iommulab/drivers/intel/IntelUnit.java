@@ -1,11 +1,11 @@
 package dev.iommulab.drivers.intel;
 
 import dev.iommulab.core.Device;
-import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.drivers.IopfRefcount;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.sim.EventLoop;
@@ -23,7 +23,7 @@ import java.util.Map;
  * What every part of the VT-d driver shares about one remapping unit, {@code struct intel_iommu}: the register
  * window, the root/context/PASID tables, the invalidation queue, the page request queue's memory and iopf queue, the
  * probed devices ({@code struct device_domain_info}), the domain ID allocator and the IOPF reference counting of
- * fault-capable attachments. It is built first, from the unit's registers up — root table set, queued invalidation
+ * fault-capable attachments ({@link IopfRefcount}). It is built first, from the unit's registers up — root table set, queued invalidation
  * on, the PRQ allocated — and handed to the helpers ({@link PrqHandler}, {@link PasidTeardown}, {@link CacheTags},
  * {@link IntelDomains}); {@link IntelIommu} is the ops table over it.
  */
@@ -39,6 +39,7 @@ final class IntelUnit {
     private final PasidTables tables;
     private final QueuedInvalidation qi;
     private final IopfQueue iopfQueue;
+    private final IopfRefcount iopfRefs;
     private final int prqOrder;
     private final int prqDepth;
     private final long prq;
@@ -69,6 +70,7 @@ final class IntelUnit {
         this.prqOrder = unit.config().prqOrder();
         this.prqDepth = (4096 << prqOrder) / VtdRegs.DESC_SIZE;
         this.prq = frames.allocateContiguous(1 << prqOrder);
+        this.iopfRefs = new IopfRefcount(iopf, iopfQueue, prqDepth);
     }
 
     String name() {
@@ -113,6 +115,15 @@ final class IntelUnit {
 
     IopfQueue iopfQueue() {
         return iopfQueue;
+    }
+
+    /**
+     * IOPF of fault-capable attachments: intel_iommu_enable_iopf() / intel_iommu_disable_iopf() with a PRI allocation
+     * of {@link #prqDepth()} (the lab enables PRI there rather than at probe, see docs/hardware-models.md), and
+     * iopf_for_domain_set() / iopf_for_domain_remove().
+     */
+    IopfRefcount iopfRefs() {
+        return iopfRefs;
     }
 
     /** PQA.PQS: the page request queue is 2^order pages. */
@@ -174,57 +185,5 @@ final class IntelUnit {
             throw new KernelException(Errno.ENODEV, "dev", dev + " is not behind " + name);
         }
         return info;
-    }
-
-    /**
-     * Counterpart of intel_iommu_enable_iopf(): a device without PRI cannot take page faults through the IOMMU
-     * (ENODEV, the kernel's {@code !info->pri_enabled}); otherwise the first fault-capable attachment adds the device
-     * to the unit's iopf queue and enables PRI with an allocation of {@link #prqDepth()} (the lab enables PRI here
-     * rather than at probe, see docs/hardware-models.md), later ones only count. A failure leaves the count as it
-     * was.
-     *
-     * @throws KernelException ENODEV without PRI; what iopf_queue_add_device() reports
-     */
-    void enableIopf(DeviceInfo info) {
-        if (!info.pci.config().pri()) {
-            throw new KernelException(Errno.ENODEV, "dev", info.dev + " has no PRI for I/O page faults");
-        }
-        if (info.iopfRefcount > 0) {
-            info.iopfRefcount++;
-            return;
-        }
-        iopf.queueAddDevice(iopfQueue, info.dev);
-        info.pci.enablePri(prqDepth);
-        info.iopfRefcount = 1;
-    }
-
-    /**
-     * Counterpart of intel_iommu_disable_iopf(): the last fault-capable attachment disables PRI, then removes the
-     * device from the iopf queue ({@code iopf_queue_remove_device()}: partials freed, every pending group answered
-     * INVALID). Without PRI or a reference it does nothing (the kernel WARNs).
-     */
-    void disableIopf(DeviceInfo info) {
-        if (!info.pci.config().pri() || info.iopfRefcount == 0) {
-            return;
-        }
-        if (--info.iopfRefcount > 0) {
-            return;
-        }
-        info.pci.disablePri();
-        iopf.queueRemoveDevice(iopfQueue, info.dev);
-    }
-
-    /** iopf_for_domain_set() (intel/iommu.h): IOPF for a fault-capable domain ({@code iopf_handler} set). */
-    void iopfForDomainSet(IommuDomain domain, DeviceInfo info) {
-        if (domain != null && domain.iopfHandler() != null) {
-            enableIopf(info);
-        }
-    }
-
-    /** iopf_for_domain_remove() (intel/iommu.h): drops the IOPF reference a fault-capable domain held. */
-    void iopfForDomainRemove(IommuDomain domain, DeviceInfo info) {
-        if (domain != null && domain.iopfHandler() != null) {
-            disableIopf(info);
-        }
     }
 }

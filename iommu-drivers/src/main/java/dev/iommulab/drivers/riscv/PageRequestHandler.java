@@ -84,7 +84,7 @@ final class PageRequestHandler {
         if ((ctrl & (RiscvRegs.PQCSR_PQMF | RiscvRegs.PQCSR_PQOF)) != 0) {
             iommu.devWarn("Queue #%d error; memory fault:%d overflow:%d", queue.qid,
                     CommandQueue.bit(ctrl, RiscvRegs.PQCSR_PQMF), CommandQueue.bit(ctrl, RiscvRegs.PQCSR_PQOF));
-            overflowRecovery.recover(iopf, iopfQueue, devices.values().stream().map(i -> i.pci).toList(),
+            overflowRecovery.recover(iopf, iopfQueue, devices.values().stream().map(RiscvDeviceInfo::pci).toList(),
                     iommu.log);
             iommu.hw.writeReg(queue.qcr, ctrl);
         }
@@ -124,7 +124,7 @@ final class PageRequestHandler {
             handleBadPageRequest(req);
             return;
         }
-        if (iopf.reportDeviceFault(info.dev, toFault(req)) != 0 && iopf.kernel().driverAnswersErrors()) {
+        if (iopf.reportDeviceFault(info.dev(), toFault(req)) != 0 && iopf.kernel().driverAnswersErrors()) {
             handleBadPageRequest(req);
         }
     }
@@ -161,7 +161,7 @@ final class PageRequestHandler {
         RiscvDeviceInfo info = devices.get(req.did());
         IommuFault fault = toFault(req);
         if (info != null) {
-            events.pageResponse(info.dev, fault, new PageResponse(fault.pasid(), req.prgi(), PageResponseCode.INVALID),
+            events.pageResponse(info.dev(), fault, new PageResponse(fault.pasid(), req.prgi(), PageResponseCode.INVALID),
                     ResponseOrigin.DRIVER);
         }
         iommu.trace("riscv_iommu_priq_process", "bad page request from %04x PRGI %d answered INVALID", req.did(),

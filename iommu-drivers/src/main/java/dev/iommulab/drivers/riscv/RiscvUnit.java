@@ -7,6 +7,7 @@ import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.drivers.FaultOverflowRecovery;
+import dev.iommulab.drivers.IopfRefcount;
 import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.riscv.RiscvCommand;
@@ -36,6 +37,7 @@ final class RiscvUnit {
     private final HwQueue fltq;
     private final HwQueue priq;
     private final IopfQueue iopfQueue;
+    private final IopfRefcount iopfRefs;
     /** The page-request thread; null without a page-request queue. */
     private final PageRequestHandler requests;
     private final Map<Integer, RiscvDeviceInfo> devices = new HashMap<>();
@@ -63,7 +65,7 @@ final class RiscvUnit {
         cmdq.queue().enable(iommu.devPrefix(), log);
         Map<Integer, RiscvDeviceInfo> probed = devices;
         FaultQueueHandler faults = new FaultQueueHandler(iommu, fltq,
-                () -> probed.values().stream().map(i -> i.pci).toList(), faultRecovery);
+                () -> probed.values().stream().map(RiscvDeviceInfo::pci).toList(), faultRecovery);
         hw.setFaultQueueInterrupt(faults::irq);
         fltq.enable(iommu.devPrefix(), log);
         if (priq != null) {
@@ -75,6 +77,7 @@ final class RiscvUnit {
             this.iopfQueue = null;
             this.requests = null;
         }
+        this.iopfRefs = new IopfRefcount(iopf, iopfQueue, pqEntries());
         iodirSetMode(RiscvIommuDriver.DDTP_MODE_MAX);
     }
 
@@ -142,6 +145,15 @@ final class RiscvUnit {
     /** The iopf queue of the page-request queue, or null when the IOMMU has no ATS. */
     IopfQueue iopfQueue() {
         return iopfQueue;
+    }
+
+    /**
+     * IOPF of fault-capable attachments, as the VT-d driver's intel_iommu_enable_iopf() and iopf_for_domain_set() do
+     * it (not in mainline): ENODEV for a function whose device context has no {@code EN_PRI}, otherwise PRI with an
+     * allocation of the page-request queue's size (as VT-d gives each device its PRQ depth).
+     */
+    IopfRefcount iopfRefs() {
+        return iopfRefs;
     }
 
     /** The page-request thread, or null without a page-request queue. */
