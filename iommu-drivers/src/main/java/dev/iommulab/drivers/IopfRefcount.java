@@ -19,8 +19,8 @@ public final class IopfRefcount {
     private final int priAllocation;
 
     /**
-     * @param queue         the IOMMU's iopf queue; null when it has none (no page-request queue), and then every
-     *                      fault-capable attachment is refused
+     * @param queue         the IOMMU's iopf queue (a driver whose IOMMU has no page request queue has no function
+     *                      with {@link DriverDeviceInfo#priSupported()}, so it is never used)
      * @param priAllocation the PRI allocation each device gets (the page request queue's depth, like the kernel's
      *                      PRQ_DEPTH)
      */
@@ -40,7 +40,7 @@ public final class IopfRefcount {
      * @throws KernelException ENODEV without PRI; what iopf_queue_add_device() reports
      */
     public void enable(DriverDeviceInfo<?> info) {
-        if (!info.priSupported() || queue == null) {
+        if (!info.priSupported()) {
             throw new KernelException(Errno.ENODEV, "dev", info.dev() + " has no PRI for I/O page faults");
         }
         if (info.iopfRefcount > 0) {
@@ -58,7 +58,7 @@ public final class IopfRefcount {
      * INVALID). Without PRI or a reference it does nothing (the kernel WARNs).
      */
     public void disable(DriverDeviceInfo<?> info) {
-        if (!info.priSupported() || queue == null || info.iopfRefcount == 0) {
+        if (!info.priSupported() || info.iopfRefcount == 0) {
             return;
         }
         if (--info.iopfRefcount > 0) {
