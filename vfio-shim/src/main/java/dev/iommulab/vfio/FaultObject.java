@@ -9,12 +9,8 @@ final class FaultObject extends IommufdObject {
     final IommufdFault file;
 
     FaultObject(IommufdFault file) {
+        super("FAULT");
         this.file = file;
-    }
-
-    @Override
-    String typeName() {
-        return "FAULT";
     }
 
     /** iommufd_fault_destroy(): every group still held is answered INVALID. */

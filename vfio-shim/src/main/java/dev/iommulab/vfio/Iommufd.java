@@ -266,14 +266,7 @@ public final class Iommufd {
      *                         IOAS or HWPT, and see {@link Attachments#attach}
      */
     public int attach(int devId, int pasid, int ptId) {
-        checkOpen();
-        IommufdDevice idev = objects.get(devId, IommufdDevice.class, "dev_id");
-        IommufdObject pt = pageTable(ptId);
-        if (pt instanceof Hwpt hwpt) {
-            attachments.attach(idev, pasid, hwpt);
-            return hwpt.id();
-        }
-        return autoAttach(idev, pasid, (Ioas) pt, false);
+        return changePt(devId, pasid, ptId, false);
     }
 
     /**
@@ -283,14 +276,23 @@ public final class Iommufd {
      * @return the HWPT id now attached
      */
     public int replace(int devId, int pasid, int ptId) {
+        return changePt(devId, pasid, ptId, true);
+    }
+
+    /** What attach and replace share, as iommufd_device_change_pt() is their shared body in the kernel. */
+    private int changePt(int devId, int pasid, int ptId, boolean replace) {
         checkOpen();
         IommufdDevice idev = objects.get(devId, IommufdDevice.class, "dev_id");
         IommufdObject pt = pageTable(ptId);
-        if (pt instanceof Hwpt hwpt) {
-            attachments.replace(idev, pasid, hwpt);
-            return hwpt.id();
+        if (!(pt instanceof Hwpt hwpt)) {
+            return autoAttach(idev, pasid, (Ioas) pt, replace);
         }
-        return autoAttach(idev, pasid, (Ioas) pt, true);
+        if (replace) {
+            attachments.replace(idev, pasid, hwpt);
+        } else {
+            attachments.attach(idev, pasid, hwpt);
+        }
+        return hwpt.id();
     }
 
     /** iommufd_device_detach(); see {@link Attachments#detach}. */
