@@ -1,12 +1,15 @@
 package dev.iommulab.drivers;
 
+import dev.iommulab.core.Device;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuOps;
+import dev.iommulab.hw.pci.PcieEndpoint;
 
 /**
  * What every driver's ops table has besides its ops: its name and its static domains, which {@code struct iommu_ops}
  * holds as data ({@code ops->blocked_domain}, {@code ops->identity_domain}): one blocking and one identity domain per
- * driver instance, built with the driver and handed to the core as they are.
+ * driver instance, built with the driver and handed to the core as they are. Its probe_device is its unit's
+ * ({@link DriverUnit#probeDevice}).
  */
 public abstract class IommuDriver implements IommuOps {
 
@@ -32,6 +35,15 @@ public abstract class IommuDriver implements IommuOps {
     @Override
     public final String name() {
         return name;
+    }
+
+    /** The driver's state of its IOMMU. */
+    protected abstract DriverUnit<?> unit();
+
+    /** {@code probe_device} and {@code probe_finalize}: {@link DriverUnit#probeDevice} of the driver's unit. */
+    @Override
+    public final void probeDevice(Device dev, PcieEndpoint pci) {
+        unit().probeDevice(dev, pci);
     }
 
     /** {@code ops->blocked_domain}. */

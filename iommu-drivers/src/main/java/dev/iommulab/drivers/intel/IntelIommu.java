@@ -85,11 +85,15 @@ public final class IntelIommu extends IommuDriver {
         unit.writeReg(VtdRegs.PQH, 0);
         unit.writeReg(VtdRegs.PQA, ctx.prq() | ctx.prqOrder());
         this.faultHandler = new DmarFaultHandler(name, unit, log, loop,
-                () -> ctx.devices().values().stream().map(DeviceInfo::pci).toList(), faultRecovery,
-                timing.threadWakeNs());
+                ctx::endpoints, faultRecovery, timing.threadWakeNs());
         faultHandler.setInterrupt();
         unit.writeReg(VtdRegs.GCMD, unit.readReg(VtdRegs.GSTS) | VtdRegs.GCMD_TE);
         log.info("DMAR: Intel(R) Virtualization Technology for Directed I/O");
+    }
+
+    @Override
+    protected IntelUnit unit() {
+        return unit;
     }
 
     DmarFaultHandler faultHandler() {
@@ -107,15 +111,6 @@ public final class IntelIommu extends IommuDriver {
      */
     public int prqDepth() {
         return unit.prqDepth();
-    }
-
-    /**
-     * Counterpart of intel_iommu_probe_device() and intel_iommu_probe_finalize(): writes the device's scalable context
-     * entry and enables its PASID and ATS capabilities.
-     */
-    @Override
-    public void probeDevice(Device dev, PcieEndpoint pci) {
-        unit.probeDevice(dev, pci);
     }
 
     /** Counterpart of intel_svm_domain_alloc(); see {@link IntelSvaDomain}. */

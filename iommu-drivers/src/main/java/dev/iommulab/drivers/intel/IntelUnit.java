@@ -5,6 +5,7 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.drivers.DriverUnit;
 import dev.iommulab.drivers.IopfRefcount;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pci.PcieEndpoint;
@@ -16,8 +17,6 @@ import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
 import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * What every part of the VT-d driver shares about one remapping unit, {@code struct intel_iommu}: the register
@@ -27,7 +26,7 @@ import java.util.Map;
  * on, the PRQ allocated — and handed to the helpers ({@link PrqHandler}, {@link PasidTeardown}, {@link CacheTags},
  * {@link IntelDomains}); {@link IntelIommu} is the ops table over it.
  */
-final class IntelUnit {
+final class IntelUnit extends DriverUnit<DeviceInfo> {
 
     private final String name;
     private final VtdUnit unit;
@@ -43,7 +42,6 @@ final class IntelUnit {
     private final int prqOrder;
     private final int prqDepth;
     private final long prq;
-    private final Map<Integer, DeviceInfo> devices = new HashMap<>();
     /** IDA_START_DID: domain IDs 0 (caching mode) and 1 (FLPT_DEFAULT_DID, pass-through) are reserved. */
     private int nextDomainId = 2;
 
@@ -65,15 +63,16 @@ final class IntelUnit {
         unit.writeReg(VtdRegs.RTADDR, tables.rootTable() | VtdRegs.RTADDR_SMT);
         unit.writeReg(VtdRegs.GCMD, VtdRegs.GCMD_SRTP);
         this.qi = new QueuedInvalidation(unit, frames);
-        log.info("DMAR: %s: Using Queued invalidation", name);
-        this.iopfQueue = iopf.queueAlloc(name + "-iopfq");
+        log.info("DMAR: %s: Using Queued invalidation", name());
+        this.iopfQueue = iopf.queueAlloc(name() + "-iopfq");
         this.prqOrder = unit.config().prqOrder();
         this.prqDepth = (4096 << prqOrder) / VtdRegs.DESC_SIZE;
         this.prq = frames.allocateContiguous(1 << prqOrder);
         this.iopfRefs = new IopfRefcount(iopf, iopfQueue, prqDepth);
     }
 
-    String name() {
+    @Override
+    public String name() {
         return name;
     }
 
@@ -141,49 +140,31 @@ final class IntelUnit {
         return prq;
     }
 
-    /** The probed devices by requester ID; the PRQ thread looks requests up here. */
-    Map<Integer, DeviceInfo> devices() {
-        return devices;
-    }
-
     /** A driver step in the trace, prefixed with this unit's name; formatted only when the trace is on. */
     void trace(String symbol, String format, Object... args) {
-        loop.trace().step(loop.now(), Layer.DRIVER, symbol, "%s: " + format, Trace.prepend(name, args));
+        loop.trace().step(loop.now(), Layer.DRIVER, symbol, "%s: " + format, Trace.prepend(name(), args));
     }
 
     /** A domain ID from IDA_START_DID up to cap_ndoms - 1 (65535 here); ENOSPC when they run out. */
     int allocDomainId() {
         if (nextDomainId > 0xffff) {
-            throw new KernelException(Errno.ENOSPC, "did", "no domain ID left on " + name);
+            throw new KernelException(Errno.ENOSPC, "did", "no domain ID left on " + name());
         }
         return nextDomainId++;
     }
 
     /**
-     * The device set-up of intel_iommu_probe_device() and intel_iommu_probe_finalize(): a PASID directory, the
-     * scalable context entry, PASID and ATS enabled as the function supports them.
-     *
-     * @throws KernelException EBUSY for a device probed already
+     * Counterpart of intel_iommu_probe_device() and intel_iommu_probe_finalize(): a PASID directory, the device's
+     * scalable context entry, and its PASID and ATS capabilities enabled as the function supports them.
      */
-    void probeDevice(Device dev, PcieEndpoint pci) {
-        if (devices.containsKey(dev.rid())) {
-            throw new KernelException(Errno.EBUSY, "dev", dev + " already probed");
-        }
+    @Override
+    protected DeviceInfo probe(Device dev, PcieEndpoint pci) {
         boolean pasid = dev.maxPasids() > 0;
         boolean ats = pci.config().ats();
         long[] dir = tables.allocPasidDirectory(Math.max(dev.maxPasids(), 1));
         tables.setContext(dev.rid(), dir[0], (int) dir[1], ats, pasid, pci.config().pri());
         pci.setPasidEnabled(pasid);
         pci.setAtsEnabled(ats);
-        devices.put(dev.rid(), new DeviceInfo(dev, pci, dir[0]));
-    }
-
-    /** dev_iommu_priv_get(): the driver's state of {@code dev}; ENODEV for a device not behind this unit. */
-    DeviceInfo info(Device dev) {
-        DeviceInfo info = devices.get(dev.rid());
-        if (info == null) {
-            throw new KernelException(Errno.ENODEV, "dev", dev + " is not behind " + name);
-        }
-        return info;
+        return new DeviceInfo(dev, pci, dir[0]);
     }
 }

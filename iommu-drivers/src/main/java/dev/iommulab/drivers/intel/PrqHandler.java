@@ -116,7 +116,7 @@ final class PrqHandler {
             long head = unit.readReg(VtdRegs.PQH) & ringMask;
             long tail = unit.readReg(VtdRegs.PQT) & ringMask;
             if (head == tail) {
-                overflowRecovery.recover(iopf, queue, devices.values().stream().map(DeviceInfo::pci).toList(), log);
+                overflowRecovery.recover(iopf, queue, iommu.endpoints(), log);
                 unit.writeReg(VtdRegs.PRS, VtdRegs.PRS_PRO);
                 if (ratelimited("overflow-cleared")) {
                     log.info("DMAR: IOMMU: %s: PRQ overflow cleared", iommu.name());

@@ -123,6 +123,11 @@ public final class RiscvIommuDriver extends IommuDriver {
         staticDomains(new RiscvBlockedDomain(this, domains), new RiscvIdentityDomain(this, domains));
     }
 
+    @Override
+    protected RiscvUnit unit() {
+        return unit;
+    }
+
     /** The iopf queue of the page-request queue, or null when the IOMMU has no ATS. */
     public IopfQueue iopfQueue() {
         return unit.iopfQueue();
@@ -136,19 +141,6 @@ public final class RiscvIommuDriver extends IommuDriver {
     /** Slots of the fault queue (it holds one record fewer). */
     public int fqEntries() {
         return unit.fqEntries();
-    }
-
-    /**
-     * Counterpart of riscv_iommu_probe_device(), with the lab's PASID support: writes the device context
-     * described in the class comment (fields first, {@code tc} last), invalidates it ({@code IODIR.INVAL_DDT},
-     * {@code IOFENCE.C}) and enables PASID and ATS on a function that got a valid context.
-     *
-     * @throws KernelException EBUSY if already probed, ENODEV if the requester ID does not fit the DDT mode,
-     *                         ENOMEM when a table cannot be allocated
-     */
-    @Override
-    public void probeDevice(Device dev, PcieEndpoint pci) {
-        unit.probeDevice(dev, pci);
     }
 
     /**
