@@ -21,9 +21,9 @@ import dev.iommulab.iopf.IopfQueue;
 /**
  * What every part of the VT-d driver shares about one remapping unit, {@code struct intel_iommu}: the register
  * window, the root/context/PASID tables, the invalidation queue, the page request queue's memory and iopf queue, the
- * probed devices ({@code struct device_domain_info}), the domain ID allocator and the IOPF reference counting of
- * fault-capable attachments ({@link IopfRefcount}). It is built first, from the unit's registers up — root table set, queued invalidation
- * on, the PRQ allocated — and handed to the helpers ({@link PrqHandler}, {@link PasidTeardown}, {@link CacheTags},
+ * probed devices ({@code struct device_domain_info}, kept by {@link DriverUnit}), the domain ID allocator and the IOPF
+ * reference counting of fault-capable attachments ({@link IopfRefcount}). It is built first, from the unit's
+ * registers up — root table set, queued invalidation on, the PRQ allocated — and handed to the helpers ({@link PrqHandler}, {@link PasidTeardown}, {@link CacheTags},
  * {@link IntelDomains}); {@link IntelIommu} is the ops table over it.
  */
 final class IntelUnit extends DriverUnit<DeviceInfo> {

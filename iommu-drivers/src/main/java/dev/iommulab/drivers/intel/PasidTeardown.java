@@ -44,8 +44,8 @@ final class PasidTeardown {
         if (pgtt == 0) {
             if (tables.faultDisabled(info.pasidDir, pasid)) {
                 tables.tearDown(info.pasidDir, pasid, false);
-                iommu.trace("intel_pasid_tear_down_entry", "%s PASID %d: fault-disabled entry cleared", info.dev().name(),
-                        pasid);
+                iommu.trace("intel_pasid_tear_down_entry", "%s PASID %d: fault-disabled entry cleared",
+                        info.dev().name(), pasid);
                 drainPasidPrq(info, pasid);
             }
             return 0;
