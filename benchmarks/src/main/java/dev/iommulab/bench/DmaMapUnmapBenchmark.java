@@ -8,19 +8,11 @@ import dev.iommulab.core.dma.DmaFlush;
 import dev.iommulab.core.dma.IommuDma;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.lab.machine.Machine;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * dma_map_single() + dma_unmap_single() of a 4 KiB buffer (iommu_dma_map_page() / iommu_dma_unmap_page()) for a
@@ -31,13 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * delivers the invalidation queue's completion interrupts (the 10 ms timer fires only every 10 000 operations,
  * after the full queue has flushed many times).
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class DmaMapUnmapBenchmark {
+public class DmaMapUnmapBenchmark extends LabBenchmark {
 
     private static final long BUF = 0x0400_0000L;
     /** Simulated time per operation, so the invalidation-completion interrupts of strict unmaps are delivered. */

@@ -3,15 +3,8 @@ package dev.iommulab.bench;
 import dev.iommulab.hw.sim.EventLoop;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Cost of the simulation kernel: schedule {@code events} events on a fresh {@link EventLoop} and
@@ -23,13 +16,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * schedule the next one, the shape of an IRQ handler queueing work, so the queue stays one deep.
  * No trace sink is attached.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class EventLoopBenchmark {
+public class EventLoopBenchmark extends LabBenchmark {
 
     private static final long SEED = 0x10_4d_4dL;
 

@@ -2,20 +2,11 @@ package dev.iommulab.bench;
 
 import dev.iommulab.core.Device;
 import dev.iommulab.core.fault.IommuFault;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The LPIG path of one device while {@code otherPartials} non-last requests are parked on OTHER devices of
@@ -27,13 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code partialThenLpig}: one partial of the measured device, then its LPIG (a two-request group).</li>
  * </ul>
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class IopfForeignPartialsBenchmark {
+public class IopfForeignPartialsBenchmark extends LabBenchmark {
 
     private static final int OTHER_DEVICES = 100;
     private static final int PASID = 1;

@@ -5,16 +5,11 @@ import dev.iommulab.core.fault.IommuFault;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Single-request groups served end to end at the io-pgfault level, one thread (issue 4 target: at least
@@ -30,13 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  * No FaultEvents listener, no trace sink (the lab's default outside recorded runs).
  */
-@State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class IopfGroupServiceBenchmark {
+public class IopfGroupServiceBenchmark extends LabBenchmark {
 
     private static final int INLINE_PASID = 1;
     private static final int QUEUED_PASID = 2;

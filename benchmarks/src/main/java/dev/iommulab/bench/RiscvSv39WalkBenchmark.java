@@ -7,17 +7,8 @@ import dev.iommulab.hw.pgtable.RiscvPagingMode;
 import dev.iommulab.hw.pgtable.RiscvPte;
 import dev.iommulab.hw.pgtable.RiscvWalkRequest;
 import dev.iommulab.hw.pgtable.RiscvWalkResult;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Cost of one RISC-V Sv39 first-stage walk, {@link RiscvPageTable#walk}, over a 3-level table in
@@ -29,13 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * ATS Translation Request turns into R = W = 0). Compare with {@link X86WalkBenchmark}, which walks
  * four levels.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class RiscvSv39WalkBenchmark {
+public class RiscvSv39WalkBenchmark extends LabBenchmark {
 
     private static final long MEMORY_SIZE = 64L << 20;
     private static final long DATA_BASE = 32L << 20;
@@ -49,32 +34,21 @@ public class RiscvSv39WalkBenchmark {
     private long mappedVa;
     private long notValidVa;
     private RiscvWalkRequest read;
-    private long nextFrame;
 
     @Setup
     public void buildTable() {
         PhysicalMemory memory = new PhysicalMemory(MEMORY_SIZE);
         table = new RiscvPageTable(memory, RiscvPagingMode.SV39);
-        nextFrame = PhysicalMemory.PAGE_SIZE;
-        root = allocateFrame();
+        TableFrames frames = new TableFrames(PhysicalMemory.PAGE_SIZE, DATA_BASE);
+        root = frames.allocate();
         for (int page = 0; page < MAPPED_PAGES; page++) {
-            long va = VA_BASE + (long) page * PhysicalMemory.PAGE_SIZE;
-            long pa = DATA_BASE + (long) page * PhysicalMemory.PAGE_SIZE;
-            table.map(root, va, pa, PhysicalMemory.PAGE_SIZE, FLAGS, this::allocateFrame);
+            long offset = (long) page * PhysicalMemory.PAGE_SIZE;
+            table.map(root, VA_BASE + offset, DATA_BASE + offset, PhysicalMemory.PAGE_SIZE, FLAGS, frames::allocate);
         }
         mappedVa = VA_BASE + 3L * PhysicalMemory.PAGE_SIZE + 0x123;
         notValidVa = VA_BASE + (MAPPED_PAGES + 1L) * PhysicalMemory.PAGE_SIZE;
         read = RiscvWalkRequest.user(Access.READ);
         requireLeaf(table.walk(root, mappedVa, read));
-    }
-
-    private long allocateFrame() {
-        long frame = nextFrame;
-        nextFrame += PhysicalMemory.PAGE_SIZE;
-        if (nextFrame > DATA_BASE) {
-            throw new IllegalStateException("page-table area exhausted");
-        }
-        return frame;
     }
 
     private static void requireLeaf(RiscvWalkResult result) {

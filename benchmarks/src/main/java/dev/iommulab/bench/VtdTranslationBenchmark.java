@@ -14,19 +14,10 @@ import dev.iommulab.hw.vtd.VtdConfig;
 import dev.iommulab.hw.vtd.VtdEntries;
 import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The VT-d unit answering an ATS Translation Request for a present page, in scalable mode with a
@@ -35,18 +26,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * directory, PASID table and the four first-stage levels every time (the "4-level walk miss"). And
  * one page request queued by the unit and consumed by software ({@code pageRequestEnqueueDequeue}).
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class VtdTranslationBenchmark {
+public class VtdTranslationBenchmark extends LabBenchmark {
 
     private static final int RID = 0x0018;
     private static final int PASID = 1;
     private static final long VA = 0x7f00_0000_0000L;
     private static final int PAGES = 8;
+    /** The mapped pages; the tables and the page request queue are below. */
+    private static final long DATA = 64L << 20;
 
     @Param({"on", "off"})
     public String caches;
@@ -55,32 +42,26 @@ public class VtdTranslationBenchmark {
     private PhysicalMemory memory;
     private VtdUnit unit;
     private long prq;
-    private long nextFrame = 1L << 20;
     private int page;
     private AtsTranslationRequest[] requests;
     private PageRequestMessage pageRequest;
-
-    private long frame() {
-        long f = nextFrame;
-        nextFrame += 4096;
-        return f;
-    }
 
     @Setup(Level.Trial)
     public void build() {
         loop = new EventLoop(1);
         memory = new PhysicalMemory(256L << 20);
+        TableFrames frames = new TableFrames(1L << 20, DATA);
         VtdConfig config = VtdConfig.defaults("dmar0");
         if (caches.equals("off")) {
             config = config.withCacheEntries(0);
         }
         unit = new VtdUnit(config, memory, loop, TimingModel.ESTIMATES,
                 new PcieFabric(loop, TimingModel.ESTIMATES.pcieTlpNs()), fault -> { });
-        long root = frame();
-        long ctxTable = frame();
-        long dir = frame();
-        long pasidTable = frame();
-        long pgd = frame();
+        long root = frames.allocate();
+        long ctxTable = frames.allocate();
+        long dir = frames.allocate();
+        long pasidTable = frames.allocate();
+        long pgd = frames.allocate();
         memory.writeLong(root, ctxTable | VtdEntries.PRESENT);
         memory.writeLong(ctxTable + (RID & 0x7f) * 32L, dir | VtdEntries.CTX_DTE | VtdEntries.CTX_PASIDE
                 | VtdEntries.CTX_PRE | VtdEntries.PRESENT);
@@ -92,13 +73,13 @@ public class VtdTranslationBenchmark {
         X86PageTable table = new X86PageTable(memory, 4);
         requests = new AtsTranslationRequest[PAGES];
         for (int i = 0; i < PAGES; i++) {
-            table.map4k(pgd, VA + 4096L * i, (64L << 20) + 4096L * i, X86Pte.US | X86Pte.RW | X86Pte.A | X86Pte.D,
-                    this::frame);
+            table.map4k(pgd, VA + 4096L * i, DATA + 4096L * i, X86Pte.US | X86Pte.RW | X86Pte.A | X86Pte.D,
+                    frames::allocate);
             requests[i] = new AtsTranslationRequest(RID, true, PASID, VA + 4096L * i, false, false, false);
         }
         unit.writeReg(VtdRegs.RTADDR, root | VtdRegs.RTADDR_SMT);
         unit.writeReg(VtdRegs.GCMD, VtdRegs.GCMD_SRTP | VtdRegs.GCMD_TE);
-        prq = frame();
+        prq = frames.allocate();
         unit.writeReg(VtdRegs.PQA, prq);
         pageRequest = new PageRequestMessage(RID, true, PASID, false, false, true, false, true, 5, VA);
     }

@@ -4,17 +4,8 @@ import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pgtable.WalkResult;
 import dev.iommulab.hw.pgtable.X86PageTable;
 import dev.iommulab.hw.pgtable.X86Pte;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Cost of one software page-table walk, {@link X86PageTable#walk(long, long)}, over a 4-level x86-64
@@ -26,13 +17,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * case of DESIGN.md §3 step 2); {@code walkUnmappedTopLevel} stops at the PML4 (an address nothing
  * was ever mapped near).
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class X86WalkBenchmark {
+public class X86WalkBenchmark extends LabBenchmark {
 
     private static final long MEMORY_SIZE = 64L << 20;
     private static final long DATA_BASE = 32L << 20;
@@ -45,32 +30,21 @@ public class X86WalkBenchmark {
     private long mappedVa;
     private long notPresentVa;
     private long unmappedVa;
-    private long nextFrame;
 
     @Setup
     public void buildTable() {
         PhysicalMemory memory = new PhysicalMemory(MEMORY_SIZE);
         table = new X86PageTable(memory, 4);
-        nextFrame = PhysicalMemory.PAGE_SIZE;
-        root = allocateFrame();
+        TableFrames frames = new TableFrames(PhysicalMemory.PAGE_SIZE, DATA_BASE);
+        root = frames.allocate();
         for (int page = 0; page < MAPPED_PAGES; page++) {
-            long va = VA_BASE + (long) page * PhysicalMemory.PAGE_SIZE;
-            long pa = DATA_BASE + (long) page * PhysicalMemory.PAGE_SIZE;
-            table.map4k(root, va, pa, X86Pte.RW | X86Pte.US, this::allocateFrame);
+            long offset = (long) page * PhysicalMemory.PAGE_SIZE;
+            table.map4k(root, VA_BASE + offset, DATA_BASE + offset, X86Pte.RW | X86Pte.US, frames::allocate);
         }
         mappedVa = VA_BASE + 3L * PhysicalMemory.PAGE_SIZE + 0x123;
         notPresentVa = VA_BASE + (MAPPED_PAGES + 1L) * PhysicalMemory.PAGE_SIZE;
         unmappedVa = 0x0000_1000_0000_0000L;
         requireLeaf(table.walk(root, mappedVa));
-    }
-
-    private long allocateFrame() {
-        long frame = nextFrame;
-        nextFrame += PhysicalMemory.PAGE_SIZE;
-        if (nextFrame > DATA_BASE) {
-            throw new IllegalStateException("page-table area exhausted");
-        }
-        return frame;
     }
 
     private static void requireLeaf(WalkResult result) {

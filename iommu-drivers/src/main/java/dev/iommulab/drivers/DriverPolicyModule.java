@@ -1,9 +1,9 @@
 package dev.iommulab.drivers;
 
-import com.google.inject.AbstractModule;
 import com.google.inject.Module;
 import dev.iommulab.core.policy.Policies;
-import dev.iommulab.core.policy.Policy;
+import dev.iommulab.core.policy.PolicyChoice;
+import dev.iommulab.core.policy.PolicyModule;
 import java.util.List;
 import java.util.Map;
 
@@ -14,7 +14,7 @@ import java.util.Map;
  * {@code reset-devices}, default {@code none}, {@link FaultOverflowRecovery}); {@link #defaults()} binds the
  * defaults.
  */
-public final class DriverPolicyModule extends AbstractModule {
+public final class DriverPolicyModule extends PolicyModule {
 
     /** The policy key. */
     public static final String OVERFLOW_RECOVERY = "iopf.overflow-recovery";
@@ -30,40 +30,10 @@ public final class DriverPolicyModule extends AbstractModule {
 
     @Override
     protected void configure() {
-        Policies.binder(binder()).addBinding(OVERFLOW_RECOVERY).toInstance(new Policy() {
-            @Override
-            public String defaultValue() {
-                return "discard-partials";
-            }
-
-            @Override
-            public List<String> values() {
-                return List.of("discard-partials", "none", "reset-devices");
-            }
-
-            @Override
-            public Module module(String value, Map<String, String> parameters) {
-                OverflowRecovery recovery = VALUES.get(value);
-                return binder -> binder.bind(OverflowRecovery.class).toInstance(recovery);
-            }
-        });
-        Policies.binder(binder()).addBinding(FAULT_OVERFLOW_RECOVERY).toInstance(new Policy() {
-            @Override
-            public String defaultValue() {
-                return "none";
-            }
-
-            @Override
-            public List<String> values() {
-                return List.of("none", "reset-devices");
-            }
-
-            @Override
-            public Module module(String value, Map<String, String> parameters) {
-                FaultOverflowRecovery recovery = FAULT_VALUES.get(value);
-                return binder -> binder.bind(FaultOverflowRecovery.class).toInstance(recovery);
-            }
-        });
+        Policies.binder(binder()).addBinding(OVERFLOW_RECOVERY).toInstance(PolicyChoice.binding(
+                OverflowRecovery.class, List.of("discard-partials", "none", "reset-devices"), VALUES::get));
+        Policies.binder(binder()).addBinding(FAULT_OVERFLOW_RECOVERY).toInstance(PolicyChoice.binding(
+                FaultOverflowRecovery.class, List.of("none", "reset-devices"), FAULT_VALUES::get));
     }
 
     /** The default binding, installed by {@link DriversModule}. */
@@ -72,15 +42,5 @@ public final class DriverPolicyModule extends AbstractModule {
             binder.bind(OverflowRecovery.class).toInstance(OverflowRecovery.DISCARD_PARTIALS);
             binder.bind(FaultOverflowRecovery.class).toInstance(FaultOverflowRecovery.NONE);
         };
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof DriverPolicyModule;
-    }
-
-    @Override
-    public int hashCode() {
-        return DriverPolicyModule.class.hashCode();
     }
 }

@@ -6,6 +6,7 @@ import com.google.inject.Singleton;
 import com.google.inject.multibindings.MapBinder;
 import dev.iommulab.core.policy.Policies;
 import dev.iommulab.core.policy.Policy;
+import dev.iommulab.core.policy.PolicyChoice;
 import java.util.List;
 import java.util.Map;
 
@@ -22,13 +23,13 @@ final class IopfPolicyChoices {
     }
 
     static void register(MapBinder<String, Policy> policies) {
-        policies.addBinding(ABORT_RESPONSE).toInstance(new Choice(List.of("FAILURE", "INVALID"), List.of(),
-                (value, params) -> module(AbortResponse.class, value.equals("FAILURE") ? AbortResponse.KERNEL
-                        : () -> dev.iommulab.core.fault.PageResponseCode.INVALID)));
-        policies.addBinding(PARTIAL_MATCH).toInstance(new Choice(List.of("grpid", "grpid-pasid"), List.of(),
-                (value, params) -> module(PartialMatch.class, value.equals("grpid") ? PartialMatch.GRPID
-                        : PartialMatch.GRPID_PASID)));
-        policies.addBinding(GROUP_ALLOCATION).toInstance(new Choice(List.of("kernel", "bounded-pool"),
+        policies.addBinding(ABORT_RESPONSE).toInstance(PolicyChoice.binding(AbortResponse.class,
+                List.of("FAILURE", "INVALID"), value -> value.equals("FAILURE") ? AbortResponse.KERNEL
+                        : () -> dev.iommulab.core.fault.PageResponseCode.INVALID));
+        policies.addBinding(PARTIAL_MATCH).toInstance(PolicyChoice.binding(PartialMatch.class,
+                List.of("grpid", "grpid-pasid"), value -> value.equals("grpid") ? PartialMatch.GRPID
+                        : PartialMatch.GRPID_PASID));
+        policies.addBinding(GROUP_ALLOCATION).toInstance(new PolicyChoice(List.of("kernel", "bounded-pool"),
                 List.of(POOL_SIZE, MAX_OPEN_PER_DEVICE), IopfPolicyChoices::allocation));
     }
 
@@ -55,34 +56,5 @@ final class IopfPolicyChoices {
                         .in(Singleton.class);
             }
         };
-    }
-
-    private static <T> Module module(Class<T> type, T instance) {
-        return new AbstractModule() {
-            @Override
-            protected void configure() {
-                bind(type).toInstance(instance);
-            }
-        };
-    }
-
-    /** A policy whose values are fixed names. */
-    private record Choice(List<String> values, List<String> parameters, Factory factory) implements Policy {
-
-        @Override
-        public String defaultValue() {
-            return values.get(0);
-        }
-
-        @Override
-        public Module module(String value, Map<String, String> params) {
-            return factory.module(value, params);
-        }
-    }
-
-    /** Builds the module of a value. */
-    @FunctionalInterface
-    interface Factory {
-        Module module(String value, Map<String, String> params);
     }
 }

@@ -1,7 +1,7 @@
 package dev.iommulab.iopf;
 
-import com.google.inject.AbstractModule;
 import dev.iommulab.core.policy.Policies;
+import dev.iommulab.core.policy.PolicyModule;
 
 /**
  * Registers io-pgfault's policies ({@code iopf.abort-response}, {@code iopf.group-allocation} with
@@ -9,20 +9,10 @@ import dev.iommulab.core.policy.Policies;
  * {@code MapBinder<String, Policy>} of {@link Policies}. Installed by {@link IopfModule}; on its own it lets
  * the lab list and validate the policies without building a machine.
  */
-public final class IopfPolicyModule extends AbstractModule {
+public final class IopfPolicyModule extends PolicyModule {
 
     @Override
     protected void configure() {
         IopfPolicyChoices.register(Policies.binder(binder()));
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof IopfPolicyModule;
-    }
-
-    @Override
-    public int hashCode() {
-        return IopfPolicyModule.class.hashCode();
     }
 }

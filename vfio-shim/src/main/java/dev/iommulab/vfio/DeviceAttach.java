@@ -6,7 +6,7 @@ import dev.iommulab.core.kernel.KernelException;
 import java.util.function.Consumer;
 
 /**
- * The attach side of iommufd/device.c: what {@code pt_id} names (an IOAS or a HWPT), and for an IOAS the
+ * The attach side of iommufd/device.c (iommufd_device_change_pt(), the body attach and replace share): what {@code pt_id} names (an IOAS or a HWPT), and for an IOAS the
  * automatic paging HWPT ({@code iommufd_device_auto_get_domain()}), before {@link Attachments} attaches or
  * replaces.
  */

@@ -10,14 +10,10 @@ final class FaultObject extends IommufdObject {
 
     /** A fault object for {@code file}, which holds a reference on it until it is released. */
     FaultObject(IommufdFault file) {
+        super("FAULT");
         this.file = file;
         get(); // the file's reference
         file.onRelease(this::put);
-    }
-
-    @Override
-    String typeName() {
-        return "FAULT";
     }
 
     /** iommufd_fault_destroy(): every group still held is answered INVALID. */

@@ -24,17 +24,13 @@ final class Hwpt extends IommufdObject {
     FaultObject fault;
 
     Hwpt(IommuDomain domain, Ioas ioas, Hwpt parent, boolean nestParent, boolean autoDomain, boolean pasidCompat) {
+        super(parent == null ? "HWPT_PAGING" : "HWPT_NESTED");
         this.domain = domain;
         this.ioas = ioas;
         this.parent = parent;
         this.nestParent = nestParent;
         this.autoDomain = autoDomain;
         this.pasidCompat = pasidCompat;
-    }
-
-    @Override
-    String typeName() {
-        return parent == null ? "HWPT_PAGING" : "HWPT_NESTED";
     }
 
     /**

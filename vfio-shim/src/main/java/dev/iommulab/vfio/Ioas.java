@@ -37,9 +37,8 @@ final class Ioas extends IommufdObject {
     private final TreeMap<Long, Area> areas = new TreeMap<>();
     private final List<IommuDomain> domains = new ArrayList<>();
 
-    @Override
-    String typeName() {
-        return "IOAS";
+    Ioas() {
+        super("IOAS");
     }
 
     /**

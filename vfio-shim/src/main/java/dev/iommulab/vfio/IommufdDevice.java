@@ -19,13 +19,9 @@ final class IommufdDevice extends IommufdObject {
     final TreeMap<Integer, Attach> attached = new TreeMap<>();
 
     IommufdDevice(Device dev) {
+        super("DEVICE");
         this.dev = dev;
         get(); // the VFIO device's reference, dropped at unbind
-    }
-
-    @Override
-    String typeName() {
-        return "DEVICE";
     }
 
     /** iommufd_device_destroy(): the group's DMA ownership goes back (done by the context, which has the core). */

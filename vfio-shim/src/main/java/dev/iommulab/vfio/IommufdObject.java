@@ -7,8 +7,14 @@ package dev.iommulab.vfio;
  */
 abstract sealed class IommufdObject permits Ioas, Hwpt, FaultObject, IommufdDevice, Viommu, VeventqObject {
 
+    private final String typeName;
     private int id;
     private int users = 1;
+
+    /** @param typeName the {@code IOMMUFD_OBJ_*} name */
+    IommufdObject(String typeName) {
+        this.typeName = typeName;
+    }
 
     final int id() {
         return id;
@@ -36,7 +42,9 @@ abstract sealed class IommufdObject permits Ioas, Hwpt, FaultObject, IommufdDevi
     }
 
     /** The {@code IOMMUFD_OBJ_*} name. */
-    abstract String typeName();
+    final String typeName() {
+        return typeName;
+    }
 
     /** The type's {@code destroy} op: drop what the object holds. Called once, after it left the table. */
     abstract void destroy();

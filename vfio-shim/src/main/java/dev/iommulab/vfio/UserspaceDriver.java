@@ -124,16 +124,7 @@ public final class UserspaceDriver {
      * at {@code pasid} of {@code dev} ({@link IommuCore#IOMMU_NO_PASID}: the RID). Returns the HWPT id.
      */
     public int attach(Device dev, int pasid, boolean faultCapable) {
-        int devId = devId(dev);
-        int hwpt = hwptAlloc(devId, faultCapable);
-        try {
-            iommufd.attach(devId, pasid, hwpt);
-        } catch (KernelException e) {
-            iommufd.destroy(hwpt);
-            throw e;
-        }
-        hwpts.put(new Attachment(dev, pasid), hwpt);
-        return hwpt;
+        return attachNewHwpt(dev, devId(dev), pasid, faultCapable, false);
     }
 
     /**
@@ -143,15 +134,25 @@ public final class UserspaceDriver {
     public int replace(Device dev, int pasid, boolean faultCapable) {
         int devId = devId(dev);
         Integer old = attached(dev, pasid);
+        int hwpt = attachNewHwpt(dev, devId, pasid, faultCapable, true);
+        iommufd.destroy(old);
+        return hwpt;
+    }
+
+    /** A new HWPT attached at {@code pasid} (or replacing what is there); destroyed again when that fails. */
+    private int attachNewHwpt(Device dev, int devId, int pasid, boolean faultCapable, boolean replace) {
         int hwpt = hwptAlloc(devId, faultCapable);
         try {
-            iommufd.replace(devId, pasid, hwpt);
+            if (replace) {
+                iommufd.replace(devId, pasid, hwpt);
+            } else {
+                iommufd.attach(devId, pasid, hwpt);
+            }
         } catch (KernelException e) {
             iommufd.destroy(hwpt);
             throw e;
         }
         hwpts.put(new Attachment(dev, pasid), hwpt);
-        iommufd.destroy(old);
         return hwpt;
     }
 

@@ -7,13 +7,9 @@ final class VeventqObject extends IommufdObject {
     final IommufdVeventq queue;
 
     VeventqObject(Viommu viommu, IommufdVeventq queue) {
+        super("VEVENTQ");
         this.viommu = viommu;
         this.queue = queue;
-    }
-
-    @Override
-    String typeName() {
-        return "VEVENTQ";
     }
 
     /** iommufd_veventq_destroy(): its events are discarded, the type is free again, the vIOMMU let go. */

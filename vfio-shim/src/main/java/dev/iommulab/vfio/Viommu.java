@@ -11,13 +11,9 @@ final class Viommu extends IommufdObject {
     final IommufdVeventq.Veventqs veventqs = new IommufdVeventq.Veventqs();
 
     Viommu(Hwpt hwpt, int type) {
+        super("VIOMMU");
         this.hwpt = hwpt;
         this.type = type;
-    }
-
-    @Override
-    String typeName() {
-        return "VIOMMU";
     }
 
     /** iommufd_viommu_destroy(): the nest parent is let go. */

@@ -1,10 +1,10 @@
 package dev.iommulab.core.dma;
 
-import com.google.inject.AbstractModule;
 import com.google.inject.Module;
 import dev.iommulab.core.policy.Policies;
-import dev.iommulab.core.policy.Policy;
+import dev.iommulab.core.policy.PolicyChoice;
 import dev.iommulab.core.policy.PolicyException;
+import dev.iommulab.core.policy.PolicyModule;
 import java.util.List;
 import java.util.Map;
 
@@ -13,7 +13,7 @@ import java.util.Map;
  * {@code timeout}: keys {@code dma.flush.batch}, {@code dma.flush.timeout}) in the {@code MapBinder<String, Policy>}
  * of {@link Policies}; {@link #defaults()} binds the kernel's x86 default, {@link DmaFlush#DEFAULT}.
  */
-public final class DmaPolicyModule extends AbstractModule {
+public final class DmaPolicyModule extends PolicyModule {
 
     /** The policy key. */
     public static final String DMA_FLUSH = "dma.flush";
@@ -24,28 +24,9 @@ public final class DmaPolicyModule extends AbstractModule {
 
     @Override
     protected void configure() {
-        Policies.binder(binder()).addBinding(DMA_FLUSH).toInstance(new Policy() {
-            @Override
-            public String defaultValue() {
-                return "lazy";
-            }
-
-            @Override
-            public List<String> values() {
-                return List.of("lazy", "strict");
-            }
-
-            @Override
-            public List<String> parameters() {
-                return List.of(BATCH, TIMEOUT);
-            }
-
-            @Override
-            public Module module(String value, Map<String, String> parameters) {
-                DmaFlush flush = choice(value, parameters);
-                return binder -> binder.bind(DmaFlush.class).toInstance(flush);
-            }
-        });
+        Policies.binder(binder()).addBinding(DMA_FLUSH).toInstance(new PolicyChoice(List.of("lazy", "strict"),
+                List.of(BATCH, TIMEOUT), (value, parameters) -> PolicyChoice.bind(DmaFlush.class,
+                        choice(value, parameters))));
     }
 
     /** The binding of {@code value} with {@code parameters}; see {@link DmaFlush}. */
@@ -66,15 +47,5 @@ public final class DmaPolicyModule extends AbstractModule {
     /** The default binding, installed by {@link dev.iommulab.core.CoreModule}. */
     public static Module defaults() {
         return binder -> binder.bind(DmaFlush.class).toInstance(DmaFlush.DEFAULT);
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof DmaPolicyModule;
-    }
-
-    @Override
-    public int hashCode() {
-        return DmaPolicyModule.class.hashCode();
     }
 }

@@ -55,27 +55,52 @@ abstract class PtFormat {
     }
 
     /**
-     * VT-d first stage: the leaf bits intel/iommu.c gives a first-stage DMA mapping — P (DMA_PTE_READ), RW
-     * for IOMMU_WRITE, US, A, and D with RW (DMA_FL_PTE_US, DMA_FL_PTE_ACCESS, DMA_FL_PTE_DIRTY); XD for
-     * IOMMU_NOEXEC. A mapping that is neither readable nor writable is refused (__domain_mapping()).
+     * What the two VT-d formats share: four levels of 512 entries indexed as in an x86-64 table, a PS bit that makes
+     * an entry above level 0 a large leaf, and no mapping that is neither readable nor writable (__domain_mapping()).
      */
-    static final class X86FirstStage extends PtFormat {
+    abstract static class Vtd extends PtFormat {
 
-        private final X86PageTable table;
+        /** The format's page-size bit. */
+        private final long ps;
 
-        X86FirstStage(PhysicalMemory memory) {
+        Vtd(PhysicalMemory memory, long ps) {
             super(memory);
-            this.table = new X86PageTable(memory, 4);
+            this.ps = ps;
         }
 
         @Override
-        int levels() {
+        final int levels() {
             return 4;
         }
 
         @Override
-        int index(long iova, int level) {
+        final int index(long iova, int level) {
             return X86Pte.index(iova, level + 1);
+        }
+
+        @Override
+        final boolean isTable(long pte, int level) {
+            return present(pte) && level > 0 && (pte & ps) == 0;
+        }
+
+        @Override
+        final String badProt(int prot) {
+            return (prot & (IommuProt.IOMMU_READ | IommuProt.IOMMU_WRITE)) == 0 ? "neither read nor write" : null;
+        }
+    }
+
+    /**
+     * VT-d first stage: the leaf bits intel/iommu.c gives a first-stage DMA mapping — P (DMA_PTE_READ), RW
+     * for IOMMU_WRITE, US, A, and D with RW (DMA_FL_PTE_US, DMA_FL_PTE_ACCESS, DMA_FL_PTE_DIRTY); XD for
+     * IOMMU_NOEXEC. A mapping that is neither readable nor writable is refused (__domain_mapping()).
+     */
+    static final class X86FirstStage extends Vtd {
+
+        private final X86PageTable table;
+
+        X86FirstStage(PhysicalMemory memory) {
+            super(memory, X86Pte.PS);
+            this.table = new X86PageTable(memory, 4);
         }
 
         @Override
@@ -84,18 +109,8 @@ abstract class PtFormat {
         }
 
         @Override
-        boolean isTable(long pte, int level) {
-            return present(pte) && level > 0 && (pte & X86Pte.PS) == 0;
-        }
-
-        @Override
         long address(long pte) {
             return pte & X86Pte.ADDR_MASK;
-        }
-
-        @Override
-        String badProt(int prot) {
-            return (prot & (IommuProt.IOMMU_READ | IommuProt.IOMMU_WRITE)) == 0 ? "neither read nor write" : null;
         }
 
         @Override
@@ -108,7 +123,7 @@ abstract class PtFormat {
     }
 
     /** VT-d second stage: R for IOMMU_READ, W for IOMMU_WRITE (DMA_PTE_READ / DMA_PTE_WRITE); neither is refused. */
-    static final class VtdSecondStage extends PtFormat {
+    static final class VtdSecondStage extends Vtd {
 
         /** The model's host address width (SecondStageTranslation.HAW). */
         private static final int HAW = X86PageTable.MAX_PHYS_ADDR_BITS;
@@ -116,18 +131,8 @@ abstract class PtFormat {
         private final VtdSecondStageTable table;
 
         VtdSecondStage(PhysicalMemory memory) {
-            super(memory);
+            super(memory, VtdSecondStageTable.PS);
             this.table = new VtdSecondStageTable(memory, 4, HAW);
-        }
-
-        @Override
-        int levels() {
-            return 4;
-        }
-
-        @Override
-        int index(long iova, int level) {
-            return X86Pte.index(iova, level + 1);
         }
 
         @Override
@@ -136,18 +141,8 @@ abstract class PtFormat {
         }
 
         @Override
-        boolean isTable(long pte, int level) {
-            return present(pte) && level > 0 && (pte & VtdSecondStageTable.PS) == 0;
-        }
-
-        @Override
         long address(long pte) {
             return pte & VtdSecondStageTable.ADDR_MASK;
-        }
-
-        @Override
-        String badProt(int prot) {
-            return (prot & (IommuProt.IOMMU_READ | IommuProt.IOMMU_WRITE)) == 0 ? "neither read nor write" : null;
         }
 
         @Override

@@ -79,7 +79,7 @@ final class CacheTags {
 
     /** cache_tag_flush_devtlb_psi(): the device-TLB of an ATS function, for the RID or the PASID. */
     private static void addDeviceTlb(List<QiDescriptor> batch, Tag t, long addr, int mask) {
-        if (!t.info().pci.atsEnabled()) {
+        if (!t.info().pci().atsEnabled()) {
             return;
         }
         batch.add(mask >= IntelDomains.MAX_AGAW_PFN_WIDTH ? IntelDomains.deviceTlbAll(t.info().rid(), t.pasid())
@@ -99,7 +99,7 @@ final class CacheTags {
                 batch.add(t.firstStage() ? QiDescriptor.pasidIotlbAll(t.did(), t.pasid())
                         : QiDescriptor.iotlb(QiDescriptor.IOTLB_DOMAIN, t.did(), 0, 0, false));
             }
-            if (t.info().pci.atsEnabled()) {
+            if (t.info().pci().atsEnabled()) {
                 batch.add(IntelDomains.deviceTlbAll(t.info().rid(), t.pasid()));
             }
         }

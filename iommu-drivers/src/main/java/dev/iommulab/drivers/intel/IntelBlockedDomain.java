@@ -7,25 +7,20 @@ import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.drivers.DriverDomain;
 
 /**
  * The unit's static BLOCKED domain ({@code blocking_domain} in intel/iommu.c): where it is set, the entry is torn
  * down. Its set_dev_pasid with {@code old} is how the core takes a PASID down, for SVA and other domains alike
  * (reference/linux-fault-stack.md §4.3).
  */
-final class IntelBlockedDomain implements IntelDomain {
+final class IntelBlockedDomain extends DriverDomain implements IntelDomain {
 
     private final IntelDomains domains;
-    private final IommuDomain domain;
 
     IntelBlockedDomain(IommuOps owner, IntelDomains domains) {
+        super(DomainType.BLOCKED, owner);
         this.domains = domains;
-        this.domain = new IommuDomain(DomainType.BLOCKED, owner, this, null);
-    }
-
-    @Override
-    public IommuDomain domain() {
-        return domain;
     }
 
     /** None: a blocked entry is not present. */
@@ -43,7 +38,7 @@ final class IntelBlockedDomain implements IntelDomain {
     @Override
     public void attachDev(IommuDomain blocked, Device dev) {
         DeviceInfo info = domains.unit().info(dev);
-        IntelDomain old = info.ridDomain;
+        IntelDomain old = info.ridDomain();
         if (old == null) {
             return;
         }
@@ -54,8 +49,8 @@ final class IntelBlockedDomain implements IntelDomain {
     @Override
     public void setDevPasid(IommuDomain blocked, Device dev, int pasid) {
         DeviceInfo info = domains.unit().info(dev);
-        if (!info.pci.pasidEnabled()) {
-            throw new KernelException(Errno.EOPNOTSUPP, "dev", info.dev + " has PASID disabled");
+        if (!info.pci().pasidEnabled()) {
+            throw new KernelException(Errno.EOPNOTSUPP, "dev", info.dev() + " has PASID disabled");
         }
         throw new KernelException(Errno.EINVAL, "domain", "BLOCKED domain not allocated by " + domains.unit().name());
     }
@@ -73,7 +68,7 @@ final class IntelBlockedDomain implements IntelDomain {
     }
 
     private void tearDown(DeviceInfo info, int pasid, IntelDomain old) {
-        domains.unit().iopfForDomainRemove(old.domain(), info);
+        domains.unit().iopfRefs().forDomainRemove(old.domain(), info);
         domains.teardown().tearDownEntry(info, pasid, false);
         old.unassignTag(info, pasid);
         info.setAttached(pasid, null);

@@ -9,6 +9,7 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.pgtable.IoPgtable;
 import dev.iommulab.core.pgtable.IoPgtableFormat;
+import dev.iommulab.drivers.AttachableDomain;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdRegs;
 import java.util.IdentityHashMap;
@@ -35,7 +36,7 @@ import java.util.Map;
  * gathered range for every tag ({@code cache_tag_flush_range()}): page-selective PASID-IOTLB for a first stage,
  * page-selective IOTLB (or domain-selective past CAP.MAMV) for a second stage, then the device-TLB of ATS functions.
  */
-final class IntelDomains {
+final class IntelDomains implements AttachableDomain.Attacher<IntelAttachableDomain> {
 
     /** FLPT_DEFAULT_DID: the domain ID of pass-through entries. */
     static final int FLPT_DEFAULT_DID = 1;
@@ -124,22 +125,33 @@ final class IntelDomains {
         secondStage.remove(domain.domain());
     }
 
-    /** attach_dev of an identity, paging or nested domain: {@link #replace} at the RID, in place of what was there. */
-    void attachDev(IntelAttachableDomain domain, DeviceInfo info) {
-        replace(domain, info, IommuCore.IOMMU_NO_PASID, info.ridDomain);
+    /**
+     * Counterpart of intel_iommu_attach_device() (paging), identity_domain_attach_dev() and
+     * intel_nested_attach_dev(): the RID_PASID entry, IOPF for a fault-capable domain (ENODEV without PRI);
+     * {@link #replace} at the RID, in place of what was there.
+     */
+    @Override
+    public void attachDev(IntelAttachableDomain domain, Device dev) {
+        DeviceInfo info = unit.info(dev);
+        replace(domain, info, IommuCore.IOMMU_NO_PASID, info.ridDomain());
     }
 
     /**
-     * set_dev_pasid of an identity, paging or nested domain, in place of {@code old} (null: the PASID was blocked);
-     * see {@link #replace}. Replacing an SVA attachment is not modelled (EOPNOTSUPP).
+     * Counterpart of intel_iommu_set_dev_pasid(), identity_domain_set_dev_pasid() and intel_nested_set_dev_pasid()
+     * where nothing was attached ({@code old} null: the PASID was blocked); see {@link #replace}.
+     *
+     * <p>The same with {@code old} (iommu_replace_device_pasid()): the new entry is written over the old one, whose
+     * caches are flushed; IOPF of a fault-capable new domain is enabled before the old one's is dropped. Replacing
+     * an SVA attachment is not modelled (EOPNOTSUPP).
      */
-    void setDevPasid(IntelAttachableDomain domain, Device dev, int pasid, IommuDomain old) {
+    @Override
+    public void setDevPasid(IntelAttachableDomain domain, Device dev, int pasid, IommuDomain old) {
         DeviceInfo info = unit.info(dev);
         if (old != null && old.type() == DomainType.SVA) {
             throw new KernelException(Errno.EOPNOTSUPP, "domain", "replacing an SVA attachment is not modelled");
         }
-        if (!info.pci.pasidEnabled()) {
-            throw new KernelException(Errno.EOPNOTSUPP, "dev", info.dev + " has PASID disabled");
+        if (!info.pci().pasidEnabled()) {
+            throw new KernelException(Errno.EOPNOTSUPP, "dev", info.dev() + " has PASID disabled");
         }
         replace(domain, info, pasid, info.attached(pasid, old));
     }
@@ -158,14 +170,14 @@ final class IntelDomains {
      *                         cannot be allocated
      */
     private void replace(IntelAttachableDomain domain, DeviceInfo info, int pasid, IntelDomain old) {
-        unit.iopfForDomainSet(domain.domain(), info);
+        unit.iopfRefs().forDomainSet(domain.domain(), info);
         try {
             program(domain, info, pasid, old);
         } catch (KernelException e) {
-            unit.iopfForDomainRemove(domain.domain(), info); // out_unwind_iopf
+            unit.iopfRefs().forDomainRemove(domain.domain(), info); // out_unwind_iopf
             throw e;
         }
-        unit.iopfForDomainRemove(old == null ? null : old.domain(), info);
+        unit.iopfRefs().forDomainRemove(old == null ? null : old.domain(), info);
         info.setAttached(pasid, domain);
     }
 
@@ -190,7 +202,7 @@ final class IntelDomains {
         domain.assignTag(info, pasid);
         IommuDomain d = domain.domain();
         unit.trace(old == null ? "domain_setup" : "intel_pasid_replace", "%s PASID %d: %s domain, DID %d%s%s",
-                info.dev.name(), pasid, d.type(), domain.did(),
+                info.dev().name(), pasid, d.type(), domain.did(),
                 old == null ? "" : " (was " + old.domain().type() + ", DID " + oldDid + ")",
                 d.iopfHandler() != null ? ", fault-capable" : "");
     }

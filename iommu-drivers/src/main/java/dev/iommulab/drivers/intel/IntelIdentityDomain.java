@@ -10,16 +10,8 @@ import dev.iommulab.core.IommuOps;
  */
 final class IntelIdentityDomain extends IntelAttachableDomain {
 
-    private final IommuDomain domain;
-
     IntelIdentityDomain(IommuOps owner, IntelDomains domains) {
-        super(domains);
-        this.domain = new IommuDomain(DomainType.IDENTITY, owner, this, null);
-    }
-
-    @Override
-    public IommuDomain domain() {
-        return domain;
+        super(domains, ops -> new IommuDomain(DomainType.IDENTITY, owner, ops, null));
     }
 
     @Override

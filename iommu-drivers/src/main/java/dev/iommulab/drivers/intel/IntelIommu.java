@@ -3,7 +3,6 @@ package dev.iommulab.drivers.intel;
 import dev.iommulab.core.Device;
 import dev.iommulab.core.IommuCap;
 import dev.iommulab.core.IommuDomain;
-import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.IommuResvRegion;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.IommuFault;
@@ -13,6 +12,7 @@ import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.drivers.FaultOverflowRecovery;
+import dev.iommulab.drivers.IommuDriver;
 import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.sim.EventLoop;
@@ -33,7 +33,7 @@ import java.util.List;
  * that domain's own ops — {@link IntelBlockedDomain}, {@link IntelIdentityDomain}, {@link IntelPagingDomain},
  * {@link IntelNestedDomain}, {@link IntelSvaDomain}.
  */
-public final class IntelIommu implements IommuOps {
+public final class IntelIommu extends IommuDriver {
 
     /** PRQ_ORDER: the kernel's page request queue is 2^4 pages = 2048 descriptors (the default here). */
     public static final int PRQ_ORDER = 4;
@@ -45,13 +45,10 @@ public final class IntelIommu implements IommuOps {
             IommuResvRegion.Type.MSI);
 
     private final IntelUnit unit;
-    private final String name;
     private final QueuedInvalidation qi;
     private final EventLoop loop;
     private final DmarFaultHandler faultHandler;
     private final IntelDomains domains;
-    private IntelBlockedDomain blocked;
-    private IntelIdentityDomain identity;
 
     /** Counterpart of init_dmars() / intel_iommu_init() for one unit: tables, QI, PRQ, translation on. */
     public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
@@ -69,31 +66,34 @@ public final class IntelIommu implements IommuOps {
      * The same with the {@code fault.overflow-recovery} policy the fault event handler queues after it cleared
      * FSTS.PFO ({@link DmarFaultHandler}). The unit's state ({@link IntelUnit}: root table, queued invalidation, PRQ
      * pages) comes first; the PRQ thread, the PASID teardown, the cache-tag flushes and the domains are built on it;
-     * then the PRQ and the fault event interrupt are enabled and translation turned on.
+     * then the PRQ and the fault event interrupt are enabled and translation turned on. The static domains are
+     * {@code blocking_domain} ({@link IntelBlockedDomain}: the RID_PASID or PASID entry is torn down) and
+     * {@code identity_domain} ({@link IntelIdentityDomain}: a pass-through PASID entry).
      */
     public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
                       TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery overflowRecovery,
                       FaultOverflowRecovery faultRecovery) {
+        super(name);
         IntelUnit ctx = new IntelUnit(name, unit, frames, iopf, loop, timing, log);
         this.unit = ctx;
-        this.name = name;
         this.qi = ctx.qi();
         this.loop = loop;
         PrqHandler handler = new PrqHandler(ctx, events, overflowRecovery);
         unit.setPageRequestInterrupt(handler::irq);
         this.domains = new IntelDomains(ctx, new PasidTeardown(ctx, handler), new CacheTags(ctx));
+        staticDomains(new IntelBlockedDomain(this, domains), new IntelIdentityDomain(this, domains));
         unit.writeReg(VtdRegs.PQH, 0);
         unit.writeReg(VtdRegs.PQA, ctx.prq() | ctx.prqOrder());
         this.faultHandler = new DmarFaultHandler(name, unit, log, loop,
-                () -> ctx.devices().values().stream().map(i -> i.pci).toList(), faultRecovery, timing.threadWakeNs());
+                ctx::endpoints, faultRecovery, timing.threadWakeNs());
         faultHandler.setInterrupt();
         unit.writeReg(VtdRegs.GCMD, unit.readReg(VtdRegs.GSTS) | VtdRegs.GCMD_TE);
         log.info("DMAR: Intel(R) Virtualization Technology for Directed I/O");
     }
 
     @Override
-    public String name() {
-        return name;
+    protected IntelUnit unit() {
+        return unit;
     }
 
     DmarFaultHandler faultHandler() {
@@ -113,38 +113,11 @@ public final class IntelIommu implements IommuOps {
         return unit.prqDepth();
     }
 
-    /**
-     * Counterpart of intel_iommu_probe_device() and intel_iommu_probe_finalize(): writes the device's scalable context
-     * entry and enables its PASID and ATS capabilities.
-     */
-    @Override
-    public void probeDevice(Device dev, PcieEndpoint pci) {
-        unit.probeDevice(dev, pci);
-    }
-
     /** Counterpart of intel_svm_domain_alloc(); see {@link IntelSvaDomain}. */
     @Override
     public IommuDomain domainAllocSva(Device dev, MmStruct mm) {
         unit.info(dev);
         return IntelSvaDomain.alloc(this, domains, mm);
-    }
-
-    /** {@code blocking_domain}: the RID_PASID (or PASID) entry is torn down; see {@link IntelBlockedDomain}. */
-    @Override
-    public IommuDomain blockedDomain() {
-        if (blocked == null) {
-            blocked = new IntelBlockedDomain(this, domains);
-        }
-        return blocked.domain();
-    }
-
-    /** {@code identity_domain}: a pass-through PASID entry; see {@link IntelIdentityDomain}. */
-    @Override
-    public IommuDomain identityDomain() {
-        if (identity == null) {
-            identity = new IntelIdentityDomain(this, domains);
-        }
-        return identity.domain();
     }
 
     /**
@@ -191,7 +164,7 @@ public final class IntelIommu implements IommuOps {
     @Override
     public void pageResponse(Device dev, IommuFault evt, PageResponse msg) {
         loop.trace().step(loop.now(), Layer.DRIVER, "intel_iommu_page_response",
-                "%s: page group response to %s PASID %d PRGI %d code %d", name, dev.name(), msg.pasid(), msg.grpid(),
+                "%s: page group response to %s PASID %d PRGI %d code %d", name(), dev.name(), msg.pasid(), msg.grpid(),
                 msg.code().value());
         qi.submitSync(QiDescriptor.pageGroupResponse(dev.rid(), evt.pasidValid(), msg.pasid(), msg.code().value(),
                 msg.grpid(), evt.lastPage()));

@@ -10,22 +10,15 @@ import dev.iommulab.core.IommuOps;
  */
 final class IntelNestedDomain extends IntelAttachableDomain {
 
-    private final IommuDomain domain;
     private final IntelPagingDomain parent;
     private final long s1Table;
     private final int did;
 
     IntelNestedDomain(IommuOps owner, IntelDomains domains, IntelPagingDomain parent, long s1Table, int did) {
-        super(domains);
-        this.domain = IommuDomain.nested(owner, this, parent.domain());
+        super(domains, ops -> IommuDomain.nested(owner, ops, parent.domain()));
         this.parent = parent;
         this.s1Table = s1Table;
         this.did = did;
-    }
-
-    @Override
-    public IommuDomain domain() {
-        return domain;
     }
 
     @Override

@@ -16,21 +16,14 @@ import java.util.List;
  */
 final class IntelPagingDomain extends IntelAttachableDomain {
 
-    private final IommuDomain domain;
     private final int did;
     private final boolean firstStage;
     private final List<CacheTags.Tag> tags = new ArrayList<>();
 
     IntelPagingDomain(IommuOps owner, IntelDomains domains, IoPgtable pgtable, int did) {
-        super(domains);
-        this.domain = IommuDomain.paging(owner, this, pgtable);
+        super(domains, ops -> IommuDomain.paging(owner, ops, pgtable));
         this.did = did;
         this.firstStage = pgtable.format() == IoPgtableFormat.VTD_FIRST_STAGE;
-    }
-
-    @Override
-    public IommuDomain domain() {
-        return domain;
     }
 
     @Override
@@ -47,9 +40,9 @@ final class IntelPagingDomain extends IntelAttachableDomain {
     @Override
     void setupEntry(PasidTables tables, long pasidDir, int pasid) {
         if (firstStage) {
-            tables.setupFirstLevel(pasidDir, pasid, domain.pgtable().root(), did);
+            tables.setupFirstLevel(pasidDir, pasid, domain().pgtable().root(), did);
         } else {
-            tables.setupSecondLevel(pasidDir, pasid, domain.pgtable().root(), did);
+            tables.setupSecondLevel(pasidDir, pasid, domain().pgtable().root(), did);
         }
     }
 

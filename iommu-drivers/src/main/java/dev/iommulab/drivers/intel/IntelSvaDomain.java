@@ -9,6 +9,7 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.core.mm.MmuNotifier;
+import dev.iommulab.drivers.DriverDomain;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,20 +22,19 @@ import java.util.List;
  * them; its release (process exit) takes those entries out of use without draining; the later detach (the blocked
  * domain's set_dev_pasid) clears and drains them (reference/linux-fault-stack.md §4.3).
  */
-final class IntelSvaDomain implements IntelDomain, MmuNotifier {
+final class IntelSvaDomain extends DriverDomain implements IntelDomain, MmuNotifier {
 
     /** One attachment ({@code struct dev_pasid_info} on {@code domain->dev_pasids}). */
     private record DevPasid(DeviceInfo info, int pasid) {
     }
 
     private final IntelDomains domains;
-    private final IommuDomain domain;
     private final int did;
     private final List<DevPasid> devPasids = new ArrayList<>();
 
     private IntelSvaDomain(IommuOps owner, IntelDomains domains, MmStruct mm, int did) {
+        super(ops -> new IommuDomain(DomainType.SVA, owner, ops, mm));
         this.domains = domains;
-        this.domain = new IommuDomain(DomainType.SVA, owner, this, mm);
         this.did = did;
     }
 
@@ -42,12 +42,7 @@ final class IntelSvaDomain implements IntelDomain, MmuNotifier {
     static IommuDomain alloc(IommuOps owner, IntelDomains domains, MmStruct mm) {
         IntelSvaDomain sva = new IntelSvaDomain(owner, domains, mm, domains.unit().allocDomainId());
         mm.mmuNotifierRegister(sva);
-        return sva.domain;
-    }
-
-    @Override
-    public IommuDomain domain() {
-        return domain;
+        return sva.domain();
     }
 
     @Override
@@ -59,7 +54,7 @@ final class IntelSvaDomain implements IntelDomain, MmuNotifier {
     @Override
     public void attachDev(IommuDomain d, Device dev) {
         domains.unit().info(dev);
-        throw IntelDomains.noAttach(domain, IommuCore.IOMMU_NO_PASID);
+        throw IntelDomains.noAttach(domain(), IommuCore.IOMMU_NO_PASID);
     }
 
     /**
@@ -71,25 +66,25 @@ final class IntelSvaDomain implements IntelDomain, MmuNotifier {
     public void setDevPasid(IommuDomain d, Device dev, int pasid) {
         IntelUnit unit = domains.unit();
         DeviceInfo info = unit.info(dev);
-        if (!info.pci.pasidEnabled() || !info.pci.atsEnabled()) {
-            throw new KernelException(Errno.EINVAL, "dev", info.dev + " needs PASID and ATS enabled for SVA");
+        if (!info.pci().pasidEnabled() || !info.pci().atsEnabled()) {
+            throw new KernelException(Errno.EINVAL, "dev", info.dev() + " needs PASID and ATS enabled for SVA");
         }
-        boolean pri = info.pci.config().pri(); // "SVA with non-IOMMU/PRI IOPF handling is allowed."
+        boolean pri = info.pci().config().pri(); // "SVA with non-IOMMU/PRI IOPF handling is allowed."
         if (pri) {
-            unit.iopfForDomainSet(domain, info);
+            unit.iopfRefs().forDomainSet(domain(), info);
         }
         try {
-            unit.tables().setupFirstLevel(info.pasidDir, pasid, domain.mm().pgd(), did);
+            unit.tables().setupFirstLevel(info.pasidDir, pasid, domain().mm().pgd(), did);
         } catch (KernelException e) {
             if (pri) {
-                unit.iopfForDomainRemove(domain, info); // out_unwind_iopf
+                unit.iopfRefs().forDomainRemove(domain(), info); // out_unwind_iopf
             }
             throw e;
         }
         assignTag(info, pasid);
         info.setAttached(pasid, this);
         unit.trace("intel_pasid_setup_first_level", "PASID %d of %s -> first-stage table %#x (%s)", pasid,
-                info.dev.name(), domain.mm().pgd(), domain.mm().name());
+                info.dev().name(), domain().mm().pgd(), domain().mm().name());
     }
 
     /** Replacing an SVA attachment is not modelled (EOPNOTSUPP). */
@@ -114,7 +109,7 @@ final class IntelSvaDomain implements IntelDomain, MmuNotifier {
     /** Counterpart of intel_svm_domain_free(): the notifier is put; the mm no longer tells this domain anything. */
     @Override
     public void free(IommuDomain d) {
-        domain.mm().mmuNotifierUnregister(this);
+        domain().mm().mmuNotifierUnregister(this);
     }
 
     /**
@@ -155,6 +150,6 @@ final class IntelSvaDomain implements IntelDomain, MmuNotifier {
 
     @Override
     public String toString() {
-        return domain + " DID " + did;
+        return domain() + " DID " + did;
     }
 }

@@ -1,11 +1,12 @@
 package dev.iommulab.drivers.intel;
 
 import dev.iommulab.core.Device;
-import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.drivers.DriverUnit;
+import dev.iommulab.drivers.IopfRefcount;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.sim.EventLoop;
@@ -16,18 +17,16 @@ import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
 import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * What every part of the VT-d driver shares about one remapping unit, {@code struct intel_iommu}: the register
  * window, the root/context/PASID tables, the invalidation queue, the page request queue's memory and iopf queue, the
- * probed devices ({@code struct device_domain_info}), the domain ID allocator and the IOPF reference counting of
- * fault-capable attachments. It is built first, from the unit's registers up — root table set, queued invalidation
- * on, the PRQ allocated — and handed to the helpers ({@link PrqHandler}, {@link PasidTeardown}, {@link CacheTags},
+ * probed devices ({@code struct device_domain_info}, kept by {@link DriverUnit}), the domain ID allocator and the IOPF
+ * reference counting of fault-capable attachments ({@link IopfRefcount}). It is built first, from the unit's
+ * registers up — root table set, queued invalidation on, the PRQ allocated — and handed to the helpers ({@link PrqHandler}, {@link PasidTeardown}, {@link CacheTags},
  * {@link IntelDomains}); {@link IntelIommu} is the ops table over it.
  */
-final class IntelUnit {
+final class IntelUnit extends DriverUnit<DeviceInfo> {
 
     private final String name;
     private final VtdUnit unit;
@@ -39,10 +38,10 @@ final class IntelUnit {
     private final PasidTables tables;
     private final QueuedInvalidation qi;
     private final IopfQueue iopfQueue;
+    private final IopfRefcount iopfRefs;
     private final int prqOrder;
     private final int prqDepth;
     private final long prq;
-    private final Map<Integer, DeviceInfo> devices = new HashMap<>();
     /** IDA_START_DID: domain IDs 0 (caching mode) and 1 (FLPT_DEFAULT_DID, pass-through) are reserved. */
     private int nextDomainId = 2;
 
@@ -64,14 +63,16 @@ final class IntelUnit {
         unit.writeReg(VtdRegs.RTADDR, tables.rootTable() | VtdRegs.RTADDR_SMT);
         unit.writeReg(VtdRegs.GCMD, VtdRegs.GCMD_SRTP);
         this.qi = new QueuedInvalidation(unit, frames);
-        log.info("DMAR: %s: Using Queued invalidation", name);
-        this.iopfQueue = iopf.queueAlloc(name + "-iopfq");
+        log.info("DMAR: %s: Using Queued invalidation", name());
+        this.iopfQueue = iopf.queueAlloc(name() + "-iopfq");
         this.prqOrder = unit.config().prqOrder();
         this.prqDepth = (4096 << prqOrder) / VtdRegs.DESC_SIZE;
         this.prq = frames.allocateContiguous(1 << prqOrder);
+        this.iopfRefs = new IopfRefcount(iopf, iopfQueue, prqDepth);
     }
 
-    String name() {
+    @Override
+    public String name() {
         return name;
     }
 
@@ -115,6 +116,15 @@ final class IntelUnit {
         return iopfQueue;
     }
 
+    /**
+     * IOPF of fault-capable attachments: intel_iommu_enable_iopf() / intel_iommu_disable_iopf() with a PRI allocation
+     * of {@link #prqDepth()} (the lab enables PRI there rather than at probe, see docs/hardware-models.md), and
+     * iopf_for_domain_set() / iopf_for_domain_remove().
+     */
+    IopfRefcount iopfRefs() {
+        return iopfRefs;
+    }
+
     /** PQA.PQS: the page request queue is 2^order pages. */
     int prqOrder() {
         return prqOrder;
@@ -130,101 +140,31 @@ final class IntelUnit {
         return prq;
     }
 
-    /** The probed devices by requester ID; the PRQ thread looks requests up here. */
-    Map<Integer, DeviceInfo> devices() {
-        return devices;
-    }
-
     /** A driver step in the trace, prefixed with this unit's name; formatted only when the trace is on. */
     void trace(String symbol, String format, Object... args) {
-        loop.trace().step(loop.now(), Layer.DRIVER, symbol, "%s: " + format, Trace.prepend(name, args));
+        loop.trace().step(loop.now(), Layer.DRIVER, symbol, "%s: " + format, Trace.prepend(name(), args));
     }
 
     /** A domain ID from IDA_START_DID up to cap_ndoms - 1 (65535 here); ENOSPC when they run out. */
     int allocDomainId() {
         if (nextDomainId > 0xffff) {
-            throw new KernelException(Errno.ENOSPC, "did", "no domain ID left on " + name);
+            throw new KernelException(Errno.ENOSPC, "did", "no domain ID left on " + name());
         }
         return nextDomainId++;
     }
 
     /**
-     * The device set-up of intel_iommu_probe_device() and intel_iommu_probe_finalize(): a PASID directory, the
-     * scalable context entry, PASID and ATS enabled as the function supports them.
-     *
-     * @throws KernelException EBUSY for a device probed already
+     * Counterpart of intel_iommu_probe_device() and intel_iommu_probe_finalize(): a PASID directory, the device's
+     * scalable context entry, and its PASID and ATS capabilities enabled as the function supports them.
      */
-    void probeDevice(Device dev, PcieEndpoint pci) {
-        if (devices.containsKey(dev.rid())) {
-            throw new KernelException(Errno.EBUSY, "dev", dev + " already probed");
-        }
+    @Override
+    protected DeviceInfo probe(Device dev, PcieEndpoint pci) {
         boolean pasid = dev.maxPasids() > 0;
         boolean ats = pci.config().ats();
         long[] dir = tables.allocPasidDirectory(Math.max(dev.maxPasids(), 1));
         tables.setContext(dev.rid(), dir[0], (int) dir[1], ats, pasid, pci.config().pri());
         pci.setPasidEnabled(pasid);
         pci.setAtsEnabled(ats);
-        devices.put(dev.rid(), new DeviceInfo(dev, pci, dir[0]));
-    }
-
-    /** dev_iommu_priv_get(): the driver's state of {@code dev}; ENODEV for a device not behind this unit. */
-    DeviceInfo info(Device dev) {
-        DeviceInfo info = devices.get(dev.rid());
-        if (info == null) {
-            throw new KernelException(Errno.ENODEV, "dev", dev + " is not behind " + name);
-        }
-        return info;
-    }
-
-    /**
-     * Counterpart of intel_iommu_enable_iopf(): a device without PRI cannot take page faults through the IOMMU
-     * (ENODEV, the kernel's {@code !info->pri_enabled}); otherwise the first fault-capable attachment adds the device
-     * to the unit's iopf queue and enables PRI with an allocation of {@link #prqDepth()} (the lab enables PRI here
-     * rather than at probe, see docs/hardware-models.md), later ones only count. A failure leaves the count as it
-     * was.
-     *
-     * @throws KernelException ENODEV without PRI; what iopf_queue_add_device() reports
-     */
-    void enableIopf(DeviceInfo info) {
-        if (!info.pci.config().pri()) {
-            throw new KernelException(Errno.ENODEV, "dev", info.dev + " has no PRI for I/O page faults");
-        }
-        if (info.iopfRefcount > 0) {
-            info.iopfRefcount++;
-            return;
-        }
-        iopf.queueAddDevice(iopfQueue, info.dev);
-        info.pci.enablePri(prqDepth);
-        info.iopfRefcount = 1;
-    }
-
-    /**
-     * Counterpart of intel_iommu_disable_iopf(): the last fault-capable attachment disables PRI, then removes the
-     * device from the iopf queue ({@code iopf_queue_remove_device()}: partials freed, every pending group answered
-     * INVALID). Without PRI or a reference it does nothing (the kernel WARNs).
-     */
-    void disableIopf(DeviceInfo info) {
-        if (!info.pci.config().pri() || info.iopfRefcount == 0) {
-            return;
-        }
-        if (--info.iopfRefcount > 0) {
-            return;
-        }
-        info.pci.disablePri();
-        iopf.queueRemoveDevice(iopfQueue, info.dev);
-    }
-
-    /** iopf_for_domain_set() (intel/iommu.h): IOPF for a fault-capable domain ({@code iopf_handler} set). */
-    void iopfForDomainSet(IommuDomain domain, DeviceInfo info) {
-        if (domain != null && domain.iopfHandler() != null) {
-            enableIopf(info);
-        }
-    }
-
-    /** iopf_for_domain_remove() (intel/iommu.h): drops the IOPF reference a fault-capable domain held. */
-    void iopfForDomainRemove(IommuDomain domain, DeviceInfo info) {
-        if (domain != null && domain.iopfHandler() != null) {
-            disableIopf(info);
-        }
+        return new DeviceInfo(dev, pci, dir[0]);
     }
 }

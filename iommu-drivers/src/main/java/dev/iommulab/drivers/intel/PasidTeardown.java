@@ -44,15 +44,15 @@ final class PasidTeardown {
         if (pgtt == 0) {
             if (tables.faultDisabled(info.pasidDir, pasid)) {
                 tables.tearDown(info.pasidDir, pasid, false);
-                iommu.trace("intel_pasid_tear_down_entry", "%s PASID %d: fault-disabled entry cleared", info.dev.name(),
-                        pasid);
+                iommu.trace("intel_pasid_tear_down_entry", "%s PASID %d: fault-disabled entry cleared",
+                        info.dev().name(), pasid);
                 drainPasidPrq(info, pasid);
             }
             return 0;
         }
         int did = tables.tearDown(info.pasidDir, pasid, faultIgnore);
         flushPresent(info, pasid, did, pgtt);
-        iommu.trace("intel_pasid_tear_down_entry", "%s PASID %d: entry cleared%s (DID %d)", info.dev.name(), pasid,
+        iommu.trace("intel_pasid_tear_down_entry", "%s PASID %d: entry cleared%s (DID %d)", info.dev().name(), pasid,
                 faultIgnore ? ", fault processing disabled" : "", did);
         if (!faultIgnore) {
             drainPasidPrq(info, pasid);
@@ -72,7 +72,7 @@ final class PasidTeardown {
         d.add(QiDescriptor.pasidCache(did, pasid));
         d.add(pgtt == VtdEntries.PGTT_FIRST_STAGE || pgtt == VtdEntries.PGTT_PASS_THROUGH
                 ? QiDescriptor.pasidIotlbAll(did, pasid) : QiDescriptor.iotlb(QiDescriptor.IOTLB_DOMAIN, did, 0, 0, false));
-        if (info.pci.atsEnabled()) {
+        if (info.pci().atsEnabled()) {
             d.add(IntelDomains.deviceTlbAll(info.rid(), pasid));
         }
         iommu.qi().submitSyncAndWait(iommu.loop(), d.toArray(QiDescriptor[]::new));
@@ -87,10 +87,10 @@ final class PasidTeardown {
      * until it completes; (4) if PRO is set then, sleep until the PRQ thread's next pass and repeat (3).
      */
     void drainPasidPrq(DeviceInfo info, int pasid) {
-        if (info.iopfRefcount == 0) {
+        if (info.iopfRefcount() == 0) {
             return;
         }
-        int did = info.ridDomain == null ? IntelDomains.FLPT_DEFAULT_DID : info.ridDomain.did();
+        int did = info.ridDomain() == null ? IntelDomains.FLPT_DEFAULT_DID : info.ridDomain().did();
         int waits = 0;
         prq.prqComplete.reinit();
         while (prq.unconsumed(info.rid(), pasid)) {
@@ -100,7 +100,7 @@ final class PasidTeardown {
         }
         Completion flushed = new Completion("iopf_queue_flush_dev", iommu.loop());
         try {
-            iopf.queueFlushDev(info.dev, flushed::complete);
+            iopf.queueFlushDev(info.dev(), flushed::complete);
             flushed.waitFor();
         } catch (KernelException e) {
             // the drain ignores iopf_queue_flush_dev()'s ENODEV: the device left its iopf queue already
@@ -116,7 +116,7 @@ final class PasidTeardown {
             prq.prqComplete.reinit();
             if (!iommu.qi().submitSyncWaitDrain(iommu.loop(), desc)) {
                 iommu.trace("intel_iommu_drain_pasid_prq",
-                        "%s PASID %d: the invalidation queue stopped, drain incomplete", info.dev.name(), pasid);
+                        "%s PASID %d: the invalidation queue stopped, drain incomplete", info.dev().name(), pasid);
                 return;
             }
             if ((iommu.unit().readReg(VtdRegs.PRS) & VtdRegs.PRS_PRO) == 0) {
@@ -126,7 +126,7 @@ final class PasidTeardown {
             retries++;
         }
         iommu.trace("intel_iommu_drain_pasid_prq",
-                "%s PASID %d drained (%d PRQ pass(es) awaited, %d retry(ies) after PRO)", info.dev.name(), pasid,
+                "%s PASID %d drained (%d PRQ pass(es) awaited, %d retry(ies) after PRO)", info.dev().name(), pasid,
                 waits, retries);
     }
 }

@@ -120,7 +120,7 @@ final class PrqHandler {
             long head = unit.readReg(VtdRegs.PQH) & ringMask;
             long tail = unit.readReg(VtdRegs.PQT) & ringMask;
             if (head == tail) {
-                overflowRecovery.recover(iopf, queue, devices.values().stream().map(i -> i.pci).toList(), log);
+                overflowRecovery.recover(iopf, queue, iommu.endpoints(), log);
                 unit.writeReg(VtdRegs.PRS, VtdRegs.PRS_PRO);
                 if (ratelimited("overflow-cleared")) {
                     log.info("DMAR: IOMMU: %s: PRQ overflow cleared", iommu.name());
@@ -170,7 +170,7 @@ final class PrqHandler {
             handleBadPrqEvent(req);
             return;
         }
-        if (iopf.reportDeviceFault(info.dev, toFault(req)) != 0 && iopf.kernel().driverAnswersErrors()) {
+        if (iopf.reportDeviceFault(info.dev(), toFault(req)) != 0 && iopf.kernel().driverAnswersErrors()) {
             handleBadPrqEvent(req);
         }
     }
@@ -207,7 +207,7 @@ final class PrqHandler {
         if (!req.lpig() && req.privData0() == 0 && req.privData1() == 0) {
             return;
         }
-        Device dev = devices.containsKey(req.rid()) ? devices.get(req.rid()).dev : null;
+        Device dev = devices.containsKey(req.rid()) ? devices.get(req.rid()).dev() : null;
         if (dev != null) {
             events.pageResponse(dev, toFault(req), new PageResponse(req.pasid(), req.prgIndex(),
                     PageResponseCode.INVALID), ResponseOrigin.DRIVER);

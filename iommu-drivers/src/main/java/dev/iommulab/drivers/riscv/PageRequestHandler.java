@@ -46,6 +46,7 @@ final class PageRequestHandler {
     private final HwQueue queue;
     private final CommandQueue cmdq;
     private final Map<Integer, RiscvDeviceInfo> devices;
+    private final RiscvUnit unit;
     private final IoPgfault iopf;
     private final IopfQueue iopfQueue;
     private final FaultEvents events;
@@ -53,12 +54,13 @@ final class PageRequestHandler {
     /** Completed at the end of every pass of the thread (as VT-d's {@code prq_complete}); a drain waits on it. */
     final Completion passDone;
 
-    PageRequestHandler(RiscvIommuDevice iommu, HwQueue queue, CommandQueue cmdq, Map<Integer, RiscvDeviceInfo> devices,
+    PageRequestHandler(RiscvIommuDevice iommu, HwQueue queue, CommandQueue cmdq, RiscvUnit unit,
                        IoPgfault iopf, IopfQueue iopfQueue, FaultEvents events, OverflowRecovery overflowRecovery) {
         this.iommu = iommu;
         this.queue = queue;
         this.cmdq = cmdq;
-        this.devices = devices;
+        this.devices = unit.devices();
+        this.unit = unit;
         this.iopf = iopf;
         this.iopfQueue = iopfQueue;
         this.events = events;
@@ -84,8 +86,7 @@ final class PageRequestHandler {
         if ((ctrl & (RiscvRegs.PQCSR_PQMF | RiscvRegs.PQCSR_PQOF)) != 0) {
             iommu.devWarn("Queue #%d error; memory fault:%d overflow:%d", queue.qid,
                     CommandQueue.bit(ctrl, RiscvRegs.PQCSR_PQMF), CommandQueue.bit(ctrl, RiscvRegs.PQCSR_PQOF));
-            overflowRecovery.recover(iopf, iopfQueue, devices.values().stream().map(i -> i.pci).toList(),
-                    iommu.log);
+            overflowRecovery.recover(iopf, iopfQueue, unit.endpoints(), iommu.log);
             iommu.hw.writeReg(queue.qcr, ctrl);
         }
         passDone.complete();
@@ -124,7 +125,7 @@ final class PageRequestHandler {
             handleBadPageRequest(req);
             return;
         }
-        if (iopf.reportDeviceFault(info.dev, toFault(req)) != 0 && iopf.kernel().driverAnswersErrors()) {
+        if (iopf.reportDeviceFault(info.dev(), toFault(req)) != 0 && iopf.kernel().driverAnswersErrors()) {
             handleBadPageRequest(req);
         }
     }
@@ -161,7 +162,7 @@ final class PageRequestHandler {
         RiscvDeviceInfo info = devices.get(req.did());
         IommuFault fault = toFault(req);
         if (info != null) {
-            events.pageResponse(info.dev, fault, new PageResponse(fault.pasid(), req.prgi(), PageResponseCode.INVALID),
+            events.pageResponse(info.dev(), fault, new PageResponse(fault.pasid(), req.prgi(), PageResponseCode.INVALID),
                     ResponseOrigin.DRIVER);
         }
         iommu.trace("riscv_iommu_priq_process", "bad page request from %04x PRGI %d answered INVALID", req.did(),

@@ -4,16 +4,16 @@ import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.kernel.Completion;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.drivers.IopfRefcount;
 import dev.iommulab.hw.pgtable.RiscvPagingMode;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvDeviceContext;
 import dev.iommulab.hw.riscv.RiscvProcessContext;
 import dev.iommulab.iopf.IoPgfault;
-import dev.iommulab.iopf.IopfQueue;
 
 /**
- * Attaching SVA domains at PASIDs and detaching them, and the IOPF reference count of every fault-capable attachment
- * ({@link #iopfForDomainSet}, {@link #iopfForDomainRemove}, also used by {@link RiscvDomains}). <b>Not in mainline</b>:
+ * Attaching SVA domains at PASIDs and detaching them, with IOPF for fault-capable attachments
+ * ({@link RiscvUnit#iopfRefs()}, also used by {@link RiscvDomains}). <b>Not in mainline</b>:
  * the merged RISC-V driver has no PASID support, no IOPF and no SVA (reference/linux-fault-stack.md §6.4). The lab's
  * version is modelled on the VT-d driver — intel_svm_set_dev_pasid(),
  * intel_iommu_enable_iopf()/intel_iommu_disable_iopf() and the PASID teardown (the lab's {@code intel.IntelUnit},
@@ -27,20 +27,17 @@ final class PasidAttach {
     private final DeviceDirectory directory;
     private final CommandQueue cmdq;
     private final IoPgfault iopf;
-    private final IopfQueue iopfQueue;
+    private final IopfRefcount iopfRefs;
     /** The page-request thread; null without a page-request queue. */
     private final PageRequestHandler requests;
-    /** The PRI allocation each device gets: the page-request queue's slots. */
-    private final int priAllocation;
 
     PasidAttach(RiscvUnit unit) {
         this.iommu = unit.iommu();
         this.directory = unit.directory();
         this.cmdq = unit.cmdq();
         this.iopf = unit.iopf();
-        this.iopfQueue = unit.iopfQueue();
+        this.iopfRefs = unit.iopfRefs();
         this.requests = unit.requests();
-        this.priAllocation = unit.pqEntries();
     }
 
     /**
@@ -53,24 +50,24 @@ final class PasidAttach {
      *                         ENOMEM when a PDT level cannot be allocated (IOPF is then disabled again)
      */
     void setDevPasid(RiscvDeviceInfo info, IommuDomain domain, int pscid, int pasid) {
-        if (info.pdt == 0 || !info.pci.pasidEnabled() || !info.pci.atsEnabled()) {
-            throw new KernelException(Errno.EINVAL, "dev", info.dev + " needs PASID and ATS enabled for SVA");
+        if (info.pdt == 0 || !info.pci().pasidEnabled() || !info.pci().atsEnabled()) {
+            throw new KernelException(Errno.EINVAL, "dev", info.dev() + " needs PASID and ATS enabled for SVA");
         }
         int pdtBits = DeviceDirectory.pdtBits(info.pdtMode);
         if (pasid >>> pdtBits != 0) {
             throw new KernelException(Errno.EINVAL, "pasid", pasid + " is beyond the PD" + pdtBits + " table of "
-                    + info.dev);
+                    + info.dev());
         }
-        boolean pri = info.priSupported; // as VT-d: SVA on a function without PRI handles its faults itself
+        boolean pri = info.priSupported(); // as VT-d: SVA on a function without PRI handles its faults itself
         if (pri) {
-            iopfForDomainSet(domain, info);
+            iopfRefs.forDomainSet(domain, info);
         }
         long pc;
         try {
             pc = directory.pcAddress(info.pdt, info.pdtMode, pasid, true);
         } catch (KernelException e) {
             if (pri) {
-                iopfForDomainRemove(domain, info); // as intel_svm_set_dev_pasid()'s unwind: no IOPF reference left
+                iopfRefs.forDomainRemove(domain, info); // as intel_svm_set_dev_pasid()'s unwind: no IOPF reference left
             }
             throw e;
         }
@@ -80,7 +77,7 @@ final class PasidAttach {
         iommu.memory.writeLong(pc, ctx.ta());
         cmdq.sendAndSync(RiscvCommand.iodirInvalPdt(info.devid(), pasid));
         iommu.trace("riscv_iommu_set_dev_pasid", "PASID %d of %s -> PSCID %d, Sv48 table %#x (%s)", pasid,
-                info.dev.name(), pscid, domain.mm().pgd(), domain.mm().name());
+                info.dev().name(), pscid, domain.mm().pgd(), domain.mm().name());
     }
 
     /**
@@ -93,8 +90,8 @@ final class PasidAttach {
      * Completion arrives (see {@link CommandQueue}).
      */
     void removeDevPasid(RiscvDeviceInfo info, int pasid, IommuDomain domain, int pscid) {
-        if (info.priSupported) {
-            iopfForDomainRemove(domain, info);
+        if (info.priSupported()) {
+            iopfRefs.forDomainRemove(domain, info);
         }
         long pc = info.pdt == 0 ? -1 : directory.pcAddress(info.pdt, info.pdtMode, pasid, false);
         if (pc < 0) {
@@ -102,7 +99,7 @@ final class PasidAttach {
         }
         boolean done = invalidateProcessContext(info, pc, pasid, pscid, false);
         iommu.trace("riscv_iommu_remove_dev_pasid", "PASID %d of %s: PC invalid, PSCID %d flushed, ATS.INVAL%s",
-                pasid, info.dev.name(), pscid, done ? " done" : " waiting for the Invalidate Completion");
+                pasid, info.dev().name(), pscid, done ? " done" : " waiting for the Invalidate Completion");
         drainPageRequests(info, pasid);
     }
 
@@ -150,7 +147,7 @@ final class PasidAttach {
      * {@code pasid} 0 ({@code IOMMU_NO_PASID}) is the RID: records without PASID (PV = 0) count for it.
      */
     void drainPageRequests(RiscvDeviceInfo info, int pasid) {
-        if (requests == null || info.iopfRefcount == 0) {
+        if (requests == null || info.iopfRefcount() == 0) {
             return;
         }
         int passes = 0;
@@ -161,59 +158,12 @@ final class PasidAttach {
         }
         Completion flushed = new Completion("iopf_queue_flush_dev", iommu.loop);
         try {
-            iopf.queueFlushDev(info.dev, flushed::complete);
+            iopf.queueFlushDev(info.dev(), flushed::complete);
             flushed.waitFor();
         } catch (KernelException e) {
             // the drain ignores iopf_queue_flush_dev()'s ENODEV: the device left its iopf queue already
         }
         iommu.trace("riscv_iommu_remove_dev_pasid", "PASID %d of %s drained (%d page-request pass(es) awaited)", pasid,
-                info.dev.name(), passes);
-    }
-
-    /**
-     * As intel_iommu_enable_iopf(): a function whose device context has no {@code EN_PRI} cannot take page faults
-     * through the IOMMU (ENODEV, as VT-d without PRI); otherwise the first fault-capable attachment adds the device
-     * to the IOMMU's iopf queue, then enables PRI with an allocation of the page-request queue's size (as VT-d gives
-     * each device its PRQ depth); later ones only count. A failure leaves the count as it was.
-     *
-     * @throws KernelException ENODEV without PRI; what iopf_queue_add_device() reports
-     */
-    void enableIopf(RiscvDeviceInfo info) {
-        if (!info.priSupported || iopfQueue == null) {
-            throw new KernelException(Errno.ENODEV, "dev", info.dev + " has no PRI for I/O page faults");
-        }
-        if (info.iopfRefcount > 0) {
-            info.iopfRefcount++;
-            return;
-        }
-        iopf.queueAddDevice(iopfQueue, info.dev);
-        info.pci.enablePri(priAllocation);
-        info.iopfRefcount = 1;
-    }
-
-    /** As intel_iommu_disable_iopf(): the last user disables PRI, then removes the device from the queue. */
-    void disableIopf(RiscvDeviceInfo info) {
-        if (!info.priSupported || iopfQueue == null || info.iopfRefcount == 0) {
-            return;
-        }
-        if (--info.iopfRefcount > 0) {
-            return;
-        }
-        info.pci.disablePri();
-        iopf.queueRemoveDevice(iopfQueue, info.dev);
-    }
-
-    /** As iopf_for_domain_set() (intel/iommu.h): IOPF for a fault-capable domain ({@code iopf_handler} set). */
-    void iopfForDomainSet(IommuDomain domain, RiscvDeviceInfo info) {
-        if (domain != null && domain.iopfHandler() != null) {
-            enableIopf(info);
-        }
-    }
-
-    /** As iopf_for_domain_remove() (intel/iommu.h): drops the IOPF reference a fault-capable domain held. */
-    void iopfForDomainRemove(IommuDomain domain, RiscvDeviceInfo info) {
-        if (domain != null && domain.iopfHandler() != null) {
-            disableIopf(info);
-        }
+                info.dev().name(), passes);
     }
 }

@@ -1,56 +1,31 @@
 package dev.iommulab.drivers.riscv;
 
-import dev.iommulab.core.Device;
 import dev.iommulab.core.IommuDomain;
+import dev.iommulab.core.IommuDomainOps;
+import dev.iommulab.drivers.AttachableDomain;
+import dev.iommulab.hw.riscv.RiscvProcessContext;
+import java.util.function.Function;
 
 /**
  * The domains a device context or process context can be written from — blocking, identity, paging — and the attach
- * ops they share through {@link RiscvDomains}: each kind says only what its context holds ({@link #fsc()},
- * {@link #ta()}) and which bonds it keeps.
+ * ops they share through {@link RiscvDomains} ({@link AttachableDomain}): each kind says only what its context holds
+ * ({@link #context}) and which bonds it keeps.
  */
-abstract sealed class RiscvAttachableDomain implements RiscvDomain
+abstract sealed class RiscvAttachableDomain extends AttachableDomain<RiscvAttachableDomain> implements RiscvDomain
         permits RiscvBlockedDomain, RiscvIdentityDomain, RiscvPagingDomain {
 
     final RiscvDomains domains;
+    /**
+     * What this domain's contexts hold: {@code fsc} (iosatp: mode and root, or Bare) and {@code ta} (V and the
+     * PSCID), in a process context or, for a function without PASID, in its device context.
+     */
+    final RiscvProcessContext context;
 
-    RiscvAttachableDomain(RiscvDomains domains) {
+    RiscvAttachableDomain(RiscvDomains domains, Function<IommuDomainOps, IommuDomain> alloc,
+                          RiscvProcessContext context) {
+        super(domains, alloc);
         this.domains = domains;
-    }
-
-    /** The {@code fsc} (iosatp) of the context: mode and root, or Bare. */
-    abstract long fsc();
-
-    /** The {@code ta} of the context: V and the PSCID. */
-    abstract long ta();
-
-    /**
-     * Counterpart of riscv_iommu_attach_paging_domain() and riscv_iommu_attach_identity_domain(); beyond mainline, a
-     * fault-capable paging domain enables IOPF, as on VT-d; see {@link RiscvDomains}.
-     */
-    @Override
-    public void attachDev(IommuDomain domain, Device dev) {
-        domains.attachDev(this, domains.unit().info(dev));
-    }
-
-    /**
-     * {@code set_dev_pasid} (not in mainline): the process context of the PASID, IOPF for a fault-capable domain.
-     *
-     * @throws dev.iommulab.core.kernel.KernelException EINVAL when the device has no PDT or {@code pasid} is beyond
-     *         it, ENODEV for a fault-capable domain on a function without PRI, ENOMEM when a PDT level cannot be
-     *         allocated (IOPF is then disabled again)
-     */
-    @Override
-    public void setDevPasid(IommuDomain domain, Device dev, int pasid) {
-        domains.setDevPasid(this, dev, pasid, null);
-    }
-
-    /**
-     * Replace at a PASID (not in mainline): the new domain's IOPF enabled before the old one's is dropped;
-     * replacing an SVA attachment is not modelled (EOPNOTSUPP).
-     */
-    @Override
-    public void setDevPasid(IommuDomain domain, Device dev, int pasid, IommuDomain old) {
-        domains.setDevPasid(this, dev, pasid, old);
+        this.context = context;
     }
 
     /** The blocking domain's context in place of this one; see {@link RiscvDomains#block}. */

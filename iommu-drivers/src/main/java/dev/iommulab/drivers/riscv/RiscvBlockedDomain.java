@@ -5,6 +5,7 @@ import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuOps;
+import dev.iommulab.hw.riscv.RiscvProcessContext;
 
 /**
  * {@code riscv_iommu_blocking_domain}: the context is not valid ("translation requests will fault w/ #258"). At the
@@ -13,26 +14,9 @@ import dev.iommulab.core.IommuOps;
  */
 final class RiscvBlockedDomain extends RiscvAttachableDomain {
 
-    private final IommuDomain domain;
-
+    /** The context is not valid: {@code fsc} and {@code ta} 0. */
     RiscvBlockedDomain(IommuOps owner, RiscvDomains domains) {
-        super(domains);
-        this.domain = new IommuDomain(DomainType.BLOCKED, owner, this, null);
-    }
-
-    @Override
-    public IommuDomain domain() {
-        return domain;
-    }
-
-    @Override
-    long fsc() {
-        return 0;
-    }
-
-    @Override
-    long ta() {
-        return 0;
+        super(domains, ops -> new IommuDomain(DomainType.BLOCKED, owner, ops, null), new RiscvProcessContext(0, 0));
     }
 
     /**
@@ -42,11 +26,11 @@ final class RiscvBlockedDomain extends RiscvAttachableDomain {
     @Override
     public void attachDev(IommuDomain blocked, Device dev) {
         RiscvDeviceInfo info = domains.unit().info(dev);
-        if (info.ridDomain == null) {
+        if (info.ridDomain() == null) {
             return; // nothing attached since probe: the context is as probe left it, not translating
         }
-        domains.block(this, info, IommuCore.IOMMU_NO_PASID, info.ridDomain);
-        domains.traceAttach(domain, info);
+        domains.block(this, info, IommuCore.IOMMU_NO_PASID, info.ridDomain());
+        domains.traceAttach(domain(), info);
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.pgtable.IoPgtable;
 import dev.iommulab.core.pgtable.IoPgtableFormat;
+import dev.iommulab.drivers.AttachableDomain;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvDeviceContext;
 import dev.iommulab.hw.riscv.RiscvProcessContext;
@@ -38,7 +39,7 @@ import dev.iommulab.hw.riscv.RiscvRegs;
  * ({@link #replace}, {@link #block}); a function without {@code EN_PRI} in its device context — which includes
  * every function without PASID, whose context never gets ATS or PRI — is refused with ENODEV.
  */
-final class RiscvDomains {
+final class RiscvDomains implements AttachableDomain.Attacher<RiscvAttachableDomain> {
 
     /** RISCV_IOMMU_IOTLB_INVAL_LIMIT. */
     static final long IOTLB_INVAL_LIMIT = 2L << 20;
@@ -90,28 +91,39 @@ final class RiscvDomains {
         return new RiscvPagingDomain(owner, this, pt, pscid).domain();
     }
 
-    /** attach_dev of an identity or paging domain: {@link #replace} at the RID, in place of what was there. */
-    void attachDev(RiscvAttachableDomain domain, RiscvDeviceInfo info) {
-        replace(domain, info, IommuCore.IOMMU_NO_PASID, info.ridDomain);
+    /**
+     * Counterpart of riscv_iommu_attach_paging_domain() and riscv_iommu_attach_identity_domain(): {@link #replace} at
+     * the RID, in place of what was there; beyond mainline, a fault-capable paging domain enables IOPF, as on VT-d.
+     */
+    @Override
+    public void attachDev(RiscvAttachableDomain domain, Device dev) {
+        RiscvDeviceInfo info = unit.info(dev);
+        replace(domain, info, IommuCore.IOMMU_NO_PASID, info.ridDomain());
         traceAttach(domain.domain(), info);
     }
 
     void traceAttach(IommuDomain domain, RiscvDeviceInfo info) {
-        iommu.trace("riscv_iommu_attach_dev", "%s: %s domain at the RID%s%s", info.dev.name(), domain.type(),
+        iommu.trace("riscv_iommu_attach_dev", "%s: %s domain at the RID%s%s", info.dev().name(), domain.type(),
                 info.pdt != 0 ? " (process context 0)" : "", domain.iopfHandler() != null ? ", fault-capable" : "");
     }
 
     /**
-     * set_dev_pasid (and its replace form, {@code old} non-null) of a blocking, identity or paging domain: the process
-     * context of the PASID. Replacing an SVA attachment is not modelled (EOPNOTSUPP).
+     * {@code set_dev_pasid} (not in mainline) of a blocking, identity or paging domain: the process context of the
+     * PASID, IOPF for a fault-capable domain. Its replace form ({@code old} non-null, not in mainline either) enables
+     * the new domain's IOPF before the old one's is dropped; replacing an SVA attachment is not modelled (EOPNOTSUPP).
+     *
+     * @throws KernelException EINVAL when the device has no PDT or {@code pasid} is beyond it, ENODEV for a
+     *         fault-capable domain on a function without PRI, ENOMEM when a PDT level cannot be allocated (IOPF is
+     *         then disabled again)
      */
-    void setDevPasid(RiscvAttachableDomain domain, Device dev, int pasid, IommuDomain old) {
+    @Override
+    public void setDevPasid(RiscvAttachableDomain domain, Device dev, int pasid, IommuDomain old) {
         if (old != null && old.type() == DomainType.SVA) {
             throw new KernelException(Errno.EOPNOTSUPP, "domain", "replacing an SVA attachment is not modelled");
         }
         RiscvDeviceInfo info = unit.info(dev);
         if (info.pdt == 0 || pasid >>> DeviceDirectory.pdtBits(info.pdtMode) != 0) {
-            throw new KernelException(Errno.EINVAL, "pasid", pasid + " has no process context on " + info.dev);
+            throw new KernelException(Errno.EINVAL, "pasid", pasid + " has no process context on " + info.dev());
         }
         replace(domain, info, pasid, info.attached(pasid, old));
     }
@@ -127,22 +139,22 @@ final class RiscvDomains {
      *                         PDT level cannot be allocated
      */
     private void replace(RiscvAttachableDomain domain, RiscvDeviceInfo info, int pasid, RiscvDomain old) {
-        pasids.iopfForDomainSet(domain.domain(), info);
+        unit.iopfRefs().forDomainSet(domain.domain(), info);
         try {
             if (info.pdt != 0) {
                 program(domain, info, pasid, old);
             } else {
-                iodirUpdate(info, domain.fsc(), domain.ta());
+                iodirUpdate(info, domain.context.fsc(), domain.context.ta());
                 if (old != null) {
                     old.unbond(info, -1);
                 }
                 domain.bond(info, -1);
             }
         } catch (KernelException e) {
-            pasids.iopfForDomainRemove(domain.domain(), info);
+            unit.iopfRefs().forDomainRemove(domain.domain(), info);
             throw e;
         }
-        pasids.iopfForDomainRemove(old == null ? null : old.domain(), info);
+        unit.iopfRefs().forDomainRemove(old == null ? null : old.domain(), info);
         info.setAttached(pasid, domain);
     }
 
@@ -154,7 +166,7 @@ final class RiscvDomains {
      * ({@link PasidAttach#drainPageRequests}).
      */
     void block(RiscvBlockedDomain blocked, RiscvDeviceInfo info, int pasid, RiscvDomain old) {
-        pasids.iopfForDomainRemove(old.domain(), info);
+        unit.iopfRefs().forDomainRemove(old.domain(), info);
         if (info.pdt != 0) {
             program(blocked, info, pasid, old);
             pasids.drainPageRequests(info, pasid);
@@ -192,14 +204,14 @@ final class RiscvDomains {
      */
     private void program(RiscvAttachableDomain domain, RiscvDeviceInfo info, int pasid, RiscvDomain old) {
         long pc = unit.directory().pcAddress(info.pdt, info.pdtMode, pasid, true);
-        iommu.memory.writeLong(pc + 8, domain.fsc());
-        iommu.memory.writeLong(pc, domain.ta());
+        iommu.memory.writeLong(pc + 8, domain.context.fsc());
+        iommu.memory.writeLong(pc, domain.context.ta());
         cmdq.sendAndSync(RiscvCommand.iodirInvalPdt(info.devid(), pasid));
         if (old != null) {
             old.unbond(info, pasid);
         }
         domain.bond(info, pasid);
-        if (old != null && info.pci.atsEnabled()) {
+        if (old != null && info.pci().atsEnabled()) {
             RiscvCommand inval = RiscvCommand.atsInval(info.devid(), pasid != 0, pasid, false, 0, 4096);
             cmdq.sendAndSync(new RiscvCommand(inval.qw0(), RiscvIommuDriver.ATS_INVAL_ALL));
         }

@@ -8,25 +8,8 @@ import dev.iommulab.hw.riscv.RiscvProcessContext;
 /** {@code riscv_iommu_identity_domain}: {@code fsc} Bare, valid. */
 final class RiscvIdentityDomain extends RiscvAttachableDomain {
 
-    private final IommuDomain domain;
-
     RiscvIdentityDomain(IommuOps owner, RiscvDomains domains) {
-        super(domains);
-        this.domain = new IommuDomain(DomainType.IDENTITY, owner, this, null);
-    }
-
-    @Override
-    public IommuDomain domain() {
-        return domain;
-    }
-
-    @Override
-    long fsc() {
-        return 0;
-    }
-
-    @Override
-    long ta() {
-        return RiscvProcessContext.TA_V;
+        super(domains, ops -> new IommuDomain(DomainType.IDENTITY, owner, ops, null),
+                new RiscvProcessContext(RiscvProcessContext.TA_V, 0));
     }
 }

@@ -3,7 +3,6 @@ package dev.iommulab.drivers.riscv;
 import dev.iommulab.core.Device;
 import dev.iommulab.core.IommuCap;
 import dev.iommulab.core.IommuDomain;
-import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
@@ -12,6 +11,7 @@ import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.drivers.FaultOverflowRecovery;
+import dev.iommulab.drivers.IommuDriver;
 import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.riscv.RiscvCommand;
@@ -50,7 +50,7 @@ import dev.iommulab.iopf.IopfQueue;
  * (the role VT-d's RID_PASID entry plays). A function without PASID keeps the DC the kernel's probe writes:
  * not valid, {@code tc} = SADE only — the blocking domain, "translation requests will fault w/ #258".
  */
-public final class RiscvIommuDriver implements IommuOps {
+public final class RiscvIommuDriver extends IommuDriver {
 
     /** {@code RISCV_IOMMU_DEF_CQ_COUNT}. */
     public static final int DEFAULT_CQ_ENTRIES = 8192;
@@ -86,8 +86,6 @@ public final class RiscvIommuDriver implements IommuOps {
     private final CommandQueue cmdq;
     private final PasidAttach pasids;
     private final RiscvDomains domains;
-    private RiscvBlockedDomain blocked;
-    private RiscvIdentityDomain identity;
 
     /**
      * Counterpart of riscv_iommu_platform_probe() and riscv_iommu_init(): checks the IOMMU is off or Bare,
@@ -110,21 +108,24 @@ public final class RiscvIommuDriver implements IommuOps {
     /**
      * The same, with {@code faultRecovery} (policy {@code fault.overflow-recovery}) applied by the fault-queue
      * thread after it cleared {@code fqof} or {@code fqmf}. The IOMMU's state ({@link RiscvUnit}) comes first; the
-     * PASID attach helper and the domains are built on it.
+     * PASID attach helper and the domains are built on it, the static ones first: {@code riscv_iommu_blocking_domain}
+     * ({@link RiscvBlockedDomain}) and {@code riscv_iommu_identity_domain} ({@link RiscvIdentityDomain}).
      */
     public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
                             TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery,
                             FaultOverflowRecovery faultRecovery) {
+        super(hw.config().name());
         this.unit = new RiscvUnit(hw, sizes, frames, iopf, loop, timing, log, events, recovery, faultRecovery);
         this.iommu = unit.iommu();
         this.cmdq = unit.cmdq();
         this.pasids = new PasidAttach(unit);
         this.domains = new RiscvDomains(unit, pasids);
+        staticDomains(new RiscvBlockedDomain(this, domains), new RiscvIdentityDomain(this, domains));
     }
 
     @Override
-    public String name() {
-        return iommu.name;
+    protected RiscvUnit unit() {
+        return unit;
     }
 
     /** The iopf queue of the page-request queue, or null when the IOMMU has no ATS. */
@@ -143,19 +144,6 @@ public final class RiscvIommuDriver implements IommuOps {
     }
 
     /**
-     * Counterpart of riscv_iommu_probe_device(), with the lab's PASID support: writes the device context
-     * described in the class comment (fields first, {@code tc} last), invalidates it ({@code IODIR.INVAL_DDT},
-     * {@code IOFENCE.C}) and enables PASID and ATS on a function that got a valid context.
-     *
-     * @throws KernelException EBUSY if already probed, ENODEV if the requester ID does not fit the DDT mode,
-     *                         ENOMEM when a table cannot be allocated
-     */
-    @Override
-    public void probeDevice(Device dev, PcieEndpoint pci) {
-        unit.probeDevice(dev, pci);
-    }
-
-    /**
      * {@code domain_alloc_sva}. <b>Not in mainline</b> (no SVA); modelled on the kernel's paging domains: each
      * domain gets a PSCID from {@code 1..RISCV_IOMMU_MAX_PSCID} ({@code riscv_iommu_pscids}), which tags its
      * IOTLB entries, and registers an mm notifier on {@code mm} ({@link RiscvSvaDomain}).
@@ -166,24 +154,6 @@ public final class RiscvIommuDriver implements IommuOps {
     public IommuDomain domainAllocSva(Device dev, MmStruct mm) {
         unit.info(dev);
         return RiscvSvaDomain.alloc(this, unit, pasids, mm);
-    }
-
-    /** {@code riscv_iommu_blocking_domain}; see {@link RiscvBlockedDomain}. */
-    @Override
-    public IommuDomain blockedDomain() {
-        if (blocked == null) {
-            blocked = new RiscvBlockedDomain(this, domains);
-        }
-        return blocked.domain();
-    }
-
-    /** {@code riscv_iommu_identity_domain}; see {@link RiscvIdentityDomain}. */
-    @Override
-    public IommuDomain identityDomain() {
-        if (identity == null) {
-            identity = new RiscvIdentityDomain(this, domains);
-        }
-        return identity.domain();
     }
 
     /** Counterpart of riscv_iommu_alloc_paging_domain(); see {@link RiscvDomains#allocPaging}. */

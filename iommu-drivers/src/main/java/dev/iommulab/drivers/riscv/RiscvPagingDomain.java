@@ -28,16 +28,14 @@ final class RiscvPagingDomain extends RiscvAttachableDomain {
     private record Bond(RiscvDeviceInfo info, int pasid) {
     }
 
-    private final IommuDomain domain;
     private final int pscid;
-    private final long fsc;
     private final List<Bond> bonds = new ArrayList<>();
 
+    /** The context: {@code fsc} the mode and the io-pgtable root, {@code ta} V and the PSCID. */
     RiscvPagingDomain(IommuOps owner, RiscvDomains domains, IoPgtable pgtable, int pscid) {
-        super(domains);
-        this.domain = IommuDomain.paging(owner, this, pgtable);
+        super(domains, ops -> IommuDomain.paging(owner, ops, pgtable), RiscvProcessContext.of(pscid, 0,
+                RiscvDeviceContext.encodeAtp(mode(pgtable.format()).encoding(), pgtable.root())));
         this.pscid = pscid;
-        this.fsc = RiscvDeviceContext.encodeAtp(mode(pgtable.format()).encoding(), pgtable.root());
     }
 
     private static RiscvPagingMode mode(IoPgtableFormat format) {
@@ -49,26 +47,9 @@ final class RiscvPagingDomain extends RiscvAttachableDomain {
         };
     }
 
-    @Override
-    public IommuDomain domain() {
-        return domain;
-    }
-
     /** The PSCID that tags this domain's IOTLB entries. */
     int pscid() {
         return pscid;
-    }
-
-    /** Mode and the io-pgtable root. */
-    @Override
-    long fsc() {
-        return fsc;
-    }
-
-    /** V and the PSCID. */
-    @Override
-    long ta() {
-        return RiscvProcessContext.TA_V | RiscvDeviceContext.encodeTa(pscid);
     }
 
     @Override
@@ -111,7 +92,7 @@ final class RiscvPagingDomain extends RiscvAttachableDomain {
             size <<= 1;
         }
         for (Bond b : bonds) {
-            if (b.info().pci.atsEnabled()) {
+            if (b.info().pci().atsEnabled()) {
                 cmds.add(RiscvCommand.atsInval(b.info().devid(), b.pasid() > 0, Math.max(b.pasid(), 0), false,
                         start, size));
             }
@@ -127,7 +108,7 @@ final class RiscvPagingDomain extends RiscvAttachableDomain {
         List<RiscvCommand> cmds = new ArrayList<>();
         cmds.add(RiscvCommand.iotinvalVma(false, 0, true, pscid, false, 0));
         for (Bond b : bonds) {
-            if (b.info().pci.atsEnabled()) {
+            if (b.info().pci().atsEnabled()) {
                 RiscvCommand inval = RiscvCommand.atsInval(b.info().devid(), b.pasid() > 0, Math.max(b.pasid(), 0),
                         false, 0, 4096);
                 cmds.add(new RiscvCommand(inval.qw0(), RiscvIommuDriver.ATS_INVAL_ALL));

@@ -8,6 +8,7 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.core.mm.MmuNotifier;
+import dev.iommulab.drivers.DriverDomain;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,7 @@ import java.util.List;
  *       later unbind finds the context invalid and runs its usual teardown.</li>
  * </ul>
  */
-final class RiscvSvaDomain implements RiscvDomain, MmuNotifier {
+final class RiscvSvaDomain extends DriverDomain implements RiscvDomain, MmuNotifier {
 
     /** One attachment of an SVA domain. */
     private record Attachment(RiscvDeviceInfo info, int pasid) {
@@ -45,17 +46,16 @@ final class RiscvSvaDomain implements RiscvDomain, MmuNotifier {
     private final RiscvIommuDevice iommu;
     private final CommandQueue cmdq;
     private final PasidAttach pasids;
-    private final IommuDomain domain;
     private final int pscid;
     private final List<Attachment> attachments = new ArrayList<>();
     private boolean registered;
 
     private RiscvSvaDomain(IommuOps owner, RiscvUnit unit, PasidAttach pasids, MmStruct mm, int pscid) {
+        super(ops -> new IommuDomain(DomainType.SVA, owner, ops, mm));
         this.unit = unit;
         this.iommu = unit.iommu();
         this.cmdq = unit.cmdq();
         this.pasids = pasids;
-        this.domain = new IommuDomain(DomainType.SVA, owner, this, mm);
         this.pscid = pscid;
     }
 
@@ -69,12 +69,7 @@ final class RiscvSvaDomain implements RiscvDomain, MmuNotifier {
         RiscvSvaDomain sva = new RiscvSvaDomain(owner, unit, pasids, mm, unit.allocPscid());
         mm.mmuNotifierRegister(sva);
         sva.registered = true;
-        return sva.domain;
-    }
-
-    @Override
-    public IommuDomain domain() {
-        return domain;
+        return sva.domain();
     }
 
     /** The PSCID of the domain's process contexts. */
@@ -86,7 +81,7 @@ final class RiscvSvaDomain implements RiscvDomain, MmuNotifier {
     @Override
     public void attachDev(IommuDomain d, Device dev) {
         unit.info(dev);
-        throw new KernelException(Errno.ENODEV, "domain", domain.type() + " domains have no attach_dev");
+        throw new KernelException(Errno.ENODEV, "domain", domain().type() + " domains have no attach_dev");
     }
 
     /**
@@ -99,7 +94,7 @@ final class RiscvSvaDomain implements RiscvDomain, MmuNotifier {
     @Override
     public void setDevPasid(IommuDomain d, Device dev, int pasid) {
         RiscvDeviceInfo info = unit.info(dev);
-        pasids.setDevPasid(info, domain, pscid, pasid);
+        pasids.setDevPasid(info, domain(), pscid, pasid);
         if (registered) {
             attachments.add(new Attachment(info, pasid));
         }
@@ -115,7 +110,7 @@ final class RiscvSvaDomain implements RiscvDomain, MmuNotifier {
     /** The blocked domain in place of this one: see {@link PasidAttach#removeDevPasid}. */
     @Override
     public void removeDevPasid(RiscvBlockedDomain blocked, RiscvDeviceInfo info, int pasid) {
-        pasids.removeDevPasid(info, pasid, domain, pscid);
+        pasids.removeDevPasid(info, pasid, domain(), pscid);
         attachments.remove(new Attachment(info, pasid));
         info.setAttached(pasid, null);
     }
@@ -125,7 +120,7 @@ final class RiscvSvaDomain implements RiscvDomain, MmuNotifier {
     public void free(IommuDomain d) {
         if (registered) {
             registered = false;
-            domain.mm().mmuNotifierUnregister(this);
+            domain().mm().mmuNotifierUnregister(this);
         }
     }
 
@@ -150,7 +145,7 @@ final class RiscvSvaDomain implements RiscvDomain, MmuNotifier {
             size <<= 1;
         }
         for (Attachment a : attachments) {
-            if (a.info().pci.atsEnabled()) {
+            if (a.info().pci().atsEnabled()) {
                 cmds.add(whole ? atsInvalAll(a) : RiscvCommand.atsInval(a.info().devid(), true, a.pasid(), false,
                         start & -size, size));
             }

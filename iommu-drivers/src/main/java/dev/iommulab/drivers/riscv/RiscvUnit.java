@@ -6,7 +6,9 @@ import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.drivers.DriverUnit;
 import dev.iommulab.drivers.FaultOverflowRecovery;
+import dev.iommulab.drivers.IopfRefcount;
 import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.riscv.RiscvCommand;
@@ -17,8 +19,6 @@ import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
 import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * The driver's state of one RISC-V IOMMU, built by riscv_iommu_init() before anything else uses it: the register
@@ -27,7 +27,7 @@ import java.util.Map;
  * PSCID allocator. {@link PasidAttach}, {@link RiscvDomains} and the domains are built on it; {@link RiscvIommuDriver}
  * is the ops table over it.
  */
-final class RiscvUnit {
+final class RiscvUnit extends DriverUnit<RiscvDeviceInfo> {
 
     private final RiscvIommuDevice iommu;
     private final IoPgfault iopf;
@@ -36,9 +36,9 @@ final class RiscvUnit {
     private final HwQueue fltq;
     private final HwQueue priq;
     private final IopfQueue iopfQueue;
+    private final IopfRefcount iopfRefs;
     /** The page-request thread; null without a page-request queue. */
     private final PageRequestHandler requests;
-    private final Map<Integer, RiscvDeviceInfo> devices = new HashMap<>();
     private int nextPscid = 1;
 
     /**
@@ -61,20 +61,19 @@ final class RiscvUnit {
         }
         hw.setCommandQueueInterrupt(cmdq::irq);
         cmdq.queue().enable(iommu.devPrefix(), log);
-        Map<Integer, RiscvDeviceInfo> probed = devices;
-        FaultQueueHandler faults = new FaultQueueHandler(iommu, fltq,
-                () -> probed.values().stream().map(i -> i.pci).toList(), faultRecovery);
+        FaultQueueHandler faults = new FaultQueueHandler(iommu, fltq, this::endpoints, faultRecovery);
         hw.setFaultQueueInterrupt(faults::irq);
         fltq.enable(iommu.devPrefix(), log);
         if (priq != null) {
             this.iopfQueue = iopf.queueAlloc(iommu.name);
-            this.requests = new PageRequestHandler(iommu, priq, cmdq, devices, iopf, iopfQueue, events, recovery);
+            this.requests = new PageRequestHandler(iommu, priq, cmdq, this, iopf, iopfQueue, events, recovery);
             hw.setPageRequestInterrupt(requests::irq);
             priq.enable(iommu.devPrefix(), log);
         } else {
             this.iopfQueue = null;
             this.requests = null;
         }
+        this.iopfRefs = new IopfRefcount(iopf, iopfQueue, pqEntries());
         iodirSetMode(RiscvIommuDriver.DDTP_MODE_MAX);
     }
 
@@ -123,6 +122,11 @@ final class RiscvUnit {
                 RiscvCommand.iotinvalVma(false, 0, false, 0, false, 0));
     }
 
+    @Override
+    public String name() {
+        return iommu.name;
+    }
+
     RiscvIommuDevice iommu() {
         return iommu;
     }
@@ -144,6 +148,15 @@ final class RiscvUnit {
         return iopfQueue;
     }
 
+    /**
+     * IOPF of fault-capable attachments, as the VT-d driver's intel_iommu_enable_iopf() and iopf_for_domain_set() do
+     * it (not in mainline): ENODEV for a function whose device context has no {@code EN_PRI}, otherwise PRI with an
+     * allocation of the page-request queue's size (as VT-d gives each device its PRQ depth).
+     */
+    IopfRefcount iopfRefs() {
+        return iopfRefs;
+    }
+
     /** The page-request thread, or null without a page-request queue. */
     PageRequestHandler requests() {
         return requests;
@@ -159,15 +172,6 @@ final class RiscvUnit {
         return fltq.slots();
     }
 
-    /** dev_iommu_priv_get(): the driver's state of {@code dev}; ENODEV for a device not behind this IOMMU. */
-    RiscvDeviceInfo info(Device dev) {
-        RiscvDeviceInfo info = devices.get(dev.rid());
-        if (info == null) {
-            throw new KernelException(Errno.ENODEV, "dev", dev + " is not behind " + iommu.name);
-        }
-        return info;
-    }
-
     /** A PSCID from {@code riscv_iommu_pscids}, 1..RISCV_IOMMU_MAX_PSCID; ENOSPC when they run out. */
     int allocPscid() {
         if (nextPscid > RiscvIommuDriver.MAX_PSCID) {
@@ -177,17 +181,15 @@ final class RiscvUnit {
     }
 
     /**
-     * The work of riscv_iommu_probe_device() ({@link RiscvIommuDriver#probeDevice}), with the lab's PASID support:
-     * writes the device context described in {@link RiscvIommuDriver} (fields first, {@code tc} last), invalidates it
-     * ({@code IODIR.INVAL_DDT}, {@code IOFENCE.C}) and enables PASID and ATS on a function that got a valid context.
+     * Counterpart of riscv_iommu_probe_device(), with the lab's PASID support: writes the device context
+     * described in {@link RiscvIommuDriver} (fields first, {@code tc} last), invalidates it ({@code IODIR.INVAL_DDT},
+     * {@code IOFENCE.C}) and enables PASID and ATS on a function that got a valid context.
      *
-     * @throws KernelException EBUSY if already probed, ENODEV if the requester ID does not fit the DDT mode,
-     *                         ENOMEM when a table cannot be allocated
+     * @throws KernelException ENODEV if the requester ID does not fit the DDT mode, ENOMEM when a table cannot be
+     *                         allocated (EBUSY if already probed: {@link DriverUnit#probeDevice})
      */
-    void probeDevice(Device dev, PcieEndpoint pci) {
-        if (devices.containsKey(dev.rid())) {
-            throw new KernelException(Errno.EBUSY, "dev", dev + " already probed");
-        }
+    @Override
+    protected RiscvDeviceInfo probe(Device dev, PcieEndpoint pci) {
         long dc = directory.dcAddress(dev.rid());
         if (dc < 0) {
             throw new KernelException(Errno.ENODEV, "dev", dev + " does not fit ddtp mode " + directory.mode());
@@ -211,10 +213,10 @@ final class RiscvUnit {
             pci.setAtsEnabled(ats);
             info = new RiscvDeviceInfo(dev, pci, dc, pdt, pdtMode, pri);
         }
-        devices.put(dev.rid(), info);
         iommu.trace("riscv_iommu_probe_device", "%s devid %04x: DC at %#x tc %#x, %s", dev.name(), dev.rid(), dc,
                 iommu.memory.readLong(dc), info.pdt == 0 ? "not valid (blocked)"
                         : String.format("PDT PD%d at %#x", DeviceDirectory.pdtBits(pdtMode), info.pdt));
+        return info;
     }
 
     /** Writes {@code iohgatp}, {@code ta} and {@code fsc}, then {@code tc} ("write TC.V as the last step"). */

@@ -80,7 +80,12 @@ public final class X86PageTable {
         throw new AssertionError("unreachable: level 1 is always a leaf");
     }
 
-    private static boolean hasReservedBits(long pte, int level) {
+    /**
+     * Whether the present entry {@code pte} read at {@code level} has reserved bits set: address bits above
+     * {@link #MAX_PHYS_ADDR_BITS}, PS at level 4 or above, or the low address bits of a 1 GiB or 2 MiB page. The same
+     * rules hold for x86-64 entries wherever they are read (VT-d first-stage tables at host addresses).
+     */
+    public static boolean hasReservedBits(long pte, int level) {
         if ((pte & HIGH_RESERVED) != 0) {
             return true;
         }

@@ -69,7 +69,7 @@ final class NestedTranslation {
             if (!X86Pte.present(pte)) {
                 return Found.fault(VtdFaultReason.FL_NOT_PRESENT, pe.fpd());
             }
-            if (reserved(pte, level)) {
+            if (X86PageTable.hasReservedBits(pte, level)) {
                 return Found.fault(VtdFaultReason.FL_RESERVED, pe.fpd());
             }
             writable &= (pte & X86Pte.RW) != 0;
@@ -139,19 +139,4 @@ final class NestedTranslation {
         };
     }
 
-    /** The x86-64 reserved-bit rules of {@link X86PageTable}, for entries read at host addresses. */
-    private static boolean reserved(long pte, int level) {
-        long high = ((1L << 52) - 1) & ~((1L << X86PageTable.MAX_PHYS_ADDR_BITS) - 1);
-        if ((pte & high) != 0) {
-            return true;
-        }
-        boolean ps = (pte & X86Pte.PS) != 0;
-        if (ps && level >= 4) {
-            return true;
-        }
-        if (ps && level == 3) {
-            return (pte & 0x3fff_e000L) != 0;
-        }
-        return ps && level == 2 && (pte & 0x1f_e000L) != 0;
-    }
 }

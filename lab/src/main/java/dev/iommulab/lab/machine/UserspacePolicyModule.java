@@ -1,10 +1,10 @@
 package dev.iommulab.lab.machine;
 
-import com.google.inject.AbstractModule;
 import com.google.inject.Module;
 import dev.iommulab.core.policy.Policies;
-import dev.iommulab.core.policy.Policy;
+import dev.iommulab.core.policy.PolicyChoice;
 import dev.iommulab.core.policy.PolicyException;
+import dev.iommulab.core.policy.PolicyModule;
 import dev.iommulab.vfio.Iommufd;
 import dev.iommulab.vfio.IommufdFault;
 import java.util.List;
@@ -17,7 +17,7 @@ import java.util.Map;
  * {@code vfio.replace-auto-response} ({@code intended} | {@code legacy-2025}, {@link Iommufd.ReplaceAutoResponse}).
  * They live in the lab because the client is a lab choice, not a kernel one; {@link #defaults()} binds the defaults.
  */
-final class UserspacePolicyModule extends AbstractModule {
+final class UserspacePolicyModule extends PolicyModule {
 
     static final String USER_RESPONSE = "vfio.user-response";
     static final String READ_BYTES = "read-bytes";
@@ -27,45 +27,11 @@ final class UserspacePolicyModule extends AbstractModule {
 
     @Override
     protected void configure() {
-        Policies.binder(binder()).addBinding(USER_RESPONSE).toInstance(new Policy() {
-            @Override
-            public String defaultValue() {
-                return UserspaceResponse.DEFAULT.mode();
-            }
-
-            @Override
-            public List<String> values() {
-                return UserspaceResponse.MODES;
-            }
-
-            @Override
-            public List<String> parameters() {
-                return List.of(READ_BYTES);
-            }
-
-            @Override
-            public Module module(String value, Map<String, String> parameters) {
-                UserspaceResponse choice = new UserspaceResponse(value, readBytes(parameters));
-                return binder -> binder.bind(UserspaceResponse.class).toInstance(choice);
-            }
-        });
-        Policies.binder(binder()).addBinding(REPLACE_AUTO_RESPONSE).toInstance(new Policy() {
-            @Override
-            public String defaultValue() {
-                return "intended";
-            }
-
-            @Override
-            public List<String> values() {
-                return List.of("intended", "legacy-2025");
-            }
-
-            @Override
-            public Module module(String value, Map<String, String> parameters) {
-                Iommufd.ReplaceAutoResponse mode = REPLACE.get(value);
-                return binder -> binder.bind(Iommufd.ReplaceAutoResponse.class).toInstance(mode);
-            }
-        });
+        Policies.binder(binder()).addBinding(USER_RESPONSE).toInstance(new PolicyChoice(UserspaceResponse.MODES,
+                List.of(READ_BYTES), (value, parameters) -> PolicyChoice.bind(UserspaceResponse.class,
+                        new UserspaceResponse(value, readBytes(parameters)))));
+        Policies.binder(binder()).addBinding(REPLACE_AUTO_RESPONSE).toInstance(PolicyChoice.binding(
+                Iommufd.ReplaceAutoResponse.class, List.of("intended", "legacy-2025"), REPLACE::get));
     }
 
     private static int readBytes(Map<String, String> parameters) {
@@ -83,15 +49,5 @@ final class UserspacePolicyModule extends AbstractModule {
             binder.bind(UserspaceResponse.class).toInstance(UserspaceResponse.DEFAULT);
             binder.bind(Iommufd.ReplaceAutoResponse.class).toInstance(Iommufd.ReplaceAutoResponse.INTENDED);
         };
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof UserspacePolicyModule;
-    }
-
-    @Override
-    public int hashCode() {
-        return UserspacePolicyModule.class.hashCode();
     }
 }

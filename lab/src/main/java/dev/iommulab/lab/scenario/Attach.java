@@ -1,7 +1,6 @@
 package dev.iommulab.lab.scenario;
 
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Step {@code attach}: attach the device's RID to a new domain of the given type.
@@ -21,7 +20,6 @@ public record Attach(String device, String domain, Long atNs, SourceLocation loc
     public Attach {
         Checks.name(device, "device");
         Checks.oneOf(domain, DOMAINS, "domain");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

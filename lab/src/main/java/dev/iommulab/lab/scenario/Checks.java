@@ -69,6 +69,15 @@ final class Checks {
         return ns;
     }
 
+    /**
+     * What every step has: its time ({@code at}: >= 0 ns, or null to run when the previous step is idle) and where it
+     * is written.
+     */
+    static void step(Long atNs, SourceLocation location) {
+        time(atNs, "at");
+        Objects.requireNonNull(location, "location");
+    }
+
     static long pageAligned(long value, String what) {
         if (value % PAGE_SIZE != 0) {
             throw new IllegalArgumentException(what + " 0x" + Long.toHexString(value)

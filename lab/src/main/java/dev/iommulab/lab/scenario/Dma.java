@@ -1,7 +1,6 @@
 package dev.iommulab.lab.scenario;
 
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Step {@code dma}: the device performs DMA, through SVA with {@code process}, else through its RID domain. Without
@@ -48,8 +47,7 @@ public record Dma(String device, Long addr, long size, String access, String pro
         if (pasid != null && (process != null || addr == null)) {
             throw new IllegalArgumentException("pasid: needs addr and excludes process");
         }
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 
     /** Whether this is the DMA API form (no {@code addr}, no {@code process}). */

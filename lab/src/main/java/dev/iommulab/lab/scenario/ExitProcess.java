@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code exit-process}: the process exits and its mm is torn down.
  *
@@ -14,7 +12,6 @@ public record ExitProcess(String process, Long atNs, SourceLocation location) im
     /** Validates the fields. */
     public ExitProcess {
         Checks.name(process, "process");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

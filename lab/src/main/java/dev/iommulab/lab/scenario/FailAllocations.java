@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code fail-allocations}: the next {@code count} allocations at {@code site} fail.
  *
@@ -16,7 +14,6 @@ public record FailAllocations(String site, int count, Long atNs, SourceLocation 
     public FailAllocations {
         Checks.name(site, "site");
         Checks.range(count, 1, Integer.MAX_VALUE, "count");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code fault-close}: the process closes its fault fd only; nothing is answered, its groups stay owed.
  *
@@ -14,7 +12,6 @@ public record FaultClose(String process, Long atNs, SourceLocation location) imp
     /** Validates the fields. */
     public FaultClose {
         Checks.name(process, "process");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code fault-read}: a raw {@code read()} of the process's fault fd by the scenario author, with a buffer of
  * {@code bytes}; the records read go into the report.
@@ -17,7 +15,6 @@ public record FaultRead(String process, int bytes, Long atNs, SourceLocation loc
     public FaultRead {
         Checks.name(process, "process");
         Checks.range(bytes, 0, Integer.MAX_VALUE, "bytes");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

@@ -1,7 +1,6 @@
 package dev.iommulab.lab.scenario;
 
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Step {@code fault-write}: a raw {@code write()} of one {@code struct iommu_hwpt_page_response} to the process's
@@ -32,7 +31,6 @@ public record FaultWrite(String process, Long cookie, long code, Long atNs, Sour
         if (code < 0 || code > U32) {
             throw new IllegalArgumentException("code must be a u32, got " + code);
         }
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

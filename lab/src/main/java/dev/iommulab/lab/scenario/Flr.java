@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code flr}: Function Level Reset of the endpoint.
  *
@@ -14,7 +12,6 @@ public record Flr(String device, Long atNs, SourceLocation location) implements 
     /** Validates the fields. */
     public Flr {
         Checks.name(device, "device");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

@@ -1,7 +1,6 @@
 package dev.iommulab.lab.scenario;
 
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Step {@code ioas-map}: IOMMU_IOAS_MAP of the process's memory at {@code addr} to {@code iova} in its IOAS, pinned
@@ -31,8 +30,7 @@ public record IoasMap(String process, long iova, long addr, long size, String pr
         Checks.pageAligned(Checks.nonNegative(addr, "addr"), "addr");
         Checks.pageAligned(Checks.positive(size, "size"), "size");
         Checks.oneOf(prot, PROTS, "prot");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 
     /** Whether the mapping is writable. */

@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code ioas-unmap}: IOMMU_IOAS_UNMAP of the areas inside {@code [iova, iova + size)} of the process's IOAS
  * (out of every HWPT, IOTLB and device-TLBs flushed, pages unpinned).
@@ -20,7 +18,6 @@ public record IoasUnmap(String process, long iova, long size, Long atNs, SourceL
         Checks.name(process, "process");
         Checks.nonNegative(iova, "iova");
         Checks.positive(size, "size");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

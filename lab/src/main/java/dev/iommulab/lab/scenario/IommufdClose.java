@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code iommufd-close}: the process closes everything it holds of iommufd (its VFIO devices are unbound, the
  * fault fd closed, the context released: the fault object's remaining groups answered INVALID by its destroy).
@@ -15,7 +13,6 @@ public record IommufdClose(String process, Long atNs, SourceLocation location) i
     /** Validates the fields. */
     public IommufdClose {
         Checks.name(process, "process");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

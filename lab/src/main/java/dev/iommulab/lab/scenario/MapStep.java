@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code map}: {@code iommu_map()} in the device's RID paging domain.
  *
@@ -21,7 +19,6 @@ public record MapStep(String device, long iova, long size, String prot, Long atN
         Checks.nonNegative(iova, "iova");
         Checks.positive(size, "size");
         Checks.prot(prot);
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

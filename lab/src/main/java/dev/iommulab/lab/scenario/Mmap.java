@@ -1,7 +1,6 @@
 package dev.iommulab.lab.scenario;
 
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Step {@code mmap}: add a mapping to the process address space (mmap with MAP_FIXED_NOREPLACE).
@@ -30,7 +29,6 @@ public record Mmap(String process, long start, long size, String prot, String ba
         if (!BACKINGS.contains(backing)) {
             throw new IllegalArgumentException("backing must be one of " + BACKINGS + ": " + backing);
         }
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code mprotect}: change the protection of a range of the process address space.
  *
@@ -21,7 +19,6 @@ public record Mprotect(String process, long start, long size, String prot, Long 
         Checks.pageAligned(Checks.nonNegative(start, "start"), "start");
         Checks.pageAligned(Checks.positive(size, "size"), "size");
         Checks.prot(prot);
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

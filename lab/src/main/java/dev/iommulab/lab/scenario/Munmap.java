@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code munmap}: remove a range from the process address space.
  *
@@ -19,7 +17,6 @@ public record Munmap(String process, long start, long size, Long atNs, SourceLoc
         Checks.name(process, "process");
         Checks.pageAligned(Checks.nonNegative(start, "start"), "start");
         Checks.pageAligned(Checks.positive(size, "size"), "size");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code page-request}: the endpoint sends one raw PRI Page Request (counts against its credits), or with
  * {@code pages} N the requests of N consecutive pages from {@code addr}, all with {@code grpid}, back to back, of
@@ -37,8 +35,7 @@ public record PageRequest(String device, int grpid, long addr, String access, bo
             throw new IllegalArgumentException("page-request takes pasid or process, not both");
         }
         Checks.range(pages, 1, MAX_PAGES, "pages");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 
     /** One page. */

@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code pasid-stop}: the device driver tells the endpoint to stop using a PASID (PCIe "stop marker" PASID
  * stop: work items of the PASID aborted once their non-posted requests retired, unsent page request groups dropped,
@@ -23,7 +21,6 @@ public record PasidStop(String device, Integer pasid, String process, Long atNs,
         if ((pasid == null) == (process == null)) {
             throw new IllegalArgumentException("pasid-stop takes exactly one of pasid or process");
         }
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

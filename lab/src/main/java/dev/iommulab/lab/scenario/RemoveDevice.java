@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code remove-device}: {@code iopf_queue_remove_device()} for the device.
  *
@@ -14,7 +12,6 @@ public record RemoveDevice(String device, Long atNs, SourceLocation location) im
     /** Validates the fields. */
     public RemoveDevice {
         Checks.name(device, "device");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code run}: advance simulated time ({@code run: idle} or {@code run: {for: TIME}}).
  *
@@ -19,7 +17,6 @@ public record Run(Long forNs, Long atNs, SourceLocation location) implements Ste
     /** Validates the fields. */
     public Run {
         Checks.time(forNs, "for");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

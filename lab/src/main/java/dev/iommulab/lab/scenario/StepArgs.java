@@ -1,21 +1,63 @@
 package dev.iommulab.lab.scenario;
 
-/** The argument binders of the step kinds outside the user-space view (entries of {@link StepKinds}). */
+import java.util.function.Function;
+
+/**
+ * The argument binders of the step kinds outside the user-space view (entries of {@link StepKinds}), and the binders
+ * of the step shapes several kinds share ({@link #device}, {@link #process}, {@link #deviceAndProcess}).
+ */
 final class StepArgs {
+
+    /** The record of a step kind whose one argument is a declared name. */
+    @FunctionalInterface
+    interface Named<S extends Step> {
+        S make(String name, Long at, SourceLocation loc);
+    }
+
+    /** The record of a step kind whose arguments are a declared device and a declared process. */
+    @FunctionalInterface
+    interface DeviceAndProcess<S extends Step> {
+        S make(String device, String process, Long at, SourceLocation loc);
+    }
+
+    /** The record of a step kind of a device and a PASID, given as a number or as a process. */
+    @FunctionalInterface
+    interface DevicePasid<S extends Step> {
+        S make(String device, Integer pasid, String process, Long at, SourceLocation loc);
+    }
+
+    /** The record of an unmap step: the owner of the address space, the range. */
+    @FunctionalInterface
+    interface Unmap<S extends Step> {
+        S make(String owner, long iova, long size, Long at, SourceLocation loc);
+    }
 
     private StepArgs() {
     }
 
-    static SvaBind svaBind(Fields f, Long at, SourceLocation loc) {
-        String device = f.device("device");
-        String process = f.process("process");
-        return f.ok() ? new SvaBind(device, process, at, loc) : null;
+    /** The binder of a step kind whose one argument is {@code device}, a declared device. */
+    static <S extends Step> StepKinds.Binder<S> device(Named<S> step) {
+        return (f, at, loc) -> {
+            String device = f.device("device");
+            return f.ok() ? step.make(device, at, loc) : null;
+        };
     }
 
-    static SvaUnbind svaUnbind(Fields f, Long at, SourceLocation loc) {
-        String device = f.device("device");
-        String process = f.process("process");
-        return f.ok() ? new SvaUnbind(device, process, at, loc) : null;
+    /** The binder of a step kind whose one argument is {@code process}, a declared process. */
+    static <S extends Step> StepKinds.Binder<S> process(Named<S> step) {
+        return (f, at, loc) -> {
+            String process = f.process("process");
+            return f.ok() ? step.make(process, at, loc) : null;
+        };
+    }
+
+    /** The binder of a step kind of a declared {@code device} and a declared {@code process}. */
+    static <S extends Step> StepKinds.Binder<S> deviceAndProcess(DeviceAndProcess<S> step) {
+        return (f, at, loc) -> {
+            String device = f.device("device");
+            String process = f.process("process");
+            return f.ok() ? step.make(device, process, at, loc) : null;
+        };
     }
 
     static Attach attach(Fields f, Long at, SourceLocation loc) {
@@ -32,11 +74,17 @@ final class StepArgs {
         return f.ok() ? new MapStep(device, iova, size, prot, at, loc) : null;
     }
 
-    static UnmapStep unmap(Fields f, Long at, SourceLocation loc) {
-        String device = f.device("device");
-        Long iova = f.number("iova");
-        Long size = f.positive("size");
-        return f.ok() ? new UnmapStep(device, iova, size, at, loc) : null;
+    /**
+     * The binder of an unmap of {@code [iova, iova + size)} from the address space of {@code owner}: a declared device
+     * (its RID domain) or a declared process (its IOAS).
+     */
+    static <S extends Step> StepKinds.Binder<S> unmap(Function<Fields, String> owner, Unmap<S> step) {
+        return (f, at, loc) -> {
+            String name = owner.apply(f);
+            Long iova = f.number("iova");
+            Long size = f.positive("size");
+            return f.ok() ? step.make(name, iova, size, at, loc) : null;
+        };
     }
 
     static Dma dma(Fields f, Long at, SourceLocation loc) {
@@ -70,28 +118,22 @@ final class StepArgs {
                 : null;
     }
 
-    static StopMarker stopMarker(Fields f, Long at, SourceLocation loc) {
-        String device = f.device("device");
-        Integer pasid = f.integer("pasid", 0, Checks.MAX_PASID, null);
-        String process = f.process("process", null);
-        pasidOrProcess(f, "stop-marker");
-        return f.ok() ? new StopMarker(device, pasid, process, at, loc) : null;
-    }
-
-    static PasidStop pasidStop(Fields f, Long at, SourceLocation loc) {
-        String device = f.device("device");
-        Integer pasid = f.integer("pasid", 0, Checks.MAX_PASID, null);
-        String process = f.process("process", null);
-        pasidOrProcess(f, "pasid-stop");
-        return f.ok() ? new PasidStop(device, pasid, process, at, loc) : null;
-    }
-
-    private static void pasidOrProcess(Fields f, String kind) {
-        if (f.has("pasid") && f.has("process")) {
-            f.error(f.valuePos("process"), "process", kind + " takes pasid or process, not both");
-        } else if (!f.has("pasid") && !f.has("process")) {
-            f.error(f.pos(), "", kind + " needs pasid or process");
-        }
+    /**
+     * The binder of a step kind {@code kind} of a declared {@code device} and one of {@code pasid} and
+     * {@code process} (whose PASID it means).
+     */
+    static <S extends Step> StepKinds.Binder<S> pasidOrProcess(String kind, DevicePasid<S> step) {
+        return (f, at, loc) -> {
+            String device = f.device("device");
+            Integer pasid = f.integer("pasid", 0, Checks.MAX_PASID, null);
+            String process = f.process("process", null);
+            if (f.has("pasid") && f.has("process")) {
+                f.error(f.valuePos("process"), "process", kind + " takes pasid or process, not both");
+            } else if (!f.has("pasid") && !f.has("process")) {
+                f.error(f.pos(), "", kind + " needs pasid or process");
+            }
+            return f.ok() ? step.make(device, pasid, process, at, loc) : null;
+        };
     }
 
     static Mmap mmap(Fields f, Long at, SourceLocation loc) {
@@ -118,25 +160,10 @@ final class StepArgs {
         return f.ok() ? new Mprotect(process, start, size, prot, at, loc) : null;
     }
 
-    static ExitProcess exitProcess(Fields f, Long at, SourceLocation loc) {
-        String process = f.process("process");
-        return f.ok() ? new ExitProcess(process, at, loc) : null;
-    }
-
     static FailAllocations failAllocations(Fields f, Long at, SourceLocation loc) {
         String site = f.text("site");
         Integer count = f.integer("count", 1, Integer.MAX_VALUE);
         return f.ok() ? new FailAllocations(site, count, at, loc) : null;
-    }
-
-    static Flr flr(Fields f, Long at, SourceLocation loc) {
-        String device = f.device("device");
-        return f.ok() ? new Flr(device, at, loc) : null;
-    }
-
-    static RemoveDevice removeDevice(Fields f, Long at, SourceLocation loc) {
-        String device = f.device("device");
-        return f.ok() ? new RemoveDevice(device, at, loc) : null;
     }
 
     static Run run(Fields f, Long at, SourceLocation loc) {

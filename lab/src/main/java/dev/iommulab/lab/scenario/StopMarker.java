@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code stop-marker}: the endpoint sends a PASID Stop Marker for exactly one of {@code pasid} or {@code process}.
  *
@@ -21,7 +19,6 @@ public record StopMarker(String device, Integer pasid, String process, Long atNs
         if ((pasid == null) == (process == null)) {
             throw new IllegalArgumentException("stop-marker takes exactly one of pasid or process");
         }
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

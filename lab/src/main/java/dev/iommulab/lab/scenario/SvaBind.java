@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code sva-bind}: {@code iommu_sva_bind_device()} of the device to the process's mm.
  *
@@ -17,7 +15,6 @@ public record SvaBind(String device, String process, Long atNs, SourceLocation l
     public SvaBind {
         Checks.name(device, "device");
         Checks.name(process, "process");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code sva-unbind}: {@code iommu_sva_unbind_device()} of a previous bind.
  *
@@ -17,7 +15,6 @@ public record SvaUnbind(String device, String process, Long atNs, SourceLocation
     public SvaUnbind {
         Checks.name(device, "device");
         Checks.name(process, "process");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

@@ -42,18 +42,25 @@ final class Tree {
     record Entry(String key, Pos keyPos, Node value) {
     }
 
-    /** A mapping; keeps file order. Mutable only while overrides are applied. */
-    static final class MapNode implements Node {
+    /** What mappings and lists share: where they were written. */
+    abstract static class Container {
         private final Pos pos;
-        private final Map<String, Entry> entries = new LinkedHashMap<>();
 
-        MapNode(Pos pos) {
+        Container(Pos pos) {
             this.pos = Objects.requireNonNull(pos);
         }
 
-        @Override
-        public Pos pos() {
+        public final Pos pos() {
             return pos;
+        }
+    }
+
+    /** A mapping; keeps file order. Mutable only while overrides are applied. */
+    static final class MapNode extends Container implements Node {
+        private final Map<String, Entry> entries = new LinkedHashMap<>();
+
+        MapNode(Pos pos) {
+            super(pos);
         }
 
         @Override
@@ -76,17 +83,11 @@ final class Tree {
     }
 
     /** A list. Mutable only while overrides are applied. */
-    static final class ListNode implements Node {
-        private final Pos pos;
+    static final class ListNode extends Container implements Node {
         private final List<Node> items = new ArrayList<>();
 
         ListNode(Pos pos) {
-            this.pos = Objects.requireNonNull(pos);
-        }
-
-        @Override
-        public Pos pos() {
-            return pos;
+            super(pos);
         }
 
         @Override

@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code unmap}: {@code iommu_unmap()} in the device's RID paging domain.
  *
@@ -19,7 +17,6 @@ public record UnmapStep(String device, long iova, long size, Long atNs, SourceLo
         Checks.name(device, "device");
         Checks.nonNegative(iova, "iova");
         Checks.positive(size, "size");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

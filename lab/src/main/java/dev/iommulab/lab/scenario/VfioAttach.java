@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code vfio-attach}: a new PASID-compatible paging HWPT on the owning process's IOAS
  * ({@code IOMMU_HWPT_ALLOC_PASID}, fault-capable with the process's fault object unless {@code fault} is false) is
@@ -20,7 +18,6 @@ public record VfioAttach(String device, Integer pasid, boolean fault, Long atNs,
     public VfioAttach {
         Checks.name(device, "device");
         Checks.optionalRange(pasid, 1, Checks.MAX_PASID, "pasid");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

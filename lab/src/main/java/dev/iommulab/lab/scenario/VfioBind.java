@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code vfio-bind}: the process's user-space driver binds the device to its iommufd (VFIO_DEVICE_BIND_IOMMUFD,
  * iommufd_device_bind()); the process's first bind also allocates its IOAS and its fault queue.
@@ -18,7 +16,6 @@ public record VfioBind(String device, String process, Long atNs, SourceLocation 
     public VfioBind {
         Checks.name(device, "device");
         Checks.name(process, "process");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code vfio-detach}: iommufd_device_detach() at the device's RID or a PASID — the driver drops IOPF, the fault
  * object answers INVALID every group of that attachment it holds (origin {@code auto-response}) — then IOMMU_DESTROY
@@ -18,7 +16,6 @@ public record VfioDetach(String device, Integer pasid, Long atNs, SourceLocation
     public VfioDetach {
         Checks.name(device, "device");
         Checks.optionalRange(pasid, 1, Checks.MAX_PASID, "pasid");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code vfio-pasid-stop}: the user-space driver stops the device's use of a PASID before detaching it
  * (UserspaceDriver.stopPasid() with the endpoint's PASID stop): the device retires its work and sends a Stop Marker,
@@ -18,7 +16,6 @@ public record VfioPasidStop(String device, int pasid, Long atNs, SourceLocation 
     public VfioPasidStop {
         Checks.name(device, "device");
         Checks.range(pasid, 1, Checks.MAX_PASID, "pasid");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

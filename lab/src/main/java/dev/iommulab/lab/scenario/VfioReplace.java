@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code vfio-replace}: a new HWPT (as {@code vfio-attach}) replaces the one attached at the
  * device's RID or PASID (iommufd_device_replace()): the old attachment's outstanding groups are answered INVALID
@@ -20,7 +18,6 @@ public record VfioReplace(String device, Integer pasid, boolean fault, Long atNs
     public VfioReplace {
         Checks.name(device, "device");
         Checks.optionalRange(pasid, 1, Checks.MAX_PASID, "pasid");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }

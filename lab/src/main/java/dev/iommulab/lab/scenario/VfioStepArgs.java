@@ -9,29 +9,20 @@ final class VfioStepArgs {
     private VfioStepArgs() {
     }
 
-    static VfioBind bind(Fields f, Long at, SourceLocation loc) {
-        String device = f.device("device");
-        String process = f.process("process");
-        return f.ok() ? new VfioBind(device, process, at, loc) : null;
+    /** The record of {@code vfio-attach} or {@code vfio-replace}: a new HWPT at the RID or a PASID. */
+    @FunctionalInterface
+    interface NewHwpt<S extends Step> {
+        S make(String device, Integer pasid, boolean fault, Long at, SourceLocation loc);
     }
 
-    static VfioUnbind unbind(Fields f, Long at, SourceLocation loc) {
-        String device = f.device("device");
-        return f.ok() ? new VfioUnbind(device, at, loc) : null;
-    }
-
-    static VfioAttach attach(Fields f, Long at, SourceLocation loc) {
-        String device = f.device("device");
-        Integer pasid = f.integer("pasid", 1, Checks.MAX_PASID, null);
-        Boolean fault = f.bool("fault", true);
-        return f.ok() ? new VfioAttach(device, pasid, fault, at, loc) : null;
-    }
-
-    static VfioReplace replace(Fields f, Long at, SourceLocation loc) {
-        String device = f.device("device");
-        Integer pasid = f.integer("pasid", 1, Checks.MAX_PASID, null);
-        Boolean fault = f.bool("fault", true);
-        return f.ok() ? new VfioReplace(device, pasid, fault, at, loc) : null;
+    /** The binder of {@code vfio-attach} and {@code vfio-replace}: {@code device}, {@code pasid}, {@code fault}. */
+    static <S extends Step> StepKinds.Binder<S> newHwpt(NewHwpt<S> step) {
+        return (f, at, loc) -> {
+            String device = f.device("device");
+            Integer pasid = f.integer("pasid", 1, Checks.MAX_PASID, null);
+            Boolean fault = f.bool("fault", true);
+            return f.ok() ? step.make(device, pasid, fault, at, loc) : null;
+        };
     }
 
     static VfioDetach detach(Fields f, Long at, SourceLocation loc) {
@@ -54,13 +45,6 @@ final class VfioStepArgs {
         String prot = f.choice("prot", IoasMap.PROTS);
         Boolean onFault = f.bool("on-fault", false);
         return f.ok() ? new IoasMap(process, iova, addr, size, prot, onFault, at, loc) : null;
-    }
-
-    static IoasUnmap ioasUnmap(Fields f, Long at, SourceLocation loc) {
-        String process = f.process("process");
-        Long iova = f.number("iova");
-        Long size = f.positive("size");
-        return f.ok() ? new IoasUnmap(process, iova, size, at, loc) : null;
     }
 
     static FaultRead faultRead(Fields f, Long at, SourceLocation loc) {
@@ -87,16 +71,6 @@ final class VfioStepArgs {
                     : u32(f, "code", codeText, "SUCCESS, INVALID or a u32");
         }
         return f.ok() ? new FaultWrite(process, cookie, code, at, loc) : null;
-    }
-
-    static FaultClose faultClose(Fields f, Long at, SourceLocation loc) {
-        String process = f.process("process");
-        return f.ok() ? new FaultClose(process, at, loc) : null;
-    }
-
-    static IommufdClose iommufdClose(Fields f, Long at, SourceLocation loc) {
-        String process = f.process("process");
-        return f.ok() ? new IommufdClose(process, at, loc) : null;
     }
 
     private static Long u32(Fields f, String key, String text, String expected) {

@@ -1,7 +1,5 @@
 package dev.iommulab.lab.scenario;
 
-import java.util.Objects;
-
 /**
  * Step {@code vfio-unbind}: the VFIO device is unbound from the iommufd it is bound to (every PASID, then the RID,
  * detached; the HWPTs the process allocated for it destroyed).
@@ -15,7 +13,6 @@ public record VfioUnbind(String device, Long atNs, SourceLocation location) impl
     /** Validates the fields. */
     public VfioUnbind {
         Checks.name(device, "device");
-        Checks.time(atNs, "at");
-        Objects.requireNonNull(location, "location");
+        Checks.step(atNs, location);
     }
 }
