@@ -61,6 +61,7 @@ public final class FaultEvents {
 
     private static final List<ListenerFactory> FACTORIES = discover();
 
+    /** Walked by index on every event: the fault path is hot and usually has no listener at all. */
     private final List<Listener> listeners = new ArrayList<>();
 
     /** A fault path with the discovered listeners only (none in production). */
@@ -79,22 +80,32 @@ public final class FaultEvents {
     }
 
     public void faultReceived(Device dev, IommuFault fault) {
-        listeners.forEach(l -> l.faultReceived(dev, fault));
+        for (int i = 0; i < listeners.size(); i++) {
+            listeners.get(i).faultReceived(dev, fault);
+        }
     }
 
     public void faultReported(Device dev, IommuFault fault, int ret) {
-        listeners.forEach(l -> l.faultReported(dev, fault, ret));
+        for (int i = 0; i < listeners.size(); i++) {
+            listeners.get(i).faultReported(dev, fault, ret);
+        }
     }
 
     public void pageResponse(Device dev, IommuFault evt, PageResponse response, ResponseOrigin origin) {
-        listeners.forEach(l -> l.pageResponse(dev, evt, response, origin));
+        for (int i = 0; i < listeners.size(); i++) {
+            listeners.get(i).pageResponse(dev, evt, response, origin);
+        }
     }
 
     public void groupDispatched(Device dev, List<IommuFault> faults) {
-        listeners.forEach(l -> l.groupDispatched(dev, faults));
+        for (int i = 0; i < listeners.size(); i++) {
+            listeners.get(i).groupDispatched(dev, faults);
+        }
     }
 
     public void faultParamRemoved(Device dev) {
-        listeners.forEach(l -> l.faultParamRemoved(dev));
+        for (int i = 0; i < listeners.size(); i++) {
+            listeners.get(i).faultParamRemoved(dev);
+        }
     }
 }
