@@ -1,39 +1,24 @@
 package dev.iommulab.drivers.intel;
 
 import dev.iommulab.core.Device;
-import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuOps;
-import dev.iommulab.core.fault.FaultEvents;
-import dev.iommulab.core.fault.IommuFault;
-import dev.iommulab.core.fault.IopfGroup;
-import dev.iommulab.core.fault.PageResponseCode;
-import dev.iommulab.core.kernel.FailureInjector;
-import dev.iommulab.core.kernel.FrameAllocator;
-import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.drivers.StackHarness;
 import dev.iommulab.fixtures.drivers.DriverFeature;
-import dev.iommulab.fixtures.drivers.DriverHarness;
 import dev.iommulab.fixtures.drivers.Invalidation;
 import dev.iommulab.fixtures.drivers.SentPageResponse;
 import dev.iommulab.fixtures.drivers.TranslationEntry;
-import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.iommu.HwFaultReason;
+import dev.iommulab.hw.iommu.IommuHardware;
 import dev.iommulab.hw.iommu.PageRequestMessage;
-import dev.iommulab.hw.iommu.PcieFabric;
-import dev.iommulab.hw.mem.PhysicalMemory;
-import dev.iommulab.hw.pci.EndpointConfig;
-import dev.iommulab.hw.pci.PcieEndpoint;
-import dev.iommulab.hw.sim.EventLoop;
-import dev.iommulab.hw.sim.TimingModel;
 import dev.iommulab.hw.vtd.PageRequestDescriptor;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdConfig;
 import dev.iommulab.hw.vtd.VtdEntries;
 import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
-import dev.iommulab.iopf.Iopf;
-import dev.iommulab.iopf.IopfPolicies;
+import dev.iommulab.iopf.IopfQueue;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -44,31 +29,14 @@ import java.util.Set;
  * machine wired by hand as {@link IntelIommuFixture} wires it, and the contract's observations read from what the
  * unit sees — PASID entries walked from RTADDR, the invalidation queue from IQA, the page request queue from PQA.
  */
-final class IntelDriverHarness implements DriverHarness {
+final class IntelDriverHarness extends StackHarness {
 
-    private final EventLoop loop = new EventLoop(42);
-    private final TimingModel timing = TimingModel.ESTIMATES;
-    private final PhysicalMemory memory = new PhysicalMemory(256L << 20);
-    private final PcieFabric fabric = new PcieFabric(loop, timing.pcieTlpNs());
-    private final List<HwFault> hwFaults = new ArrayList<>();
     private final VtdUnit unit = new VtdUnit(VtdConfig.defaults("dmar0"), memory, loop, timing, fabric, hwFaults::add);
-    private final FailureInjector failures = new FailureInjector();
-    private final FrameAllocator frames = new FrameAllocator(memory, 1L << 20, failures);
-    private final KernelLog log = new KernelLog(loop);
-    private final FaultEvents events = new FaultEvents();
-    private final IommuCore core = new IommuCore();
-    private final Iopf iopf = new Iopf(core, loop, timing, events, failures, log, IopfPolicies.kernel(failures));
     private final IntelIommu intel = new IntelIommu("dmar0", unit, frames, iopf, loop, timing, log, events);
 
-    @Override public EventLoop loop() { return loop; }
-    @Override public PhysicalMemory memory() { return memory; }
-    @Override public KernelLog log() { return log; }
-    @Override public FaultEvents events() { return events; }
-    @Override public FailureInjector failures() { return failures; }
-    @Override public FrameAllocator frames() { return frames; }
-    @Override public IommuCore core() { return core; }
+    @Override protected IommuHardware hardware() { return unit; }
+    @Override protected IopfQueue iopfQueue() { return intel.iopfQueue(); }
     @Override public IommuOps ops() { return intel; }
-    @Override public List<HwFault> hwFaults() { return hwFaults; }
 
     @Override
     public Set<DriverFeature> features() {
@@ -76,30 +44,8 @@ final class IntelDriverHarness implements DriverHarness {
     }
 
     @Override
-    public PcieEndpoint connect(EndpointConfig config) {
-        PcieEndpoint ep = new PcieEndpoint(config, loop, timing);
-        ep.connect(unit);
-        fabric.attach(ep);
-        return ep;
-    }
-
-    @Override
     public MmStruct mmAlloc(String name) {
         return new MmStruct(name, frames, frames.allocate());
-    }
-
-    // ---- io-pgfault ----
-
-    @Override public List<String> iopfQueueDevices() { return intel.iopfQueue().deviceNames(); }
-    @Override public int faultParamUsers(Device dev) { return iopf.faultParamUsers(dev); }
-    @Override public int pendingGroups(Device dev) { return iopf.pendingGroups(dev); }
-    @Override public List<IommuFault> partials(Device dev) { return iopf.partials(dev); }
-    @Override public boolean groupOwed(IopfGroup group) { return iopf.groupOwed(group); }
-
-    @Override
-    public void groupResponse(IopfGroup group, PageResponseCode code) {
-        iopf.groupResponse(group, code);
-        iopf.freeGroup(group);
     }
 
     // ---- the unit ----

@@ -4,28 +4,17 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuOps;
-import dev.iommulab.core.fault.FaultEvents;
-import dev.iommulab.core.fault.IommuFault;
-import dev.iommulab.core.fault.IopfGroup;
-import dev.iommulab.core.fault.PageResponseCode;
-import dev.iommulab.core.kernel.FailureInjector;
-import dev.iommulab.core.kernel.FrameAllocator;
-import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.CpuPageTable;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.drivers.OverflowRecovery;
+import dev.iommulab.drivers.StackHarness;
 import dev.iommulab.fixtures.drivers.DriverFeature;
-import dev.iommulab.fixtures.drivers.DriverHarness;
 import dev.iommulab.fixtures.drivers.Invalidation;
 import dev.iommulab.fixtures.drivers.SentPageResponse;
 import dev.iommulab.fixtures.drivers.TranslationEntry;
-import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.iommu.HwFaultReason;
+import dev.iommulab.hw.iommu.IommuHardware;
 import dev.iommulab.hw.iommu.PageRequestMessage;
-import dev.iommulab.hw.iommu.PcieFabric;
-import dev.iommulab.hw.mem.PhysicalMemory;
-import dev.iommulab.hw.pci.EndpointConfig;
-import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvConfig;
 import dev.iommulab.hw.riscv.RiscvDeviceContext;
@@ -33,9 +22,7 @@ import dev.iommulab.hw.riscv.RiscvIommu;
 import dev.iommulab.hw.riscv.RiscvPageRequestRecord;
 import dev.iommulab.hw.riscv.RiscvProcessContext;
 import dev.iommulab.hw.riscv.RiscvRegs;
-import dev.iommulab.hw.sim.EventLoop;
-import dev.iommulab.hw.sim.TimingModel;
-import dev.iommulab.iopf.Iopf;
+import dev.iommulab.iopf.IopfQueue;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -47,33 +34,16 @@ import java.util.Set;
  * and process contexts walked from {@code ddtp}, the command queue from {@code cqb}, the page-request queue from
  * {@code pqb}.
  */
-final class RiscvDriverHarness implements DriverHarness {
+final class RiscvDriverHarness extends StackHarness {
 
-    private final EventLoop loop = new EventLoop(42);
-    private final TimingModel timing = TimingModel.ESTIMATES;
-    private final PhysicalMemory memory = new PhysicalMemory(256L << 20);
-    private final PcieFabric fabric = new PcieFabric(loop, timing.pcieTlpNs());
-    private final List<HwFault> hwFaults = new ArrayList<>();
     private final RiscvIommu hw = new RiscvIommu(RiscvConfig.defaults("riscv-iommu0"), memory, loop, timing, fabric,
             hwFaults::add);
-    private final FailureInjector failures = new FailureInjector();
-    private final FrameAllocator frames = new FrameAllocator(memory, 1L << 20, failures);
-    private final KernelLog log = new KernelLog(loop);
-    private final FaultEvents events = new FaultEvents();
-    private final IommuCore core = new IommuCore();
-    private final Iopf iopf = new Iopf(core, loop, timing, events, failures, log);
     private final RiscvIommuDriver driver = new RiscvIommuDriver(hw, RiscvIommuDriver.QueueSizes.DEFAULTS, frames,
             iopf, loop, timing, log, events, OverflowRecovery.DISCARD_PARTIALS);
 
-    @Override public EventLoop loop() { return loop; }
-    @Override public PhysicalMemory memory() { return memory; }
-    @Override public KernelLog log() { return log; }
-    @Override public FaultEvents events() { return events; }
-    @Override public FailureInjector failures() { return failures; }
-    @Override public FrameAllocator frames() { return frames; }
-    @Override public IommuCore core() { return core; }
+    @Override protected IommuHardware hardware() { return hw; }
+    @Override protected IopfQueue iopfQueue() { return driver.iopfQueue(); }
     @Override public IommuOps ops() { return driver; }
-    @Override public List<HwFault> hwFaults() { return hwFaults; }
 
     @Override
     public Set<DriverFeature> features() {
@@ -81,30 +51,8 @@ final class RiscvDriverHarness implements DriverHarness {
     }
 
     @Override
-    public PcieEndpoint connect(EndpointConfig config) {
-        PcieEndpoint ep = new PcieEndpoint(config, loop, timing);
-        ep.connect(hw);
-        fabric.attach(ep);
-        return ep;
-    }
-
-    @Override
     public MmStruct mmAlloc(String name) {
         return new MmStruct(name, frames, frames.allocate(), CpuPageTable.riscvSv48(memory));
-    }
-
-    // ---- io-pgfault ----
-
-    @Override public List<String> iopfQueueDevices() { return driver.iopfQueue().deviceNames(); }
-    @Override public int faultParamUsers(Device dev) { return iopf.faultParamUsers(dev); }
-    @Override public int pendingGroups(Device dev) { return iopf.pendingGroups(dev); }
-    @Override public List<IommuFault> partials(Device dev) { return iopf.partials(dev); }
-    @Override public boolean groupOwed(IopfGroup group) { return iopf.groupOwed(group); }
-
-    @Override
-    public void groupResponse(IopfGroup group, PageResponseCode code) {
-        iopf.groupResponse(group, code);
-        iopf.freeGroup(group);
     }
 
     // ---- the IOMMU ----
