@@ -58,8 +58,8 @@ class IommufdRandomTest {
     private final Map<String, Integer> seen = new TreeMap<>();
 
     @Test
-    @InvariantsExempt(reason = "as IommufdRandomRun's own check of every other invariant says: here PASIDs translate"
-            + " IOAS mappings, which dma-within-mappings (judging PASID accesses against SVA processes) does not follow",
+    @InvariantsExempt(reason = "seed 821 (RISC-V): a PASID-0 write through a stale ATC entry after the RID went to"
+            + " BLOCKED, the driver not waiting for its ATS.INVAL fence; see DmaWithinMappingsIommufdTest",
             invariants = "dma-within-mappings")
     void run_thousandRandomSeeds_everyGroupAnsweredExactlyOnce() throws Exception {
         List<String> failures = new ArrayList<>();
