@@ -30,6 +30,10 @@ import java.util.function.Supplier;
  *
  * <p>An access at a PASID that user space attached through iommufd (an UNMANAGED or NESTED domain there) is judged
  * against that domain's page table instead: it must reach the frame iommu_iova_to_phys() finds for its IOVA now.
+ * PASID 0 is {@code IOMMU_NO_PASID}: no process ever gets it, and the hardware translates a request tagged with it
+ * through the entry that serves requests without PASID (VT-d's RID_PASID PASID-table entry, RISC-V's default
+ * process_id 0 under DC.tc.DPE), so such an access is judged against the group's RID domain ({@code group->domain}:
+ * an iommufd HWPT, the default DMA or IDENTITY domain, or the blocking domain, which maps nothing).
  *
  * <p>Accesses without a PASID (RID domains, the DMA API) are not judged: what "mapped" means for them is the IOVA
  * domain's own table and the DMA API's buffers, which this watch does not follow yet.
@@ -56,8 +60,8 @@ final class MappingWatch {
             return;
         }
         judged++;
-        IommuDomain user = userDomain(device, a.pasid());
-        String why = user != null ? outsideDomain(user, a) : outside(a);
+        IommuDomain paging = a.pasid() == IommuCore.IOMMU_NO_PASID ? ridDomain(device) : userDomain(device, a.pasid());
+        String why = paging != null ? outsideDomain(paging, a) : outside(a);
         if (why != null) {
             violations.add(String.format("%s PASID %d %s va %#x+%d -> pa %#x: %s (step %s)", device, a.pasid(),
                     a.access().name().toLowerCase(Locale.ROOT), a.va(), a.length(), a.pa(), why, step.get()));
@@ -101,7 +105,7 @@ final class MappingWatch {
      */
     private IommuDomain userDomain(String device, int pasid) {
         Device dev = machine.device(device);
-        if (dev == null || dev.group() == null || pasid == IommuCore.IOMMU_NO_PASID) {
+        if (dev == null || dev.group() == null) {
             return null;
         }
         AttachHandle handle;
@@ -112,6 +116,15 @@ final class MappingWatch {
         }
         DomainType type = handle.domain().type();
         return type == DomainType.UNMANAGED || type == DomainType.NESTED ? handle.domain() : null;
+    }
+
+    /**
+     * The domain translating requests without PASID of the device's group ({@code group->domain}), which also
+     * translates requests tagged with PASID 0; null when the device has no group or nothing was attached yet.
+     */
+    private IommuDomain ridDomain(String device) {
+        Device dev = machine.device(device);
+        return dev == null || dev.group() == null ? null : dev.group().domain();
     }
 
     /**

@@ -58,8 +58,8 @@ class IommufdRandomTest {
     private final Map<String, Integer> seen = new TreeMap<>();
 
     @Test
-    @InvariantsExempt(reason = "as IommufdRandomRun's own check of every other invariant says: here PASIDs translate"
-            + " IOAS mappings, which dma-within-mappings (judging PASID accesses against SVA processes) does not follow",
+    @InvariantsExempt(reason = "seed 821 (RISC-V): a PASID-0 write through an ATC entry that the RID detach's"
+            + " no-PASID ATS invalidation left; see DmaWithinMappingsIommufdTest's disabled detach test",
             invariants = "dma-within-mappings")
     void run_thousandRandomSeeds_everyGroupAnsweredExactlyOnce() throws Exception {
         List<String> failures = new ArrayList<>();
