@@ -8,8 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The invariants of DESIGN.md §5 about memory and fault records: a device never touches memory outside
- * what its process maps (judged at each access), and every fault either has a record or is counted as lost.
+ * The invariants of DESIGN.md §5 about memory and fault records: a device never touches memory outside what the
+ * domain at its PASID maps — an SVA process's VMAs and CPU page table, or for PASID 0 the RID domain's page table —
+ * judged at each access, and every fault either has a record or is counted as lost.
  */
 final class MemoryInvariants {
 
