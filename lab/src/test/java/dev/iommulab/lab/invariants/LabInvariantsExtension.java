@@ -1,5 +1,6 @@
 package dev.iommulab.lab.invariants;
 
+import dev.iommulab.fixtures.TestOptOut;
 import java.lang.reflect.AnnotatedElement;
 import java.util.List;
 import java.util.Optional;
@@ -32,7 +33,7 @@ public final class LabInvariantsExtension implements AfterEachCallback, AfterAll
 
     private static void judge(Optional<AnnotatedElement> method, Optional<Class<?>> testClass, String test) {
         List<MachinesSeen.Violation> violations = MachinesSeen.drain();
-        InvariantsExempt exempt = exemption(method, testClass);
+        InvariantsExempt exempt = TestOptOut.find(InvariantsExempt.class, method, testClass);
         if (exempt != null) {
             if (exempt.reason().isBlank()) {
                 throw new AssertionError("@InvariantsExempt on " + test + " needs a reason");
@@ -47,20 +48,5 @@ public final class LabInvariantsExtension implements AfterEachCallback, AfterAll
             sb.append("\n(a test that breaks one on purpose says so with @InvariantsExempt(reason = ...))");
             throw new AssertionError(sb.toString());
         }
-    }
-
-    /** The opt-out on the method, else on its class or an enclosing class; null when there is none. */
-    private static InvariantsExempt exemption(Optional<AnnotatedElement> method, Optional<Class<?>> testClass) {
-        InvariantsExempt onMethod = method.map(m -> m.getAnnotation(InvariantsExempt.class)).orElse(null);
-        if (onMethod != null) {
-            return onMethod;
-        }
-        for (Class<?> c = testClass.orElse(null); c != null; c = c.getEnclosingClass()) {
-            InvariantsExempt onClass = c.getAnnotation(InvariantsExempt.class);
-            if (onClass != null) {
-                return onClass;
-            }
-        }
-        return null;
     }
 }
