@@ -7,10 +7,10 @@ import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.EventLoop;
+import dev.iommulab.hw.sim.Labelled;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.sim.TimingModel;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,26 +36,16 @@ public final class UserspaceDriver {
     private static final long PAGE = PhysicalMemory.PAGE_SIZE;
 
     /** How user space answers the groups it reads (scenario policy {@code vfio.user-response}). */
-    public enum Policy {
+    public enum Policy implements Labelled {
         /** Map the faulting pages of registered buffers and answer SUCCESS; INVALID when a page cannot be served. */
-        RESOLVE_AND_SUCCEED("resolve-and-succeed"),
+        RESOLVE_AND_SUCCEED,
         /** Answer every group INVALID. */
-        ALWAYS_INVALID("always-invalid"),
+        ALWAYS_INVALID,
         /** Read but never answer: groups wait until a detach, replace or destroy answers them. */
-        NEVER("never");
-
-        private final String label;
-
-        Policy(String label) {
-            this.label = label;
-        }
-
-        public String label() {
-            return label;
-        }
+        NEVER;
 
         public static Optional<Policy> fromLabel(String label) {
-            return Arrays.stream(values()).filter(p -> p.label.equals(label)).findFirst();
+            return Labelled.fromLabel(Policy.class, label);
         }
     }
 

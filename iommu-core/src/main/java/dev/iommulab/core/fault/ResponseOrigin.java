@@ -1,25 +1,17 @@
 package dev.iommulab.core.fault;
 
+import dev.iommulab.hw.sim.Labelled;
+
 /** Who answered a page request group (SCENARIO-FORMAT.md {@code origin}). */
-public enum ResponseOrigin {
-    SVA("sva"),
-    IOMMUFD("iommufd"),
-    ABORT("abort"),
-    BAD_SETUP("bad-setup"),
-    REMOVE_DEVICE("remove-device"),
-    AUTO_RESPONSE("auto-response"),
-    DRIVER("driver"),
-    HARDWARE("hardware"),
+public enum ResponseOrigin implements Labelled {
+    SVA,
+    IOMMUFD,
+    ABORT,
+    BAD_SETUP,
+    REMOVE_DEVICE,
+    AUTO_RESPONSE,
+    DRIVER,
+    HARDWARE,
     /** io-pgfault refused a group by policy ({@code iopf.group-allocation: bounded-pool}) and answered INVALID. */
-    BACK_PRESSURE("back-pressure");
-
-    private final String label;
-
-    ResponseOrigin(String label) {
-        this.label = label;
-    }
-
-    public String label() {
-        return label;
-    }
+    BACK_PRESSURE;
 }

@@ -1,5 +1,6 @@
 package dev.iommulab.core.mm;
 
+import dev.iommulab.hw.sim.Labelled;
 import java.util.Objects;
 
 /**
@@ -15,34 +16,19 @@ public record Vma(long start, long end, int flags, Backing backing) {
     public static final int VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC;
 
     /** What a fault in the VMA finds behind it. */
-    public enum Backing {
+    public enum Backing implements Labelled {
         /** Anonymous memory: the zero page on a read fault, a fresh private page on a write fault. */
-        ANONYMOUS("anonymous"),
+        ANONYMOUS,
         /**
          * Nothing: like a file mapping whose pages lie past the end of the file, every fault gets
          * {@code VM_FAULT_SIGBUS} (filemap_fault() beyond i_size).
          */
-        NONE("none");
-
-        private final String label;
-
-        Backing(String label) {
-            this.label = label;
-        }
-
-        /** The scenario-file spelling. */
-        public String label() {
-            return label;
-        }
+        NONE;
 
         /** The backing spelled {@code label}. */
         public static Backing of(String label) {
-            for (Backing b : values()) {
-                if (b.label.equals(label)) {
-                    return b;
-                }
-            }
-            throw new IllegalArgumentException("backing must be anonymous or none: " + label);
+            return Labelled.fromLabel(Backing.class, label)
+                    .orElseThrow(() -> new IllegalArgumentException("backing must be anonymous or none: " + label));
         }
     }
 
