@@ -10,8 +10,7 @@ import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
-import dev.iommulab.drivers.FaultOverflowRecovery;
-import dev.iommulab.drivers.OverflowRecovery;
+import dev.iommulab.drivers.DriverServices;
 import dev.iommulab.drivers.intel.IntelIommu;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PcieFabric;
@@ -55,8 +54,8 @@ final class VtdIommufdMachine {
     final IommuCore core = new IommuCore();
     final Iopf iopf = new Iopf(core, loop, timing, events, failures, log, IopfPolicies.kernel(failures));
     final VtdUnit unit = new VtdUnit(VtdConfig.defaults("dmar0"), memory, loop, timing, fabric, f -> { });
-    final IntelIommu intel = new IntelIommu("dmar0", unit, frames, iopf, loop, timing, log, events,
-            OverflowRecovery.DISCARD_PARTIALS, FaultOverflowRecovery.NONE);
+    final IntelIommu intel = new IntelIommu("dmar0", unit,
+            DriverServices.withDefaultPolicies(frames, iopf, loop, timing, log, events));
     final List<Answer> answers = new ArrayList<>();
     final List<PrgResponse> prg = new ArrayList<>();
     final PcieEndpoint acc0 = endpoint("acc0", 0x0300, false);

@@ -4,24 +4,17 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.IommuCap;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuResvRegion;
-import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
-import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
-import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
-import dev.iommulab.drivers.FaultOverflowRecovery;
+import dev.iommulab.drivers.DriverServices;
 import dev.iommulab.drivers.IommuDriver;
-import dev.iommulab.drivers.OverflowRecovery;
-import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
-import dev.iommulab.hw.sim.TimingModel;
 import dev.iommulab.hw.vtd.QiDescriptor;
 import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
-import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 import java.util.List;
 
@@ -50,45 +43,32 @@ public final class IntelIommu extends IommuDriver {
     private final DmarFaultHandler faultHandler;
     private final IntelDomains domains;
 
-    /** Counterpart of init_dmars() / intel_iommu_init() for one unit: tables, QI, PRQ, translation on. */
-    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
-                      TimingModel timing, KernelLog log, FaultEvents events) {
-        this(name, unit, frames, iopf, loop, timing, log, events, OverflowRecovery.DISCARD_PARTIALS);
-    }
-
-    /** The same with the {@code iopf.overflow-recovery} policy the PRQ thread applies after PRO. */
-    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
-                      TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery overflowRecovery) {
-        this(name, unit, frames, iopf, loop, timing, log, events, overflowRecovery, FaultOverflowRecovery.NONE);
-    }
-
     /**
-     * The same with the {@code fault.overflow-recovery} policy the fault event handler queues after it cleared
-     * FSTS.PFO ({@link DmarFaultHandler}). The unit's state ({@link IntelUnit}: root table, queued invalidation, PRQ
-     * pages) comes first; the PRQ thread, the PASID teardown, the cache-tag flushes and the domains are built on it;
-     * then the PRQ and the fault event interrupt are enabled and translation turned on. The static domains are
-     * {@code blocking_domain} ({@link IntelBlockedDomain}: the RID_PASID or PASID entry is torn down) and
-     * {@code identity_domain} ({@link IntelIdentityDomain}: a pass-through PASID entry).
+     * Counterpart of init_dmars() / intel_iommu_init() for one unit: tables, QI, PRQ, translation on. The unit's
+     * state ({@link IntelUnit}: root table, queued invalidation, PRQ pages) comes first; the PRQ thread (with the
+     * {@code iopf.overflow-recovery} policy it applies after PRO), the PASID teardown, the cache-tag flushes and the
+     * domains are built on it; then the PRQ and the fault event interrupt (with the {@code fault.overflow-recovery}
+     * policy {@link DmarFaultHandler} queues after it cleared FSTS.PFO) are enabled and translation turned on. The
+     * static domains are {@code blocking_domain} ({@link IntelBlockedDomain}: the RID_PASID or PASID entry is torn
+     * down) and {@code identity_domain} ({@link IntelIdentityDomain}: a pass-through PASID entry).
      */
-    public IntelIommu(String name, VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
-                      TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery overflowRecovery,
-                      FaultOverflowRecovery faultRecovery) {
+    public IntelIommu(String name, VtdUnit unit, DriverServices services) {
         super(name);
-        IntelUnit ctx = new IntelUnit(name, unit, frames, iopf, loop, timing, log);
+        IntelUnit ctx = new IntelUnit(name, unit, services);
         this.unit = ctx;
         this.qi = ctx.qi();
-        this.loop = loop;
-        PrqHandler handler = new PrqHandler(ctx, events, overflowRecovery);
+        this.loop = services.loop();
+        PrqHandler handler = new PrqHandler(ctx);
         unit.setPageRequestInterrupt(handler::irq);
         this.domains = new IntelDomains(ctx, new PasidTeardown(ctx, handler), new CacheTags(ctx));
         staticDomains(new IntelBlockedDomain(this, domains), new IntelIdentityDomain(this, domains));
         unit.writeReg(VtdRegs.PQH, 0);
         unit.writeReg(VtdRegs.PQA, ctx.prq() | ctx.prqOrder());
-        this.faultHandler = new DmarFaultHandler(name, unit, log, loop,
-                ctx::endpoints, faultRecovery, timing.threadWakeNs());
+        this.faultHandler = new DmarFaultHandler(name, unit, services.log(), loop,
+                ctx::endpoints, services.faultRecovery(), services.timing().threadWakeNs());
         faultHandler.setInterrupt();
         unit.writeReg(VtdRegs.GCMD, unit.readReg(VtdRegs.GSTS) | VtdRegs.GCMD_TE);
-        log.info("DMAR: Intel(R) Virtualization Technology for Directed I/O");
+        services.log().info("DMAR: Intel(R) Virtualization Technology for Directed I/O");
     }
 
     @Override

@@ -4,18 +4,14 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
-import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.drivers.DriverServices;
 import dev.iommulab.drivers.DriverUnit;
 import dev.iommulab.drivers.IopfRefcount;
-import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pci.PcieEndpoint;
-import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.sim.Trace;
-import dev.iommulab.hw.sim.TimingModel;
 import dev.iommulab.hw.vtd.VtdRegs;
 import dev.iommulab.hw.vtd.VtdUnit;
-import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 
 /**
@@ -30,11 +26,6 @@ final class IntelUnit extends DriverUnit<DeviceInfo> {
 
     private final String name;
     private final VtdUnit unit;
-    private final FrameAllocator frames;
-    private final IoPgfault iopf;
-    private final EventLoop loop;
-    private final TimingModel timing;
-    private final KernelLog log;
     private final PasidTables tables;
     private final QueuedInvalidation qi;
     private final IopfQueue iopfQueue;
@@ -50,25 +41,21 @@ final class IntelUnit extends DriverUnit<DeviceInfo> {
      * iopf queue and the page request queue's pages ({@code VtdConfig.prqOrder()}); the PRQ registers and
      * translation are enabled by {@link IntelIommu} once its handlers exist.
      */
-    IntelUnit(String name, VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop, TimingModel timing,
-              KernelLog log) {
+    IntelUnit(String name, VtdUnit unit, DriverServices services) {
+        super(services);
         this.name = name;
         this.unit = unit;
-        this.frames = frames;
-        this.iopf = iopf;
-        this.loop = loop;
-        this.timing = timing;
-        this.log = log;
+        FrameAllocator frames = services.frames();
         this.tables = new PasidTables(frames);
         unit.writeReg(VtdRegs.RTADDR, tables.rootTable() | VtdRegs.RTADDR_SMT);
         unit.writeReg(VtdRegs.GCMD, VtdRegs.GCMD_SRTP);
         this.qi = new QueuedInvalidation(unit, frames);
-        log.info("DMAR: %s: Using Queued invalidation", name());
-        this.iopfQueue = iopf.queueAlloc(name() + "-iopfq");
+        log().info("DMAR: %s: Using Queued invalidation", name());
+        this.iopfQueue = iopf().queueAlloc(name() + "-iopfq");
         this.prqOrder = unit.config().prqOrder();
         this.prqDepth = (4096 << prqOrder) / VtdRegs.DESC_SIZE;
         this.prq = frames.allocateContiguous(1 << prqOrder);
-        this.iopfRefs = new IopfRefcount(iopf, iopfQueue, prqDepth);
+        this.iopfRefs = new IopfRefcount(iopf(), iopfQueue, prqDepth);
     }
 
     @Override
@@ -78,30 +65,6 @@ final class IntelUnit extends DriverUnit<DeviceInfo> {
 
     VtdUnit unit() {
         return unit;
-    }
-
-    PhysicalMemory memory() {
-        return frames.memory();
-    }
-
-    FrameAllocator frames() {
-        return frames;
-    }
-
-    IoPgfault iopf() {
-        return iopf;
-    }
-
-    EventLoop loop() {
-        return loop;
-    }
-
-    TimingModel timing() {
-        return timing;
-    }
-
-    KernelLog log() {
-        return log;
     }
 
     PasidTables tables() {
@@ -142,7 +105,7 @@ final class IntelUnit extends DriverUnit<DeviceInfo> {
 
     /** A driver step in the trace, prefixed with this unit's name; formatted only when the trace is on. */
     void trace(String symbol, String format, Object... args) {
-        loop.trace().step(loop.now(), Layer.DRIVER, symbol, "%s: " + format, Trace.prepend(name(), args));
+        loop().trace().step(loop().now(), Layer.DRIVER, symbol, "%s: " + format, Trace.prepend(name(), args));
     }
 
     /** A domain ID from IDA_START_DID up to cap_ndoms - 1 (65535 here); ENOSPC when they run out. */

@@ -50,7 +50,7 @@ final class PrqHandler {
     private boolean running;
     private boolean rerun;
 
-    PrqHandler(IntelUnit iommu, FaultEvents events, OverflowRecovery overflowRecovery) {
+    PrqHandler(IntelUnit iommu) {
         this.iommu = iommu;
         this.unit = iommu.unit();
         this.memory = iommu.memory();
@@ -60,9 +60,9 @@ final class PrqHandler {
         this.iopf = iommu.iopf();
         this.queue = iommu.iopfQueue();
         this.log = iommu.log();
-        this.events = events;
+        this.events = iommu.services().events();
         this.loop = iommu.loop();
-        this.overflowRecovery = overflowRecovery;
+        this.overflowRecovery = iommu.services().overflowRecovery();
         this.prqComplete = new Completion(iommu.name() + "-prq_complete", loop);
     }
 

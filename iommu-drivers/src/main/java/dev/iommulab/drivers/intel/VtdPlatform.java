@@ -5,12 +5,8 @@ import com.google.inject.Module;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import dev.iommulab.core.IommuOps;
-import dev.iommulab.core.fault.FaultEvents;
-import dev.iommulab.core.kernel.FrameAllocator;
-import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.CpuPageTable;
-import dev.iommulab.drivers.FaultOverflowRecovery;
-import dev.iommulab.drivers.OverflowRecovery;
+import dev.iommulab.drivers.DriverServices;
 import dev.iommulab.drivers.Platform;
 import dev.iommulab.drivers.PlatformOptions;
 import dev.iommulab.hw.iommu.HwFaultObserver;
@@ -21,7 +17,6 @@ import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
 import dev.iommulab.hw.vtd.VtdConfig;
 import dev.iommulab.hw.vtd.VtdUnit;
-import dev.iommulab.iopf.IoPgfault;
 import java.util.List;
 import java.util.Map;
 
@@ -79,11 +74,8 @@ public final class VtdPlatform implements Platform {
 
             @Provides
             @Singleton
-            IntelIommu intelIommu(VtdUnit unit, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
-                                  TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery,
-                                  FaultOverflowRecovery faultRecovery) {
-                return new IntelIommu(config.name(), unit, frames, iopf, loop, timing, log, events, recovery,
-                        faultRecovery);
+            IntelIommu intelIommu(VtdUnit unit, DriverServices services) {
+                return new IntelIommu(config.name(), unit, services);
             }
 
             @Provides

@@ -54,17 +54,16 @@ final class PageRequestHandler {
     /** Completed at the end of every pass of the thread (as VT-d's {@code prq_complete}); a drain waits on it. */
     final Completion passDone;
 
-    PageRequestHandler(RiscvIommuDevice iommu, HwQueue queue, CommandQueue cmdq, RiscvUnit unit,
-                       IoPgfault iopf, IopfQueue iopfQueue, FaultEvents events, OverflowRecovery overflowRecovery) {
+    PageRequestHandler(RiscvIommuDevice iommu, HwQueue queue, CommandQueue cmdq, RiscvUnit unit, IopfQueue iopfQueue) {
         this.iommu = iommu;
         this.queue = queue;
         this.cmdq = cmdq;
         this.devices = unit.devices();
         this.unit = unit;
-        this.iopf = iopf;
+        this.iopf = unit.iopf();
         this.iopfQueue = iopfQueue;
-        this.events = events;
-        this.overflowRecovery = overflowRecovery;
+        this.events = unit.services().events();
+        this.overflowRecovery = unit.services().overflowRecovery();
         this.passDone = new Completion(iommu.name + "-priq_complete", iommu.loop);
     }
 

@@ -3,23 +3,16 @@ package dev.iommulab.drivers.riscv;
 import dev.iommulab.core.Device;
 import dev.iommulab.core.IommuCap;
 import dev.iommulab.core.IommuDomain;
-import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
-import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
-import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.drivers.DriverServices;
 import dev.iommulab.drivers.FaultOverflowRecovery;
 import dev.iommulab.drivers.IommuDriver;
-import dev.iommulab.drivers.OverflowRecovery;
-import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvIommu;
 import dev.iommulab.hw.riscv.RiscvRegs;
-import dev.iommulab.hw.sim.EventLoop;
-import dev.iommulab.hw.sim.TimingModel;
-import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 
 /**
@@ -92,30 +85,20 @@ public final class RiscvIommuDriver extends IommuDriver {
      * selects MSIs, distributes interrupt vectors ({@code icvec}), allocates the DDT root and the queues,
      * enables the command and fault queues (and, beyond mainline, the page-request queue with an iopf queue
      * when the IOMMU has ATS), then sets {@code ddtp} to the deepest mode the IOMMU accepts and invalidates
-     * its directory and translation caches. After a page-request queue overflow its thread applies
-     * {@code recovery} (policy {@code iopf.overflow-recovery}); the fault-queue thread applies
-     * {@link FaultOverflowRecovery#NONE} (the kernel's behaviour).
+     * its directory and translation caches. After a page-request queue overflow its thread applies the services'
+     * {@code iopf.overflow-recovery} policy; after it cleared {@code fqof} or {@code fqmf} the fault-queue thread
+     * applies their {@code fault.overflow-recovery} policy (the kernel's behaviour is {@link FaultOverflowRecovery#NONE}).
+     * The IOMMU's state ({@link RiscvUnit}) comes first; the PASID attach helper and the domains are built on it, the
+     * static ones first: {@code riscv_iommu_blocking_domain} ({@link RiscvBlockedDomain}) and
+     * {@code riscv_iommu_identity_domain} ({@link RiscvIdentityDomain}).
      *
      * @throws KernelException EBUSY if the IOMMU is already translating or a queue does not start, ENOMEM
      *                         when memory runs out, ENODEV when a queue base is not kept, EINVAL when no DDT
      *                         mode is accepted
      */
-    public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
-                            TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery) {
-        this(hw, sizes, frames, iopf, loop, timing, log, events, recovery, FaultOverflowRecovery.NONE);
-    }
-
-    /**
-     * The same, with {@code faultRecovery} (policy {@code fault.overflow-recovery}) applied by the fault-queue
-     * thread after it cleared {@code fqof} or {@code fqmf}. The IOMMU's state ({@link RiscvUnit}) comes first; the
-     * PASID attach helper and the domains are built on it, the static ones first: {@code riscv_iommu_blocking_domain}
-     * ({@link RiscvBlockedDomain}) and {@code riscv_iommu_identity_domain} ({@link RiscvIdentityDomain}).
-     */
-    public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
-                            TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery,
-                            FaultOverflowRecovery faultRecovery) {
+    public RiscvIommuDriver(RiscvIommu hw, QueueSizes sizes, DriverServices services) {
         super(hw.config().name());
-        this.unit = new RiscvUnit(hw, sizes, frames, iopf, loop, timing, log, events, recovery, faultRecovery);
+        this.unit = new RiscvUnit(hw, sizes, services);
         this.iommu = unit.iommu();
         this.cmdq = unit.cmdq();
         this.pasids = new PasidAttach(unit);

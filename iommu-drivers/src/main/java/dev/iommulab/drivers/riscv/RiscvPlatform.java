@@ -5,12 +5,8 @@ import com.google.inject.Module;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import dev.iommulab.core.IommuOps;
-import dev.iommulab.core.fault.FaultEvents;
-import dev.iommulab.core.kernel.FrameAllocator;
-import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.CpuPageTable;
-import dev.iommulab.drivers.FaultOverflowRecovery;
-import dev.iommulab.drivers.OverflowRecovery;
+import dev.iommulab.drivers.DriverServices;
 import dev.iommulab.drivers.Platform;
 import dev.iommulab.drivers.PlatformOptions;
 import dev.iommulab.hw.iommu.HwFaultObserver;
@@ -21,7 +17,6 @@ import dev.iommulab.hw.riscv.RiscvConfig;
 import dev.iommulab.hw.riscv.RiscvIommu;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
-import dev.iommulab.iopf.IoPgfault;
 import java.util.List;
 import java.util.Map;
 
@@ -90,11 +85,8 @@ public final class RiscvPlatform implements Platform {
 
             @Provides
             @Singleton
-            RiscvIommuDriver riscvIommuDriver(RiscvIommu hw, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
-                                              TimingModel timing, KernelLog log, FaultEvents events,
-                                              OverflowRecovery recovery, FaultOverflowRecovery faultRecovery) {
-                return new RiscvIommuDriver(hw, sizes, frames, iopf, loop, timing, log, events, recovery,
-                        faultRecovery);
+            RiscvIommuDriver riscvIommuDriver(RiscvIommu hw, DriverServices services) {
+                return new RiscvIommuDriver(hw, sizes, services);
             }
 
             @Provides

@@ -1,23 +1,18 @@
 package dev.iommulab.drivers.riscv;
 
 import dev.iommulab.core.Device;
-import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.drivers.DriverServices;
 import dev.iommulab.drivers.DriverUnit;
-import dev.iommulab.drivers.FaultOverflowRecovery;
 import dev.iommulab.drivers.IopfRefcount;
-import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvDeviceContext;
 import dev.iommulab.hw.riscv.RiscvIommu;
 import dev.iommulab.hw.riscv.RiscvRegs;
-import dev.iommulab.hw.sim.EventLoop;
-import dev.iommulab.hw.sim.TimingModel;
-import dev.iommulab.iopf.IoPgfault;
 import dev.iommulab.iopf.IopfQueue;
 
 /**
@@ -30,7 +25,6 @@ import dev.iommulab.iopf.IopfQueue;
 final class RiscvUnit extends DriverUnit<RiscvDeviceInfo> {
 
     private final RiscvIommuDevice iommu;
-    private final IoPgfault iopf;
     private final DeviceDirectory directory;
     private final CommandQueue cmdq;
     private final HwQueue fltq;
@@ -44,11 +38,11 @@ final class RiscvUnit extends DriverUnit<RiscvDeviceInfo> {
     /**
      * What riscv_iommu_platform_probe() and riscv_iommu_init() set up; see the {@link RiscvIommuDriver} constructor.
      */
-    RiscvUnit(RiscvIommu hw, RiscvIommuDriver.QueueSizes sizes, FrameAllocator frames, IoPgfault iopf, EventLoop loop,
-              TimingModel timing, KernelLog log, FaultEvents events, OverflowRecovery recovery,
-              FaultOverflowRecovery faultRecovery) {
-        this.iommu = new RiscvIommuDevice(hw, frames.memory(), loop, timing, log);
-        this.iopf = iopf;
+    RiscvUnit(RiscvIommu hw, RiscvIommuDriver.QueueSizes sizes, DriverServices services) {
+        super(services);
+        FrameAllocator frames = services.frames();
+        KernelLog log = services.log();
+        this.iommu = new RiscvIommuDevice(hw, services.memory(), services.loop(), services.timing(), log);
         initCheck();
         this.directory = new DeviceDirectory(frames);
         this.cmdq = new CommandQueue(iommu, HwQueue.commandQueue(hw));
@@ -61,19 +55,19 @@ final class RiscvUnit extends DriverUnit<RiscvDeviceInfo> {
         }
         hw.setCommandQueueInterrupt(cmdq::irq);
         cmdq.queue().enable(iommu.devPrefix(), log);
-        FaultQueueHandler faults = new FaultQueueHandler(iommu, fltq, this::endpoints, faultRecovery);
+        FaultQueueHandler faults = new FaultQueueHandler(iommu, fltq, this::endpoints, services.faultRecovery());
         hw.setFaultQueueInterrupt(faults::irq);
         fltq.enable(iommu.devPrefix(), log);
         if (priq != null) {
-            this.iopfQueue = iopf.queueAlloc(iommu.name);
-            this.requests = new PageRequestHandler(iommu, priq, cmdq, this, iopf, iopfQueue, events, recovery);
+            this.iopfQueue = services.iopf().queueAlloc(iommu.name);
+            this.requests = new PageRequestHandler(iommu, priq, cmdq, this, iopfQueue);
             hw.setPageRequestInterrupt(requests::irq);
             priq.enable(iommu.devPrefix(), log);
         } else {
             this.iopfQueue = null;
             this.requests = null;
         }
-        this.iopfRefs = new IopfRefcount(iopf, iopfQueue, pqEntries());
+        this.iopfRefs = new IopfRefcount(services.iopf(), iopfQueue, pqEntries());
         iodirSetMode(RiscvIommuDriver.DDTP_MODE_MAX);
     }
 
@@ -129,10 +123,6 @@ final class RiscvUnit extends DriverUnit<RiscvDeviceInfo> {
 
     RiscvIommuDevice iommu() {
         return iommu;
-    }
-
-    IoPgfault iopf() {
-        return iopf;
     }
 
     DeviceDirectory directory() {

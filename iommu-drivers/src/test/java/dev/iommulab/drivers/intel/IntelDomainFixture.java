@@ -7,6 +7,7 @@ import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
+import dev.iommulab.drivers.DriverServices;
 import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.iommu.PcieFabric;
 import dev.iommulab.hw.mem.PhysicalMemory;
@@ -58,7 +59,8 @@ final class IntelDomainFixture {
     final FaultEvents events = new FaultEvents();
     final IommuCore core = new IommuCore();
     final Iopf iopf = new Iopf(core, loop, timing, events, failures, log, IopfPolicies.kernel(failures));
-    final IntelIommu intel = new IntelIommu("dmar0", unit, frames, iopf, loop, timing, log, events);
+    final IntelIommu intel = new IntelIommu("dmar0", unit,
+            DriverServices.withDefaultPolicies(frames, iopf, loop, timing, log, events));
     final PcieEndpoint nicEp = endpoint("nic0", NIC_RID, false, 0);
     final PcieEndpoint accEp = endpoint("acc0", ACC_RID, true, 8);
     final Device nic = core.probeDevice(nicEp, intel);

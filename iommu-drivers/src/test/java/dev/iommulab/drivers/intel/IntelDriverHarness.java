@@ -4,6 +4,7 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.drivers.DriverServices;
 import dev.iommulab.drivers.StackHarness;
 import dev.iommulab.fixtures.drivers.DriverFeature;
 import dev.iommulab.fixtures.drivers.Invalidation;
@@ -32,7 +33,8 @@ import java.util.Set;
 final class IntelDriverHarness extends StackHarness {
 
     private final VtdUnit unit = new VtdUnit(VtdConfig.defaults("dmar0"), memory, loop, timing, fabric, hwFaults::add);
-    private final IntelIommu intel = new IntelIommu("dmar0", unit, frames, iopf, loop, timing, log, events);
+    private final IntelIommu intel = new IntelIommu("dmar0", unit,
+            DriverServices.withDefaultPolicies(frames, iopf, loop, timing, log, events));
 
     @Override protected IommuHardware hardware() { return unit; }
     @Override protected IopfQueue iopfQueue() { return intel.iopfQueue(); }

@@ -15,6 +15,7 @@ import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.drivers.DriverServices;
 import dev.iommulab.drivers.FaultOverflowRecovery;
 import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.iommu.HwFault;
@@ -133,7 +134,8 @@ final class IntelIommuFixture {
         this.fabric = new PcieFabric(loop, timing.pcieTlpNs());
         iopf = new Iopf(core, loop, timing, events, failures, log, IopfPolicies.kernel(failures).withKernel(kernel));
         unit = new VtdUnit(config, memory, loop, timing, fabric, hwFaults::add);
-        intel = new IntelIommu("dmar0", unit, frames, iopf, loop, timing, log, events, recovery, faultRecovery);
+        intel = new IntelIommu("dmar0", unit,
+                new DriverServices(frames, iopf, loop, timing, log, events, recovery, faultRecovery));
         events.addListener(new FaultEvents.Listener() {
             @Override
             public void faultReported(Device d, IommuFault fault, int ret) {

@@ -6,7 +6,7 @@ import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuOps;
 import dev.iommulab.core.mm.CpuPageTable;
 import dev.iommulab.core.mm.MmStruct;
-import dev.iommulab.drivers.OverflowRecovery;
+import dev.iommulab.drivers.DriverServices;
 import dev.iommulab.drivers.StackHarness;
 import dev.iommulab.fixtures.drivers.DriverFeature;
 import dev.iommulab.fixtures.drivers.Invalidation;
@@ -38,8 +38,8 @@ final class RiscvDriverHarness extends StackHarness {
 
     private final RiscvIommu hw = new RiscvIommu(RiscvConfig.defaults("riscv-iommu0"), memory, loop, timing, fabric,
             hwFaults::add);
-    private final RiscvIommuDriver driver = new RiscvIommuDriver(hw, RiscvIommuDriver.QueueSizes.DEFAULTS, frames,
-            iopf, loop, timing, log, events, OverflowRecovery.DISCARD_PARTIALS);
+    private final RiscvIommuDriver driver = new RiscvIommuDriver(hw, RiscvIommuDriver.QueueSizes.DEFAULTS,
+            DriverServices.withDefaultPolicies(frames, iopf, loop, timing, log, events));
 
     @Override protected IommuHardware hardware() { return hw; }
     @Override protected IopfQueue iopfQueue() { return driver.iopfQueue(); }

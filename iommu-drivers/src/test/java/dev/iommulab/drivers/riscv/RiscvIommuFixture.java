@@ -15,6 +15,7 @@ import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.CpuPageTable;
 import dev.iommulab.core.mm.MmStruct;
+import dev.iommulab.drivers.DriverServices;
 import dev.iommulab.drivers.FaultOverflowRecovery;
 import dev.iommulab.drivers.OverflowRecovery;
 import dev.iommulab.hw.iommu.HwFault;
@@ -124,7 +125,8 @@ final class RiscvIommuFixture {
     RiscvIommuFixture(RiscvConfig config, RiscvIommuDriver.QueueSizes sizes, EndpointOptions options,
                       OverflowRecovery recovery, FaultOverflowRecovery faultRecovery) {
         hw = new RiscvIommu(config, memory, loop, timing, fabric, hwFaults::add);
-        driver = new RiscvIommuDriver(hw, sizes, frames, iopf, loop, timing, log, events, recovery, faultRecovery);
+        driver = new RiscvIommuDriver(hw, sizes,
+                new DriverServices(frames, iopf, loop, timing, log, events, recovery, faultRecovery));
         events.addListener(new FaultEvents.Listener() {
             @Override
             public void faultReported(Device d, IommuFault fault, int ret) {

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
-import dev.iommulab.drivers.OverflowRecovery;
+import dev.iommulab.drivers.DriverServices;
 import dev.iommulab.hw.pci.EndpointOptions;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvConfig;
@@ -86,8 +86,8 @@ class RiscvIommuInitTest {
                 fault -> { });
         busy.writeReg(RiscvRegs.DDTP, RiscvRegs.ddtp(RiscvRegs.DDTP_MODE_1LVL, 0x10_0000));
 
-        assertThatThrownBy(() -> new RiscvIommuDriver(busy, RiscvIommuDriver.QueueSizes.DEFAULTS, f.frames, f.iopf,
-                f.loop, f.timing, f.log, f.events, OverflowRecovery.DISCARD_PARTIALS))
+        assertThatThrownBy(() -> new RiscvIommuDriver(busy, RiscvIommuDriver.QueueSizes.DEFAULTS,
+                DriverServices.withDefaultPolicies(f.frames, f.iopf, f.loop, f.timing, f.log, f.events)))
                 .isInstanceOfSatisfying(KernelException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EBUSY));
     }
 
