@@ -11,6 +11,7 @@ import dev.iommulab.core.kernel.Completion;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.kernel.Ratelimit;
 import dev.iommulab.drivers.OverflowRecovery;
+import dev.iommulab.drivers.PageRequests;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.vtd.PageRequestDescriptor;
@@ -22,9 +23,9 @@ import dev.iommulab.iopf.IopfQueue;
 import java.util.Map;
 
 /**
- * The page request interrupt thread ({@link #prqEventThread}, with {@link #toFault} and
- * {@link #handleBadPrqEvent}, from drivers/iommu/intel/prq.c): clears PPR, consumes descriptors from head
- * to tail, answers malformed requests itself, drops stop markers, reports the rest to io-pgfault, and
+ * The page request interrupt thread ({@link #prqEventThread}, with {@link #handleBadPrqEvent}, from
+ * drivers/iommu/intel/prq.c; the report itself is {@link PageRequests#toFault}): clears PPR, consumes descriptors
+ * from head to tail, answers malformed requests itself, drops stop markers, reports the rest to io-pgfault, and
  * recovers from overflow once the ring is empty ({@link OverflowRecovery}, policy
  * {@code iopf.overflow-recovery}), logging "PRQ overflow detected" and "PRQ overflow cleared" with
  * pr_info_ratelimited() as the kernel does. Before 6.8 ({@code kernel: pre-6.8}) a report the core failed is answered
@@ -170,7 +171,8 @@ final class PrqHandler {
             handleBadPrqEvent(req);
             return;
         }
-        if (iopf.reportDeviceFault(info.dev(), toFault(req)) != 0 && iopf.kernel().driverAnswersErrors()) {
+        IommuFault fault = PageRequests.toFault(req.toMessage());
+        if (iopf.reportDeviceFault(info.dev(), fault) != 0 && iopf.kernel().driverAnswersErrors()) {
             handleBadPrqEvent(req);
         }
     }
@@ -189,15 +191,6 @@ final class PrqHandler {
         return null;
     }
 
-    /** Counterpart of intel_prq_report() (formerly intel_svm_prq_report()): the descriptor as an iommu_fault. */
-    static IommuFault toFault(PageRequestDescriptor req) {
-        int flags = (req.lpig() ? IommuFault.PAGE_REQUEST_LAST_PAGE : 0)
-                | (req.pasidPresent() ? IommuFault.PAGE_REQUEST_PASID_VALID | IommuFault.PAGE_RESPONSE_NEEDS_PASID : 0);
-        int perm = (req.rdReq() ? IommuFault.PERM_READ : 0) | (req.wrReq() ? IommuFault.PERM_WRITE : 0)
-                | (req.exeReq() ? IommuFault.PERM_EXEC : 0) | (req.pmReq() ? IommuFault.PERM_PRIV : 0);
-        return IommuFault.pageRequest(flags, req.pasid(), req.prgIndex(), perm, req.addr());
-    }
-
     /**
      * Counterpart of handle_bad_prq_event(): logs the descriptor's first two qwords, then answers Invalid Request
      * for an LPIG (or private-data) request.
@@ -209,8 +202,8 @@ final class PrqHandler {
         }
         Device dev = devices.containsKey(req.rid()) ? devices.get(req.rid()).dev() : null;
         if (dev != null) {
-            events.pageResponse(dev, toFault(req), new PageResponse(req.pasid(), req.prgIndex(),
-                    PageResponseCode.INVALID), ResponseOrigin.DRIVER);
+            events.pageResponse(dev, PageRequests.toFault(req.toMessage()),
+                    new PageResponse(req.pasid(), req.prgIndex(), PageResponseCode.INVALID), ResponseOrigin.DRIVER);
         }
         iommu.qi().submitSync(QiDescriptor.pageGroupResponse(req.rid(), req.pasidPresent(), req.pasid(),
                 PageResponseCode.INVALID.value(), req.prgIndex(), req.lpig()));

@@ -7,6 +7,7 @@ import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.core.kernel.Completion;
 import dev.iommulab.drivers.OverflowRecovery;
+import dev.iommulab.drivers.PageRequests;
 import dev.iommulab.hw.riscv.RiscvCommand;
 import dev.iommulab.hw.riscv.RiscvPageRequestRecord;
 import dev.iommulab.hw.riscv.RiscvRegs;
@@ -124,7 +125,8 @@ final class PageRequestHandler {
             handleBadPageRequest(req);
             return;
         }
-        if (iopf.reportDeviceFault(info.dev(), toFault(req)) != 0 && iopf.kernel().driverAnswersErrors()) {
+        IommuFault fault = PageRequests.toFault(req.toMessage());
+        if (iopf.reportDeviceFault(info.dev(), fault) != 0 && iopf.kernel().driverAnswersErrors()) {
             handleBadPageRequest(req);
         }
     }
@@ -141,15 +143,6 @@ final class PageRequestHandler {
         return null;
     }
 
-    /** The record as an {@code iommu_fault}, with intel_prq_report()'s flag and perm conventions. */
-    static IommuFault toFault(RiscvPageRequestRecord req) {
-        int flags = (req.last() ? IommuFault.PAGE_REQUEST_LAST_PAGE : 0)
-                | (req.pv() ? IommuFault.PAGE_REQUEST_PASID_VALID | IommuFault.PAGE_RESPONSE_NEEDS_PASID : 0);
-        int perm = (req.read() ? IommuFault.PERM_READ : 0) | (req.write() ? IommuFault.PERM_WRITE : 0)
-                | (req.exec() ? IommuFault.PERM_EXEC : 0) | (req.priv() ? IommuFault.PERM_PRIV : 0);
-        return IommuFault.pageRequest(flags, req.pv() ? req.pid() : 0, req.prgi(), perm, req.pageAddr());
-    }
-
     /**
      * As handle_bad_prq_event(): a bad request that is the last of its group is answered Invalid Request by
      * the driver ({@code ATS.PRGR}, PASID when the request had one); a non-last one gets nothing.
@@ -159,7 +152,7 @@ final class PageRequestHandler {
             return;
         }
         RiscvDeviceInfo info = devices.get(req.did());
-        IommuFault fault = toFault(req);
+        IommuFault fault = PageRequests.toFault(req.toMessage());
         if (info != null) {
             events.pageResponse(info.dev(), fault, new PageResponse(fault.pasid(), req.prgi(), PageResponseCode.INVALID),
                     ResponseOrigin.DRIVER);
