@@ -60,14 +60,14 @@ final class Invariants {
     private RunResult.InvariantEntry lpigAnsweredExactlyOnce() {
         Map<String, Integer> balance = new LinkedHashMap<>();
         Map<String, String> where = new LinkedHashMap<>();
-        for (Observations.Reported r : obs.reported) {
+        for (Observations.Reported r : obs.visit(obs.reported)) {
             if (r.fault().lastPage()) {
                 String key = group(r.dev(), r.fault());
                 balance.merge(key, 1, Integer::sum);
                 where.putIfAbsent(key, r.step());
             }
         }
-        for (Observations.Decided d : obs.decided) {
+        for (Observations.Decided d : obs.visit(obs.decided)) {
             if (d.evt().lastPage() && d.origin() != ResponseOrigin.DRIVER) {
                 String key = group(d.dev(), d.evt());
                 if (balance.merge(key, -1, Integer::sum) < 0) {
@@ -112,7 +112,7 @@ final class Invariants {
         List<String> bad = new ArrayList<>();
         Set<IommuFault> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         Set<IommuFault> answered = Collections.newSetFromMap(new IdentityHashMap<>());
-        obs.decided.forEach(d -> answered.add(d.evt()));
+        obs.visit(obs.decided).forEach(d -> answered.add(d.evt()));
         int groups = 0;
         for (VfioProcess p : machine.userspaceProcesses().values()) {
             for (IopfGroup g : p.held()) {
@@ -144,7 +144,7 @@ final class Invariants {
 
     /** §8b.1: non-LPIG requests get no response, except the bad-setup INVALID quirk. */
     private RunResult.InvariantEntry nonLpigNeverAnswered() {
-        List<String> bad = obs.decided.stream()
+        List<String> bad = obs.visit(obs.decided).stream()
                 .filter(d -> !d.evt().lastPage() && d.origin() != ResponseOrigin.BAD_SETUP
                         && d.origin() != ResponseOrigin.DRIVER)
                 .map(d -> group(d.dev(), d.evt()) + " answered by " + d.origin().label() + " (step " + d.step() + ")")
@@ -155,13 +155,13 @@ final class Invariants {
     /** §8b.2: a response carries the pasid/grpid of the LPIG request of a group handed to a handler. */
     private RunResult.InvariantEntry responseAddressedByLpig() {
         List<String> bad = new ArrayList<>();
-        for (Observations.Decided d : obs.decided) {
+        for (Observations.Decided d : obs.visit(obs.decided)) {
             if (d.response().grpid() != d.evt().grpid()
                     || (d.evt().pasidValid() && d.response().pasid() != d.evt().pasid())) {
                 bad.add(group(d.dev(), d.evt()) + " answered as PASID " + d.response().pasid() + " grpid "
                         + d.response().grpid() + " (step " + d.step() + ")");
             } else if ((d.origin() == ResponseOrigin.SVA || d.origin() == ResponseOrigin.IOMMUFD)
-                    && obs.dispatched.stream().noneMatch(g -> g.last() == d.evt())) {
+                    && !obs.closedDispatchedGroup(d.evt())) {
                 bad.add(group(d.dev(), d.evt()) + " answered by " + d.origin().label()
                         + " for a request that closed no group handed to it (step " + d.step() + ")");
             }
@@ -173,7 +173,7 @@ final class Invariants {
     private RunResult.InvariantEntry groupHoldsEarlierPartials() {
         List<String> bad = new ArrayList<>();
         Set<IommuFault> used = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (Observations.Dispatched g : obs.dispatched) {
+        for (Observations.Dispatched g : obs.visit(obs.dispatched)) {
             String name = group(g.dev(), g.last()) + " (step " + g.step() + ")";
             if (!g.last().lastPage()) {
                 bad.add(name + ": last entry is not the LPIG request");
@@ -205,12 +205,12 @@ final class Invariants {
     /** §3.5, DESIGN §5: after iopf_queue_remove_device no partial or group of the device lives on. */
     private RunResult.InvariantEntry nothingOutlivesRemoveDevice() {
         List<String> bad = new ArrayList<>();
-        for (Observations.Removal rm : obs.removals) {
-            obs.dispatched.stream().filter(g -> g.dev() == rm.dev() && g.epoch() == rm.endedEpoch()
-                    && !obs.answered(g)).forEach(g -> bad.add(group(g.dev(), g.last())
+        for (Observations.Removal rm : obs.visit(obs.removals)) {
+            obs.dispatchedIn(rm.dev(), rm.endedEpoch()).stream().filter(g -> !obs.answered(g))
+                    .forEach(g -> bad.add(group(g.dev(), g.last())
                     + " still unanswered after the device left its iopf queue (step " + rm.step() + ")"));
         }
-        for (Observations.Dispatched g : obs.dispatched) {
+        for (Observations.Dispatched g : obs.visit(obs.dispatched)) {
             g.faults().stream().map(obs.reportOf::get).filter(r -> r != null && r.epoch() < g.epoch())
                     .forEach(r -> bad.add(group(g.dev(), g.last()) + String.format(
                             " holds partial %#x parked before the device left its iopf queue (step %s)",
@@ -222,7 +222,7 @@ final class Invariants {
     /** §8b.7: who may send which code. */
     private RunResult.InvariantEntry responseCodesByOrigin() {
         List<String> bad = new ArrayList<>();
-        for (Observations.Decided d : obs.decided) {
+        for (Observations.Decided d : obs.visit(obs.decided)) {
             Set<PageResponseCode> allowed = switch (d.origin()) {
                 case SVA, IOMMUFD -> EnumSet.of(PageResponseCode.SUCCESS, PageResponseCode.INVALID);
                 case AUTO_RESPONSE, BAD_SETUP, REMOVE_DEVICE -> EnumSet.of(PageResponseCode.INVALID);

@@ -44,7 +44,7 @@ final class MemoryInvariants {
     private RunResult.InvariantEntry faultRecordedOrLost() {
         List<String> bad = new ArrayList<>();
         List<HwFault> faults = machine.faultRecorder().faults();
-        for (Observations.DmaItem item : obs.dma) {
+        for (Observations.DmaItem item : obs.visit(obs.dma)) {
             PcieEndpoint ep = machine.endpoint(item.device);
             if (item.outcome == null || ep.config().ats() || item.outcome.faultAddr() < 0
                     || !(item.outcome.status() == DmaStatus.UR || item.outcome.status() == DmaStatus.CA

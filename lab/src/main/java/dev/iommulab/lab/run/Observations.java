@@ -18,12 +18,14 @@ import dev.iommulab.lab.machine.Machine;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -118,6 +120,21 @@ final class Observations implements FaultEvents.Listener {
     private final Map<Device, Integer> epochs = new HashMap<>();
     private final Map<Device, Boolean> published = new HashMap<>();
     private final Map<String, Deque<Decided>> inFlight = new HashMap<>();
+    /** The request of every decision so far (answered requests), by identity. */
+    private final Set<IommuFault> decidedEvts = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** The LPIG request of every group handed to a handler so far, by identity. */
+    private final Set<IommuFault> dispatchedLasts = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Per device, its groups handed to a handler in its current epoch and not answered: LPIG request to count. */
+    private final Map<Device, Map<IommuFault, Integer>> live = new HashMap<>();
+    /** The device whose live groups an LPIG request is among. */
+    private final Map<IommuFault, Device> liveOwner = new IdentityHashMap<>();
+    /** Groups handed to a handler, by device and the epoch they were handed over in. */
+    private final Map<Device, Map<Integer, List<Dispatched>>> dispatchedByEpoch = new HashMap<>();
+    /**
+     * Elements visited by the bookkeeping and the checks: what a run costs the lab beyond the simulation itself. It
+     * grows with the events of the run, never with their square.
+     */
+    long work;
 
     Observations(Machine machine) {
         this.machine = machine;
@@ -181,6 +198,7 @@ final class Observations implements FaultEvents.Listener {
     @Override
     public void faultReported(Device dev, IommuFault fault, int ret) {
         faultsReported++;
+        work++;
         Reported r = new Reported(dev, fault, ret, step, epoch(dev), seq++);
         reported.add(r);
         reportOf.put(fault, r);
@@ -192,14 +210,30 @@ final class Observations implements FaultEvents.Listener {
     public void groupDispatched(Device dev, List<IommuFault> faults) {
         samplePublished(dev);
         IommuFault last = faults.get(faults.size() - 1);
-        List<IommuFault> left = iopf().partials(dev).stream().filter(p -> p.grpid() == last.grpid()).toList();
-        dispatched.add(new Dispatched(dev, List.copyOf(faults), left, step, epoch(dev)));
+        List<IommuFault> partials = iopf().partials(dev);
+        work += 1 + partials.size();
+        List<IommuFault> left = partials.stream().filter(p -> p.grpid() == last.grpid()).toList();
+        Dispatched g = new Dispatched(dev, List.copyOf(faults), left, step, epoch(dev));
+        dispatched.add(g);
+        dispatchedLasts.add(last);
+        dispatchedByEpoch.computeIfAbsent(dev, k -> new HashMap<>()).computeIfAbsent(g.epoch(), k -> new ArrayList<>())
+                .add(g);
+        if (!decidedEvts.contains(last)) {
+            live.computeIfAbsent(dev, k -> new IdentityHashMap<>()).merge(last, 1, Integer::sum);
+            liveOwner.put(last, dev);
+        }
     }
 
     @Override
     public void pageResponse(Device dev, IommuFault evt, PageResponse response, ResponseOrigin origin) {
         Decided d = new Decided(dev, evt, response, origin, step);
+        work++;
         decided.add(d);
+        decidedEvts.add(evt);
+        Device owner = liveOwner.remove(evt);
+        if (owner != null) {
+            live.get(owner).remove(evt);
+        }
         inFlight.computeIfAbsent(dev.name() + "/" + response.grpid(), k -> new ArrayDeque<>()).add(d);
     }
 
@@ -224,12 +258,34 @@ final class Observations implements FaultEvents.Listener {
 
     /** Groups of {@code dev} handed to a handler in its current epoch and not answered yet. */
     long liveGroups(Device dev) {
-        int epoch = epoch(dev);
-        return dispatched.stream().filter(g -> g.dev() == dev && g.epoch() == epoch && !answered(g)).count();
+        Map<IommuFault, Integer> groups = live.getOrDefault(dev, Map.of());
+        work += groups.size();
+        return groups.values().stream().mapToLong(Integer::longValue).sum();
     }
 
+    /** Whether software decided a response to the LPIG request of {@code g} (before or after it was handed over). */
     boolean answered(Dispatched g) {
-        return decided.stream().anyMatch(d -> d.evt() == g.last());
+        work++;
+        return decidedEvts.contains(g.last());
+    }
+
+    /** {@code items}, counted in {@link #work} as visited: a check's pass over what was observed. */
+    <T> List<T> visit(List<T> items) {
+        work += items.size();
+        return items;
+    }
+
+    /** Whether {@code evt} is the LPIG request of a group handed to a handler. */
+    boolean closedDispatchedGroup(IommuFault evt) {
+        work++;
+        return dispatchedLasts.contains(evt);
+    }
+
+    /** The groups of {@code dev} handed to a handler in {@code epoch}, in the order they were. */
+    List<Dispatched> dispatchedIn(Device dev, int epoch) {
+        List<Dispatched> groups = dispatchedByEpoch.getOrDefault(dev, Map.of()).getOrDefault(epoch, List.of());
+        work += groups.size();
+        return groups;
     }
 
     private void sample() {
@@ -248,6 +304,11 @@ final class Observations implements FaultEvents.Listener {
         if (Boolean.TRUE.equals(before) && !now) {
             removals.add(new Removal(dev, step, epoch(dev)));
             epochs.merge(dev, 1, Integer::sum);
+            Map<IommuFault, Integer> ended = live.remove(dev);
+            if (ended != null) {
+                work += ended.size();
+                ended.keySet().forEach(liveOwner::remove);
+            }
         }
     }
 

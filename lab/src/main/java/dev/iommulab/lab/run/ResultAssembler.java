@@ -65,14 +65,14 @@ final class ResultAssembler {
 
     private List<Long> serviceLatencies() {
         List<Long> out = new ArrayList<>();
-        obs.dma.stream().filter(i -> i.outcome != null).forEach(i -> out.add(i.outcome.latencyNs()));
+        obs.visit(obs.dma).stream().filter(i -> i.outcome != null).forEach(i -> out.add(i.outcome.latencyNs()));
         out.addAll(obs.rawServiceLatencies);
         return List.copyOf(out);
     }
 
     private List<RunResult.PageResponseEntry> pageResponses() {
         List<RunResult.PageResponseEntry> out = new ArrayList<>();
-        for (Observations.Delivered d : obs.delivered) {
+        for (Observations.Delivered d : obs.visit(obs.delivered)) {
             out.add(new RunResult.PageResponseEntry(d.atNs(), d.device(),
                     d.response().pasidPresent() ? d.response().pasid() : null, d.response().prgi(),
                     pcieCode(d.response().code()), String.format("%#x", d.response().wireCode()), d.origin().label()));
@@ -90,7 +90,7 @@ final class ResultAssembler {
 
     private List<RunResult.DmaEntry> dma() {
         List<RunResult.DmaEntry> out = new ArrayList<>();
-        for (Observations.DmaItem item : obs.dma) {
+        for (Observations.DmaItem item : obs.visit(obs.dma)) {
             DmaOutcome o = item.outcome;
             DmaStatus status = o == null ? DmaStatus.PENDING : o.status();
             out.add(new RunResult.DmaEntry(item.device, item.pasid, String.format("%#x", item.job.addr()),
