@@ -145,4 +145,9 @@ public final class ScenarioRunner {
     public Machine machine() {
         return machine;
     }
+
+    /** The elements the last run's bookkeeping and checks visited ({@link Observations#work}). */
+    long bookkeepingWork() {
+        return observations.work;
+    }
 }
