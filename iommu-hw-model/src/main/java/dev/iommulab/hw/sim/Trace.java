@@ -1,6 +1,7 @@
 package dev.iommulab.hw.sim;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -32,13 +33,25 @@ public final class Trace {
     }
 
     /**
-     * A {@link TraceEvent.Step} whose message is {@code String.format(Locale.ROOT, format, args)}, formatted
-     * only when a sink listens (the hot paths of the models trace every request).
+     * A {@link TraceEvent.Step} whose message is {@code String.format(Locale.ROOT, format, args)}, built only when a
+     * sink listens and formatted only when a sink reads messages (the hot paths of the models trace every request).
      */
     public void step(long atNs, Layer layer, String symbol, String format, Object... args) {
         if (!sinks.isEmpty()) {
-            emit(new TraceEvent.Step(atNs, layer, symbol, String.format(java.util.Locale.ROOT, format, args)));
+            TraceEvent.Step step = readsMessages()
+                    ? new TraceEvent.Step(atNs, layer, symbol, String.format(Locale.ROOT, format, args))
+                    : new TraceEvent.Step(atNs, layer, symbol, format, args);
+            emit(step);
         }
+    }
+
+    private boolean readsMessages() {
+        for (TraceSink sink : sinks) {
+            if (sink.readsMessages()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** {@code first} followed by {@code rest}, for trace helpers that add a prefix argument. */

@@ -85,10 +85,34 @@ public final class IommuLab implements Callable<Integer> {
         @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a scalar of the file by dotted path")
         List<String> sets = new ArrayList<>();
 
+        @Option(names = "--journey", paramLabel = "all|N", description = "journey steps the text report prints in full"
+                + " (default: " + ScenarioRunner.DEFAULT_JOURNEY_LIMIT + "); the rest are counted per layer")
+        String journey;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
         enum Format { text, json }
+
+        /** The journey limit {@code --journey} asks for, or null (after a message) when it is neither all nor N. */
+        private Integer journeyLimit(PrintWriter err) {
+            if (journey == null) {
+                return ScenarioRunner.DEFAULT_JOURNEY_LIMIT;
+            }
+            if (journey.equals("all")) {
+                return Integer.MAX_VALUE;
+            }
+            try {
+                int n = Integer.parseInt(journey);
+                if (n >= 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            err.println("--journey: expected all or a number of steps >= 0, got '" + journey + "'");
+            return null;
+        }
 
         @Override
         public Integer call() {
@@ -98,13 +122,14 @@ public final class IommuLab implements Callable<Integer> {
             if (seed != null) {
                 overrides.add("seed=" + seed);
             }
-            Scenario scenario = load(file, overrides, err);
+            Integer journeyLimit = journeyLimit(err);
+            Scenario scenario = journeyLimit == null ? null : load(file, overrides, err);
             if (scenario == null) {
                 return EXIT_INVALID;
             }
             RunResult result;
             try {
-                result = new ScenarioRunner().run(scenario);
+                result = new ScenarioRunner().journeyLimit(journeyLimit).run(scenario);
             } catch (MachineConfigException e) {
                 err.println(file + ": " + e.getMessage());
                 return EXIT_INVALID;

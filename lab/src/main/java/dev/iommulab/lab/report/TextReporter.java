@@ -7,7 +7,8 @@ import java.util.Locale;
 
 /**
  * The readable report: the fault's journey layer by layer, the kernel log, page responses, DMA outcomes,
- * fault records, device PRI state, invariants and expectations.
+ * fault records, device PRI state, invariants and expectations. A large run stays readable: long lists show their
+ * first entries, then what {@link LargeRun} sums up per device and layer.
  */
 public final class TextReporter {
 
@@ -23,23 +24,30 @@ public final class TextReporter {
             out.append(String.format(Locale.ROOT, "%12s  %-6s  %-28s %s%n", time(s.atNs()), s.layer(), s.symbol(),
                     s.message()));
         }
+        LargeRun.journeyRest(out, r);
         section(out, "Kernel log (dmesg)");
-        lines(out, r.log());
+        lines(out, LargeRun.first(r.log()), r.log().size(), "log lines");
         section(out, "Page responses");
-        lines(out, r.pageResponses().stream().map(p -> String.format(Locale.ROOT,
+        lines(out, LargeRun.first(r.pageResponses()).stream().map(p -> String.format(Locale.ROOT,
                 "%12s  %s PASID %s grpid %d: %s (wire %s) from %s", time(p.atNs()), p.device(),
-                p.pasid() == null ? "-" : p.pasid(), p.grpid(), p.code(), p.wireCode(), p.origin())).toList());
+                p.pasid() == null ? "-" : p.pasid(), p.grpid(), p.code(), p.wireCode(), p.origin())).toList(),
+                r.pageResponses().size(), "page responses");
+        LargeRun.pageResponsesByDevice(out, r);
         section(out, "DMA");
-        lines(out, r.dma().stream().map(d -> String.format(Locale.ROOT, "%s %s %s+%d%s: %s%s%s%s", d.device(),
-                d.access(), d.addr(), d.size(), d.pasid() == null ? "" : " PASID " + d.pasid(), d.status(),
-                d.latencyNs() == null ? "" : " after " + time(d.latencyNs()),
+        lines(out, LargeRun.first(r.dma()).stream().map(d -> String.format(Locale.ROOT, "%s %s %s+%d%s: %s%s%s%s",
+                d.device(), d.access(), d.addr(), d.size(), d.pasid() == null ? "" : " PASID " + d.pasid(),
+                d.status(), d.latencyNs() == null ? "" : " after " + time(d.latencyNs()),
                 d.faultAddr() == null ? "" : " at " + d.faultAddr(),
                 d.memoryMatches() == null ? "" : d.memoryMatches() ? "; the bytes are in the process's memory"
-                        : "; process memory DIFFERS from the bytes written")).toList());
+                        : "; process memory DIFFERS from the bytes written")).toList(), r.dma().size(),
+                "DMA work items");
+        LargeRun.dmaByDevice(out, r);
         section(out, "Fault records");
-        lines(out, r.faultRecords().stream().map(f -> String.format(Locale.ROOT, "%12s  %s PASID %s %s %s: %s (%s)%s",
-                time(f.atNs()), f.device(), f.pasid() == null ? "-" : f.pasid(), f.access(), f.addr(), f.reason(),
-                f.vendorCode(), f.recorded() ? "" : f.coalesced() ? " coalesced" : " not recorded")).toList());
+        lines(out, LargeRun.first(r.faultRecords()).stream().map(f -> String.format(Locale.ROOT,
+                "%12s  %s PASID %s %s %s: %s (%s)%s", time(f.atNs()), f.device(), f.pasid() == null ? "-" : f.pasid(),
+                f.access(), f.addr(), f.reason(), f.vendorCode(),
+                f.recorded() ? "" : f.coalesced() ? " coalesced" : " not recorded")).toList(), r.faultRecords().size(),
+                "fault records");
         DeviceFaults.of(r).stream().filter(DeviceFaults::any).forEach(f -> out.append(String.format(Locale.ROOT,
                 "  %s: %d recorded, %d coalesced, %d lost; first recorded %s%n", f.name(), f.recorded(), f.coalesced(),
                 f.lost(), f.firstRecordedNs() == null ? "never" : "at " + time(f.firstRecordedNs()))));
@@ -77,6 +85,15 @@ public final class TextReporter {
             out.append("  (none)").append(System.lineSeparator());
         }
         lines.forEach(l -> out.append("  ").append(l).append(System.lineSeparator()));
+    }
+
+    /** {@code shown}, the first of {@code all} entries, and a line counting the {@code noun} not shown. */
+    private static void lines(StringBuilder out, List<String> shown, int all, String noun) {
+        lines(out, shown);
+        if (all > shown.size()) {
+            out.append(String.format(Locale.ROOT, "  ... and %,d more %s (%,d in all; --format json lists every one)%n",
+                    all - shown.size(), noun, all));
+        }
     }
 
     /** Virtual time in microseconds with nanosecond precision. */

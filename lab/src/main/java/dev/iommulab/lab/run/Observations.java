@@ -41,7 +41,7 @@ final class Observations implements FaultEvents.Listener {
     static final String NO_STEP = "(no step)";
 
     /** A fault reported to the core. {@code epoch} counts the device's removals from its iopf queue. */
-    record Reported(Device dev, IommuFault fault, int ret, String step, int epoch, int seq) {
+    record Reported(Device dev, IommuFault fault, int ret, String step, int epoch, int seq, long atNs) {
     }
 
     /** A response decided by software, waiting to reach its function. */
@@ -59,8 +59,11 @@ final class Observations implements FaultEvents.Listener {
     record Removal(Device dev, String step, int endedEpoch) {
     }
 
-    /** A PRG response that reached a function. */
-    record Delivered(long atNs, String device, PrgResponse response, ResponseOrigin origin) {
+    /**
+     * A PRG response that reached a function; {@code latencyNs} is the time since its group's LPIG request was
+     * reported to the core, null for a response no report preceded (the hardware answered by itself).
+     */
+    record Delivered(long atNs, String device, PrgResponse response, ResponseOrigin origin, Long latencyNs) {
     }
 
     /** A DMA work item of a device, finished or not. */
@@ -199,7 +202,7 @@ final class Observations implements FaultEvents.Listener {
     public void faultReported(Device dev, IommuFault fault, int ret) {
         faultsReported++;
         work++;
-        Reported r = new Reported(dev, fault, ret, step, epoch(dev), seq++);
+        Reported r = new Reported(dev, fault, ret, step, epoch(dev), seq++, loop.now());
         reported.add(r);
         reportOf.put(fault, r);
         reportedByDevice.computeIfAbsent(dev.name(), k -> new ArrayList<>()).add(fault);
@@ -245,7 +248,9 @@ final class Observations implements FaultEvents.Listener {
     private void onDelivered(String device, PrgResponse r) {
         Deque<Decided> waiting = inFlight.get(device + "/" + r.prgi());
         Decided cause = waiting == null ? null : waiting.poll();
-        delivered.add(new Delivered(loop.now(), device, r, cause == null ? ResponseOrigin.HARDWARE : cause.origin()));
+        Reported report = cause == null ? null : reportOf.get(cause.evt());
+        delivered.add(new Delivered(loop.now(), device, r, cause == null ? ResponseOrigin.HARDWARE : cause.origin(),
+                report == null ? null : loop.now() - report.atNs()));
         Deque<Long> sent = rawLpigSentAt.get(device + "/" + r.prgi());
         if (sent != null && !sent.isEmpty()) {
             rawServiceLatencies.add(loop.now() - sent.poll());

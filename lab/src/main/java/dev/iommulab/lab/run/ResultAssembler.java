@@ -9,7 +9,6 @@ import dev.iommulab.hw.pci.DmaOutcome;
 import dev.iommulab.hw.pci.DmaStatus;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.pci.PriState;
-import dev.iommulab.hw.sim.TraceEvent;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.scenario.Scenario;
 import java.util.ArrayList;
@@ -25,11 +24,11 @@ final class ResultAssembler {
     private final Machine machine;
     private final Observations obs;
     private final PageResponseCode abortCode;
-    private final List<TraceEvent.Step> journey;
+    private final JourneyRecorder journey;
     private final List<RunResult.StepErrorEntry> errors;
 
     ResultAssembler(Scenario scenario, Machine machine, Observations obs, PageResponseCode abortCode,
-                    List<TraceEvent.Step> journey, List<RunResult.StepErrorEntry> errors) {
+                    JourneyRecorder journey, List<RunResult.StepErrorEntry> errors) {
         this.abortCode = abortCode;
         this.scenario = scenario;
         this.machine = machine;
@@ -49,8 +48,8 @@ final class ResultAssembler {
         RunResult partial = new RunResult(scenario.name(), scenario.seed(), scenario.hardware().model(),
                 scenario.kernel(), scenario.policies(), "pending",
                 machine.loop().now(), responses, dma, faults, devices, userspace, log, List.copyOf(errors), invariants,
-                List.of(), counters(), journey, serviceLatencies(), obs.parkedAfterSteps(),
-                obs.faultQueuesAfterSteps());
+                List.of(), counters(), journey.shown(), serviceLatencies(), obs.parkedAfterSteps(),
+                obs.faultQueuesAfterSteps(), journey.stepsByLayer());
         List<RunResult.ExpectationEntry> expectations = new ExpectationChecker(partial, scenario.steps().size())
                 .check(scenario.expectations());
         boolean pass = errors.stream().allMatch(RunResult.StepErrorEntry::expected)
@@ -59,8 +58,8 @@ final class ResultAssembler {
         return new RunResult(partial.scenario(), partial.seed(), partial.hardware(), partial.kernel(),
                 partial.policies(), pass ? "pass" : "fail",
                 partial.simulatedNs(), responses, dma, faults, devices, userspace, log, partial.stepErrors(),
-                invariants, expectations, partial.counters(), journey, serviceLatencies(), partial.parkedAfterSteps(),
-                partial.faultQueueAfterSteps());
+                invariants, expectations, partial.counters(), partial.journey(), partial.serviceLatenciesNs(),
+                partial.parkedAfterSteps(), partial.faultQueueAfterSteps(), partial.journeyStepsByLayer());
     }
 
     private List<Long> serviceLatencies() {
@@ -75,7 +74,8 @@ final class ResultAssembler {
         for (Observations.Delivered d : obs.visit(obs.delivered)) {
             out.add(new RunResult.PageResponseEntry(d.atNs(), d.device(),
                     d.response().pasidPresent() ? d.response().pasid() : null, d.response().prgi(),
-                    pcieCode(d.response().code()), String.format("%#x", d.response().wireCode()), d.origin().label()));
+                    pcieCode(d.response().code()), String.format("%#x", d.response().wireCode()), d.origin().label(),
+                    d.latencyNs()));
         }
         return out;
     }

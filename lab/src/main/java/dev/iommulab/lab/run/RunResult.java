@@ -2,6 +2,7 @@ package dev.iommulab.lab.run;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.sim.TraceEvent;
 import java.util.List;
 import java.util.Map;
@@ -23,11 +24,16 @@ public record RunResult(String scenario, long seed, String hardware, String kern
                         List<ExpectationEntry> expectations, Map<String, Long> counters,
                         @JsonIgnore List<TraceEvent.Step> journey, @JsonIgnore List<Long> serviceLatenciesNs,
                         @JsonIgnore List<ParkedEntry> parkedAfterSteps,
-                        @JsonIgnore List<FaultQueueEntry> faultQueueAfterSteps) {
+                        @JsonIgnore List<FaultQueueEntry> faultQueueAfterSteps,
+                        @JsonIgnore Map<Layer, Long> journeyStepsByLayer) {
 
-    /** A PRG response as the function received it, with who decided it. */
+    /**
+     * A PRG response as the function received it, with who decided it. {@code latencyNs} (not in the JSON): the
+     * simulated time from the report of its group's LPIG request to the core (iommu_report_device_fault()) to the
+     * response reaching the function; null when no report preceded it (the hardware answered by itself).
+     */
     public record PageResponseEntry(long atNs, String device, Integer pasid, int grpid, String code, String wireCode,
-                                    String origin) {
+                                    String origin, @JsonIgnore Long latencyNs) {
     }
 
     /** One DMA work item. {@code memoryMatches} is set for SVA writes that completed. */

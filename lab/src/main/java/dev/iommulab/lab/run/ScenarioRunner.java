@@ -3,8 +3,6 @@ package dev.iommulab.lab.run;
 import com.google.inject.Module;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.kernel.KernelException;
-import dev.iommulab.hw.sim.RecordingTraceSink;
-import dev.iommulab.hw.sim.TraceEvent;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.machine.MachineConfigException;
 import dev.iommulab.lab.scenario.Scenario;
@@ -45,6 +43,22 @@ public final class ScenarioRunner {
     private Machine machine;
     private Observations observations;
     private PageResponseCode abortCode = PageResponseCode.FAILURE;
+    private int journeyLimit = DEFAULT_JOURNEY_LIMIT;
+
+    /** How many journey steps a result keeps in full unless told otherwise; the rest are counted per layer. */
+    public static final int DEFAULT_JOURNEY_LIMIT = 1_000;
+
+    /**
+     * Keep the first {@code steps} journey steps of the runs that follow in full ({@link RunResult#journey()}),
+     * {@link Integer#MAX_VALUE} for all of them; the rest are counted per layer only.
+     */
+    public ScenarioRunner journeyLimit(int steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("journey limit must be >= 0: " + steps);
+        }
+        this.journeyLimit = steps;
+        return this;
+    }
 
     /**
      * Runs {@code scenario}; {@code overrides} replace bindings of the layer modules.
@@ -54,12 +68,8 @@ public final class ScenarioRunner {
     public RunResult run(Scenario scenario, Module... overrides) throws MachineConfigException {
         check(scenario);
         machine = Machine.boot(scenario, overrides);
-        RecordingTraceSink trace = new RecordingTraceSink();
-        machine.loop().trace().addSink(event -> {
-            if (event instanceof TraceEvent.Step) {
-                trace.accept(event);
-            }
-        });
+        JourneyRecorder journey = new JourneyRecorder(journeyLimit);
+        machine.loop().trace().addSink(journey);
         Observations observations = new Observations(machine);
         StepExecutor executor = new StepExecutor(machine, observations);
         List<RunResult.StepErrorEntry> errors = new ArrayList<>();
@@ -80,7 +90,7 @@ public final class ScenarioRunner {
         observations.finished();
         this.observations = observations;
         this.abortCode = abortCode(scenario);
-        RunResult result = new ResultAssembler(scenario, machine, observations, abortCode, trace.steps(), errors)
+        RunResult result = new ResultAssembler(scenario, machine, observations, abortCode, journey, errors)
                 .assemble();
         Observers.FOUND.forEach(o -> o.ran(this, result));
         return result;
