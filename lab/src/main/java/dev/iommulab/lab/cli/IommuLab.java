@@ -134,8 +134,12 @@ public final class IommuLab implements Callable<Integer> {
                 err.println(file + ": " + e.getMessage());
                 return EXIT_INVALID;
             }
-            out.print(format == Format.json ? new JsonReporter().render(result) + System.lineSeparator()
-                    : new TextReporter().render(result));
+            if (format == Format.json) {
+                new JsonReporter().write(result, out);
+                out.println();
+            } else {
+                out.print(new TextReporter().render(result));
+            }
             out.flush();
             return result.passed() ? 0 : 1;
         }

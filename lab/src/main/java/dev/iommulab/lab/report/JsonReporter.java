@@ -1,20 +1,35 @@
 package dev.iommulab.lab.report;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.iommulab.lab.run.RunResult;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
 
-/** The {@code --format json} output: one JSON object, the shape SCENARIO-FORMAT.md defines. */
+/**
+ * The {@code --format json} output: one JSON object, the shape SCENARIO-FORMAT.md defines. {@link #write} streams it
+ * through Jackson's generator, entry by entry, so a run with a million page responses is never held as one string.
+ */
 public final class JsonReporter {
 
-    private final ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private final ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
 
     public String render(RunResult result) {
+        StringWriter out = new StringWriter();
+        write(result, out);
+        return out.toString();
+    }
+
+    /** Writes {@code result} to {@code out} as it goes; {@code out} stays open. */
+    public void write(RunResult result, Writer out) {
         try {
-            return mapper.writeValueAsString(result);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("run result is not serialisable", e);
+            mapper.writeValue(out, result);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the run result", e);
         }
     }
 }
