@@ -57,10 +57,10 @@ final class AtsInvalidations {
                 reads.add(tag);
             }
         }
-        trace(String.format("%s invalidates ATC %#x+%#x%s (ITAG %d): %d entr%s dropped%s%s", ep.config().name(),
+        trace("%s invalidates ATC %#x+%#x%s (ITAG %d): %d entr%s dropped%s%s", ep.config().name(),
                 request.addr(), request.size(), scope(request, global), request.itag(), dropped,
                 dropped == 1 ? "y" : "ies", nullified > 0 ? ", " + nullified + " translation request(s) nullified" : "",
-                reads.isEmpty() ? "" : ", completion waits for " + reads.size() + " translated read(s)"));
+                reads.isEmpty() ? "" : ", completion waits for " + reads.size() + " translated read(s)");
         if (reads.isEmpty()) {
             complete(request);
         } else {
@@ -101,8 +101,8 @@ final class AtsInvalidations {
 
     private void complete(AtsInvalidateRequest request) {
         if (neverComplete) {
-            trace(String.format("%s never completes invalidation ITAG %d (fault knob)", ep.config().name(),
-                    request.itag()));
+            trace("%s never completes invalidation ITAG %d (fault knob)", ep.config().name(),
+                    request.itag());
             return;
         }
         EventLoop loop = ep.loop();
@@ -111,7 +111,7 @@ final class AtsInvalidations {
                 () -> ep.iommu().atsInvalidateCompletion(rid, 1 << request.itag()));
     }
 
-    private void trace(String message) {
-        ep.loop().trace().step(ep.loop().now(), Layer.DEVICE, "ats-inval", message);
+    private void trace(String format, Object... args) {
+        ep.loop().trace().step(ep.loop().now(), Layer.DEVICE, "ats-inval", format, args);
     }
 }

@@ -77,11 +77,11 @@ final class DmaEngine {
     }
 
     void start() {
-        trace("dma", String.format("%s starts DMA %s %#x+%d%s%s", ep.config().name(), job.access().name().toLowerCase(),
+        trace("dma", "%s starts DMA %s %#x+%d%s%s", ep.config().name(), job.access().name().toLowerCase(),
                 job.addr(), job.size(), job.pasid() >= 0 ? " PASID " + job.pasid() : "",
-                job.hasDescriptor() ? String.format(" (descriptor at %#x)", job.descriptorAddr()) : ""));
+                job.hasDescriptor() ? String.format(" (descriptor at %#x)", job.descriptorAddr()) : "");
         if (!ep.functional()) {
-            trace("dma", ep.config().name() + " is non-functional since a descriptor fetch failed: FLR needed");
+            trace("dma", "%s is non-functional since a descriptor fetch failed: FLR needed", ep.config().name());
             finish(DmaStatus.DEVICE_ERROR, -1);
             return;
         }
@@ -200,8 +200,8 @@ final class DmaEngine {
             return;
         }
         if (!completion.ok()) {
-            trace("dma", String.format("%s read %#x+%d: %s completion, tag %d retired", ep.config().name(), at,
-                    length, completion.status(), tag.number));
+            trace("dma", "%s read %#x+%d: %s completion, tag %d retired", ep.config().name(), at,
+                    length, completion.status(), tag.number);
             if (failedAt < 0 || at < failedAt) {
                 failedAt = at;
                 failedWith = completion.status();
@@ -218,8 +218,8 @@ final class DmaEngine {
         }
         if (!fate.ok() && (firstLostWrite < 0 || at < firstLostWrite)) {
             firstLostWrite = at;
-            trace("dma", String.format("%s posted write %#x+%d discarded by the IOMMU: %s", ep.config().name(), at,
-                    length, profile.lostWrite()));
+            trace("dma", "%s posted write %#x+%d discarded by the IOMMU: %s", ep.config().name(), at,
+                    length, profile.lostWrite());
         }
         chunkDone();
     }
@@ -232,9 +232,9 @@ final class DmaEngine {
             fail(failedWith == CompletionStatus.CA ? DmaStatus.CA : DmaStatus.UR, failedAt);
             return;
         }
-        trace("dma", String.format("%s %s %#x..%#x done", ep.config().name(),
+        trace("dma", "%s %s %#x..%#x done", ep.config().name(),
                 descriptorPhase ? "fetched descriptor" : job.access() == Access.WRITE ? "wrote" : "read", cursor,
-                pageEnd));
+                pageEnd);
         translator.pageDone();
         cursor = pageEnd;
         nextPage();
@@ -255,10 +255,10 @@ final class DmaEngine {
     void fail(DmaStatus status, long addr) {
         if (descriptorPhase) {
             ep.markNonFunctional();
-            trace("dma", String.format("%s descriptor fetch at %#x failed (%s): non-functional until FLR",
-                    ep.config().name(), addr, status.label()));
+            trace("dma", "%s descriptor fetch at %#x failed (%s): non-functional until FLR",
+                    ep.config().name(), addr, status.label());
         } else {
-            trace("dma", ep.config().name() + " " + profile.failedWorkItem(status, addr));
+            trace("dma", "%s %s", ep.config().name(), profile.failedWorkItem(status, addr));
         }
         finish(status, addr);
     }
@@ -285,8 +285,8 @@ final class DmaEngine {
     private void finish(DmaStatus status, long faultAddr) {
         finished = true;
         ep.unregister(this);
-        trace("dma", String.format("%s DMA %#x+%d ends: %s%s", ep.config().name(), job.addr(), job.size(),
-                status.label(), faultAddr >= 0 ? String.format(" at %#x", faultAddr) : ""));
+        trace("dma", "%s DMA %#x+%d ends: %s%s", ep.config().name(), job.addr(), job.size(),
+                status.label(), faultAddr >= 0 ? String.format(" at %#x", faultAddr) : "");
         byte[] data = status == DmaStatus.OK ? readData : new byte[0];
         done.accept(new DmaOutcome(job, status, faultAddr, startNs, loop.now(), data));
         if (onAbortDone != null) {
@@ -294,7 +294,8 @@ final class DmaEngine {
         }
     }
 
-    void trace(String symbol, String message) {
-        loop.trace().step(loop.now(), Layer.DEVICE, symbol, message);
+    /** A device step in the trace; formatted only when a sink reads it. */
+    void trace(String symbol, String format, Object... args) {
+        loop.trace().step(loop.now(), Layer.DEVICE, symbol, format, args);
     }
 }

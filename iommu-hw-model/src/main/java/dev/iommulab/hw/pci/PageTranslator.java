@@ -111,15 +111,15 @@ final class PageTranslator {
         }
         String name = ep.config().name();
         if (tag.nullified) {
-            engine.trace("ats", String.format("%s discards the ATS completion for %#x: an invalidation overlapped it",
-                    name, page));
+            engine.trace("ats", "%s discards the ATS completion for %#x: an invalidation overlapped it",
+                    name, page);
             translationRequest(page);
             return;
         }
         if (c.status() != CompletionStatus.SUCCESS) {
-            engine.trace("ats", name + " ATS completion " + c.status() + (c.status() == CompletionStatus.UR
-                    ? ": translation refused (ATS off or permanent configuration problem)"
-                    : ": configuration error while translating"));
+            engine.trace("ats", "%s ATS completion %s: %s", name, c.status(), c.status() == CompletionStatus.UR
+                    ? "translation refused (ATS off or permanent configuration problem)"
+                    : "configuration error while translating");
             engine.fail(c.status() == CompletionStatus.UR ? DmaStatus.UR : DmaStatus.CA, engine.cursor());
             return;
         }
@@ -129,14 +129,14 @@ final class PageTranslator {
             ep.atc.drop(pasidTag(), priv(), page);
         }
         if (c.grants(needWrite(), needExec())) {
-            engine.trace("ats", String.format("%s ATS completion Success %s -> %#x, fills ATC", name, rights(c),
-                    c.translatedAddr()));
+            engine.trace("ats", "%s ATS completion Success %s -> %#x, fills ATC", name, rights(c),
+                    c.translatedAddr());
             long size = Atc.translationSize(c);
             engine.translated(AddressType.TRANSLATED, c.translatedAddr() + (page - (page & -size)));
             return;
         }
-        engine.trace("ats", String.format("%s ATS completion Success %s for %#x: not accessible for %s", name,
-                rights(c), page, needWrite() ? "write" : needExec() ? "exec" : "read"));
+        engine.trace("ats", "%s ATS completion Success %s for %#x: not accessible for %s", name,
+                rights(c), page, needWrite() ? "write" : needExec() ? "exec" : "read");
         notAccessible(page);
     }
 

@@ -193,9 +193,11 @@ final class InvalidationQueue {
 
     private void complete(Wait w) {
         QiDescriptor d = w.d();
-        trace("invalidation wait at IQH %#x complete%s%s", w.offset(), d.has(QiDescriptor.IWD_STATUS_WRITE)
-                ? String.format(", status %#x -> %#x", d.waitStatusData(), d.waitStatusAddr()) : "",
-                d.has(QiDescriptor.IWD_INTERRUPT) ? ", IWC" : "");
+        if (unit.loop().trace().enabled()) {
+            trace("invalidation wait at IQH %#x complete%s%s", w.offset(), d.has(QiDescriptor.IWD_STATUS_WRITE)
+                    ? String.format(", status %#x -> %#x", d.waitStatusData(), d.waitStatusAddr()) : "",
+                    d.has(QiDescriptor.IWD_INTERRUPT) ? ", IWC" : "");
+        }
         if (d.has(QiDescriptor.IWD_STATUS_WRITE) && unit.memory().contains(d.waitStatusAddr(), 4)) {
             unit.memory().writeInt(d.waitStatusAddr(), d.waitStatusData());
         }
