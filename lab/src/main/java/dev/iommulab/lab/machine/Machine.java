@@ -51,6 +51,7 @@ import dev.iommulab.vfio.Iommufd;
 import dev.iommulab.vfio.UserspaceDriver;
 import dev.iommulab.vfio.VfioModule;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -89,6 +90,7 @@ public final class Machine {
     static final int MAX_PRI_RETRIES = 16;
 
     private final Injector injector;
+    private final Map<Class<?>, Object> components = new HashMap<>();
     private final EventLoop loop;
     private final FaultRecorder faults;
     private final Map<String, PcieEndpoint> endpoints = new LinkedHashMap<>();
@@ -199,9 +201,12 @@ public final class Machine {
         Observers.FOUND.forEach(o -> o.built(this));
     }
 
-    /** The machine's one instance of {@code type} (for the typed accessors only). */
+    /**
+     * The machine's one instance of {@code type} (for the typed accessors only), looked up in the injector once: the
+     * lab's bookkeeping asks for layers on every event of a run.
+     */
     private <T> T component(Class<T> type) {
-        return injector.getInstance(type);
+        return type.cast(components.computeIfAbsent(type, injector::getInstance));
     }
 
     /** The machine's one event loop: virtual time, the trace, the seeded random source. */

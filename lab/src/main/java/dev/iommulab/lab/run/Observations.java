@@ -55,6 +55,10 @@ final class Observations implements FaultEvents.Listener {
         }
     }
 
+    /** A device's page request group index, what a PRG response names. */
+    record GroupKey(String device, int grpid) {
+    }
+
     /** A device left its iopf queue (its fault param was unpublished) while this step ran. */
     record Removal(Device dev, String step, int endedEpoch) {
     }
@@ -112,7 +116,7 @@ final class Observations implements FaultEvents.Listener {
     /** Every PASID access the IOMMU performed, judged against the mappings at that instant. */
     final MappingWatch mappings;
     /** Raw LPIG page requests sent by steps, per device/grpid, with their send time (for latency). */
-    final Map<String, Deque<Long>> rawLpigSentAt = new HashMap<>();
+    final Map<GroupKey, Deque<Long>> rawLpigSentAt = new HashMap<>();
     final List<Long> rawServiceLatencies = new ArrayList<>();
     long faultsReported;
     String step = NO_STEP;
@@ -122,7 +126,7 @@ final class Observations implements FaultEvents.Listener {
     private final Map<Integer, List<RunResult.FaultQueueEntry>> faultQueues = new TreeMap<>();
     private final Map<Device, Integer> epochs = new HashMap<>();
     private final Map<Device, Boolean> published = new HashMap<>();
-    private final Map<String, Deque<Decided>> inFlight = new HashMap<>();
+    private final Map<GroupKey, Deque<Decided>> inFlight = new HashMap<>();
     /** The request of every decision so far (answered requests), by identity. */
     private final Set<IommuFault> decidedEvts = Collections.newSetFromMap(new IdentityHashMap<>());
     /** The LPIG request of every group handed to a handler so far, by identity. */
@@ -237,21 +241,22 @@ final class Observations implements FaultEvents.Listener {
         if (owner != null) {
             live.get(owner).remove(evt);
         }
-        inFlight.computeIfAbsent(dev.name() + "/" + response.grpid(), k -> new ArrayDeque<>()).add(d);
+        inFlight.computeIfAbsent(new GroupKey(dev.name(), response.grpid()), k -> new ArrayDeque<>()).add(d);
     }
 
     /** A step sent a raw LPIG page request now. */
     void rawLpigSent(String device, int grpid) {
-        rawLpigSentAt.computeIfAbsent(device + "/" + grpid, k -> new ArrayDeque<>()).add(loop.now());
+        rawLpigSentAt.computeIfAbsent(new GroupKey(device, grpid), k -> new ArrayDeque<>()).add(loop.now());
     }
 
     private void onDelivered(String device, PrgResponse r) {
-        Deque<Decided> waiting = inFlight.get(device + "/" + r.prgi());
+        GroupKey key = new GroupKey(device, r.prgi());
+        Deque<Decided> waiting = inFlight.get(key);
         Decided cause = waiting == null ? null : waiting.poll();
         Reported report = cause == null ? null : reportOf.get(cause.evt());
         delivered.add(new Delivered(loop.now(), device, r, cause == null ? ResponseOrigin.HARDWARE : cause.origin(),
                 report == null ? null : loop.now() - report.atNs()));
-        Deque<Long> sent = rawLpigSentAt.get(device + "/" + r.prgi());
+        Deque<Long> sent = rawLpigSentAt.get(key);
         if (sent != null && !sent.isEmpty()) {
             rawServiceLatencies.add(loop.now() - sent.poll());
         }
