@@ -11,14 +11,20 @@ import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.pci.PriState;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.scenario.Scenario;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /** Turns what a run observed into a {@link RunResult}. */
 final class ResultAssembler {
+
+    /** The JSON spellings of the 4-bit PRG response codes, made once. */
+    private static final String[] WIRE_CODES = IntStream.range(0, 16)
+            .mapToObj(c -> String.format("%#x", c)).toArray(String[]::new);
 
     private final Scenario scenario;
     private final Machine machine;
@@ -69,16 +75,34 @@ final class ResultAssembler {
         return List.copyOf(out);
     }
 
+    /**
+     * The responses as the result lists them: a read-only view of what was observed, each entry made when it is
+     * read (the JSON writer streams a million of them without a second million-entry list).
+     */
     private List<RunResult.PageResponseEntry> pageResponses() {
-        List<RunResult.PageResponseEntry> out = new ArrayList<>();
-        for (Observations.Delivered d : obs.visit(obs.delivered)) {
-            out.add(new RunResult.PageResponseEntry(d.atNs(), d.device(),
-                    d.response().pasidPresent() ? d.response().pasid() : null, d.response().prgi(),
-                    pcieCode(d.response().code()), String.format("%#x", d.response().wireCode()), d.origin().label(),
-                    d.latencyNs()));
-        }
-        return out;
+        List<Observations.Delivered> delivered = obs.visit(obs.delivered);
+        return new AbstractList<>() {
+            @Override
+            public RunResult.PageResponseEntry get(int index) {
+                Observations.Delivered d = delivered.get(index);
+                return new RunResult.PageResponseEntry(d.atNs(), d.device(),
+                        d.response().pasidPresent() ? d.response().pasid() : null, d.response().prgi(),
+                        pcieCode(d.response().code()), wireCode(d.response().wireCode()), d.origin().label(),
+                        d.latencyNs());
+            }
+
+            @Override
+            public int size() {
+                return delivered.size();
+            }
+        };
     }
+
+    /** The wire code as the JSON spells it, {@code 0x0}..{@code 0xf}. */
+    private static String wireCode(int code) {
+        return code >= 0 && code < WIRE_CODES.length ? WIRE_CODES[code] : String.format("%#x", code);
+    }
+
 
     static String pcieCode(PrgResponseCode code) {
         return switch (code) {
