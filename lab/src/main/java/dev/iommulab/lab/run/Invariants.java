@@ -180,7 +180,7 @@ final class Invariants {
             }
             int previous = -1;
             for (IommuFault f : g.faults().subList(0, g.faults().size() - 1)) {
-                Observations.Reported r = obs.reportOf.get(f);
+                Observations.Reported r = obs.reportOf(f);
                 if (f.lastPage() || f.grpid() != g.last().grpid()) {
                     bad.add(name + ": holds a request of grpid " + f.grpid() + (f.lastPage() ? " (LPIG)" : ""));
                 } else if (r == null || r.dev() != g.dev()) {
@@ -211,7 +211,7 @@ final class Invariants {
                     + " still unanswered after the device left its iopf queue (step " + rm.step() + ")"));
         }
         for (Observations.Dispatched g : obs.visit(obs.dispatched)) {
-            g.faults().stream().map(obs.reportOf::get).filter(r -> r != null && r.epoch() < g.epoch())
+            g.faults().stream().map(obs::reportOf).filter(r -> r != null && r.epoch() < g.epoch())
                     .forEach(r -> bad.add(group(g.dev(), g.last()) + String.format(
                             " holds partial %#x parked before the device left its iopf queue (step %s)",
                             r.fault().addr(), g.step())));

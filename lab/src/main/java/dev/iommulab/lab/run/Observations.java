@@ -18,14 +18,12 @@ import dev.iommulab.lab.machine.Machine;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -53,6 +51,15 @@ final class Observations implements FaultEvents.Listener {
         IommuFault last() {
             return faults.get(faults.size() - 1);
         }
+    }
+
+    /** What was seen of one request: its report, whether it closed a group handed over, whether it was answered. */
+    private static final class Seen {
+        Reported report;
+        boolean closedDispatchedGroup;
+        boolean answered;
+        /** The device among whose live groups this LPIG request is, or null. */
+        Device liveIn;
     }
 
     /** A device's page request group index, what a PRG response names. */
@@ -105,9 +112,7 @@ final class Observations implements FaultEvents.Listener {
     private final Machine machine;
     final List<Decided> decided = new ArrayList<>();
     final List<Delivered> delivered = new ArrayList<>();
-    final Map<String, List<IommuFault>> reportedByDevice = new HashMap<>();
     final List<Reported> reported = new ArrayList<>();
-    final Map<IommuFault, Reported> reportOf = new IdentityHashMap<>();
     final List<Dispatched> dispatched = new ArrayList<>();
     final List<Removal> removals = new ArrayList<>();
     /** fault_param users that did not match 1 + live groups when sampled at a step boundary. */
@@ -119,6 +124,8 @@ final class Observations implements FaultEvents.Listener {
     final Map<GroupKey, Deque<Long>> rawLpigSentAt = new HashMap<>();
     final List<Long> rawServiceLatencies = new ArrayList<>();
     long faultsReported;
+    /** LPIG requests among {@link #faultsReported}: the groups io-pgfault was asked to build. */
+    long lpigReported;
     String step = NO_STEP;
     private int seq;
     private int stepsStarted;
@@ -127,14 +134,10 @@ final class Observations implements FaultEvents.Listener {
     private final Map<Device, Integer> epochs = new HashMap<>();
     private final Map<Device, Boolean> published = new HashMap<>();
     private final Map<GroupKey, Deque<Decided>> inFlight = new HashMap<>();
-    /** The request of every decision so far (answered requests), by identity. */
-    private final Set<IommuFault> decidedEvts = Collections.newSetFromMap(new IdentityHashMap<>());
-    /** The LPIG request of every group handed to a handler so far, by identity. */
-    private final Set<IommuFault> dispatchedLasts = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** What was seen of each request, by identity: one lookup per event. */
+    private final Map<IommuFault, Seen> seen = new IdentityHashMap<>();
     /** Per device, its groups handed to a handler in its current epoch and not answered: LPIG request to count. */
     private final Map<Device, Map<IommuFault, Integer>> live = new HashMap<>();
-    /** The device whose live groups an LPIG request is among. */
-    private final Map<IommuFault, Device> liveOwner = new IdentityHashMap<>();
     /** Groups handed to a handler, by device and the epoch they were handed over in. */
     private final Map<Device, Map<Integer, List<Dispatched>>> dispatchedByEpoch = new HashMap<>();
     /**
@@ -208,8 +211,10 @@ final class Observations implements FaultEvents.Listener {
         work++;
         Reported r = new Reported(dev, fault, ret, step, epoch(dev), seq++, loop.now());
         reported.add(r);
-        reportOf.put(fault, r);
-        reportedByDevice.computeIfAbsent(dev.name(), k -> new ArrayList<>()).add(fault);
+        seen(fault).report = r;
+        if (fault.lastPage()) {
+            lpigReported++;
+        }
         samplePublished(dev);
     }
 
@@ -222,12 +227,13 @@ final class Observations implements FaultEvents.Listener {
         List<IommuFault> left = partials.stream().filter(p -> p.grpid() == last.grpid()).toList();
         Dispatched g = new Dispatched(dev, List.copyOf(faults), left, step, epoch(dev));
         dispatched.add(g);
-        dispatchedLasts.add(last);
         dispatchedByEpoch.computeIfAbsent(dev, k -> new HashMap<>()).computeIfAbsent(g.epoch(), k -> new ArrayList<>())
                 .add(g);
-        if (!decidedEvts.contains(last)) {
+        Seen lastSeen = seen(last);
+        lastSeen.closedDispatchedGroup = true;
+        if (!lastSeen.answered) {
             live.computeIfAbsent(dev, k -> new IdentityHashMap<>()).merge(last, 1, Integer::sum);
-            liveOwner.put(last, dev);
+            lastSeen.liveIn = dev;
         }
     }
 
@@ -236,10 +242,11 @@ final class Observations implements FaultEvents.Listener {
         Decided d = new Decided(dev, evt, response, origin, step);
         work++;
         decided.add(d);
-        decidedEvts.add(evt);
-        Device owner = liveOwner.remove(evt);
-        if (owner != null) {
-            live.get(owner).remove(evt);
+        Seen evtSeen = seen(evt);
+        evtSeen.answered = true;
+        if (evtSeen.liveIn != null) {
+            live.get(evtSeen.liveIn).remove(evt);
+            evtSeen.liveIn = null;
         }
         inFlight.computeIfAbsent(new GroupKey(dev.name(), response.grpid()), k -> new ArrayDeque<>()).add(d);
     }
@@ -253,7 +260,7 @@ final class Observations implements FaultEvents.Listener {
         GroupKey key = new GroupKey(device, r.prgi());
         Deque<Decided> waiting = inFlight.get(key);
         Decided cause = waiting == null ? null : waiting.poll();
-        Reported report = cause == null ? null : reportOf.get(cause.evt());
+        Reported report = cause == null ? null : reportOf(cause.evt());
         delivered.add(new Delivered(loop.now(), device, r, cause == null ? ResponseOrigin.HARDWARE : cause.origin(),
                 report == null ? null : loop.now() - report.atNs()));
         Deque<Long> sent = rawLpigSentAt.get(key);
@@ -276,7 +283,8 @@ final class Observations implements FaultEvents.Listener {
     /** Whether software decided a response to the LPIG request of {@code g} (before or after it was handed over). */
     boolean answered(Dispatched g) {
         work++;
-        return decidedEvts.contains(g.last());
+        Seen last = seen.get(g.last());
+        return last != null && last.answered;
     }
 
     /** {@code items}, counted in {@link #work} as visited: a check's pass over what was observed. */
@@ -285,10 +293,22 @@ final class Observations implements FaultEvents.Listener {
         return items;
     }
 
+    /** The report of {@code fault} to the core, or null when it was never reported. */
+    Reported reportOf(IommuFault fault) {
+        work++;
+        Seen s = seen.get(fault);
+        return s == null ? null : s.report;
+    }
+
+    private Seen seen(IommuFault fault) {
+        return seen.computeIfAbsent(fault, f -> new Seen());
+    }
+
     /** Whether {@code evt} is the LPIG request of a group handed to a handler. */
     boolean closedDispatchedGroup(IommuFault evt) {
         work++;
-        return dispatchedLasts.contains(evt);
+        Seen s = seen.get(evt);
+        return s != null && s.closedDispatchedGroup;
     }
 
     /** The groups of {@code dev} handed to a handler in {@code epoch}, in the order they were. */
@@ -317,7 +337,7 @@ final class Observations implements FaultEvents.Listener {
             Map<IommuFault, Integer> ended = live.remove(dev);
             if (ended != null) {
                 work += ended.size();
-                ended.keySet().forEach(liveOwner::remove);
+                ended.keySet().forEach(f -> seen.get(f).liveIn = null);
             }
         }
     }

@@ -151,7 +151,7 @@ final class ResultAssembler {
 
     private Map<String, Long> counters() {
         Map<String, Long> counters = new LinkedHashMap<>();
-        long lpig = obs.reportedByDevice.values().stream().flatMap(List::stream).filter(f -> f.lastPage()).count();
+        long lpig = obs.lpigReported;
         counters.put("pageRequests", obs.faultsReported);
         counters.put("iopfGroups", lpig);
         counters.put("pageResponses", (long) obs.delivered.size());
