@@ -145,4 +145,9 @@ public final class ScenarioRunner {
     public Machine machine() {
         return machine;
     }
+
+    /** What the last run observed, for tests that look at its work items; null before the first run. */
+    Observations observations() {
+        return observations;
+    }
 }
