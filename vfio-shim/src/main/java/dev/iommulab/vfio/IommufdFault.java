@@ -170,7 +170,7 @@ public final class IommufdFault {
         if (count < 0 || count % RECORD_SIZE != 0) {
             throw new KernelException(Errno.ESPIPE, "count", count + " is not a multiple of " + RECORD_SIZE);
         }
-        ByteBuffer out = ByteBuffer.allocate(count).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate(fitting(count)).order(ByteOrder.LITTLE_ENDIAN);
         while (!deliver.isEmpty() && deliver.peekFirst().faultCount() * RECORD_SIZE <= out.remaining()) {
             IopfGroup group = deliver.removeFirst();
             int cookie = lowestFreeCookie();
@@ -184,6 +184,22 @@ public final class IommufdFault {
         out.flip().get(bytes);
         observer.read(bytes);
         return bytes;
+    }
+
+    /**
+     * The bytes of the groups at the head of the deliver list that fit in {@code count}: what a read copies out, so
+     * the buffer is as large as that and not as {@code count} (a user buffer of any size).
+     */
+    private int fitting(int count) {
+        long bytes = 0;
+        for (IopfGroup group : deliver) {
+            long next = bytes + (long) group.faultCount() * RECORD_SIZE;
+            if (next > count) {
+                break;
+            }
+            bytes = next;
+        }
+        return (int) bytes;
     }
 
     private static void putRecord(ByteBuffer out, IommuFault f, int devId, int cookie) {

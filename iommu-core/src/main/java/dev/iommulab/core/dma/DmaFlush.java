@@ -24,6 +24,11 @@ public record DmaFlush(Mode mode, int batch, long timeoutNs) {
 
     /** IOVA_DEFAULT_FQ_SIZE. */
     public static final int IOVA_DEFAULT_FQ_SIZE = 256;
+    /**
+     * IOVA_SINGLE_FQ_SIZE, the largest flush queue the kernel sets up (iommu_dma_init_fq_single()): the most slots
+     * {@code dma.flush.batch} may ask for, as the queue's ring is allocated whole.
+     */
+    public static final int IOVA_SINGLE_FQ_SIZE = 32768;
     /** IOVA_DEFAULT_FQ_TIMEOUT, 10 ms, in ns. */
     public static final long IOVA_DEFAULT_FQ_TIMEOUT_NS = 10_000_000L;
     /** The kernel's default on x86. */

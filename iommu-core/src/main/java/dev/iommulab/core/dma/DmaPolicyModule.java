@@ -32,8 +32,9 @@ public final class DmaPolicyModule extends PolicyModule {
     /** The binding of {@code value} with {@code parameters}; see {@link DmaFlush}. */
     static DmaFlush choice(String value, Map<String, String> parameters) {
         int batch = Policies.positiveInt(DMA_FLUSH, parameters, BATCH, DmaFlush.IOVA_DEFAULT_FQ_SIZE);
-        if (batch < 2 || Integer.bitCount(batch) != 1) {
-            throw new PolicyException(DMA_FLUSH + "." + BATCH, "expected a power of two >= 2, found " + batch);
+        if (batch < 2 || Integer.bitCount(batch) != 1 || batch > DmaFlush.IOVA_SINGLE_FQ_SIZE) {
+            throw new PolicyException(DMA_FLUSH + "." + BATCH, "expected a power of two from 2 to "
+                    + DmaFlush.IOVA_SINGLE_FQ_SIZE + " (IOVA_SINGLE_FQ_SIZE), found " + batch);
         }
         long timeout = DmaFlush.IOVA_DEFAULT_FQ_TIMEOUT_NS;
         String text = parameters.get(TIMEOUT);

@@ -15,6 +15,14 @@ import java.util.regex.Pattern;
 /** The {@code MapBinder<String, Policy>} every layer adds its decision points to, and their selection. */
 public final class Policies {
 
+    /**
+     * The longest time a policy parameter may give: 2^40 ns, about 18 minutes. Such a time is a timer's (e.g.
+     * {@code dma.flush.timeout}), which one run may arm again and again; kept this far below the 2^62 ns a scenario's
+     * own times may reach, 2^22 of them can run after those before the simulated clock (a signed 64-bit count of ns)
+     * could overflow.
+     */
+    public static final long MAX_TIME_NS = 1L << 40;
+
     private static final Pattern TIME = Pattern.compile("([0-9][0-9_]*)\\s*(ns|us|ms)?");
 
     private Policies() {
@@ -96,7 +104,7 @@ public final class Policies {
 
     /**
      * A positive time in ns as scenario files write times: a decimal number, optionally followed by {@code ns},
-     * {@code us} or {@code ms} (a plain number is ns).
+     * {@code us} or {@code ms} (a plain number is ns), of at most {@link #MAX_TIME_NS}.
      *
      * @throws PolicyException naming {@code key} for anything else
      */
@@ -110,13 +118,14 @@ public final class Policies {
             };
             try {
                 long value = Math.multiplyExact(Long.parseLong(m.group(1).replace("_", "")), unit);
-                if (value > 0) {
+                if (value > 0 && value <= MAX_TIME_NS) {
                     return value;
                 }
             } catch (NumberFormatException | ArithmeticException e) {
                 // reported below
             }
         }
-        throw new PolicyException(key, "expected a positive time (ns, us or ms), found '" + text + "'");
+        throw new PolicyException(key, "expected a positive time (ns, us or ms) of at most 2^40 ns (" + MAX_TIME_NS
+                + " ns, about 18 min), found '" + text + "'");
     }
 }

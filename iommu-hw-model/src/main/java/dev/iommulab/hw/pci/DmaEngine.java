@@ -34,7 +34,8 @@ final class DmaEngine {
     private final PageTranslator translator;
     private final long startNs;
     private final int generation;
-    private final byte[] readData;
+    /** The bytes read so far when the job keeps them; allocated at the first one. */
+    private byte[] readData;
     private boolean descriptorPhase;
     private long segmentEnd;
     private long cursor;
@@ -56,7 +57,6 @@ final class DmaEngine {
         this.translator = new PageTranslator(ep, this, job);
         this.startNs = loop.now();
         this.generation = ep.generation();
-        this.readData = job.access() == Access.WRITE ? new byte[0] : new byte[job.size()];
     }
 
     DmaJob job() {
@@ -150,11 +150,7 @@ final class DmaEngine {
     }
 
     private void issue(AddressType type, Access access, long at, long addr, int length) {
-        byte[] data = null;
-        if (access == Access.WRITE) {
-            data = new byte[length];
-            System.arraycopy(job.data(), (int) (at - job.addr()), data, 0, length);
-        }
+        byte[] data = access == Access.WRITE ? job.payload().bytes(at - job.addr(), length) : null;
         DmaRequest request = new DmaRequest(ep.rid(), type, translator.pasidTagged(), Math.max(job.pasid(), 0), addr,
                 length, access, job.privileged(), data);
         if (access == Access.WRITE) {
@@ -206,8 +202,11 @@ final class DmaEngine {
                 failedAt = at;
                 failedWith = completion.status();
             }
-        } else if (!descriptorPhase) {
-            System.arraycopy(completion.data(), 0, readData, (int) (at - job.addr()), length);
+        } else if (!descriptorPhase && job.keepsReadData()) {
+            if (readData == null) {
+                readData = new byte[Math.toIntExact(job.size())];
+            }
+            System.arraycopy(completion.data(), 0, readData, Math.toIntExact(at - job.addr()), length);
         }
         chunkDone();
     }
@@ -287,7 +286,7 @@ final class DmaEngine {
         ep.unregister(this);
         trace("dma", "%s DMA %#x+%d ends: %s%s", ep.config().name(), job.addr(), job.size(),
                 status.label(), faultAddr >= 0 ? String.format(" at %#x", faultAddr) : "");
-        byte[] data = status == DmaStatus.OK ? readData : new byte[0];
+        byte[] data = status == DmaStatus.OK && readData != null ? readData : new byte[0];
         done.accept(new DmaOutcome(job, status, faultAddr, startNs, loop.now(), data));
         if (onAbortDone != null) {
             onAbortDone.run();

@@ -1,19 +1,25 @@
 package dev.iommulab.hw.sim;
 
-import java.util.SplittableRandom;
-
 /**
  * The only source of randomness in the simulation: seeded, so a run replays exactly from its seed.
- * Used by the jitter mode and by randomised scenarios.
+ * Used by the jitter mode, by randomised scenarios and for the bytes a device writes.
+ *
+ * <p>The generator is {@link java.util.SplittableRandom}'s (SplitMix64: a seed advanced by a fixed odd gamma and
+ * mixed), written out here with the same constants and the same bounded-draw rules, so every value is the one
+ * {@code new SplittableRandom(seed)} gives; written out so that {@link #nextBytes} can hand out a long run of
+ * draws at once: draw {@code i} of a run is a function of the seed at its start and {@code i}, so a run of any
+ * length costs no memory and any byte of it can be read on its own.
  */
 public final class SimRandom {
 
+    private static final long GOLDEN_GAMMA = 0x9e3779b97f4a7c15L;
+
     private final long seed;
-    private final SplittableRandom random;
+    private long state;
 
     public SimRandom(long seed) {
         this.seed = seed;
-        this.random = new SplittableRandom(seed);
+        this.state = seed;
     }
 
     public long seed() {
@@ -22,20 +28,108 @@ public final class SimRandom {
 
     /** A value in [0, bound). */
     public long nextLong(long bound) {
-        return random.nextLong(bound);
+        if (bound <= 0) {
+            throw new IllegalArgumentException("bound must be positive");
+        }
+        long m = bound - 1;
+        long r = mix64(nextState());
+        if ((bound & m) == 0L) {
+            return r & m;
+        }
+        for (long u = r >>> 1; u + m - (r = u % bound) < 0L; u = mix64(nextState()) >>> 1) {
+            // reject over-represented candidates, as SplittableRandom does
+        }
+        return r;
     }
 
     /** A value in [0, bound). */
     public int nextInt(int bound) {
-        return random.nextInt(bound);
+        if (bound <= 0) {
+            throw new IllegalArgumentException("bound must be positive");
+        }
+        int m = bound - 1;
+        int r = mix32(nextState());
+        if ((bound & m) == 0) {
+            return r & m;
+        }
+        for (int u = r >>> 1; u + m - (r = u % bound) < 0; u = mix32(nextState()) >>> 1) {
+            // reject over-represented candidates, as SplittableRandom does
+        }
+        return r;
     }
 
     public boolean nextBoolean() {
-        return random.nextBoolean();
+        return mix32(nextState()) < 0;
     }
 
-    /** An independent stream derived from this one, e.g. one per device. */
+    /** An independent stream derived from this one, e.g. one per device: seeded with this one's next long. */
     public SimRandom split() {
-        return new SimRandom(random.nextLong());
+        return new SimRandom(mix64(nextState()));
+    }
+
+    /**
+     * The next {@code count} draws of {@code (byte) nextInt(256)}, as the bytes of {@link Bytes}; this source moves
+     * past all of them at once. The bytes are exactly those {@code count} calls of {@code nextInt(256)} would have
+     * given, and drawing them takes neither time nor memory in proportion to {@code count}.
+     *
+     * @throws IllegalArgumentException for a negative {@code count}
+     */
+    public Bytes nextBytes(long count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("count must not be negative: " + count);
+        }
+        Bytes bytes = new Bytes(state, count);
+        state += count * GOLDEN_GAMMA;
+        return bytes;
+    }
+
+    /**
+     * A run of {@code count} drawn bytes, read at any offset: byte {@code i} is draw {@code i + 1} after
+     * {@code origin}, the generator's state where the run began.
+     */
+    public record Bytes(long origin, long count) {
+
+        public Bytes {
+            if (count < 0) {
+                throw new IllegalArgumentException("count must not be negative: " + count);
+            }
+        }
+
+        /** Byte {@code i} of the run. */
+        public byte at(long i) {
+            if (i < 0 || i >= count) {
+                throw new IndexOutOfBoundsException("byte " + i + " of " + count);
+            }
+            return (byte) mix32(origin + (i + 1) * GOLDEN_GAMMA);
+        }
+
+        /** Bytes {@code [offset, offset + length)} of the run, in a new array. */
+        public byte[] copy(long offset, int length) {
+            if (offset < 0 || length < 0 || offset > count - length) {
+                throw new IndexOutOfBoundsException("bytes " + offset + "+" + length + " of " + count);
+            }
+            byte[] out = new byte[length];
+            long s = origin + (offset + 1) * GOLDEN_GAMMA;
+            for (int i = 0; i < length; i++, s += GOLDEN_GAMMA) {
+                out[i] = (byte) mix32(s);
+            }
+            return out;
+        }
+    }
+
+    private long nextState() {
+        state += GOLDEN_GAMMA;
+        return state;
+    }
+
+    private static long mix64(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+
+    private static int mix32(long z) {
+        z = (z ^ (z >>> 33)) * 0x62a9d9ed799705f5L;
+        return (int) (((z ^ (z >>> 28)) * 0xcb24d0a5c88c35b3L) >>> 32);
     }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,7 +21,9 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code iommu-lab compare FILE --vary KEY=V1,V2[,...]}: runs the file once per value, each applied like
  * {@code --set KEY=Vi}, and prints one row of headline figures per run. Every variant is loaded and
- * checked before any runs, so invalid input (exit 2) runs nothing; exit 1 when a run fails.
+ * checked before any runs, so invalid input (exit 2) runs nothing. A run that ends in an internal error is a row
+ * with outcome {@code error} (its one line on stderr, {@link Crash}) and the other runs still go; the exit status is
+ * that of the worst row: 3 when a run crashed, else 1 when one failed, else 0.
  */
 @Command(name = "compare", description = "Run a scenario once per value of a key and compare the headline figures.")
 final class Compare implements Callable<Integer> {
@@ -41,6 +44,12 @@ final class Compare implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private final IommuLab.Runs runs;
+
+    Compare(IommuLab.Runs runs) {
+        this.runs = runs;
+    }
+
     enum Format { text, json, csv }
 
     @Override
@@ -55,6 +64,7 @@ final class Compare implements Callable<Integer> {
         }
         String key = vary.substring(0, eq);
         List<Scenario> scenarios = new ArrayList<>();
+        List<List<String>> variants = new ArrayList<>();
         for (String value : values) {
             List<String> overrides = new ArrayList<>(sets);
             overrides.add(key + "=" + value);
@@ -65,23 +75,27 @@ final class Compare implements Callable<Integer> {
             try {
                 ScenarioRunner.check(scenario);
             } catch (MachineConfigException e) {
-                err.println(file + ": " + e.getMessage());
-                return IommuLab.EXIT_INVALID;
+                return IommuLab.invalid(file, overrides, e, err);
             }
             scenarios.add(scenario);
+            variants.add(overrides);
         }
         List<CompareRow> rows = new ArrayList<>();
-        boolean allPassed = true;
+        int status = 0;
         for (int i = 0; i < values.size(); i++) {
-            RunResult result;
+            Scenario scenario = scenarios.get(i);
             try {
-                result = new ScenarioRunner().run(scenarios.get(i));
+                RunResult result = runs.run(scenario, ScenarioRunner.DEFAULT_JOURNEY_LIMIT);
+                status = Math.max(status, result.passed() ? 0 : 1);
+                rows.add(CompareRow.of(values.get(i), result));
             } catch (MachineConfigException e) {
-                err.println(file + ": " + e.getMessage());
-                return IommuLab.EXIT_INVALID;
+                return IommuLab.invalid(file, variants.get(i), e, err);
+            } catch (RuntimeException | Error e) {
+                err.println(Crash.line(e, key + "=" + values.get(i)));
+                status = Crash.EXIT;
+                rows.add(new CompareRow(values.get(i), scenario.name(), scenario.seed(), "error", Map.of(), List.of(),
+                        Map.of(), null, null, 0, List.of()));
             }
-            allPassed &= result.passed();
-            rows.add(CompareRow.of(values.get(i), result));
         }
         CompareReporter reporter = new CompareReporter(file.toString(), key);
         out.print(switch (format) {
@@ -90,6 +104,6 @@ final class Compare implements Callable<Integer> {
             case json -> reporter.json(rows) + System.lineSeparator();
         });
         out.flush();
-        return allPassed ? 0 : 1;
+        return status;
     }
 }

@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * The {@code iommu-lab} command (SCENARIO-FORMAT.md): exit 0 when the run finished and every invariant
- * and expectation holds, 1 when one does not, 2 when the input is invalid.
+ * The {@code iommu-lab} command (docs/scenario-format.md): exit 0 when the run finished and every invariant
+ * and expectation holds, 1 when one does not, 2 when the input is invalid (nothing runs), 3 when the lab itself
+ * failed (an internal error: one line on stderr, the stack trace in a file, {@link Crash}).
  */
 @Command(name = "iommu-lab", mixinStandardHelpOptions = true, version = "iommu-lab 0.1.0",
         description = "The Linux IOMMU fault-handling stack as a deterministic simulation.",
@@ -29,6 +30,17 @@ import picocli.CommandLine.Parameters;
 public final class IommuLab implements Callable<Integer> {
 
     static final int EXIT_INVALID = 2;
+
+    /** How the commands run a scenario; tests give one that fails to see an internal error handled. */
+    @FunctionalInterface
+    interface Runs {
+        /** Runs {@code scenario}, keeping its first {@code journeyLimit} journey steps in full. */
+        RunResult run(Scenario scenario, int journeyLimit) throws MachineConfigException;
+    }
+
+    /** The lab's runner. */
+    static final Runs SCENARIO_RUNNER = (scenario, journeyLimit) -> new ScenarioRunner().journeyLimit(journeyLimit)
+            .run(scenario);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -41,14 +53,38 @@ public final class IommuLab implements Callable<Integer> {
 
     /** Runs the command line and returns the exit status. */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cli = new CommandLine(new IommuLab());
+        return execute(out, err, SCENARIO_RUNNER, args);
+    }
+
+    /** Runs the command line with {@code runs} as the runner and returns the exit status. */
+    static int execute(PrintWriter out, PrintWriter err, Runs runs, String... args) {
+        CommandLine cli = new CommandLine(new IommuLab(), new Factory(runs));
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((ex, a) -> {
             err.println(ex.getMessage());
             return EXIT_INVALID;
         });
-        return cli.execute(args);
+        cli.setExecutionExceptionHandler((ex, command, parsed) -> Crash.report(err, ex));
+        try {
+            return cli.execute(args);
+        } catch (Error e) { // picocli hands on errors (out of memory, stack overflow) as they are
+            return Crash.report(err, e);
+        }
+    }
+
+    /** Gives the commands that run scenarios their runner. */
+    private record Factory(Runs runs) implements CommandLine.IFactory {
+        @Override
+        public <K> K create(Class<K> type) throws Exception {
+            if (type == Run.class) {
+                return type.cast(new Run(runs));
+            }
+            if (type == Compare.class) {
+                return type.cast(new Compare(runs));
+            }
+            return CommandLine.defaultFactory().create(type);
+        }
     }
 
     public static void main(String[] args) {
@@ -57,6 +93,19 @@ public final class IommuLab implements Callable<Integer> {
         int status = execute(out, err, args);
         out.flush();
         System.exit(status);
+    }
+
+    /**
+     * Prints {@code e}, a problem the machine builder found with a key of the file (a hardware option, a policy),
+     * where loading would print it: at the key's line and column, or at the override that gave it.
+     */
+    static int invalid(Path file, List<String> overrides, MachineConfigException e, PrintWriter err) {
+        String prefix = e.key() + ": ";
+        String message = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length())
+                : e.getMessage();
+        err.println(e.key().startsWith("policies.") || e.key().startsWith("hardware.") || e.key().equals("kernel")
+                ? new ScenarioLoader().problemAt(file, overrides, e.key(), message) : file + ": " + e.getMessage());
+        return EXIT_INVALID;
     }
 
     static Scenario load(Path file, List<String> overrides, PrintWriter err) {
@@ -91,6 +140,12 @@ public final class IommuLab implements Callable<Integer> {
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
+
+        private final Runs runs;
+
+        Run(Runs runs) {
+            this.runs = runs;
+        }
 
         enum Format { text, json }
 
@@ -129,10 +184,9 @@ public final class IommuLab implements Callable<Integer> {
             }
             RunResult result;
             try {
-                result = new ScenarioRunner().journeyLimit(journeyLimit).run(scenario);
+                result = runs.run(scenario, journeyLimit);
             } catch (MachineConfigException e) {
-                err.println(file + ": " + e.getMessage());
-                return EXIT_INVALID;
+                return invalid(file, overrides, e, err);
             }
             if (format == Format.json) {
                 new JsonReporter().write(result, out);
@@ -163,8 +217,7 @@ public final class IommuLab implements Callable<Integer> {
             try {
                 ScenarioRunner.check(scenario);
             } catch (MachineConfigException e) {
-                spec.commandLine().getErr().println(file + ": " + e.getMessage());
-                return EXIT_INVALID;
+                return invalid(file, List.of(), e, spec.commandLine().getErr());
             }
             spec.commandLine().getOut().println(file + ": valid scenario '" + scenario.name() + "'");
             return 0;

@@ -9,6 +9,7 @@ import dev.iommulab.core.kernel.PciReset;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.pci.DmaJob;
 import dev.iommulab.hw.pci.DmaOutcome;
+import dev.iommulab.hw.pci.DmaPayload;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.lab.machine.Machine;
@@ -39,24 +40,21 @@ final class DeviceSteps implements StepHandlers.Device {
      * Step {@code dma}: with {@code process} at that process's SVA PASID, with {@code pasid} at a raw PASID (one
      * attached through iommufd), else without PASID. A write that completes is compared with the memory it was meant
      * for: the process's own for SVA; for a device bound to a process's iommufd, the process memory behind the IOVA
-     * ({@code ioas-map}).
+     * ({@code ioas-map}). The work item is of the full {@code size}, however long: a write's bytes are the next
+     * {@code size} draws of the loop's random source ({@code (byte) nextInt(256)} each, {@link DmaPayload#drawn}),
+     * made chunk by chunk as the device sends them, and a read keeps none of its bytes, so memory does not grow with
+     * {@code size}.
      */
     @Override
     public void dma(Dma s) {
         int pasid = ctx.pasidOf(s.pasid(), s.process());
         Access access = Access.valueOf(s.access().toUpperCase(Locale.ROOT));
-        byte[] data = null;
-        if (access == Access.WRITE) {
-            data = new byte[(int) s.size()];
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (byte) ctx.loop.random().nextInt(256);
-            }
-        }
+        DmaPayload payload = access == Access.WRITE ? DmaPayload.drawn(ctx.loop.random(), s.size()) : null;
         if (s.viaDmaApi()) {
-            dmaApi(s, access, data);
+            dmaApi(s, access, payload);
             return;
         }
-        DmaJob job = new DmaJob(s.addr(), (int) s.size(), access, pasid, s.privileged(), data);
+        DmaJob job = DmaJob.streaming(s.addr(), s.size(), access, pasid, s.privileged(), payload);
         start(s, pasid, job, outcome -> { });
     }
 
@@ -83,13 +81,13 @@ final class DeviceSteps implements StepHandlers.Device {
      * dma_unmap_single() and frees the buffer, as a driver's completion handler does. Under {@code dma.flush: lazy}
      * the IOTLB may keep translating the IOVA to the freed buffer until the flush queue flushes.
      */
-    private void dmaApi(Dma s, Access access, byte[] data) {
+    private void dmaApi(Dma s, Access access, DmaPayload payload) {
         Device dev = machine.device(s.device());
         IommuDma api = machine.dma();
         DmaDirection dir = access == Access.WRITE ? DmaDirection.DMA_FROM_DEVICE : DmaDirection.DMA_TO_DEVICE;
         FrameAllocator frames = machine.frames();
-        int pages = (int) ((s.size() + 4095) / 4096);
-        long buf = frames.allocateContiguous(pages);
+        long pages = StepContext.pages(s.size());
+        long buf = StepContext.allocateContiguous(frames, pages);
         long iova;
         try {
             iova = api.dmaMapSingle(dev, buf, s.size(), dir);
@@ -99,7 +97,7 @@ final class DeviceSteps implements StepHandlers.Device {
         }
         ctx.trace("dma_map_single", String.format("%s: %#x+%#x %s -> IOVA %#x", s.device(), buf, s.size(), dir,
                 iova));
-        DmaJob job = new DmaJob(iova, (int) s.size(), access, -1, s.privileged(), data);
+        DmaJob job = DmaJob.streaming(iova, s.size(), access, -1, s.privileged(), payload);
         start(s, -1, job, outcome -> {
             api.dmaUnmapSingle(dev, iova, s.size(), dir);
             StepContext.freePages(frames, buf, pages);

@@ -74,13 +74,13 @@ final class IommuSteps implements StepHandlers.Iommu {
     @Override
     public void map(MapStep s) {
         IommuDomain domain = ctx.ridDomain(s.device());
-        long pages = (s.size() + 4095) / 4096;
+        long pages = StepContext.pages(s.size());
         FrameAllocator frames = machine.frames();
-        long pa = frames.allocateContiguous((int) pages);
+        long pa = StepContext.allocateContiguous(frames, pages);
         try {
             IommuMap.map(domain, s.iova(), pa, pages * 4096, IommuProt.fromLetters(s.prot()));
         } catch (KernelException e) {
-            StepContext.freePages(frames, pa, (int) pages);
+            StepContext.freePages(frames, pa, pages);
             throw e;
         }
         ctx.trace("map", String.format("%s: iommu_map %#x+%#x -> %#x (%s)", s.device(), s.iova(), pages * 4096, pa,

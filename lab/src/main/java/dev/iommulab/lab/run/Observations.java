@@ -103,8 +103,20 @@ final class Observations implements FaultEvents.Listener {
         void finish(DmaOutcome o, MmStruct mm, long va) {
             outcome = o;
             if (o.status() == DmaStatus.OK && job.access() == Access.WRITE && mm != null) {
-                memoryMatches = Arrays.equals(mm.read(va, job.size()), job.data());
+                memoryMatches = holds(mm, va);
             }
+        }
+
+        /** Whether {@code mm} holds the job's bytes at {@code va}, compared page by page (nothing of size kept). */
+        private boolean holds(MmStruct mm, long va) {
+            for (long done = 0; done < job.size(); ) {
+                int chunk = (int) Math.min(job.size() - done, 4096 - ((va + done) & 4095));
+                if (!Arrays.equals(mm.read(va + done, chunk), job.payload().bytes(done, chunk))) {
+                    return false;
+                }
+                done += chunk;
+            }
+            return true;
         }
     }
 

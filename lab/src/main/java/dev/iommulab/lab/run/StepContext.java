@@ -12,6 +12,9 @@ import dev.iommulab.lab.machine.Machine;
 /** What the step handlers of every area share: the machine, its loop, the run's observations and a few look-ups. */
 final class StepContext {
 
+    private static final int PAGE_SHIFT = 12;
+    private static final long PAGE = 1L << PAGE_SHIFT;
+
     final Machine machine;
     final EventLoop loop;
     final Observations observations;
@@ -56,10 +59,29 @@ final class StepContext {
         return p;
     }
 
+    /** The 4 KiB pages {@code bytes} (> 0) take, rounded up; exact for any {@code long}. */
+    static long pages(long bytes) {
+        return (bytes >>> PAGE_SHIFT) + ((bytes & (PAGE - 1)) != 0 ? 1 : 0);
+    }
+
+    /**
+     * {@code pages} physically contiguous fresh frames from the page allocator (site {@code frame}). A count beyond
+     * the frames the machine's memory holds fails as the allocator fails when it runs out — ENOMEM, nothing
+     * allocated — without asking it: the allocator counts pages in an {@code int}.
+     *
+     * @throws KernelException ENOMEM when the frames are not there (or a failure is injected)
+     */
+    static long allocateContiguous(FrameAllocator frames, long pages) {
+        if (pages > frames.memory().size() >>> PAGE_SHIFT) {
+            throw new KernelException(Errno.ENOMEM, "frame", "out of physical memory");
+        }
+        return frames.allocateContiguous(Math.toIntExact(pages));
+    }
+
     /** Gives {@code pages} pages from {@code first} back to the page allocator. */
-    static void freePages(FrameAllocator frames, long first, int pages) {
-        for (int i = 0; i < pages; i++) {
-            frames.free(first + i * 4096L);
+    static void freePages(FrameAllocator frames, long first, long pages) {
+        for (long i = 0; i < pages; i++) {
+            frames.free(first + i * PAGE);
         }
     }
 }

@@ -11,6 +11,12 @@ final class Checks {
     static final long PAGE_SIZE = 4096;
     static final int MAX_PASID = (1 << 20) - 1;
     static final int MAX_GRPID = 511;
+    /**
+     * The largest time a file may give ({@code at}, {@code run.for}), and the largest the latest {@code at} plus every
+     * {@code run.for} may reach: 2^62 ns, about 146 years. The simulated clock is a signed 64-bit count of ns; the
+     * other half of its range is headroom for the model's own delays (timers, latencies), so no sum overflows.
+     */
+    static final long MAX_TIME_NS = 1L << 62;
 
     private static final Pattern REASON = Pattern.compile("[A-Z][A-Z0-9_]*");
     private static final Pattern BDF = Pattern.compile("([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\\.([0-7])");
@@ -66,7 +72,22 @@ final class Checks {
         if (ns != null && ns < 0) {
             throw new IllegalArgumentException(what + " must be >= 0 ns, got " + ns);
         }
+        if (ns != null && ns > MAX_TIME_NS) {
+            throw new IllegalArgumentException(what + " must be at most 2^62 ns (" + MAX_TIME_NS
+                    + " ns, about 146 years), got " + ns);
+        }
         return ns;
+    }
+
+    /**
+     * The end of {@code [start, start + size)}, which must not pass {@code Long.MAX_VALUE} (the largest number a file
+     * can write).
+     */
+    static long end(long start, long size, String what) {
+        if (start > Long.MAX_VALUE - size) {
+            throw new IllegalArgumentException(String.format("%s: %#x + %#x ends beyond 2^63 - 1", what, start, size));
+        }
+        return start + size;
     }
 
     /**

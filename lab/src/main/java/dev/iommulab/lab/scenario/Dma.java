@@ -10,7 +10,7 @@ import java.util.List;
  * @param device declared device name
  * @param addr first address (IOVA, or process virtual address with {@code process}); null for the DMA API form,
  *             which has no {@code process}
- * @param size length in bytes, > 0
+ * @param size length in bytes, > 0 (with {@code addr}: {@code addr + size} at most {@code Long.MAX_VALUE})
  * @param access one of {@link #ACCESSES}
  * @param process declared process whose PASID is used, or {@code null} for the RID domain
  * @param privileged whether the request is privileged (supervisor)
@@ -33,12 +33,12 @@ public record Dma(String device, Long addr, long size, String access, String pro
     /** Validates the fields. */
     public Dma {
         Checks.name(device, "device");
+        Checks.positive(size, "size");
         if (addr != null) {
-            Checks.nonNegative(addr, "addr");
+            Checks.end(Checks.nonNegative(addr, "addr"), size, "size");
         } else if (process != null) {
             throw new IllegalArgumentException("addr: required with process");
         }
-        Checks.positive(size, "size");
         Checks.oneOf(access, ACCESSES, "access");
         if (process != null) {
             Checks.name(process, "process");

@@ -98,12 +98,14 @@ final class Fields {
         });
     }
 
+    /** A time in ns, at most {@link Checks#MAX_TIME_NS}. */
     Long time(String key) {
-        return required(key, Numbers::parseTime);
+        return required(key, v -> Checks.time(Numbers.parseTime(v), key));
     }
 
+    /** A time in ns, at most {@link Checks#MAX_TIME_NS}. */
     Long time(String key, Long dflt) {
-        return optional(key, dflt, Numbers::parseTime);
+        return optional(key, dflt, v -> Checks.time(Numbers.parseTime(v), key));
     }
 
     Integer integer(String key, int min, int max) {

@@ -52,7 +52,8 @@ final class Overrides {
         }
     }
 
-    private static List<String> segments(String key) {
+    /** The segments of a dotted key; under {@code policies} the rest of the path is one policy key. */
+    static List<String> segments(String key) {
         List<String> parts = new ArrayList<>(Arrays.asList(key.split("\\.", -1)));
         if (parts.size() > 2 && parts.get(0).equals("policies")) {
             return List.of("policies", String.join(".", parts.subList(1, parts.size())));

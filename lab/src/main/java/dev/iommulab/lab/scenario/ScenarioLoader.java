@@ -1,5 +1,7 @@
 package dev.iommulab.lab.scenario;
 
+import dev.iommulab.lab.scenario.Tree.Entry;
+import dev.iommulab.lab.scenario.Tree.ListNode;
 import dev.iommulab.lab.scenario.Tree.MapNode;
 import dev.iommulab.lab.scenario.Tree.Node;
 import java.nio.file.Path;
@@ -57,5 +59,39 @@ public final class ScenarioLoader {
             throw new ScenarioException(problems.sorted());
         }
         return scenario;
+    }
+
+    /**
+     * A problem with {@code key} (a dotted path as {@code --set} writes it, e.g. {@code policies.dma.flush.timeout} or
+     * {@code hardware.options.prq-entries}) found after loading, e.g. by the machine builder: located at the key's
+     * value in {@code file} (as {@code overrides} left it), or at the override that gave the value, as a loading
+     * problem would be; at the file alone when the key is not there.
+     */
+    public ScenarioProblem problemAt(Path file, List<String> overrides, String key, String message) {
+        Problems ignored = new Problems();
+        Node node = new TreeReader(file, ignored).read();
+        if (node instanceof MapNode map) {
+            new Overrides(ignored).apply(map, overrides);
+        }
+        for (String segment : Overrides.segments(key)) {
+            node = child(node, segment);
+        }
+        if (node == null) {
+            return new ScenarioProblem(SourceLocation.unknown(file), key, message);
+        }
+        return node.pos().override() != null ? ScenarioProblem.override(node.pos().override(), message)
+                : new ScenarioProblem(node.pos().location(), key, message);
+    }
+
+    private static Node child(Node node, String segment) {
+        if (node instanceof MapNode map) {
+            Entry e = map.get(segment);
+            return e == null ? null : e.value();
+        }
+        if (node instanceof ListNode list && segment.matches("[0-9]{1,9}")) {
+            int index = Integer.parseInt(segment);
+            return index < list.items().size() ? list.items().get(index) : null;
+        }
+        return null;
     }
 }

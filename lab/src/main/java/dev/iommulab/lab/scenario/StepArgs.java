@@ -96,9 +96,21 @@ final class StepArgs {
         }
         Long addr = process != null || pasid != null ? f.number("addr") : f.number("addr", null);
         Long size = f.positive("size");
+        if (addr != null && size != null) {
+            end(f, addr, size);
+        }
         String access = f.choice("access", Dma.ACCESSES);
         Boolean privileged = f.bool("privileged", false);
         return f.ok() ? new Dma(device, addr, size, access, process, privileged, pasid, at, loc) : null;
+    }
+
+    /** Reports at {@code size} a range {@code [start, start + size)} that ends beyond {@code Long.MAX_VALUE}. */
+    static void end(Fields f, long start, long size) {
+        try {
+            Checks.end(start, size, "size");
+        } catch (IllegalArgumentException e) {
+            f.error(f.valuePos("size"), "size", e.getMessage());
+        }
     }
 
     static PageRequest pageRequest(Fields f, Long at, SourceLocation loc) {

@@ -17,6 +17,10 @@ final class StepBinder {
     private static final List<String> ITEM_KEYS = itemKeys();
 
     private final Binding binding;
+    /** The latest {@code at} so far and the sum of every {@code run.for} so far (their total is checked). */
+    private long latestAt;
+    private long runFor;
+    private boolean pastMaxTime;
 
     StepBinder(Binding binding) {
         this.binding = binding;
@@ -40,7 +44,49 @@ final class StepBinder {
         }
         SourceLocation loc = kind.keyPos().location() != null ? kind.keyPos().location() : item.pos().location();
         Step step = args(kind, outer.path(kind.key()), outerAt, loc);
+        if (step != null) {
+            budget(step, outer, kind);
+        }
         return outer.ok() ? step : null;
+    }
+
+    /**
+     * Adds the step's {@code at} and {@code run.for} to the time the run can reach: the latest {@code at} plus every
+     * {@code for} must stay within {@link Checks#MAX_TIME_NS}, so the clock never overflows. The value that first
+     * takes the total past it is reported.
+     */
+    private void budget(Step step, Fields outer, Entry kind) {
+        if (pastMaxTime) {
+            return;
+        }
+        if (step.atNs() != null && step.atNs() > latestAt) {
+            if (step.atNs() > Checks.MAX_TIME_NS - runFor) {
+                boolean beside = outer.has("at");
+                overBudget(beside ? outer.valuePos("at") : argument(kind, "at").pos(),
+                        beside ? outer.path("at") : outer.path(kind.key()) + ".at", "at " + step.atNs());
+                return;
+            }
+            latestAt = step.atNs();
+        }
+        if (step instanceof Run run && run.forNs() != null) {
+            if (run.forNs() > Checks.MAX_TIME_NS - latestAt - runFor) {
+                overBudget(argument(kind, "for").pos(), outer.path(kind.key()) + ".for", "for " + run.forNs());
+                return;
+            }
+            runFor += run.forNs();
+        }
+    }
+
+    private void overBudget(Tree.Pos pos, String key, String what) {
+        pastMaxTime = true;
+        binding.problems().add(pos, key, String.format("%s takes the run past 2^62 ns (%d ns, about 146 years): the"
+                + " latest 'at' (%d ns so far) plus every run 'for' (%d ns so far) must stay within it", what,
+                Checks.MAX_TIME_NS, latestAt, runFor));
+    }
+
+    /** The value of argument {@code key} of a step whose arguments were bound (so they are a mapping holding it). */
+    private static Node argument(Entry kind, String key) {
+        return ((MapNode) kind.value()).get(key).value();
     }
 
     private Step args(Entry kind, String path, Long outerAt, SourceLocation loc) {

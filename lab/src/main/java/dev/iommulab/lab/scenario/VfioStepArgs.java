@@ -44,6 +44,9 @@ final class VfioStepArgs {
         Long size = f.pageAligned("size", true);
         String prot = f.choice("prot", IoasMap.PROTS);
         Boolean onFault = f.bool("on-fault", false);
+        if (size != null && Boolean.FALSE.equals(onFault) && size > IoasMap.MAX_PINNED_SIZE) {
+            f.error(f.valuePos("size"), "size", IoasMap.pinnedTooLarge(size));
+        }
         return f.ok() ? new IoasMap(process, iova, addr, size, prot, onFault, at, loc) : null;
     }
 

@@ -31,7 +31,7 @@ class LinearBookkeepingTest {
         assertThat(result.passed()).as("the first touch of %d pages passes", pages).isTrue();
         long faults = result.counters().get("pageRequests");
         assertThat(faults).isEqualTo(pages);
-        return new Cost(faults, (double) runner.bookkeepingWork() / faults,
+        return new Cost(faults, (double) runner.observations().work / faults,
                 (double) result.counters().get("events") / faults);
     }
 

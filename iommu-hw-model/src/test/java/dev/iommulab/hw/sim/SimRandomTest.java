@@ -1,0 +1,94 @@
+package dev.iommulab.hw.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SimRandom writes SplittableRandom out so that a run of bytes can be drawn at once: every value must stay the one
+ * {@code new SplittableRandom(seed)} gives, or every seeded run (and the golden files) would change.
+ */
+class SimRandomTest {
+
+    private static final long[] SEEDS = {0, 1, 7, -1, 0xC0FFEE, Long.MIN_VALUE, Long.MAX_VALUE, 123456789L};
+    private static final int[] INT_BOUNDS = {1, 2, 3, 7, 256, 1000, 1 << 20, Integer.MAX_VALUE};
+    private static final long[] LONG_BOUNDS = {1, 3, 1_000, 1L << 40, 3L << 61, Long.MAX_VALUE};
+
+    @Test
+    void nextInt_anySeedAndBound_sameAsSplittableRandom() {
+        for (long seed : SEEDS) {
+            SimRandom sim = new SimRandom(seed);
+            SplittableRandom jdk = new SplittableRandom(seed);
+            for (int i = 0; i < 2_000; i++) {
+                int bound = INT_BOUNDS[i % INT_BOUNDS.length];
+                assertThat(sim.nextInt(bound)).as("seed %d draw %d", seed, i).isEqualTo(jdk.nextInt(bound));
+            }
+        }
+    }
+
+    @Test
+    void nextLongAndBoolean_interleaved_sameAsSplittableRandom() {
+        for (long seed : SEEDS) {
+            SimRandom sim = new SimRandom(seed);
+            SplittableRandom jdk = new SplittableRandom(seed);
+            for (int i = 0; i < 2_000; i++) {
+                long bound = LONG_BOUNDS[i % LONG_BOUNDS.length];
+                assertThat(sim.nextLong(bound)).isEqualTo(jdk.nextLong(bound));
+                assertThat(sim.nextBoolean()).isEqualTo(jdk.nextBoolean());
+            }
+        }
+    }
+
+    @Test
+    void split_anySeed_childSeededWithParentsNextLong() {
+        for (long seed : SEEDS) {
+            SimRandom child = new SimRandom(seed).split();
+            SplittableRandom jdkParent = new SplittableRandom(seed);
+            SplittableRandom jdkChild = new SplittableRandom(jdkParent.nextLong());
+            assertThat(child.nextInt(1000)).isEqualTo(jdkChild.nextInt(1000));
+            assertThat(child.nextLong(1L << 40)).isEqualTo(jdkChild.nextLong(1L << 40));
+        }
+    }
+
+    @Test
+    void nextBytes_anyOffset_sameBytesAsOneNextIntPerByte() {
+        SimRandom sim = new SimRandom(7);
+        SplittableRandom jdk = new SplittableRandom(7);
+        sim.nextInt(10);
+        jdk.nextInt(10);
+
+        SimRandom.Bytes bytes = sim.nextBytes(10_000);
+
+        byte[] expected = new byte[10_000];
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = (byte) jdk.nextInt(256);
+        }
+        assertThat(bytes.copy(0, 10_000)).isEqualTo(expected);
+        assertThat(bytes.copy(4093, 7)).containsExactly(expected[4093], expected[4094], expected[4095],
+                expected[4096], expected[4097], expected[4098], expected[4099]);
+        assertThat(bytes.at(9_999)).isEqualTo(expected[9_999]);
+        assertThat(sim.nextInt(1 << 20)).as("the source moved past every byte").isEqualTo(jdk.nextInt(1 << 20));
+    }
+
+    @Test
+    void nextBytes_eightGiB_movesPastThemWithoutDrawingEach() {
+        SimRandom sim = new SimRandom(3);
+        SimRandom.Bytes huge = sim.nextBytes(8L << 30);
+        SimRandom.Bytes after = sim.nextBytes(1);
+
+        assertThat(huge.count()).isEqualTo(8L << 30);
+        assertThat(after.origin()).isEqualTo(huge.origin() + (8L << 30) * 0x9e3779b97f4a7c15L);
+        assertThat(huge.copy((8L << 30) - 2, 2)).hasSize(2);
+    }
+
+    @Test
+    void bytes_outsideTheRun_throws() {
+        SimRandom.Bytes bytes = new SimRandom(1).nextBytes(16);
+
+        assertThatThrownBy(() -> bytes.at(16)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> bytes.copy(10, 7)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> new SimRandom(1).nextBytes(-1)).isInstanceOf(IllegalArgumentException.class);
+    }
+}
