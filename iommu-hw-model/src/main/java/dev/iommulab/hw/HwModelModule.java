@@ -15,8 +15,11 @@ import dev.iommulab.hw.sim.TimingModel;
  */
 public final class HwModelModule extends AbstractModule {
 
-    /** Physical memory of the simulated machine. */
-    public static final long MEMORY_BYTES = 1L << 30;
+    /**
+     * Physical memory of the simulated machine: 4 GiB, room for a 1 GiB first touch with its page tables and
+     * queues. Frames are allocated when first written, so what is never touched costs nothing.
+     */
+    public static final long MEMORY_BYTES = 4L << 30;
 
     @Provides
     @Singleton

@@ -132,7 +132,7 @@ class BigValuesTest {
 
         assertThat(problems).extracting(ScenarioFiles::at, ScenarioProblem::key)
                 .containsExactly(tuple("11:60", "steps.0.ioas-map.size"));
-        assertThat(problems.get(0).message()).contains("at most 0x40000000 bytes, the machine's physical memory");
+        assertThat(problems.get(0).message()).contains("at most 0x100000000 bytes, the machine's physical memory");
     }
 
     @Test
