@@ -27,8 +27,8 @@ public sealed interface DmaPayload permits DmaPayload.Given, DmaPayload.Drawn {
     }
 
     /**
-     * The next {@code size} bytes of {@code random} ({@link SimRandom#nextBytes}): each byte is what
-     * {@code (byte) random.nextInt(256)} would have drawn, and {@code random} moves past all of them now.
+     * The next {@code size} bytes of {@code random} ({@link SimRandom#nextBytes}: eight bytes per 64-bit draw);
+     * {@code random} moves past all of them now.
      */
     static Drawn drawn(SimRandom random, long size) {
         return new Drawn(random.nextBytes(size));

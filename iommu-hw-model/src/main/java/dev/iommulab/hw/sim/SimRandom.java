@@ -7,8 +7,8 @@ package dev.iommulab.hw.sim;
  * <p>The generator is {@link java.util.SplittableRandom}'s (SplitMix64: a seed advanced by a fixed odd gamma and
  * mixed), written out here with the same constants and the same bounded-draw rules, so every value is the one
  * {@code new SplittableRandom(seed)} gives; written out so that {@link #nextBytes} can hand out a long run of
- * draws at once: draw {@code i} of a run is a function of the seed at its start and {@code i}, so a run of any
- * length costs no memory and any byte of it can be read on its own.
+ * bytes at once: each 8 bytes of a run are one 64-bit draw, a function of the seed at its start and the draw's
+ * index, so a run of any length costs no memory and any byte of it can be read on its own.
  */
 public final class SimRandom {
 
@@ -68,9 +68,10 @@ public final class SimRandom {
     }
 
     /**
-     * The next {@code count} draws of {@code (byte) nextInt(256)}, as the bytes of {@link Bytes}; this source moves
-     * past all of them at once. The bytes are exactly those {@code count} calls of {@code nextInt(256)} would have
-     * given, and drawing them takes neither time nor memory in proportion to {@code count}.
+     * The next {@code count} random bytes, as {@link Bytes}: eight bytes per 64-bit draw, little-endian, so a DMA
+     * write's page costs 512 draws. This source moves past the run at once (as many draws as bytes, so what is drawn
+     * after the run does not depend on how its bytes are read); making them takes neither time nor memory in
+     * proportion to {@code count} until they are read.
      *
      * @throws IllegalArgumentException for a negative {@code count}
      */
@@ -84,8 +85,8 @@ public final class SimRandom {
     }
 
     /**
-     * A run of {@code count} drawn bytes, read at any offset: byte {@code i} is draw {@code i + 1} after
-     * {@code origin}, the generator's state where the run began.
+     * A run of {@code count} random bytes, read at any offset: byte {@code i} is byte {@code i % 8} (little-endian)
+     * of the 64-bit draw number {@code i / 8 + 1} after {@code origin}, the generator's state where the run began.
      */
     public record Bytes(long origin, long count) {
 
@@ -100,7 +101,7 @@ public final class SimRandom {
             if (i < 0 || i >= count) {
                 throw new IndexOutOfBoundsException("byte " + i + " of " + count);
             }
-            return (byte) mix32(origin + (i + 1) * GOLDEN_GAMMA);
+            return (byte) (word(i >>> 3) >>> ((i & 7) << 3));
         }
 
         /** Bytes {@code [offset, offset + length)} of the run, in a new array. */
@@ -109,11 +110,19 @@ public final class SimRandom {
                 throw new IndexOutOfBoundsException("bytes " + offset + "+" + length + " of " + count);
             }
             byte[] out = new byte[length];
-            long s = origin + (offset + 1) * GOLDEN_GAMMA;
-            for (int i = 0; i < length; i++, s += GOLDEN_GAMMA) {
-                out[i] = (byte) mix32(s);
+            int i = 0;
+            while (i < length) {
+                long at = offset + i;
+                long w = word(at >>> 3) >>> ((at & 7) << 3);
+                for (int b = (int) (at & 7); b < 8 && i < length; b++, i++, w >>>= 8) {
+                    out[i] = (byte) w;
+                }
             }
             return out;
+        }
+
+        private long word(long index) {
+            return mix64(origin + (index + 1) * GOLDEN_GAMMA);
         }
     }
 

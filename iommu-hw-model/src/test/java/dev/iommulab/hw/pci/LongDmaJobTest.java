@@ -63,7 +63,7 @@ class LongDmaJobTest {
     }
 
     @Test
-    void startDma_drawnWriteAcrossThreePages_memoryHoldsTheDrawsOfNextInt256() {
+    void startDma_drawnWriteAcrossThreePages_memoryHoldsTheDrawnBytes() {
         for (int i = 0; i < 3; i++) {
             f.iommu.makeResident(VA + i * 0x1000L, PA + i * 0x1000L);
         }
@@ -73,8 +73,11 @@ class LongDmaJobTest {
 
         SplittableRandom draws = new SplittableRandom(9);
         byte[] expected = new byte[0x2100];
-        for (int i = 0; i < expected.length; i++) {
-            expected[i] = (byte) draws.nextInt(256);
+        for (int i = 0; i < expected.length; i += 8) {
+            long w = draws.nextLong();
+            for (int b = 0; b < 8; b++) {
+                expected[i + b] = (byte) (w >>> (8 * b));
+            }
         }
         assertThat(outcome.status()).isEqualTo(DmaStatus.OK);
         assertThat(f.memory.read(PA + 0x700, 0x2100)).isEqualTo(expected);

@@ -53,7 +53,7 @@ class SimRandomTest {
     }
 
     @Test
-    void nextBytes_anyOffset_sameBytesAsOneNextIntPerByte() {
+    void nextBytes_anyOffset_eightBytesPerNextLongLittleEndian() {
         SimRandom sim = new SimRandom(7);
         SplittableRandom jdk = new SplittableRandom(7);
         sim.nextInt(10);
@@ -62,14 +62,21 @@ class SimRandomTest {
         SimRandom.Bytes bytes = sim.nextBytes(10_000);
 
         byte[] expected = new byte[10_000];
-        for (int i = 0; i < expected.length; i++) {
-            expected[i] = (byte) jdk.nextInt(256);
+        for (int i = 0; i < expected.length; i += 8) {
+            long w = jdk.nextLong();
+            for (int b = 0; b < 8 && i + b < expected.length; b++) {
+                expected[i + b] = (byte) (w >>> (8 * b));
+            }
         }
         assertThat(bytes.copy(0, 10_000)).isEqualTo(expected);
         assertThat(bytes.copy(4093, 7)).containsExactly(expected[4093], expected[4094], expected[4095],
                 expected[4096], expected[4097], expected[4098], expected[4099]);
+        assertThat(bytes.copy(3, 2)).containsExactly(expected[3], expected[4]);
         assertThat(bytes.at(9_999)).isEqualTo(expected[9_999]);
-        assertThat(sim.nextInt(1 << 20)).as("the source moved past every byte").isEqualTo(jdk.nextInt(1 << 20));
+        for (int i = 10_000 / 8; i < 10_000; i++) {
+            jdk.nextLong();
+        }
+        assertThat(sim.nextInt(1 << 20)).as("the source moved past one draw per byte").isEqualTo(jdk.nextInt(1 << 20));
     }
 
     @Test

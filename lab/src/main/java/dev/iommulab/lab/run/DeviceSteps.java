@@ -41,8 +41,8 @@ final class DeviceSteps implements StepHandlers.Device {
      * attached through iommufd), else without PASID. A write that completes is compared with the memory it was meant
      * for: the process's own for SVA; for a device bound to a process's iommufd, the process memory behind the IOVA
      * ({@code ioas-map}). The work item is of the full {@code size}, however long: a write's bytes are the next
-     * {@code size} draws of the loop's random source ({@code (byte) nextInt(256)} each, {@link DmaPayload#drawn}),
-     * made chunk by chunk as the device sends them, and a read keeps none of its bytes, so memory does not grow with
+     * {@code size} bytes of the loop's random source ({@link DmaPayload#drawn}, eight per 64-bit draw), made chunk by
+     * chunk as the device sends them, and a read keeps none of its bytes, so memory does not grow with
      * {@code size}.
      */
     @Override
