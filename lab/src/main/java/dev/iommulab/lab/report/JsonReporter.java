@@ -8,11 +8,12 @@ import dev.iommulab.lab.run.RunResult;
 /** The {@code --format json} output: one JSON object, the shape SCENARIO-FORMAT.md defines. */
 public final class JsonReporter {
 
-    private final ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Thread-safe once configured; made once per JVM, its serializers cached across reports. */
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public String render(RunResult result) {
         try {
-            return mapper.writeValueAsString(result);
+            return MAPPER.writeValueAsString(result);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("run result is not serialisable", e);
         }
