@@ -152,17 +152,31 @@ public final class Machine {
                 new UserspacePolicyModule());
     }
 
-    /** Every policy the layers register, by dotted key. */
+    /** Every policy the layers register, by dotted key (read once per JVM: the registry never changes). */
     public static Map<String, Policy> policies() {
-        Injector registry = Guice.createInjector(Modules.combine(policyModules()));
-        return registry.getInstance(Key.get(new TypeLiteral<Map<String, Policy>>() { }));
+        return Registries.POLICIES;
     }
 
     /** The platforms known to the lab, plus those {@code platformModules} register. */
     public static Map<String, Platform> platforms(List<Module> platformModules) {
+        return platformModules.isEmpty() ? Registries.PLATFORMS : platformRegistry(platformModules);
+    }
+
+    private static Map<String, Platform> platformRegistry(List<Module> platformModules) {
         Injector registry = Guice.createInjector(Modules.combine(new DriversModule(),
                 Modules.combine(platformModules)));
         return registry.getInstance(Key.get(new TypeLiteral<Map<String, Platform>>() { }));
+    }
+
+    /**
+     * The registries every build and check reads, each made once per JVM by an injector of its own. Both hold
+     * stateless values ({@code Policy} choices, {@code Platform}s) and never change, so sharing them only saves
+     * the two injectors a check and a build would each make again (start-up cost of a small run).
+     */
+    private static final class Registries {
+        static final Map<String, Policy> POLICIES = Guice.createInjector(Modules.combine(policyModules()))
+                .getInstance(Key.get(new TypeLiteral<Map<String, Policy>>() { }));
+        static final Map<String, Platform> PLATFORMS = platformRegistry(List.of());
     }
 
     /** Probes {@code deviceSpecs} and creates {@code processSpecs}, in order (the builder's last step). */

@@ -15,7 +15,8 @@ import java.io.Writer;
  */
 public final class JsonReporter {
 
-    private final ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+    /** Thread-safe once configured; made once per JVM, its serializers cached across reports. */
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
 
     public String render(RunResult result) {
@@ -27,7 +28,7 @@ public final class JsonReporter {
     /** Writes {@code result} to {@code out} as it goes; {@code out} stays open. */
     public void write(RunResult result, Writer out) {
         try {
-            mapper.writeValue(out, result);
+            MAPPER.writeValue(out, result);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the run result", e);
         }

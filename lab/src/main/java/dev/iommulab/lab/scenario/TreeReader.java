@@ -25,6 +25,9 @@ import java.nio.file.Path;
  */
 final class TreeReader {
 
+    /** Thread-safe and reusable (Jackson's factories are); made once, not per file. */
+    private static final YAMLFactory YAML = new YAMLFactory();
+
     private final Path file;
     private final Problems problems;
 
@@ -36,7 +39,7 @@ final class TreeReader {
     /** The document's root node, or {@code null} after recording why there is none. */
     Node read() {
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8);
-             YAMLParser parser = new YAMLFactory().createParser(reader)) {
+             YAMLParser parser = YAML.createParser(reader)) {
             JsonToken first = parser.nextToken();
             if (first == null) {
                 problems.add(Pos.at(new SourceLocation(file, 1, 1)), "", "the file is empty");
