@@ -28,7 +28,17 @@ final class Atc {
         }
     }
 
+    /**
+     * An entry's tag. Its hash mixes the page number in, not the raw address: a record's hash of page-aligned
+     * addresses leaves 12 low bits zero, and consecutive pages then share a bucket of the map.
+     */
     private record Key(int pasid, boolean priv, long base, long size) {
+        @Override
+        public int hashCode() {
+            long h = (base >>> 12) * 0x9e3779b97f4a7c15L + Long.numberOfTrailingZeros(size) * 31L + pasid * 2L
+                    + (priv ? 1 : 0);
+            return (int) (h ^ (h >>> 32));
+        }
     }
 
     private final int capacity;

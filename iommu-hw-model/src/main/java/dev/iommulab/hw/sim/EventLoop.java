@@ -169,7 +169,7 @@ public final class EventLoop {
         event.done = true;
         now = event.atNs();
         dispatched++;
-        if (trace.enabled()) {
+        if (trace.readsDispatches()) {
             trace.emit(new TraceEvent.Dispatch(event.atNs(), event.sequence(), event.label()));
         }
         event.action().run();

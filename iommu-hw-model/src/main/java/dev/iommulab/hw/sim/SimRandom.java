@@ -1,5 +1,9 @@
 package dev.iommulab.hw.sim;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * The only source of randomness in the simulation: seeded, so a run replays exactly from its seed.
  * Used by the jitter mode, by randomised scenarios and for the bytes a device writes.
@@ -13,6 +17,8 @@ package dev.iommulab.hw.sim;
 public final class SimRandom {
 
     private static final long GOLDEN_GAMMA = 0x9e3779b97f4a7c15L;
+    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class,
+            ByteOrder.LITTLE_ENDIAN);
 
     private final long seed;
     private long state;
@@ -111,12 +117,14 @@ public final class SimRandom {
             }
             byte[] out = new byte[length];
             int i = 0;
-            while (i < length) {
-                long at = offset + i;
-                long w = word(at >>> 3) >>> ((at & 7) << 3);
-                for (int b = (int) (at & 7); b < 8 && i < length; b++, i++, w >>>= 8) {
-                    out[i] = (byte) w;
-                }
+            for (; i < length && ((offset + i) & 7) != 0; i++) {
+                out[i] = at(offset + i);
+            }
+            for (long word = (offset + i) >>> 3; i + 8 <= length; i += 8, word++) {
+                LONG_LE.set(out, i, word(word));
+            }
+            for (; i < length; i++) {
+                out[i] = at(offset + i);
             }
             return out;
         }

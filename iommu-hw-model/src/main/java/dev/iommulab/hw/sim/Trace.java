@@ -45,6 +45,16 @@ public final class Trace {
         }
     }
 
+    /** Whether a sink wants the event loop's {@link TraceEvent.Dispatch} events. */
+    public boolean readsDispatches() {
+        for (TraceSink sink : sinks) {
+            if (sink.readsDispatches()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private boolean readsMessages() {
         for (TraceSink sink : sinks) {
             if (sink.readsMessages()) {

@@ -13,4 +13,9 @@ public interface TraceSink {
     default boolean readsMessages() {
         return true;
     }
+
+    /** Whether this sink wants {@link TraceEvent.Dispatch} events; while no sink does, the loop makes none. */
+    default boolean readsDispatches() {
+        return true;
+    }
 }

@@ -193,10 +193,12 @@ final class InvalidationQueue {
 
     private void complete(Wait w) {
         QiDescriptor d = w.d();
-        if (unit.loop().trace().enabled()) {
-            trace("invalidation wait at IQH %#x complete%s%s", w.offset(), d.has(QiDescriptor.IWD_STATUS_WRITE)
-                    ? String.format(", status %#x -> %#x", d.waitStatusData(), d.waitStatusAddr()) : "",
-                    d.has(QiDescriptor.IWD_INTERRUPT) ? ", IWC" : "");
+        String iwc = d.has(QiDescriptor.IWD_INTERRUPT) ? ", IWC" : "";
+        if (d.has(QiDescriptor.IWD_STATUS_WRITE)) {
+            trace("invalidation wait at IQH %#x complete, status %#x -> %#x%s", w.offset(), d.waitStatusData(),
+                    d.waitStatusAddr(), iwc);
+        } else {
+            trace("invalidation wait at IQH %#x complete%s", w.offset(), iwc);
         }
         if (d.has(QiDescriptor.IWD_STATUS_WRITE) && unit.memory().contains(d.waitStatusAddr(), 4)) {
             unit.memory().writeInt(d.waitStatusAddr(), d.waitStatusData());

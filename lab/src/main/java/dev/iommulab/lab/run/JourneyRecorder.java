@@ -41,6 +41,11 @@ final class JourneyRecorder implements TraceSink {
         return shown.size() < limit;
     }
 
+    @Override
+    public boolean readsDispatches() {
+        return false;
+    }
+
     /** The steps kept, in the order they happened. */
     List<TraceEvent.Step> shown() {
         return List.copyOf(shown);
