@@ -1,6 +1,7 @@
 package dev.iommulab.hw.pci;
 
 import dev.iommulab.hw.sim.SimRandom;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -20,6 +21,14 @@ public sealed interface DmaPayload permits DmaPayload.Given, DmaPayload.Drawn {
      * @throws IndexOutOfBoundsException outside the payload
      */
     byte[] bytes(long offset, int length);
+
+    /**
+     * Whether {@code actual} holds bytes {@code [offset, offset + actual.length)} of the payload (what a check of
+     * memory after the write asks), without making a copy of them.
+     *
+     * @throws IndexOutOfBoundsException outside the payload
+     */
+    boolean matches(long offset, byte[] actual);
 
     /** The payload of {@code bytes} (copied). */
     static DmaPayload of(byte[] bytes) {
@@ -55,6 +64,12 @@ public sealed interface DmaPayload permits DmaPayload.Given, DmaPayload.Drawn {
             System.arraycopy(bytes, (int) offset, out, 0, length);
             return out;
         }
+
+        @Override
+        public boolean matches(long offset, byte[] actual) {
+            Objects.checkFromIndexSize(offset, actual.length, bytes.length);
+            return Arrays.equals(bytes, (int) offset, (int) offset + actual.length, actual, 0, actual.length);
+        }
     }
 
     /** A run of drawn random bytes, made chunk by chunk; counts the bytes it made. */
@@ -77,6 +92,11 @@ public sealed interface DmaPayload permits DmaPayload.Given, DmaPayload.Drawn {
             byte[] out = run.copy(offset, length);
             produced += length;
             return out;
+        }
+
+        @Override
+        public boolean matches(long offset, byte[] actual) {
+            return run.matches(offset, actual);
         }
 
         /** How many bytes were made so far (a chunk asked for twice counts twice): none is kept. */

@@ -129,6 +129,30 @@ public final class SimRandom {
             return out;
         }
 
+        /** Whether {@code actual} holds bytes {@code [offset, offset + actual.length)} of the run. */
+        public boolean matches(long offset, byte[] actual) {
+            if (offset < 0 || offset > count - actual.length) {
+                throw new IndexOutOfBoundsException("bytes " + offset + "+" + actual.length + " of " + count);
+            }
+            int i = 0;
+            for (; i < actual.length && ((offset + i) & 7) != 0; i++) {
+                if (actual[i] != at(offset + i)) {
+                    return false;
+                }
+            }
+            for (long word = (offset + i) >>> 3; i + 8 <= actual.length; i += 8, word++) {
+                if ((long) LONG_LE.get(actual, i) != word(word)) {
+                    return false;
+                }
+            }
+            for (; i < actual.length; i++) {
+                if (actual[i] != at(offset + i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
         private long word(long index) {
             return mix64(origin + (index + 1) * GOLDEN_GAMMA);
         }

@@ -80,6 +80,22 @@ class SimRandomTest {
     }
 
     @Test
+    void matches_copyOfAnyRange_trueAndOneByteOffFalse() {
+        SimRandom.Bytes bytes = new SimRandom(5).nextBytes(100);
+        byte[] middle = bytes.copy(3, 41);
+
+        assertThat(bytes.matches(3, middle)).isTrue();
+        assertThat(bytes.matches(0, bytes.copy(0, 100))).isTrue();
+        assertThat(bytes.matches(4, middle)).as("shifted by one").isFalse();
+        middle[40] ^= 1;
+        assertThat(bytes.matches(3, middle)).as("last byte flipped").isFalse();
+        middle[40] ^= 1;
+        middle[20] ^= 0x80;
+        assertThat(bytes.matches(3, middle)).as("a byte of an aligned word flipped").isFalse();
+        assertThatThrownBy(() -> bytes.matches(90, new byte[11])).isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
     void nextBytes_eightGiB_movesPastThemWithoutDrawingEach() {
         SimRandom sim = new SimRandom(3);
         SimRandom.Bytes huge = sim.nextBytes(8L << 30);

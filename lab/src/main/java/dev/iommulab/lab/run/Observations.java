@@ -17,7 +17,6 @@ import dev.iommulab.iopf.Iopf;
 import dev.iommulab.lab.machine.Machine;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
@@ -111,7 +110,7 @@ final class Observations implements FaultEvents.Listener {
         private boolean holds(MmStruct mm, long va) {
             for (long done = 0; done < job.size(); ) {
                 int chunk = (int) Math.min(job.size() - done, 4096 - ((va + done) & 4095));
-                if (!Arrays.equals(mm.read(va + done, chunk), job.payload().bytes(done, chunk))) {
+                if (!job.payload().matches(done, mm.read(va + done, chunk))) {
                     return false;
                 }
                 done += chunk;
