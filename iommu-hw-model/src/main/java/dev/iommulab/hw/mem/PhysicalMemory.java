@@ -3,6 +3,7 @@ package dev.iommulab.hw.mem;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * The machine's physical memory: a sparse array of 4 KiB frames, little-endian, zero where never
@@ -12,8 +13,10 @@ import java.nio.ByteOrder;
  * <p>Accesses outside {@code [0, size)} are programming errors of the caller and throw; hardware
  * models check {@link #contains(long, long)} first and report what the hardware would (an abort).
  *
- * <p>Frames are found through two arrays (2 MiB chunks of 512 frames), allocated on first write, so a
- * page-table read costs an index and an 8-byte load: every simulated walk does several of them.
+ * <p>The bytes live in 2 MiB chunks of 512 frames, each one array allocated on the first write anywhere in it, so a
+ * page-table read costs an index and an 8-byte load (every simulated walk does several), and a run that touches a
+ * gigabyte holds 512 arrays rather than a quarter of a million: the JVM's collector allocates such arrays outside its
+ * nursery (the launcher's {@code -XX:PretenureSizeThreshold}) instead of copying every frame a run touches.
  */
 public final class PhysicalMemory {
 
@@ -21,49 +24,40 @@ public final class PhysicalMemory {
     public static final int PAGE_SIZE = 1 << PAGE_SHIFT;
     private static final long PAGE_MASK = PAGE_SIZE - 1;
 
-    private static final int CHUNK_SHIFT = 9;
-    private static final int CHUNK_FRAMES = 1 << CHUNK_SHIFT;
+    private static final int CHUNK_SHIFT = 21;
+    private static final int CHUNK_BYTES = 1 << CHUNK_SHIFT;
+    private static final long CHUNK_MASK = CHUNK_BYTES - 1;
     private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class,
             ByteOrder.LITTLE_ENDIAN);
 
     private final long size;
-    private final byte[][][] chunks;
+    private final byte[][] chunks;
 
     public PhysicalMemory(long size) {
         if (size <= 0 || (size & PAGE_MASK) != 0) {
             throw new IllegalArgumentException("size must be a positive multiple of 4096: " + size);
         }
-        long frames = size >>> PAGE_SHIFT;
-        long chunkCount = (frames + CHUNK_FRAMES - 1) >>> CHUNK_SHIFT;
+        long chunkCount = (size + CHUNK_MASK) >>> CHUNK_SHIFT;
         if (chunkCount > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("memory too large: " + size);
         }
         this.size = size;
-        this.chunks = new byte[(int) chunkCount][][];
+        this.chunks = new byte[(int) chunkCount][];
     }
 
-    /** The frame holding {@code pa}, or null when it was never written. */
-    private byte[] frame(long pa) {
-        long frame = pa >>> PAGE_SHIFT;
-        byte[][] chunk = chunks[(int) (frame >>> CHUNK_SHIFT)];
-        return chunk == null ? null : chunk[(int) (frame & (CHUNK_FRAMES - 1))];
+    /** The chunk holding {@code pa}, or null when nothing in it was ever written. */
+    private byte[] chunk(long pa) {
+        return chunks[(int) (pa >>> CHUNK_SHIFT)];
     }
 
-    private byte[] frameForWrite(long pa) {
-        long frame = pa >>> PAGE_SHIFT;
-        int c = (int) (frame >>> CHUNK_SHIFT);
-        byte[][] chunk = chunks[c];
+    private byte[] chunkForWrite(long pa) {
+        int c = (int) (pa >>> CHUNK_SHIFT);
+        byte[] chunk = chunks[c];
         if (chunk == null) {
-            chunk = new byte[CHUNK_FRAMES][];
+            chunk = new byte[(int) Math.min(CHUNK_BYTES, size - ((long) c << CHUNK_SHIFT))];
             chunks[c] = chunk;
         }
-        int i = (int) (frame & (CHUNK_FRAMES - 1));
-        byte[] f = chunk[i];
-        if (f == null) {
-            f = new byte[PAGE_SIZE];
-            chunk[i] = f;
-        }
-        return f;
+        return chunk;
     }
 
     public long size() {
@@ -77,10 +71,10 @@ public final class PhysicalMemory {
 
     public long readLong(long pa) {
         check(pa, 8);
-        int off = (int) (pa & PAGE_MASK);
-        if (off <= PAGE_SIZE - 8) {
-            byte[] frame = frame(pa);
-            return frame == null ? 0 : (long) LONG_LE.get(frame, off);
+        int off = (int) (pa & CHUNK_MASK);
+        if (off <= CHUNK_BYTES - 8) {
+            byte[] chunk = chunk(pa);
+            return chunk == null ? 0 : (long) LONG_LE.get(chunk, off);
         }
         byte[] bytes = read(pa, 8);
         return (long) LONG_LE.get(bytes, 0);
@@ -88,9 +82,9 @@ public final class PhysicalMemory {
 
     public void writeLong(long pa, long value) {
         check(pa, 8);
-        int off = (int) (pa & PAGE_MASK);
-        if (off <= PAGE_SIZE - 8) {
-            LONG_LE.set(frameForWrite(pa), off, value);
+        int off = (int) (pa & CHUNK_MASK);
+        if (off <= CHUNK_BYTES - 8) {
+            LONG_LE.set(chunkForWrite(pa), off, value);
             return;
         }
         byte[] bytes = new byte[8];
@@ -114,13 +108,13 @@ public final class PhysicalMemory {
         int done = 0;
         while (done < length) {
             long addr = pa + done;
-            int off = (int) (addr & PAGE_MASK);
-            int chunk = Math.min(length - done, PAGE_SIZE - off);
-            byte[] frame = frame(addr);
-            if (frame != null) {
-                System.arraycopy(frame, off, out, done, chunk);
+            int off = (int) (addr & CHUNK_MASK);
+            int n = Math.min(length - done, CHUNK_BYTES - off);
+            byte[] chunk = chunk(addr);
+            if (chunk != null) {
+                System.arraycopy(chunk, off, out, done, n);
             }
-            done += chunk;
+            done += n;
         }
         return out;
     }
@@ -131,11 +125,10 @@ public final class PhysicalMemory {
         int done = 0;
         while (done < data.length) {
             long addr = pa + done;
-            int off = (int) (addr & PAGE_MASK);
-            int chunk = Math.min(data.length - done, PAGE_SIZE - off);
-            byte[] frame = frameForWrite(addr);
-            System.arraycopy(data, done, frame, off, chunk);
-            done += chunk;
+            int off = (int) (addr & CHUNK_MASK);
+            int n = Math.min(data.length - done, CHUNK_BYTES - off);
+            System.arraycopy(data, done, chunkForWrite(addr), off, n);
+            done += n;
         }
     }
 
@@ -145,13 +138,13 @@ public final class PhysicalMemory {
         long done = 0;
         while (done < length) {
             long addr = pa + done;
-            int off = (int) (addr & PAGE_MASK);
-            int chunk = (int) Math.min(length - done, PAGE_SIZE - off);
-            byte[] frame = frame(addr);
-            if (frame != null) {
-                java.util.Arrays.fill(frame, off, off + chunk, (byte) 0);
+            int off = (int) (addr & CHUNK_MASK);
+            int n = (int) Math.min(length - done, CHUNK_BYTES - off);
+            byte[] chunk = chunk(addr);
+            if (chunk != null) {
+                Arrays.fill(chunk, off, off + n, (byte) 0);
             }
-            done += chunk;
+            done += n;
         }
     }
 
