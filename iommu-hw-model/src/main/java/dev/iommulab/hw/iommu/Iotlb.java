@@ -27,6 +27,7 @@ public final class Iotlb<E> {
 
     private final LruSlots<E> entries;
     private final long[] pageSizes;
+    private int lastHit = -1;
 
     /**
      * @param capacity  entries held; 0 caches nothing
@@ -44,11 +45,13 @@ public final class Iotlb<E> {
     /** The entry of {@code tag} whose page covers {@code addr}, now the most recently used, or null. */
     public E lookup(long tag, long addr) {
         for (long size : pageSizes) {
-            E e = entries.get(tag, filedUnder(addr, size));
-            if (e != null) {
-                return e;
+            int s = entries.find(tag, filedUnder(addr, size));
+            if (s >= 0) {
+                lastHit = s;
+                return entries.value(s);
             }
         }
+        lastHit = -1;
         return null;
     }
 
@@ -73,5 +76,20 @@ public final class Iotlb<E> {
 
     public int size() {
         return entries.size();
+    }
+
+    /** The slot of the entry the last {@link #lookup} returned, -1 after a miss (for {@link RecentTranslations}). */
+    int lastHit() {
+        return lastHit;
+    }
+
+    /** Makes the entry in {@code slot} the most recently used, as a {@link #lookup} that finds it would. */
+    void touch(int slot) {
+        entries.touch(slot);
+    }
+
+    /** See {@link LruSlots#version()}. */
+    long version() {
+        return entries.version();
     }
 }

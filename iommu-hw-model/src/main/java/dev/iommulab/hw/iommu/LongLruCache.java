@@ -19,6 +19,7 @@ public final class LongLruCache<V> {
     }
 
     private final LruSlots<V> slots;
+    private int lastHit = -1;
 
     /** @param capacity entries held; 0 caches nothing */
     public LongLruCache(int capacity) {
@@ -27,7 +28,9 @@ public final class LongLruCache<V> {
 
     /** The entry under {@code tag}, now the most recently used, or null. */
     public V get(long tag) {
-        return slots.get(0, tag);
+        int s = slots.find(0, tag);
+        lastHit = s;
+        return s < 0 ? null : slots.value(s);
     }
 
     /** Caches {@code value} as the most recently used entry, evicting the least recently used one for room. */
@@ -46,5 +49,20 @@ public final class LongLruCache<V> {
 
     public int capacity() {
         return slots.capacity();
+    }
+
+    /** The slot of the entry the last {@link #get} returned, -1 after a miss (for {@link RecentTranslations}). */
+    int lastHit() {
+        return lastHit;
+    }
+
+    /** Makes the entry in {@code slot} the most recently used, as a {@link #get} of it would. */
+    void touch(int slot) {
+        slots.touch(slot);
+    }
+
+    /** See {@link LruSlots#version()}. */
+    long version() {
+        return slots.version();
     }
 }

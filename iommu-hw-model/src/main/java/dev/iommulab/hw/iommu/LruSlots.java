@@ -51,6 +51,8 @@ final class LruSlots<V> {
     private int mru = NONE;
     private int free = NONE;
     private int size;
+    /** Counts the changes of content (inserts, replaced values, removals), not the reordering of hits. */
+    private long version;
 
     LruSlots(int capacity) {
         if (capacity < 0) {
@@ -61,17 +63,35 @@ final class LruSlots<V> {
     }
 
     /** The value under the keys, now the most recently used, or null. */
-    @SuppressWarnings("unchecked")
     V get(long hi, long lo) {
+        int s = find(hi, lo);
+        return s < 0 ? null : value(s);
+    }
+
+    /** The slot of the entry under the keys, now the most recently used, or -1. */
+    int find(long hi, long lo) {
         if (size == 0) {
-            return null;
+            return NONE;
         }
         int s = index[position(hi, lo)] - 1;
-        if (s < 0) {
-            return null;
+        if (s >= 0) {
+            touch(s);
         }
-        touch(s);
+        return s;
+    }
+
+    /** The value in slot {@code s}, which holds an entry. */
+    @SuppressWarnings("unchecked")
+    V value(int s) {
         return (V) values[s];
+    }
+
+    /**
+     * The content version: it changes whenever an entry is added, replaced or removed, so a slot number
+     * taken under one version still names the same entry with the same value while the version is the same.
+     */
+    long version() {
+        return version;
     }
 
     /**
@@ -84,6 +104,7 @@ final class LruSlots<V> {
         }
         int p = position(hi, lo);
         int s = index[p] - 1;
+        version++;
         if (s >= 0) {
             values[s] = value;
             touch(s);
@@ -175,8 +196,8 @@ final class LruSlots<V> {
         return (int) ((hi * MIX_HI + lo) * MIX >>> shift);
     }
 
-    /** Makes slot {@code s} the most recently used. */
-    private void touch(int s) {
+    /** Makes slot {@code s}, which holds an entry, the most recently used. */
+    void touch(int s) {
         if (s == mru) {
             return;
         }
@@ -212,6 +233,7 @@ final class LruSlots<V> {
         newer[s] = free;
         free = s;
         size--;
+        version++;
     }
 
     /** Empties position {@code hole}, moving later entries of its probe run back so that all stay reachable. */

@@ -82,6 +82,10 @@ final class DeviceContextWalk {
         cache.removeIf((did, dc) -> all || did == deviceId);
     }
 
+    LongLruCache<RiscvDeviceContext> cache() {
+        return cache;
+    }
+
     int cachedEntries() {
         return cache.size();
     }

@@ -28,6 +28,18 @@ final class ProcessContextWalk {
         }
     }
 
+    private final PhysicalMemory memory;
+    private final ContextChecks checks;
+    private final GStage gStage;
+    private final LongLruCache<RiscvProcessContext> cache;
+
+    ProcessContextWalk(PhysicalMemory memory, ContextChecks checks, GStage gStage, int cacheEntries) {
+        this.memory = memory;
+        this.checks = checks;
+        this.gStage = gStage;
+        this.cache = new LongLruCache<>(cacheEntries);
+    }
+
     /** The cache tag of ({@code did}, {@code pid}): the device ID in the upper 32 bits, the process ID in the lower. */
     static long tag(int did, int pid) {
         return (long) did << 32 | pid & 0xffff_ffffL;
@@ -39,18 +51,6 @@ final class ProcessContextWalk {
 
     static int tagPid(long tag) {
         return (int) tag;
-    }
-
-    private final PhysicalMemory memory;
-    private final ContextChecks checks;
-    private final GStage gStage;
-    private final LongLruCache<RiscvProcessContext> cache;
-
-    ProcessContextWalk(PhysicalMemory memory, ContextChecks checks, GStage gStage, int cacheEntries) {
-        this.memory = memory;
-        this.checks = checks;
-        this.gStage = gStage;
-        this.cache = new LongLruCache<>(cacheEntries);
     }
 
     /**
@@ -111,6 +111,10 @@ final class ProcessContextWalk {
     /** {@code IODIR.INVAL_DDT}: every process context of {@code did}, or of all devices when {@code all}. */
     void invalidateDevice(boolean all, int did) {
         cache.removeIf((k, pc) -> all || tagDid(k) == did);
+    }
+
+    LongLruCache<RiscvProcessContext> cache() {
+        return cache;
     }
 
     int cachedEntries() {

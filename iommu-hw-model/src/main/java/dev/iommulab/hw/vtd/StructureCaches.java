@@ -76,6 +76,14 @@ final class StructureCaches {
         return found;
     }
 
+    LongLruCache<ContextEntry> contextCache() {
+        return contexts;
+    }
+
+    LongLruCache<PasidEntry> pasidCache() {
+        return pasids;
+    }
+
     int contextEntries() {
         return contexts.size();
     }
