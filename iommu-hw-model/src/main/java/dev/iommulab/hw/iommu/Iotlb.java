@@ -78,6 +78,10 @@ public final class Iotlb<E> {
         return entries.size();
     }
 
+    int capacity() {
+        return entries.capacity();
+    }
+
     /** The slot of the entry the last {@link #lookup} returned, -1 after a miss (for {@link RecentTranslations}). */
     int lastHit() {
         return lastHit;

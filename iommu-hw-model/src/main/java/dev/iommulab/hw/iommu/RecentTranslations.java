@@ -42,7 +42,8 @@ public final class RecentTranslations<K, R> {
     private final int mask;
 
     /**
-     * @param entries   table size, a power of two; 0 keeps nothing
+     * @param entries   table size, a power of two; 0 keeps nothing (nor does a device cache or IOTLB of
+     *                  capacity 0, which never hits)
      * @param devices   the cache of per-device structures (VT-d context cache, RISC-V DDT cache)
      * @param processes the cache of per-PASID structures (VT-d PASID cache, RISC-V PDT cache)
      */
@@ -53,14 +54,15 @@ public final class RecentTranslations<K, R> {
         this.devices = Objects.requireNonNull(devices, "devices");
         this.processes = Objects.requireNonNull(processes, "processes");
         this.iotlb = Objects.requireNonNull(iotlb, "iotlb");
-        this.requests = new Object[entries];
-        this.results = new Object[entries];
-        this.roots = new long[entries];
-        this.epochs = new long[entries];
-        this.deviceSlots = new int[entries];
-        this.processSlots = new int[entries];
-        this.iotlbSlots = new int[entries];
-        this.mask = entries - 1;
+        int kept = devices.capacity() == 0 || iotlb.capacity() == 0 ? 0 : entries;
+        this.requests = new Object[kept];
+        this.results = new Object[kept];
+        this.roots = new long[kept];
+        this.epochs = new long[kept];
+        this.deviceSlots = new int[kept];
+        this.processSlots = new int[kept];
+        this.iotlbSlots = new int[kept];
+        this.mask = kept - 1;
     }
 
     /** The caches' content version; take it before handling a request and pass it to both methods. */
