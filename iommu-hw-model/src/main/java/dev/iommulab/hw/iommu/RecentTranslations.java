@@ -11,7 +11,8 @@ import java.util.Objects;
  *   <li>A result is recorded only when every cache the request consulted hit (a structure cache for the device,
  *       one for the process or PASID when the request used it, and the IOTLB) and none of them changed while the
  *       request was handled; so the result depends on nothing but those entries, the request and the root
- *       pointer the vendor passes (VT-d RTADDR, RISC-V {@code ddtp}).</li>
+ *       pointer the vendor passes (VT-d RTADDR, RISC-V {@code ddtp}) — provided the vendor's path from those hits
+ *       to the result reads no other mutable state (memory, registers), which the vendor guarantees.</li>
  *   <li>It is used only while the three caches hold exactly what they held then ({@link #epoch}: every insert,
  *       replaced value, eviction and invalidation of an entry changes it), so any invalidation that removes an
  *       entry — whatever its granularity — and any fill make every recorded result unusable. An invalidation
