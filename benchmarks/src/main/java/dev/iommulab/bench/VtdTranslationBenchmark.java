@@ -1,10 +1,14 @@
 package dev.iommulab.bench;
 
+import dev.iommulab.hw.iommu.AddressType;
 import dev.iommulab.hw.iommu.AtsCompletion;
 import dev.iommulab.hw.iommu.AtsTranslationRequest;
+import dev.iommulab.hw.iommu.DmaCompletion;
+import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PcieFabric;
 import dev.iommulab.hw.mem.PhysicalMemory;
+import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.X86PageTable;
 import dev.iommulab.hw.pgtable.X86Pte;
 import dev.iommulab.hw.sim.EventLoop;
@@ -25,6 +29,8 @@ import org.openjdk.jmh.annotations.Setup;
  * (the issue's "translation with an IOTLB hit"); {@code caches = off} walks root, context, PASID
  * directory, PASID table and the four first-stage levels every time (the "4-level walk miss"). And
  * one page request queued by the unit and consumed by software ({@code pageRequestEnqueueDequeue}).
+ * {@code untranslatedRead} is an 8-byte untranslated DMA read through the same caches, to compare with
+ * {@link RiscvTranslationBenchmark#untranslatedRead}.
  */
 public class VtdTranslationBenchmark extends LabBenchmark {
 
@@ -44,6 +50,7 @@ public class VtdTranslationBenchmark extends LabBenchmark {
     private long prq;
     private int page;
     private AtsTranslationRequest[] requests;
+    private DmaRequest[] reads;
     private PageRequestMessage pageRequest;
 
     @Setup(Level.Trial)
@@ -72,10 +79,13 @@ public class VtdTranslationBenchmark extends LabBenchmark {
         memory.writeLong(pe, ((long) VtdEntries.PGTT_FIRST_STAGE << VtdEntries.PE_PGTT_SHIFT) | VtdEntries.PRESENT);
         X86PageTable table = new X86PageTable(memory, 4);
         requests = new AtsTranslationRequest[PAGES];
+        reads = new DmaRequest[PAGES];
         for (int i = 0; i < PAGES; i++) {
             table.map4k(pgd, VA + 4096L * i, DATA + 4096L * i, X86Pte.US | X86Pte.RW | X86Pte.A | X86Pte.D,
                     frames::allocate);
             requests[i] = new AtsTranslationRequest(RID, true, PASID, VA + 4096L * i, false, false, false);
+            reads[i] = new DmaRequest(RID, AddressType.UNTRANSLATED, true, PASID, VA + 4096L * i + 8, 8, Access.READ,
+                    false, null);
         }
         unit.writeReg(VtdRegs.RTADDR, root | VtdRegs.RTADDR_SMT);
         unit.writeReg(VtdRegs.GCMD, VtdRegs.GCMD_SRTP | VtdRegs.GCMD_TE);
@@ -88,6 +98,12 @@ public class VtdTranslationBenchmark extends LabBenchmark {
     public AtsCompletion translationRequest() {
         page = (page + 1) & (PAGES - 1);
         return unit.translationRequest(requests[page]);
+    }
+
+    @Benchmark
+    public DmaCompletion untranslatedRead() {
+        page = (page + 1) & (PAGES - 1);
+        return unit.memoryRequest(reads[page]);
     }
 
     /** The unit checks and queues the request (one walk latency later), then software consumes it. */

@@ -8,7 +8,8 @@ import java.util.Arrays;
  * {@code long} (VT-d: domain ID and PASID; RISC-V: GV/GSCID and PSCV/PSCID), so that a hit allocates no tag
  * object. The page sizes the IOTLB files entries under are data: VT-d files each translation under its own
  * page size and probes 4 KiB, 2 MiB and 1 GiB in turn; the RISC-V model files every translation under the
- * 4 KiB page of the IOVA that filled it.
+ * 4 KiB page of the IOVA that filled it. An entry's key is the tag and {@link #filedUnder the page}, two
+ * {@code long}s, in an LRU store that allocates nothing on a lookup.
  *
  * <p>The IOTLB decides neither hits nor invalidations: a vendor uses a cached entry only when it grants the
  * request (otherwise it walks again), and selects what an invalidation removes with its own rules over the
@@ -24,11 +25,9 @@ public final class Iotlb<E> {
         boolean test(long tag, E entry);
     }
 
-    private record Key(long tag, long base, long size) {
-    }
-
-    private final LruCache<Key, E> entries;
+    private final LruSlots<E> entries;
     private final long[] pageSizes;
+    private int lastHit = -1;
 
     /**
      * @param capacity  entries held; 0 caches nothing
@@ -39,32 +38,62 @@ public final class Iotlb<E> {
             throw new IllegalArgumentException("page sizes must be powers of two of at least 4096: "
                     + Arrays.toString(pageSizes));
         }
-        this.entries = new LruCache<>(capacity);
+        this.entries = new LruSlots<>(capacity);
         this.pageSizes = pageSizes.clone();
     }
 
     /** The entry of {@code tag} whose page covers {@code addr}, now the most recently used, or null. */
     public E lookup(long tag, long addr) {
         for (long size : pageSizes) {
-            E e = entries.get(new Key(tag, addr & -size, size));
-            if (e != null) {
-                return e;
+            int s = entries.find(tag, filedUnder(addr, size));
+            if (s >= 0) {
+                lastHit = s;
+                return entries.value(s);
             }
         }
+        lastHit = -1;
         return null;
     }
 
     /** Caches {@code entry} for {@code tag} under the page of {@code size} that holds {@code addr}. */
     public void fill(long tag, long addr, long size, E entry) {
-        entries.put(new Key(tag, addr & -size, size), entry);
+        entries.put(tag, filedUnder(addr, size), entry);
+    }
+
+    /**
+     * The second half of an entry's key: the base of the page of {@code size} that holds {@code addr}, whose low
+     * 12 bits are zero, with log2 of the size in them. Base and size are both recovered from it, so entries of
+     * different sizes at the same base never share a key.
+     */
+    static long filedUnder(long addr, long size) {
+        return addr & -size | Long.numberOfTrailingZeros(size);
     }
 
     /** Drops every entry {@code selected} picks; returns how many. */
     public int invalidate(Selector<? super E> selected) {
-        return entries.removeIf((k, e) -> selected.test(k.tag(), e));
+        return entries.removeIf((tag, page, e) -> selected.test(tag, e));
     }
 
     public int size() {
         return entries.size();
+    }
+
+    int capacity() {
+        return entries.capacity();
+    }
+
+    /** The slot of the entry the last {@link #lookup} returned, -1 after a miss (for {@link RecentTranslations}). */
+    int lastHit() {
+        return lastHit;
+    }
+
+    /** Makes the entry in {@code slot} the most recently used, as a {@link #lookup} that finds it would. */
+    void touch(int slot) {
+        entries.touch(slot);
+    }
+
+    /** See {@link LruSlots#version()}. */
+    long version() {
+        return entries.version();
     }
 }

@@ -5,10 +5,13 @@ import java.util.Map;
 import java.util.function.BiPredicate;
 
 /**
- * A fixed-capacity cache with least-recently-used replacement: the storage of every cache an IOMMU model
- * keeps in front of its in-memory structures (VT-d context and PASID caches, RISC-V DDT and PDT caches) and
- * of {@link Iotlb}. Entries stay until they are evicted for room or removed by an invalidation, so a cached
+ * A fixed-capacity cache with least-recently-used replacement under any key: a {@link LinkedHashMap} in
+ * access order. Entries stay until they are evicted for room or removed by an invalidation, so a cached
  * value is used even after software changed the memory it came from. Capacity 0 caches nothing.
+ *
+ * <p>The models' own caches are {@link LongLruCache} and {@link Iotlb}, which keep this class's behaviour
+ * (hits, eviction order, removals) under packed {@code long} tags without allocating a key per lookup; their
+ * tests replay operation sequences on both and compare.
  *
  * @param <K> the tag the hardware looks the entry up by
  * @param <V> the cached value

@@ -1,7 +1,7 @@
 package dev.iommulab.hw.riscv;
 
 import dev.iommulab.hw.iommu.HwFaultReason;
-import dev.iommulab.hw.iommu.LruCache;
+import dev.iommulab.hw.iommu.LongLruCache;
 import dev.iommulab.hw.mem.PhysicalMemory;
 
 /**
@@ -27,12 +27,12 @@ final class DeviceContextWalk {
 
     private final PhysicalMemory memory;
     private final ContextChecks checks;
-    private final LruCache<Integer, RiscvDeviceContext> cache;
+    private final LongLruCache<RiscvDeviceContext> cache;
 
     DeviceContextWalk(PhysicalMemory memory, ContextChecks checks, int cacheEntries) {
         this.memory = memory;
         this.checks = checks;
-        this.cache = new LruCache<>(cacheEntries);
+        this.cache = new LongLruCache<>(cacheEntries);
     }
 
     /** Steps 5 and 6 for a {@code ddtp} in 1LVL, 2LVL or 3LVL mode. */
@@ -80,6 +80,10 @@ final class DeviceContextWalk {
     /** {@code IODIR.INVAL_DDT}: the context of {@code deviceId}, or every context when {@code all}. */
     void invalidate(boolean all, int deviceId) {
         cache.removeIf((did, dc) -> all || did == deviceId);
+    }
+
+    LongLruCache<RiscvDeviceContext> cache() {
+        return cache;
     }
 
     int cachedEntries() {

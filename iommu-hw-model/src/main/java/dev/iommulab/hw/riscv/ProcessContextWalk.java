@@ -1,7 +1,7 @@
 package dev.iommulab.hw.riscv;
 
 import dev.iommulab.hw.iommu.HwFaultReason;
-import dev.iommulab.hw.iommu.LruCache;
+import dev.iommulab.hw.iommu.LongLruCache;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pgtable.Access;
 
@@ -28,19 +28,29 @@ final class ProcessContextWalk {
         }
     }
 
-    private record Key(int did, int pid) {
-    }
-
     private final PhysicalMemory memory;
     private final ContextChecks checks;
     private final GStage gStage;
-    private final LruCache<Key, RiscvProcessContext> cache;
+    private final LongLruCache<RiscvProcessContext> cache;
 
     ProcessContextWalk(PhysicalMemory memory, ContextChecks checks, GStage gStage, int cacheEntries) {
         this.memory = memory;
         this.checks = checks;
         this.gStage = gStage;
-        this.cache = new LruCache<>(cacheEntries);
+        this.cache = new LongLruCache<>(cacheEntries);
+    }
+
+    /** The cache tag of ({@code did}, {@code pid}): the device ID in the upper 32 bits, the process ID in the lower. */
+    static long tag(int did, int pid) {
+        return (long) did << 32 | pid & 0xffff_ffffL;
+    }
+
+    static int tagDid(long tag) {
+        return (int) (tag >> 32);
+    }
+
+    static int tagPid(long tag) {
+        return (int) tag;
     }
 
     /**
@@ -48,7 +58,7 @@ final class ProcessContextWalk {
      * checked); {@code as} carries the G-stage, {@code original} the transaction's access type.
      */
     Result locate(RiscvDeviceContext dc, AddressSpace as, int did, int pid, Access original) {
-        Key key = new Key(did, pid);
+        long key = tag(did, pid);
         RiscvProcessContext cached = cache.get(key);
         if (cached != null) {
             return new Result(cached, null);
@@ -95,12 +105,16 @@ final class ProcessContextWalk {
 
     /** {@code IODIR.INVAL_PDT}: the context of ({@code did}, {@code pid}). */
     void invalidate(int did, int pid) {
-        cache.removeIf((k, pc) -> k.did() == did && k.pid() == pid);
+        cache.removeIf((k, pc) -> tagDid(k) == did && tagPid(k) == pid);
     }
 
     /** {@code IODIR.INVAL_DDT}: every process context of {@code did}, or of all devices when {@code all}. */
     void invalidateDevice(boolean all, int did) {
-        cache.removeIf((k, pc) -> all || k.did() == did);
+        cache.removeIf((k, pc) -> all || tagDid(k) == did);
+    }
+
+    LongLruCache<RiscvProcessContext> cache() {
+        return cache;
     }
 
     int cachedEntries() {

@@ -179,8 +179,10 @@ public final class RiscvIommu implements IommuHardware {
         boolean exe = request.exe() && page.executable() && page.readable();
         AtsCompletion c = new AtsCompletion(CompletionStatus.SUCCESS, base, page.pageSize(), page.readable(), write,
                 exe, t.pv() && t.priv());
-        trace("riscv-ats", "translation request %04x PASID %s %#x -> %#x R=%d W=%d", request.rid(),
-                t.pv() ? t.pid() : "-", request.addr(), base, c.read() ? 1 : 0, c.write() ? 1 : 0);
+        if (loop.trace().enabled()) { // spares the boxing and varargs when nobody listens
+            trace("riscv-ats", "translation request %04x PASID %s %#x -> %#x R=%d W=%d", request.rid(),
+                    t.pv() ? t.pid() : "-", request.addr(), base, c.read() ? 1 : 0, c.write() ? 1 : 0);
+        }
         return c;
     }
 

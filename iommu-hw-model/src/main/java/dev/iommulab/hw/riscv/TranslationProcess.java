@@ -2,6 +2,7 @@ package dev.iommulab.hw.riscv;
 
 import dev.iommulab.hw.iommu.HwFaultReason;
 import dev.iommulab.hw.iommu.Iotlb;
+import dev.iommulab.hw.iommu.RecentTranslations;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.RiscvWalkRequest;
@@ -13,6 +14,11 @@ import dev.iommulab.hw.pgtable.RiscvWalkRequest;
  * page, guest-page and access faults of the two-stage walk (reference/iommu-hardware.md §2.4.1). Untranslated
  * requests use and fill the IOTLB; ATS Translation Requests walk without R/W/X checks and report the rights
  * ("PCIe ATS translation request handling").
+ *
+ * <p>An untranslated request answered from the caches alone (device-context, process-context when used, and
+ * IOTLB hits) is remembered in {@link RecentTranslations}, which answers the same transaction again while the
+ * caches are unchanged, without the lookups (docs/performance.md, "Issue 14"); nothing a transaction can
+ * observe differs.
  */
 final class TranslationProcess {
 
@@ -27,10 +33,18 @@ final class TranslationProcess {
         }
     }
 
+    /** Transactions remembered by {@link #recent}. */
+    private static final int RECENT_TRANSLATIONS = 64;
+
     private final DeviceContextWalk dcWalk;
     private final ProcessContextWalk pcWalk;
     private final TwoStageTranslation twoStage;
     private final Iotlb<IotlbEntry> iotlb;
+    private RecentTranslations<Transaction, Result> recent;
+    /** Set when the transaction being translated was answered by an IOTLB hit. */
+    private boolean iotlbHit;
+    /** Set when the transaction being translated looked its process context up. */
+    private boolean usedProcessContext;
 
     TranslationProcess(PhysicalMemory memory, RiscvConfig config) {
         ContextChecks checks = new ContextChecks(config);
@@ -38,6 +52,12 @@ final class TranslationProcess {
         this.dcWalk = new DeviceContextWalk(memory, checks, config.ddtCacheEntries());
         this.pcWalk = new ProcessContextWalk(memory, checks, twoStage.gStage(), config.pdtCacheEntries());
         this.iotlb = new Iotlb<>(config.iotlbEntries(), IotlbEntry.FILED_PAGE);
+        this.recent = new RecentTranslations<>(RECENT_TRANSLATIONS, dcWalk.cache(), pcWalk.cache(), iotlb);
+    }
+
+    /** Turns {@link RecentTranslations} off, for the tests that compare an IOMMU with and without it. */
+    void forgetRecentTranslations() {
+        recent = new RecentTranslations<>(0, dcWalk.cache(), pcWalk.cache(), iotlb);
     }
 
     DeviceContextWalk deviceContexts() {
@@ -53,6 +73,23 @@ final class TranslationProcess {
     }
 
     Result translate(long ddtp, Transaction t) {
+        long epoch = recent.epoch();
+        int hash = t.did() * 31 + t.pid() ^ (int) (t.addr() >>> 12);
+        Result recalled = recent.lookup(hash, t, ddtp, epoch);
+        if (recalled != null) {
+            return recalled;
+        }
+        iotlbHit = false;
+        usedProcessContext = false;
+        Result result = steps(ddtp, t);
+        if (iotlbHit) {
+            recent.record(hash, t, ddtp, epoch, usedProcessContext, result);
+        }
+        return result;
+    }
+
+    /** Steps 1 to 20 through the caches. */
+    private Result steps(long ddtp, Transaction t) {
         int mode = (int) (ddtp & RiscvRegs.DDTP_MODE_MASK);
         if (mode == RiscvRegs.DDTP_MODE_OFF) {
             return Result.fault(RiscvCause.ALL_INBOUND_DISALLOWED, HwFaultReason.IOMMU_BLOCKED_ALL, null);
@@ -90,6 +127,7 @@ final class TranslationProcess {
         if (!dc.has(RiscvDeviceContext.TC_PDTV)) {
             as = as.withFirstStage(AddressSpace.firstStageMode(dc.fscMode()), dc.fscRoot(), dc.pscid(), false);
         } else if (pv && dc.fscMode() != RiscvDeviceContext.MODE_BARE) {
+            usedProcessContext = true;
             ProcessContextWalk.Result pc = pcWalk.locate(dc, as, t.did(), pid, t.access());
             if (!pc.ok()) {
                 return new Result(pc.fault(), dtf, dc);
@@ -129,6 +167,7 @@ final class TranslationProcess {
         boolean cached = as.firstStage() || as.gStage();
         IotlbEntry hit = cached ? iotlb.lookup(IotlbEntry.tag(as), t.addr()) : null;
         if (hit != null && hit.allows(as, t.access(), supervisor)) {
+            iotlbHit = true;
             return hit.page(t.addr());
         }
         Outcome out = twoStage.translate(as, t.addr(),

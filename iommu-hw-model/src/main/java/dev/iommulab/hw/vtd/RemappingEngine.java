@@ -1,6 +1,7 @@
 package dev.iommulab.hw.vtd;
 
 import dev.iommulab.hw.iommu.Iotlb;
+import dev.iommulab.hw.iommu.RecentTranslations;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import java.util.function.Supplier;
 
@@ -20,6 +21,10 @@ import java.util.function.Supplier;
  * address they carry; the PASID entry is not consulted for them [UNVERIFIED: the spec's handling of
  * translated requests with PASID was not read]. A request without PASID in scalable mode is translated
  * through RID_PASID with the privilege of RID_PRIV and no execute.
+ *
+ * <p>A request answered from the caches alone (context, PASID and IOTLB hits) is remembered in
+ * {@link RecentTranslations}, which answers the same request again while the caches are unchanged, without the
+ * lookups (docs/performance.md, "Issue 14"); nothing a request can observe differs.
  */
 final class RemappingEngine {
 
@@ -58,6 +63,8 @@ final class RemappingEngine {
 
     /** Context entry bit 84 (qword 1 bit 20): privilege of requests without PASID. */
     private static final long CTX_RID_PRIV = 1L << 20;
+    /** Requests remembered by {@link #recent}. */
+    private static final int RECENT_TRANSLATIONS = 64;
 
     private final VtdUnit unit;
     private final StructureCaches caches;
@@ -65,6 +72,9 @@ final class RemappingEngine {
     private final FirstStageTranslation firstStage;
     private final SecondStageTranslation secondStage;
     private final NestedTranslation nested;
+    private RecentTranslations<Request, Result> recent;
+    /** Set when the request being remapped was answered by an IOTLB hit. */
+    private boolean iotlbHit;
 
     RemappingEngine(VtdUnit unit, PhysicalMemory memory, VtdConfig config) {
         this.unit = unit;
@@ -73,6 +83,12 @@ final class RemappingEngine {
         this.firstStage = new FirstStageTranslation(memory, config.pageWalkCoherent());
         this.secondStage = new SecondStageTranslation(memory, config.pageWalkCoherent());
         this.nested = new NestedTranslation(memory, secondStage, config.pageWalkCoherent());
+        this.recent = new RecentTranslations<>(RECENT_TRANSLATIONS, caches.contextCache(), caches.pasidCache(), iotlb);
+    }
+
+    /** Turns {@link RecentTranslations} off, for the tests that compare a unit with and without it. */
+    void forgetRecentTranslations() {
+        recent = new RecentTranslations<>(0, caches.contextCache(), caches.pasidCache(), iotlb);
     }
 
     StructureCaches caches() {
@@ -93,11 +109,23 @@ final class RemappingEngine {
     }
 
     Result remap(Request r) {
-        return switch (mode()) {
+        long root = unit.rootTable();
+        long epoch = recent.epoch();
+        int hash = r.rid() * 31 + r.pasid() ^ (int) (r.addr() >>> 12);
+        Result recalled = recent.lookup(hash, r, root, epoch);
+        if (recalled != null) {
+            return recalled;
+        }
+        iotlbHit = false;
+        Result res = switch (mode()) {
             case 0 -> legacy(r);
             case 1 -> scalable(r);
             default -> Result.fault(VtdFaultReason.SM_INVALID_ROOT_TABLE_ADDRESS, false, true, r);
         };
+        if (iotlbHit) {
+            recent.record(hash, r, root, epoch, res.scalable(), res);
+        }
+        return res;
     }
 
     private Result legacy(Request r) {
@@ -173,6 +201,7 @@ final class RemappingEngine {
         long tag = Translation.iotlbTag(did, pasidTag);
         Translation hit = iotlb.lookup(tag, eff.addr());
         if (hit != null && hit.satisfies(eff.write(), eff.exec(), eff.priv())) {
+            iotlbHit = true;
             return new Result(hit, null, fpd, scalable, eff, pe, w -> null);
         }
         Found<Walked> w = walk.get();

@@ -1,6 +1,6 @@
 package dev.iommulab.hw.vtd;
 
-import dev.iommulab.hw.iommu.LruCache;
+import dev.iommulab.hw.iommu.LongLruCache;
 import dev.iommulab.hw.mem.PhysicalMemory;
 
 /**
@@ -14,29 +14,44 @@ import dev.iommulab.hw.mem.PhysicalMemory;
  * function mask FM (00b none, 01b bit 2, 10b bits 2:1, 11b bits 2:0 ignored). PASID-cache invalidation
  * (type 0x7): all, every PASID of a DID, or one PASID of a DID — matched against the DID of the cached
  * PASID entry.
+ *
+ * <p>Both caches are tagged as the model looks them up, packed into a {@code long}: the context cache by
+ * requester ID and mode ({@link #contextTag}), the PASID cache by requester ID and PASID ({@link #pasidTag}).
  */
 final class StructureCaches {
 
-    private record ContextKey(int rid, boolean scalable) {
-    }
-
-    private record PasidKey(int rid, int pasid) {
-    }
-
     private final ContextWalk scalableWalk;
     private final LegacyContextWalk legacyWalk;
-    private final LruCache<ContextKey, ContextEntry> contexts;
-    private final LruCache<PasidKey, PasidEntry> pasids;
+    private final LongLruCache<ContextEntry> contexts;
+    private final LongLruCache<PasidEntry> pasids;
 
     StructureCaches(PhysicalMemory memory, VtdConfig config) {
         this.scalableWalk = new ContextWalk(memory);
         this.legacyWalk = new LegacyContextWalk(memory);
-        this.contexts = new LruCache<>(config.contextCacheEntries());
-        this.pasids = new LruCache<>(config.pasidCacheEntries());
+        this.contexts = new LongLruCache<>(config.contextCacheEntries());
+        this.pasids = new LongLruCache<>(config.pasidCacheEntries());
+    }
+
+    /** The context-cache tag: the requester ID above the mode bit (1 scalable). */
+    static long contextTag(int rid, boolean scalable) {
+        return (long) rid << 1 | (scalable ? 1 : 0);
+    }
+
+    static int contextTagRid(long tag) {
+        return (int) (tag >> 1);
+    }
+
+    /** The PASID-cache tag: the requester ID in the upper 32 bits, the PASID in the lower. */
+    static long pasidTag(int rid, int pasid) {
+        return (long) rid << 32 | pasid & 0xffff_ffffL;
+    }
+
+    static int pasidTagPasid(long tag) {
+        return (int) tag;
     }
 
     Found<ContextEntry> context(long rtaddr, boolean scalable, int rid) {
-        ContextKey key = new ContextKey(rid, scalable);
+        long key = contextTag(rid, scalable);
         ContextEntry cached = contexts.get(key);
         if (cached != null) {
             return Found.of(cached);
@@ -49,7 +64,7 @@ final class StructureCaches {
     }
 
     Found<PasidEntry> pasidEntry(int rid, ContextEntry ctx, int pasid) {
-        PasidKey key = new PasidKey(rid, pasid);
+        long key = pasidTag(rid, pasid);
         PasidEntry cached = pasids.get(key);
         if (cached != null) {
             return Found.of(cached);
@@ -59,6 +74,14 @@ final class StructureCaches {
             pasids.put(key, found.value());
         }
         return found;
+    }
+
+    LongLruCache<ContextEntry> contextCache() {
+        return contexts;
+    }
+
+    LongLruCache<PasidEntry> pasidCache() {
+        return pasids;
     }
 
     int contextEntries() {
@@ -79,7 +102,7 @@ final class StructureCaches {
 
     int invalidateContextDevice(int sid, int functionMask) {
         int ignored = (0x7 << (3 - functionMask)) & 0x7;
-        return contexts.removeIf((k, v) -> (k.rid() & ~ignored) == (sid & ~ignored));
+        return contexts.removeIf((k, v) -> (contextTagRid(k) & ~ignored) == (sid & ~ignored));
     }
 
     int invalidatePasidGlobal() {
@@ -91,6 +114,6 @@ final class StructureCaches {
     }
 
     int invalidatePasid(int did, int pasid) {
-        return pasids.removeIf((k, v) -> v.did() == did && k.pasid() == pasid);
+        return pasids.removeIf((k, v) -> v.did() == did && pasidTagPasid(k) == pasid);
     }
 }
