@@ -9,8 +9,9 @@
  *       ({@link dev.iommulab.hw.iommu.OverflowStyle}: VT-d PRO and PFO, RISC-V fqof/pqof, SMMUv3 OVFLG, AMD-Vi
  *       sticky overflow with restart);</li>
  *   <li>{@link dev.iommulab.hw.iommu.LongLruCache} and {@link dev.iommulab.hw.iommu.Iotlb}: structure caches and
- *       the IOTLB under tags the vendor packs into a {@code long}, page sizes chosen by the vendor (the LRU order
- *       of {@link dev.iommulab.hw.iommu.LruCache}, without a key object per lookup);</li>
+ *       the IOTLB under tags the vendor packs into a {@code long}, page sizes chosen by the vendor (least recently
+ *       used replacement without a key object per lookup; the tests check them against a plain
+ *       {@code LinkedHashMap} cache);</li>
  *   <li>{@link dev.iommulab.hw.iommu.AtsInvalidationTracker}: ATS Invalidate Requests under their ITAGs until
  *       completion or timeout;</li>
  *   <li>record views shared by the vendors' byte formats: {@link dev.iommulab.hw.iommu.QueueRecord},

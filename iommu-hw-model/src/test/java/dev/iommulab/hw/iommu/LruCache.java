@@ -9,14 +9,14 @@ import java.util.function.BiPredicate;
  * access order. Entries stay until they are evicted for room or removed by an invalidation, so a cached
  * value is used even after software changed the memory it came from. Capacity 0 caches nothing.
  *
- * <p>The models' own caches are {@link LongLruCache} and {@link Iotlb}, which keep this class's behaviour
- * (hits, eviction order, removals) under packed {@code long} tags without allocating a key per lookup; their
- * tests replay operation sequences on both and compare.
+ * <p>The reference the models' own caches are tested against: {@link LongLruCache} and {@link Iotlb} keep this
+ * class's behaviour (hits, eviction order, removals) under packed {@code long} tags without allocating a key per
+ * lookup; their tests replay operation sequences on both and compare.
  *
  * @param <K> the tag the hardware looks the entry up by
  * @param <V> the cached value
  */
-public final class LruCache<K, V> {
+final class LruCache<K, V> {
 
     private final int capacity;
     private final LinkedHashMap<K, V> entries;
