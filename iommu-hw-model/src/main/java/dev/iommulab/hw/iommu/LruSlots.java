@@ -201,14 +201,7 @@ final class LruSlots<V> {
         if (s == mru) {
             return;
         }
-        int o = older[s];
-        int n = newer[s];
-        if (o == NONE) {
-            lru = n;
-        } else {
-            newer[o] = n;
-        }
-        older[n] = o;
+        unlink(s);
         older[s] = mru;
         newer[s] = NONE;
         newer[mru] = s;
@@ -216,6 +209,17 @@ final class LruSlots<V> {
     }
 
     private void remove(int s) {
+        unlink(s);
+        unindex(position(his[s], los[s]));
+        values[s] = null;
+        newer[s] = free;
+        free = s;
+        size--;
+        version++;
+    }
+
+    /** Takes slot {@code s} out of the recency list, joining its neighbours (or moving an end). */
+    private void unlink(int s) {
         int o = older[s];
         int n = newer[s];
         if (o == NONE) {
@@ -228,12 +232,6 @@ final class LruSlots<V> {
         } else {
             older[n] = o;
         }
-        unindex(position(his[s], los[s]));
-        values[s] = null;
-        newer[s] = free;
-        free = s;
-        size--;
-        version++;
     }
 
     /** Empties position {@code hole}, moving later entries of its probe run back so that all stay reachable. */
