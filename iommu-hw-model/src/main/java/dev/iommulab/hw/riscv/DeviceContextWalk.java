@@ -13,18 +13,6 @@ import dev.iommulab.hw.mem.PhysicalMemory;
  */
 final class DeviceContextWalk {
 
-    /** The context, or the fault that stopped the walk. */
-    record Result(RiscvDeviceContext dc, Outcome.Fault fault) {
-
-        static Result fault(int cause, HwFaultReason reason) {
-            return new Result(null, Outcome.Fault.of(cause, reason));
-        }
-
-        boolean ok() {
-            return fault == null;
-        }
-    }
-
     private final PhysicalMemory memory;
     private final ContextChecks checks;
     private final LongLruCache<RiscvDeviceContext> cache;
@@ -36,45 +24,45 @@ final class DeviceContextWalk {
     }
 
     /** Steps 5 and 6 for a {@code ddtp} in 1LVL, 2LVL or 3LVL mode. */
-    Result locate(long ddtp, int deviceId) {
+    Located<RiscvDeviceContext> locate(long ddtp, int deviceId) {
         int mode = (int) (ddtp & RiscvRegs.DDTP_MODE_MASK);
         int levels = mode - RiscvRegs.DDTP_MODE_1LVL + 1;
         int[] ddi = {deviceId & 0x7f, deviceId >>> 7 & 0x1ff, deviceId >>> 16 & 0xff};
         if (deviceId >>> 24 != 0 || levels < 3 && ddi[2] != 0 || levels < 2 && ddi[1] != 0) {
-            return Result.fault(RiscvCause.TRANSACTION_TYPE_DISALLOWED, HwFaultReason.DEVICE_ID_OUT_OF_RANGE);
+            return Located.fault(RiscvCause.TRANSACTION_TYPE_DISALLOWED, HwFaultReason.DEVICE_ID_OUT_OF_RANGE);
         }
         RiscvDeviceContext cached = cache.get(deviceId);
         if (cached != null) {
-            return new Result(cached, null);
+            return new Located<>(cached, null);
         }
         long a = RiscvRegs.ppnAddress(ddtp);
         for (int i = levels - 1; i > 0; i--) {
             long entry = a + 8L * ddi[i];
             if (!memory.contains(entry, 8)) {
-                return Result.fault(RiscvCause.DDT_LOAD_ACCESS_FAULT, HwFaultReason.DEVICE_CTX_FETCH_ERROR);
+                return Located.fault(RiscvCause.DDT_LOAD_ACCESS_FAULT, HwFaultReason.DEVICE_CTX_FETCH_ERROR);
             }
             long ddte = memory.readLong(entry);
             if ((ddte & RiscvDeviceContext.NON_LEAF_V) == 0) {
-                return Result.fault(RiscvCause.DDT_NOT_VALID, HwFaultReason.DEVICE_CTX_NOT_PRESENT);
+                return Located.fault(RiscvCause.DDT_NOT_VALID, HwFaultReason.DEVICE_CTX_NOT_PRESENT);
             }
             if ((ddte & RiscvDeviceContext.NON_LEAF_RESERVED) != 0) {
-                return Result.fault(RiscvCause.DDT_MISCONFIGURED, HwFaultReason.DEVICE_CTX_MISCONFIGURED);
+                return Located.fault(RiscvCause.DDT_MISCONFIGURED, HwFaultReason.DEVICE_CTX_MISCONFIGURED);
             }
             a = RiscvRegs.ppnAddress(ddte);
         }
         long dcAddr = a + (long) RiscvDeviceContext.SIZE * ddi[0];
         if (!memory.contains(dcAddr, RiscvDeviceContext.SIZE)) {
-            return Result.fault(RiscvCause.DDT_LOAD_ACCESS_FAULT, HwFaultReason.DEVICE_CTX_FETCH_ERROR);
+            return Located.fault(RiscvCause.DDT_LOAD_ACCESS_FAULT, HwFaultReason.DEVICE_CTX_FETCH_ERROR);
         }
         RiscvDeviceContext dc = RiscvDeviceContext.readFrom(memory, dcAddr);
         if (!dc.has(RiscvDeviceContext.TC_V)) {
-            return Result.fault(RiscvCause.DDT_NOT_VALID, HwFaultReason.DEVICE_CTX_NOT_PRESENT);
+            return Located.fault(RiscvCause.DDT_NOT_VALID, HwFaultReason.DEVICE_CTX_NOT_PRESENT);
         }
         if (checks.misconfigured(dc)) {
-            return Result.fault(RiscvCause.DDT_MISCONFIGURED, HwFaultReason.DEVICE_CTX_MISCONFIGURED);
+            return Located.fault(RiscvCause.DDT_MISCONFIGURED, HwFaultReason.DEVICE_CTX_MISCONFIGURED);
         }
         cache.put(deviceId, dc);
-        return new Result(dc, null);
+        return new Located<>(dc, null);
     }
 
     /** {@code IODIR.INVAL_DDT}: the context of {@code deviceId}, or every context when {@code all}. */

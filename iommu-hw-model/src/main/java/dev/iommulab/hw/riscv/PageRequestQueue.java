@@ -51,7 +51,7 @@ final class PageRequestQueue {
             respond(m, PrgResponseCode.INVALID_REQUEST, false, "iommu_mode Bare");
             return;
         }
-        DeviceContextWalk.Result located = iommu.translation().deviceContexts().locate(ddtp, m.rid());
+        Located<RiscvDeviceContext> located = iommu.translation().deviceContexts().locate(ddtp, m.rid());
         if (!located.ok()) {
             report(m, located.fault(), false);
             boolean tooWide = located.fault().cause() == RiscvCause.TRANSACTION_TYPE_DISALLOWED;
@@ -59,7 +59,7 @@ final class PageRequestQueue {
                     "no device context (cause " + located.fault().cause() + ")");
             return;
         }
-        RiscvDeviceContext dc = located.dc();
+        RiscvDeviceContext dc = located.context();
         boolean prpr = dc.has(RiscvDeviceContext.TC_PRPR);
         if (!dc.has(RiscvDeviceContext.TC_EN_ATS) || !dc.has(RiscvDeviceContext.TC_EN_PRI)) {
             report(m, Outcome.Fault.of(RiscvCause.TRANSACTION_TYPE_DISALLOWED, HwFaultReason.REQUEST_TYPE_DISALLOWED),

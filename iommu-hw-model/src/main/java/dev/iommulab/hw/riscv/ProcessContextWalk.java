@@ -16,18 +16,6 @@ import dev.iommulab.hw.pgtable.Access;
  */
 final class ProcessContextWalk {
 
-    /** The context, or the fault that stopped the walk. */
-    record Result(RiscvProcessContext pc, Outcome.Fault fault) {
-
-        static Result fault(int cause, HwFaultReason reason) {
-            return new Result(null, Outcome.Fault.of(cause, reason));
-        }
-
-        boolean ok() {
-            return fault == null;
-        }
-    }
-
     private final PhysicalMemory memory;
     private final ContextChecks checks;
     private final GStage gStage;
@@ -57,11 +45,11 @@ final class ProcessContextWalk {
      * GET_PC for {@code pid} of {@code did} under {@code dc} (PDTV = 1, pdtp not Bare, pid width already
      * checked); {@code as} carries the G-stage, {@code original} the transaction's access type.
      */
-    Result locate(RiscvDeviceContext dc, AddressSpace as, int did, int pid, Access original) {
+    Located<RiscvProcessContext> locate(RiscvDeviceContext dc, AddressSpace as, int did, int pid, Access original) {
         long key = tag(did, pid);
         RiscvProcessContext cached = cache.get(key);
         if (cached != null) {
-            return new Result(cached, null);
+            return new Located<>(cached, null);
         }
         int levels = dc.fscMode();
         int[] pdi = {pid & 0xff, pid >>> 8 & 0x1ff, pid >>> 17 & 0x7};
@@ -69,38 +57,38 @@ final class ProcessContextWalk {
         for (int i = levels - 1; i > 0; i--) {
             Outcome at = gStage.implicit(as, a + 8L * pdi[i], false, original);
             if (at instanceof Outcome.Fault f) {
-                return new Result(null, f);
+                return new Located<>(null, f);
             }
             long entry = ((Outcome.Page) at).addr();
             if (!memory.contains(entry, 8)) {
-                return Result.fault(RiscvCause.PDT_LOAD_ACCESS_FAULT, HwFaultReason.PASID_TABLE_FETCH_ERROR);
+                return Located.fault(RiscvCause.PDT_LOAD_ACCESS_FAULT, HwFaultReason.PASID_TABLE_FETCH_ERROR);
             }
             long pdte = memory.readLong(entry);
             if ((pdte & RiscvDeviceContext.NON_LEAF_V) == 0) {
-                return Result.fault(RiscvCause.PDT_NOT_VALID, HwFaultReason.PASID_ENTRY_NOT_PRESENT);
+                return Located.fault(RiscvCause.PDT_NOT_VALID, HwFaultReason.PASID_ENTRY_NOT_PRESENT);
             }
             if ((pdte & RiscvDeviceContext.NON_LEAF_RESERVED) != 0) {
-                return Result.fault(RiscvCause.PDT_MISCONFIGURED, HwFaultReason.PASID_ENTRY_MISCONFIGURED);
+                return Located.fault(RiscvCause.PDT_MISCONFIGURED, HwFaultReason.PASID_ENTRY_MISCONFIGURED);
             }
             a = RiscvRegs.ppnAddress(pdte);
         }
         Outcome at = gStage.implicit(as, a + (long) RiscvProcessContext.SIZE * pdi[0], false, original);
         if (at instanceof Outcome.Fault f) {
-            return new Result(null, f);
+            return new Located<>(null, f);
         }
         long pcAddr = ((Outcome.Page) at).addr();
         if (!memory.contains(pcAddr, RiscvProcessContext.SIZE)) {
-            return Result.fault(RiscvCause.PDT_LOAD_ACCESS_FAULT, HwFaultReason.PASID_TABLE_FETCH_ERROR);
+            return Located.fault(RiscvCause.PDT_LOAD_ACCESS_FAULT, HwFaultReason.PASID_TABLE_FETCH_ERROR);
         }
         RiscvProcessContext pc = RiscvProcessContext.readFrom(memory, pcAddr);
         if (!pc.has(RiscvProcessContext.TA_V)) {
-            return Result.fault(RiscvCause.PDT_NOT_VALID, HwFaultReason.PASID_ENTRY_NOT_PRESENT);
+            return Located.fault(RiscvCause.PDT_NOT_VALID, HwFaultReason.PASID_ENTRY_NOT_PRESENT);
         }
         if (checks.misconfigured(pc)) {
-            return Result.fault(RiscvCause.PDT_MISCONFIGURED, HwFaultReason.PASID_ENTRY_MISCONFIGURED);
+            return Located.fault(RiscvCause.PDT_MISCONFIGURED, HwFaultReason.PASID_ENTRY_MISCONFIGURED);
         }
         cache.put(key, pc);
-        return new Result(pc, null);
+        return new Located<>(pc, null);
     }
 
     /** {@code IODIR.INVAL_PDT}: the context of ({@code did}, {@code pid}). */

@@ -99,11 +99,11 @@ final class TranslationProcess {
                     ? new Result(Outcome.Page.identity(t.addr()), false, null)
                     : Result.fault(RiscvCause.TRANSACTION_TYPE_DISALLOWED, HwFaultReason.REQUEST_TYPE_DISALLOWED, null);
         }
-        DeviceContextWalk.Result located = dcWalk.locate(ddtp, t.did());
+        Located<RiscvDeviceContext> located = dcWalk.locate(ddtp, t.did());
         if (!located.ok()) {
             return new Result(located.fault(), false, null);
         }
-        RiscvDeviceContext dc = located.dc();
+        RiscvDeviceContext dc = located.context();
         boolean dtf = dc.has(RiscvDeviceContext.TC_DTF);
         HwFaultReason disallowed = disallowed(dc, t);
         if (disallowed != null) {
@@ -128,15 +128,15 @@ final class TranslationProcess {
             as = as.withFirstStage(AddressSpace.firstStageMode(dc.fscMode()), dc.fscRoot(), dc.pscid(), false);
         } else if (pv && dc.fscMode() != RiscvDeviceContext.MODE_BARE) {
             usedProcessContext = true;
-            ProcessContextWalk.Result pc = pcWalk.locate(dc, as, t.did(), pid, t.access());
+            Located<RiscvProcessContext> pc = pcWalk.locate(dc, as, t.did(), pid, t.access());
             if (!pc.ok()) {
                 return new Result(pc.fault(), dtf, dc);
             }
-            if (priv && !pc.pc().has(RiscvProcessContext.TA_ENS)) {
+            if (priv && !pc.context().has(RiscvProcessContext.TA_ENS)) {
                 return Result.fault(RiscvCause.TRANSACTION_TYPE_DISALLOWED, HwFaultReason.PERMISSION_PRIVILEGE, dc);
             }
-            as = as.withFirstStage(AddressSpace.firstStageMode(pc.pc().fscMode()), pc.pc().fscRoot(), pc.pc().pscid(),
-                    pc.pc().has(RiscvProcessContext.TA_SUM));
+            as = as.withFirstStage(AddressSpace.firstStageMode(pc.context().fscMode()), pc.context().fscRoot(), pc.context().pscid(),
+                    pc.context().has(RiscvProcessContext.TA_SUM));
         }
         Outcome out = t.kind() == Transaction.Kind.ATS ? atsWalk(as, t, priv) : untranslated(as, t, priv);
         return new Result(out, dtf, dc);
