@@ -48,7 +48,23 @@ final class Invariants {
     }
 
     static String group(Device dev, IommuFault f) {
-        return dev.name() + " PASID " + (f.pasidValid() ? Integer.toString(f.pasid()) : "-") + " grpid " + f.grpid();
+        return GroupId.of(dev, f).toString();
+    }
+
+    /**
+     * A page request group as violations name it (device, PASID or none, grpid): a map key made without building
+     * its text, which only a violation needs.
+     */
+    record GroupId(String device, Integer pasid, int grpid) {
+
+        static GroupId of(Device dev, IommuFault f) {
+            return new GroupId(dev.name(), f.pasidValid() ? f.pasid() : null, f.grpid());
+        }
+
+        @Override
+        public String toString() {
+            return device + " PASID " + (pasid == null ? "-" : pasid.toString()) + " grpid " + grpid;
+        }
     }
 
     /**
@@ -58,27 +74,27 @@ final class Invariants {
      * teardown would answer it; a group nobody holds and nobody answered is a violation.
      */
     private RunResult.InvariantEntry lpigAnsweredExactlyOnce() {
-        Map<String, Integer> balance = new LinkedHashMap<>();
-        Map<String, String> where = new LinkedHashMap<>();
+        Map<GroupId, Integer> balance = new LinkedHashMap<>();
+        Map<GroupId, String> where = new LinkedHashMap<>();
         for (Observations.Reported r : obs.visit(obs.reported)) {
             if (r.fault().lastPage()) {
-                String key = group(r.dev(), r.fault());
+                GroupId key = GroupId.of(r.dev(), r.fault());
                 balance.merge(key, 1, Integer::sum);
                 where.putIfAbsent(key, r.step());
             }
         }
         for (Observations.Decided d : obs.visit(obs.decided)) {
             if (d.evt().lastPage() && d.origin() != ResponseOrigin.DRIVER) {
-                String key = group(d.dev(), d.evt());
+                GroupId key = GroupId.of(d.dev(), d.evt());
                 if (balance.merge(key, -1, Integer::sum) < 0) {
                     where.put(key, d.step());
                 }
             }
         }
-        Map<String, Integer> held = new LinkedHashMap<>();
-        Map<String, String> holder = new LinkedHashMap<>();
+        Map<GroupId, Integer> held = new LinkedHashMap<>();
+        Map<GroupId, String> holder = new LinkedHashMap<>();
         machine.userspaceProcesses().forEach((name, p) -> p.held().forEach(g -> {
-            String key = group(g.device(), g.lastFault());
+            GroupId key = GroupId.of(g.device(), g.lastFault());
             held.merge(key, 1, Integer::sum);
             holder.putIfAbsent(key, name);
         }));
@@ -174,27 +190,31 @@ final class Invariants {
         List<String> bad = new ArrayList<>();
         Set<IommuFault> used = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Observations.Dispatched g : obs.visit(obs.dispatched)) {
-            String name = group(g.dev(), g.last()) + " (step " + g.step() + ")";
             if (!g.last().lastPage()) {
-                bad.add(name + ": last entry is not the LPIG request");
+                bad.add(name(g) + ": last entry is not the LPIG request");
             }
             int previous = -1;
             for (IommuFault f : g.faults().subList(0, g.faults().size() - 1)) {
                 Observations.Reported r = obs.reportOf(f);
                 if (f.lastPage() || f.grpid() != g.last().grpid()) {
-                    bad.add(name + ": holds a request of grpid " + f.grpid() + (f.lastPage() ? " (LPIG)" : ""));
+                    bad.add(name(g) + ": holds a request of grpid " + f.grpid() + (f.lastPage() ? " (LPIG)" : ""));
                 } else if (r == null || r.dev() != g.dev()) {
-                    bad.add(name + String.format(": holds %#x, never reported for this device", f.addr()));
+                    bad.add(name(g) + String.format(": holds %#x, never reported for this device", f.addr()));
                 } else if (r.seq() < previous) {
-                    bad.add(name + String.format(": %#x is out of arrival order", f.addr()));
+                    bad.add(name(g) + String.format(": %#x is out of arrival order", f.addr()));
                 } else if (!used.add(f)) {
-                    bad.add(name + String.format(": %#x is in an earlier group too", f.addr()));
+                    bad.add(name(g) + String.format(": %#x is in an earlier group too", f.addr()));
                 }
                 previous = r == null ? previous : Math.max(previous, r.seq());
             }
-            g.leftBehind().forEach(p -> bad.add(name + String.format(": partial %#x left behind", p.addr())));
+            g.leftBehind().forEach(p -> bad.add(name(g) + String.format(": partial %#x left behind", p.addr())));
         }
         return entry("group-holds-earlier-partials", bad, "");
+    }
+
+    /** How a violation of a dispatched group names it. */
+    private static String name(Observations.Dispatched g) {
+        return group(g.dev(), g.last()) + " (step " + g.step() + ")";
     }
 
     /** §8b.3: fault_param users = 1 + live groups, sampled before every step and at the end of the run. */
