@@ -31,6 +31,11 @@ import java.util.TreeMap;
  * that caused them, else attributed to the hardware), DMA outcomes, and every memory access with a PASID, judged
  * when it happens ({@link MappingWatch}). Every event carries the scenario
  * step that was running when it happened ({@link #step}), so an invariant violation can name it.
+ *
+ * <p>Over 300 lines because the records and the indexes over them belong together: every event is recorded once
+ * and indexed where it happens (what was seen of each request, each device's live groups per epoch), so that the
+ * checks stay linear in the events of a run ({@link #work} counts what they visit); the checks themselves are
+ * {@link Invariants} and {@link MemoryInvariants}.
  */
 final class Observations implements FaultEvents.Listener {
 
