@@ -11,12 +11,13 @@ import dev.iommulab.hw.iommu.AddressType;
 import dev.iommulab.hw.iommu.AtsTranslationRequest;
 import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
+import dev.iommulab.hw.iommu.OperationMix.Op;
+import dev.iommulab.hw.iommu.OperationMix;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.RiscvPte;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -41,10 +42,6 @@ class RecentTranslationsTest {
             | RiscvPte.U | RiscvPte.A, USER_RW | RiscvPte.G, RiscvPte.R | RiscvPte.W | RiscvPte.A | RiscvPte.D};
     private static final long TC = RiscvDeviceContext.TC_V | RiscvDeviceContext.TC_EN_ATS
             | RiscvDeviceContext.TC_EN_PRI | RiscvDeviceContext.TC_PDTV | RiscvDeviceContext.TC_SADE;
-
-    /** One operation, its operands drawn once and applied to both IOMMUs. */
-    private record Op(int kind, int a, int b, int c, boolean flag) {
-    }
 
     /** An IOMMU with the devices of DIDS sharing one PDT, whose processes PIDS share one Sv39 table. */
     private static final class Machine {
@@ -140,24 +137,9 @@ class RecentTranslationsTest {
     void seededMix_withAndWithoutRecentTranslations_sameObservations(long seed, int spread) {
         Machine with = new Machine(true);
         Machine without = new Machine(false);
-        SplittableRandom random = new SplittableRandom(seed);
-
-        List<Op> recentRequests = new ArrayList<>();
-        for (int i = 0; i < 4000; i++) {
-            int draw = random.nextInt(100);
-            int kind = draw < 45 ? 0 : draw < 52 ? 1 : draw < 70 ? 2 : draw < 78 ? 3 : draw < 81 ? 4 : draw < 84 ? 5
-                    : 6;
-            Op op = new Op(kind, random.nextInt(spread), random.nextInt(spread), random.nextInt(spread),
-                    random.nextInt(4) != 0);
-            if (kind <= 2 && recentRequests.size() == 4 && random.nextBoolean()) {
-                op = recentRequests.get(random.nextInt(4)); // the same transaction again
-            } else if (kind <= 2) {
-                recentRequests.add(op);
-                if (recentRequests.size() > 4) {
-                    recentRequests.remove(0);
-                }
-            }
-
+        List<Op> ops = OperationMix.draw(seed, spread, 4000, false);
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
             assertThat(with.apply(op)).as("operation %d: %s", i, op).isEqualTo(without.apply(op));
         }
 
