@@ -13,12 +13,10 @@ public final class InvariantWatch {
 
     private final Machine machine;
     private final Observations observations;
-    private final PageResponseCode abortCode;
 
     private InvariantWatch(Machine machine, PageResponseCode abortCode) {
         this.machine = machine;
-        this.observations = new Observations(machine);
-        this.abortCode = abortCode;
+        this.observations = new Observations(machine, abortCode);
     }
 
     /** Starts watching {@code machine}; {@code err_abort} is expected to send FAILURE (the kernel's choice). */
@@ -39,7 +37,7 @@ public final class InvariantWatch {
     /** Checks every invariant against what was observed so far. */
     public List<RunResult.InvariantEntry> check() {
         observations.finished();
-        return new Invariants(machine, observations, abortCode).check();
+        return new Invariants(machine, observations).check();
     }
 
     public Machine machine() {

@@ -3,14 +3,11 @@ package dev.iommulab.lab.run;
 import dev.iommulab.core.Device;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.IopfGroup;
-import dev.iommulab.core.fault.PageResponseCode;
-import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.machine.VfioProcess;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.EnumSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,17 +22,12 @@ final class Invariants {
 
     private final Machine machine;
     private final Observations obs;
-    private final PageResponseCode abortCode;
+    private final RequestLedger ledger;
 
-    /**
-     * {@code abortCode}: what {@code err_abort} must send (the abort policy; the kernel's is FAILURE), or
-     * null when either FAILURE or INVALID is acceptable. Origins without a rule (driver, hardware, and any
-     * added later) may send any code.
-     */
-    Invariants(Machine machine, Observations obs, PageResponseCode abortCode) {
+    Invariants(Machine machine, Observations obs) {
         this.machine = machine;
         this.obs = obs;
-        this.abortCode = abortCode;
+        this.ledger = obs.ledger;
     }
 
     List<RunResult.InvariantEntry> check() {
@@ -74,23 +66,6 @@ final class Invariants {
      * teardown would answer it; a group nobody holds and nobody answered is a violation.
      */
     private RunResult.InvariantEntry lpigAnsweredExactlyOnce() {
-        Map<GroupId, Integer> balance = new LinkedHashMap<>();
-        Map<GroupId, String> where = new LinkedHashMap<>();
-        for (Observations.Reported r : obs.visit(obs.reported)) {
-            if (r.fault().lastPage()) {
-                GroupId key = GroupId.of(r.dev(), r.fault());
-                balance.merge(key, 1, Integer::sum);
-                where.putIfAbsent(key, r.step());
-            }
-        }
-        for (Observations.Decided d : obs.visit(obs.decided)) {
-            if (d.evt().lastPage() && d.origin() != ResponseOrigin.DRIVER) {
-                GroupId key = GroupId.of(d.dev(), d.evt());
-                if (balance.merge(key, -1, Integer::sum) < 0) {
-                    where.put(key, d.step());
-                }
-            }
-        }
         Map<GroupId, Integer> held = new LinkedHashMap<>();
         Map<GroupId, String> holder = new LinkedHashMap<>();
         machine.userspaceProcesses().forEach((name, p) -> p.held().forEach(g -> {
@@ -101,7 +76,7 @@ final class Invariants {
         boolean idle = machine.loop().isIdle();
         List<String> bad = new ArrayList<>();
         List<String> owedAtEnd = new ArrayList<>();
-        balance.forEach((key, owed) -> {
+        ledger.forEachOwed((key, owed, step) -> {
             int kept = Math.min(Math.max(owed, 0), held.getOrDefault(key, 0));
             if (idle && kept > 0) {
                 owedAtEnd.add(key + (kept > 1 ? " x" + kept : "") + " (held by " + holder.get(key)
@@ -110,7 +85,7 @@ final class Invariants {
             int lost = owed - kept;
             if (lost < 0 || (idle && lost > 0)) {
                 bad.add(key + (lost < 0 ? " answered " + (-lost) + " extra time(s)" : " never answered")
-                        + " (step " + where.get(key) + ")");
+                        + " (step " + step + ")");
             }
         });
         String note = !idle ? "run not idle: unanswered groups may be in flight"
@@ -127,8 +102,6 @@ final class Invariants {
     private RunResult.InvariantEntry iommufdGroupsHeldOnce() {
         List<String> bad = new ArrayList<>();
         Set<IommuFault> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        Set<IommuFault> answered = Collections.newSetFromMap(new IdentityHashMap<>());
-        obs.visit(obs.decided).forEach(d -> answered.add(d.evt()));
         int groups = 0;
         for (VfioProcess p : machine.userspaceProcesses().values()) {
             for (IopfGroup g : p.held()) {
@@ -137,7 +110,7 @@ final class Invariants {
                 if (!seen.add(g.lastFault())) {
                     bad.add(name + " is held twice");
                 }
-                if (answered.contains(g.lastFault())) {
+                if (ledger.answeredOrSettled(g.lastFault())) {
                     bad.add(name + " was answered already but is still held");
                 }
             }
@@ -160,61 +133,20 @@ final class Invariants {
 
     /** §8b.1: non-LPIG requests get no response, except the bad-setup INVALID quirk. */
     private RunResult.InvariantEntry nonLpigNeverAnswered() {
-        List<String> bad = obs.visit(obs.decided).stream()
-                .filter(d -> !d.evt().lastPage() && d.origin() != ResponseOrigin.BAD_SETUP
-                        && d.origin() != ResponseOrigin.DRIVER)
-                .map(d -> group(d.dev(), d.evt()) + " answered by " + d.origin().label() + " (step " + d.step() + ")")
-                .toList();
-        return entry("non-lpig-never-answered", bad, "");
+        return entry("non-lpig-never-answered", obs.visit(ledger.nonLpigAnswered), "");
     }
 
-    /** §8b.2: a response carries the pasid/grpid of the LPIG request of a group handed to a handler. */
+    /**
+     * §8b.2: a response carries the pasid/grpid of the LPIG request of a group handed to a handler (SVA and iommufd
+     * answer only such requests).
+     */
     private RunResult.InvariantEntry responseAddressedByLpig() {
-        List<String> bad = new ArrayList<>();
-        for (Observations.Decided d : obs.visit(obs.decided)) {
-            if (d.response().grpid() != d.evt().grpid()
-                    || (d.evt().pasidValid() && d.response().pasid() != d.evt().pasid())) {
-                bad.add(group(d.dev(), d.evt()) + " answered as PASID " + d.response().pasid() + " grpid "
-                        + d.response().grpid() + " (step " + d.step() + ")");
-            } else if ((d.origin() == ResponseOrigin.SVA || d.origin() == ResponseOrigin.IOMMUFD)
-                    && !obs.closedDispatchedGroup(d.evt())) {
-                bad.add(group(d.dev(), d.evt()) + " answered by " + d.origin().label()
-                        + " for a request that closed no group handed to it (step " + d.step() + ")");
-            }
-        }
-        return entry("response-addressed-by-lpig", bad, "");
+        return entry("response-addressed-by-lpig", obs.visit(ledger.misaddressed), "");
     }
 
     /** §8b.2: a group holds every earlier partial of its grpid, in arrival order, the LPIG last. */
     private RunResult.InvariantEntry groupHoldsEarlierPartials() {
-        List<String> bad = new ArrayList<>();
-        Set<IommuFault> used = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (Observations.Dispatched g : obs.visit(obs.dispatched)) {
-            if (!g.last().lastPage()) {
-                bad.add(name(g) + ": last entry is not the LPIG request");
-            }
-            int previous = -1;
-            for (IommuFault f : g.faults().subList(0, g.faults().size() - 1)) {
-                Observations.Reported r = obs.reportOf(f);
-                if (f.lastPage() || f.grpid() != g.last().grpid()) {
-                    bad.add(name(g) + ": holds a request of grpid " + f.grpid() + (f.lastPage() ? " (LPIG)" : ""));
-                } else if (r == null || r.dev() != g.dev()) {
-                    bad.add(name(g) + String.format(": holds %#x, never reported for this device", f.addr()));
-                } else if (r.seq() < previous) {
-                    bad.add(name(g) + String.format(": %#x is out of arrival order", f.addr()));
-                } else if (!used.add(f)) {
-                    bad.add(name(g) + String.format(": %#x is in an earlier group too", f.addr()));
-                }
-                previous = r == null ? previous : Math.max(previous, r.seq());
-            }
-            g.leftBehind().forEach(p -> bad.add(name(g) + String.format(": partial %#x left behind", p.addr())));
-        }
-        return entry("group-holds-earlier-partials", bad, "");
-    }
-
-    /** How a violation of a dispatched group names it. */
-    private static String name(Observations.Dispatched g) {
-        return group(g.dev(), g.last()) + " (step " + g.step() + ")";
+        return entry("group-holds-earlier-partials", obs.visit(ledger.badGroups), "");
     }
 
     /** §8b.3: fault_param users = 1 + live groups, sampled before every step and at the end of the run. */
@@ -224,38 +156,12 @@ final class Invariants {
 
     /** §3.5, DESIGN §5: after iopf_queue_remove_device no partial or group of the device lives on. */
     private RunResult.InvariantEntry nothingOutlivesRemoveDevice() {
-        List<String> bad = new ArrayList<>();
-        for (Observations.Removal rm : obs.visit(obs.removals)) {
-            obs.dispatchedIn(rm.dev(), rm.endedEpoch()).stream().filter(g -> !obs.answered(g))
-                    .forEach(g -> bad.add(group(g.dev(), g.last())
-                    + " still unanswered after the device left its iopf queue (step " + rm.step() + ")"));
-        }
-        for (Observations.Dispatched g : obs.visit(obs.dispatched)) {
-            g.faults().stream().map(obs::reportOf).filter(r -> r != null && r.epoch() < g.epoch())
-                    .forEach(r -> bad.add(group(g.dev(), g.last()) + String.format(
-                            " holds partial %#x parked before the device left its iopf queue (step %s)",
-                            r.fault().addr(), g.step())));
-        }
-        return entry("nothing-outlives-remove-device", bad, "");
+        return entry("nothing-outlives-remove-device", ledger.outlivedRemoval(), "");
     }
 
     /** §8b.7: who may send which code. */
     private RunResult.InvariantEntry responseCodesByOrigin() {
-        List<String> bad = new ArrayList<>();
-        for (Observations.Decided d : obs.visit(obs.decided)) {
-            Set<PageResponseCode> allowed = switch (d.origin()) {
-                case SVA, IOMMUFD -> EnumSet.of(PageResponseCode.SUCCESS, PageResponseCode.INVALID);
-                case AUTO_RESPONSE, BAD_SETUP, REMOVE_DEVICE -> EnumSet.of(PageResponseCode.INVALID);
-                case ABORT -> abortCode == null ? EnumSet.of(PageResponseCode.FAILURE, PageResponseCode.INVALID)
-                        : EnumSet.of(abortCode);
-                default -> EnumSet.allOf(PageResponseCode.class);
-            };
-            if (!allowed.contains(d.response().code())) {
-                bad.add(group(d.dev(), d.evt()) + " got " + d.response().code() + " from " + d.origin().label()
-                        + ", allowed " + allowed + " (step " + d.step() + ")");
-            }
-        }
-        return entry("response-codes-by-origin", bad, "");
+        return entry("response-codes-by-origin", obs.visit(ledger.codesByOrigin), "");
     }
 
     /** DESIGN.md §5: an endpoint never exceeds its PRI allocation. */

@@ -4,6 +4,7 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.PageResponse;
+import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.hw.iommu.PrgResponse;
@@ -20,7 +21,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -32,46 +32,17 @@ import java.util.TreeMap;
  * when it happens ({@link MappingWatch}). Every event carries the scenario
  * step that was running when it happened ({@link #step}), so an invariant violation can name it.
  *
- * <p>Over 300 lines because the records and the indexes over them belong together: every event is recorded once
- * and indexed where it happens (what was seen of each request, each device's live groups per epoch), so that the
- * checks stay linear in the events of a run ({@link #work} counts what they visit); the checks themselves are
- * {@link Invariants} and {@link MemoryInvariants}.
+ * <p>Requests and groups are judged as their events happen ({@link RequestLedger}), which keeps only what is in
+ * flight; what stays for the report is one entry per PRG response delivered and per DMA work item. {@link #work()}
+ * counts what the bookkeeping and the checks visit: it grows with the events of a run, never with their square.
  */
 final class Observations implements FaultEvents.Listener {
 
     /** Step label used before the first step and for machines driven without a runner. */
     static final String NO_STEP = "(no step)";
 
-    /** A fault reported to the core. {@code epoch} counts the device's removals from its iopf queue. */
-    record Reported(Device dev, IommuFault fault, int ret, String step, int epoch, int seq, long atNs) {
-    }
-
-    /** A response decided by software, waiting to reach its function. */
-    record Decided(Device dev, IommuFault evt, PageResponse response, ResponseOrigin origin, String step) {
-    }
-
-    /** A group handed to its handler; {@code leftBehind} are partials of its grpid still parked after it. */
-    record Dispatched(Device dev, List<IommuFault> faults, List<IommuFault> leftBehind, String step, int epoch) {
-        IommuFault last() {
-            return faults.get(faults.size() - 1);
-        }
-    }
-
-    /** What was seen of one request: its report, whether it closed a group handed over, whether it was answered. */
-    private static final class Seen {
-        Reported report;
-        boolean closedDispatchedGroup;
-        boolean answered;
-        /** The device among whose live groups this LPIG request is, or null. */
-        Device liveIn;
-    }
-
     /** A device's page request group index, what a PRG response names. */
     record GroupKey(String device, int grpid) {
-    }
-
-    /** A device left its iopf queue (its fault param was unpublished) while this step ran. */
-    record Removal(Device dev, String step, int endedEpoch) {
     }
 
     /**
@@ -126,11 +97,9 @@ final class Observations implements FaultEvents.Listener {
 
     private final EventLoop loop;
     private final Machine machine;
-    final List<Decided> decided = new ArrayList<>();
+    /** The requests in flight and the fault-path violations found so far. */
+    final RequestLedger ledger;
     final List<Delivered> delivered = new ArrayList<>();
-    final List<Reported> reported = new ArrayList<>();
-    final List<Dispatched> dispatched = new ArrayList<>();
-    final List<Removal> removals = new ArrayList<>();
     /** fault_param users that did not match 1 + live groups when sampled at a step boundary. */
     final List<String> usersMismatches = new ArrayList<>();
     final List<DmaItem> dma = new ArrayList<>();
@@ -143,28 +112,27 @@ final class Observations implements FaultEvents.Listener {
     /** LPIG requests among {@link #faultsReported}: the groups io-pgfault was asked to build. */
     long lpigReported;
     String step = NO_STEP;
-    private int seq;
     private int stepsStarted;
     private final Map<Integer, List<RunResult.ParkedEntry>> parked = new TreeMap<>();
     private final Map<Integer, List<RunResult.FaultQueueEntry>> faultQueues = new TreeMap<>();
     private final Map<Device, Integer> epochs = new HashMap<>();
     private final Map<Device, Boolean> published = new HashMap<>();
-    private final Map<GroupKey, Deque<Decided>> inFlight = new HashMap<>();
-    /** What was seen of each request, by identity: one lookup per event. */
-    private final Map<IommuFault, Seen> seen = new IdentityHashMap<>();
-    /** Per device, its groups handed to a handler in its current epoch and not answered: LPIG request to count. */
-    private final Map<Device, Map<IommuFault, Integer>> live = new HashMap<>();
-    /** Groups handed to a handler, by device and the epoch they were handed over in. */
-    private final Map<Device, Map<Integer, List<Dispatched>>> dispatchedByEpoch = new HashMap<>();
-    /**
-     * Elements visited by the bookkeeping and the checks: what a run costs the lab beyond the simulation itself. It
-     * grows with the events of the run, never with their square.
-     */
-    long work;
+    /** Responses decided by software and not delivered yet, per group index, oldest first. */
+    private final Map<GroupKey, Deque<Decision>> inFlight = new HashMap<>();
+    private long work;
 
-    Observations(Machine machine) {
+    /** A response on its way to its function: who decided it, and when its request was reported (null if never). */
+    private record Decision(ResponseOrigin origin, Long reportedAtNs) {
+    }
+
+    /**
+     * Watches {@code machine}; {@code abortCode} is what {@code err_abort} must send (the abort policy; the kernel's
+     * is FAILURE), or null when either FAILURE or INVALID is acceptable.
+     */
+    Observations(Machine machine, PageResponseCode abortCode) {
         this.machine = machine;
         this.loop = machine.loop();
+        this.ledger = new RequestLedger(abortCode);
         machine.faultEvents().addListener(this);
         for (PcieEndpoint ep : machine.endpoints().values()) {
             ep.addPrgResponseListener(r -> onDelivered(ep.config().name(), r));
@@ -221,13 +189,23 @@ final class Observations implements FaultEvents.Listener {
         parked.put(stepsStarted, List.copyOf(now));
     }
 
+    /**
+     * Elements visited by the bookkeeping and the checks: what a run costs the lab beyond the simulation itself. It
+     * grows with the events of the run, never with their square.
+     */
+    long work() {
+        return work + ledger.work;
+    }
+
+    @Override
+    public void faultReceived(Device dev, IommuFault fault) {
+        ledger.received(fault);
+    }
+
     @Override
     public void faultReported(Device dev, IommuFault fault, int ret) {
         faultsReported++;
-        work++;
-        Reported r = new Reported(dev, fault, ret, step, epoch(dev), seq++, loop.now());
-        reported.add(r);
-        seen(fault).report = r;
+        ledger.reported(dev, fault, step, epoch(dev), loop.now());
         if (fault.lastPage()) {
             lpigReported++;
         }
@@ -240,31 +218,16 @@ final class Observations implements FaultEvents.Listener {
         IommuFault last = faults.get(faults.size() - 1);
         List<IommuFault> partials = iopf().partials(dev);
         work += 1 + partials.size();
-        List<IommuFault> left = partials.stream().filter(p -> p.grpid() == last.grpid()).toList();
-        Dispatched g = new Dispatched(dev, List.copyOf(faults), left, step, epoch(dev));
-        dispatched.add(g);
-        dispatchedByEpoch.computeIfAbsent(dev, k -> new HashMap<>()).computeIfAbsent(g.epoch(), k -> new ArrayList<>())
-                .add(g);
-        Seen lastSeen = seen(last);
-        lastSeen.closedDispatchedGroup = true;
-        if (!lastSeen.answered) {
-            live.computeIfAbsent(dev, k -> new IdentityHashMap<>()).merge(last, 1, Integer::sum);
-            lastSeen.liveIn = dev;
-        }
+        List<IommuFault> left = partials.isEmpty() ? List.of()
+                : partials.stream().filter(p -> p.grpid() == last.grpid()).toList();
+        ledger.dispatched(dev, faults, left, step, epoch(dev));
     }
 
     @Override
     public void pageResponse(Device dev, IommuFault evt, PageResponse response, ResponseOrigin origin) {
-        Decided d = new Decided(dev, evt, response, origin, step);
-        work++;
-        decided.add(d);
-        Seen evtSeen = seen(evt);
-        evtSeen.answered = true;
-        if (evtSeen.liveIn != null) {
-            live.get(evtSeen.liveIn).remove(evt);
-            evtSeen.liveIn = null;
-        }
-        inFlight.computeIfAbsent(new GroupKey(dev.name(), response.grpid()), k -> new ArrayDeque<>()).add(d);
+        Long reportedAt = ledger.answered(dev, evt, response, origin, step);
+        inFlight.computeIfAbsent(new GroupKey(dev.name(), response.grpid()), k -> new ArrayDeque<>())
+                .add(new Decision(origin, reportedAt));
     }
 
     /** A step sent a raw LPIG page request now. */
@@ -274,11 +237,11 @@ final class Observations implements FaultEvents.Listener {
 
     private void onDelivered(String device, PrgResponse r) {
         GroupKey key = new GroupKey(device, r.prgi());
-        Deque<Decided> waiting = inFlight.get(key);
-        Decided cause = waiting == null ? null : waiting.poll();
-        Reported report = cause == null ? null : reportOf(cause.evt());
+        Deque<Decision> waiting = inFlight.get(key);
+        Decision cause = waiting == null ? null : waiting.poll();
+        Long reportedAt = cause == null ? null : cause.reportedAtNs();
         delivered.add(new Delivered(loop.now(), device, r, cause == null ? ResponseOrigin.HARDWARE : cause.origin(),
-                report == null ? null : loop.now() - report.atNs()));
+                reportedAt == null ? null : loop.now() - reportedAt));
         Deque<Long> sent = rawLpigSentAt.get(key);
         if (sent != null && !sent.isEmpty()) {
             rawServiceLatencies.add(loop.now() - sent.poll());
@@ -289,49 +252,10 @@ final class Observations implements FaultEvents.Listener {
         return epochs.getOrDefault(dev, 0);
     }
 
-    /** Groups of {@code dev} handed to a handler in its current epoch and not answered yet. */
-    long liveGroups(Device dev) {
-        Map<IommuFault, Integer> groups = live.getOrDefault(dev, Map.of());
-        work += groups.size();
-        return groups.values().stream().mapToLong(Integer::longValue).sum();
-    }
-
-    /** Whether software decided a response to the LPIG request of {@code g} (before or after it was handed over). */
-    boolean answered(Dispatched g) {
-        work++;
-        Seen last = seen.get(g.last());
-        return last != null && last.answered;
-    }
-
     /** {@code items}, counted in {@link #work} as visited: a check's pass over what was observed. */
     <T> List<T> visit(List<T> items) {
         work += items.size();
         return items;
-    }
-
-    /** The report of {@code fault} to the core, or null when it was never reported. */
-    Reported reportOf(IommuFault fault) {
-        work++;
-        Seen s = seen.get(fault);
-        return s == null ? null : s.report;
-    }
-
-    private Seen seen(IommuFault fault) {
-        return seen.computeIfAbsent(fault, f -> new Seen());
-    }
-
-    /** Whether {@code evt} is the LPIG request of a group handed to a handler. */
-    boolean closedDispatchedGroup(IommuFault evt) {
-        work++;
-        Seen s = seen.get(evt);
-        return s != null && s.closedDispatchedGroup;
-    }
-
-    /** The groups of {@code dev} handed to a handler in {@code epoch}, in the order they were. */
-    List<Dispatched> dispatchedIn(Device dev, int epoch) {
-        List<Dispatched> groups = dispatchedByEpoch.getOrDefault(dev, Map.of()).getOrDefault(epoch, List.of());
-        work += groups.size();
-        return groups;
     }
 
     private void sample() {
@@ -348,13 +272,8 @@ final class Observations implements FaultEvents.Listener {
         boolean now = iopf().faultParamUsers(dev) > 0;
         Boolean before = published.put(dev, now);
         if (Boolean.TRUE.equals(before) && !now) {
-            removals.add(new Removal(dev, step, epoch(dev)));
             epochs.merge(dev, 1, Integer::sum);
-            Map<IommuFault, Integer> ended = live.remove(dev);
-            if (ended != null) {
-                work += ended.size();
-                ended.keySet().forEach(f -> seen.get(f).liveIn = null);
-            }
+            ledger.deviceLeft(dev, step);
         }
     }
 
@@ -364,7 +283,7 @@ final class Observations implements FaultEvents.Listener {
         if (users == 0 || !loop.isIdle()) {
             return;
         }
-        long live = liveGroups(dev);
+        long live = ledger.liveGroups(dev);
         if (users != 1 + live && usersMismatches.stream().noneMatch(m -> m.startsWith(dev.name() + " "))) {
             usersMismatches.add(dev.name() + " fault_param users " + users + ", expected 1 + " + live
                     + " live group(s), after " + step);

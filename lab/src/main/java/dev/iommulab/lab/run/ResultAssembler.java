@@ -1,7 +1,6 @@
 package dev.iommulab.lab.run;
 
 import dev.iommulab.core.Device;
-import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.iommu.PrgResponseCode;
@@ -29,13 +28,11 @@ final class ResultAssembler {
     private final Scenario scenario;
     private final Machine machine;
     private final Observations obs;
-    private final PageResponseCode abortCode;
     private final JourneyRecorder journey;
     private final List<RunResult.StepErrorEntry> errors;
 
-    ResultAssembler(Scenario scenario, Machine machine, Observations obs, PageResponseCode abortCode,
-                    JourneyRecorder journey, List<RunResult.StepErrorEntry> errors) {
-        this.abortCode = abortCode;
+    ResultAssembler(Scenario scenario, Machine machine, Observations obs, JourneyRecorder journey,
+                    List<RunResult.StepErrorEntry> errors) {
         this.scenario = scenario;
         this.machine = machine;
         this.obs = obs;
@@ -49,7 +46,7 @@ final class ResultAssembler {
         List<RunResult.FaultRecordEntry> faults = faultRecords();
         List<RunResult.DeviceEntry> devices = devices();
         List<String> log = machine.log().lines().stream().map(KernelLog.Line::formatted).toList();
-        List<RunResult.InvariantEntry> invariants = new Invariants(machine, obs, abortCode).check();
+        List<RunResult.InvariantEntry> invariants = new Invariants(machine, obs).check();
         List<RunResult.UserspaceEntry> userspace = new UserspaceReport(machine).entries();
         RunResult partial = new RunResult(scenario.name(), scenario.seed(), scenario.hardware().model(),
                 scenario.kernel(), scenario.policies(), "pending",

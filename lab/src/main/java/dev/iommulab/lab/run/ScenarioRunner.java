@@ -42,7 +42,6 @@ public final class ScenarioRunner {
     /** The machine, after {@link #run}, for tests that look deeper than the result. */
     private Machine machine;
     private Observations observations;
-    private PageResponseCode abortCode = PageResponseCode.FAILURE;
     private int journeyLimit = DEFAULT_JOURNEY_LIMIT;
 
     /** How many journey steps a result keeps in full unless told otherwise; the rest are counted per layer. */
@@ -70,7 +69,7 @@ public final class ScenarioRunner {
         machine = Machine.boot(scenario, overrides);
         JourneyRecorder journey = new JourneyRecorder(journeyLimit);
         machine.loop().trace().addSink(journey);
-        Observations observations = new Observations(machine);
+        Observations observations = new Observations(machine, abortCode(scenario));
         StepExecutor executor = new StepExecutor(machine, observations);
         List<RunResult.StepErrorEntry> errors = new ArrayList<>();
         for (Step step : scenario.steps()) {
@@ -89,8 +88,7 @@ public final class ScenarioRunner {
         }
         observations.finished();
         this.observations = observations;
-        this.abortCode = abortCode(scenario);
-        RunResult result = new ResultAssembler(scenario, machine, observations, abortCode, journey, errors)
+        RunResult result = new ResultAssembler(scenario, machine, observations, journey, errors)
                 .assemble();
         Observers.FOUND.forEach(o -> o.ran(this, result));
         return result;
@@ -149,7 +147,7 @@ public final class ScenarioRunner {
             throw new IllegalStateException("nothing has run yet");
         }
         observations.finished();
-        return new Invariants(machine, observations, abortCode).check();
+        return new Invariants(machine, observations).check();
     }
 
     public Machine machine() {

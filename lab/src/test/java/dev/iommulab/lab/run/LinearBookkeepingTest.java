@@ -23,15 +23,18 @@ class LinearBookkeepingTest {
     }
 
     private static Cost firstTouch(int pages) throws Exception {
+        return firstTouch(new ScenarioRunner(), pages);
+    }
+
+    private static Cost firstTouch(ScenarioRunner runner, int pages) throws Exception {
         String size = (pages * 4) + "KiB";
-        ScenarioRunner runner = new ScenarioRunner();
         RunResult result = runner.run(new ScenarioLoader().load(ScenarioFiles.SCENARIOS.resolve("quickstart.yaml"),
                 List.of("processes.0.vmas.0.size=" + size, "steps.1.dma.size=" + size,
                         "expect.0.page-response.count=" + pages)));
         assertThat(result.passed()).as("the first touch of %d pages passes", pages).isTrue();
         long faults = result.counters().get("pageRequests");
         assertThat(faults).isEqualTo(pages);
-        return new Cost(faults, (double) runner.observations().work / faults,
+        return new Cost(faults, (double) runner.observations().work() / faults,
                 (double) result.counters().get("events") / faults);
     }
 
@@ -45,5 +48,19 @@ class LinearBookkeepingTest {
         assertThat(large.eventsPerFault()).as("simulated events per fault")
                 .isLessThanOrEqualTo(small.eventsPerFault() * 1.1);
         assertThat(small.workPerFault()).as("the checks visit something per fault").isGreaterThan(1);
+    }
+
+    /**
+     * What the lab keeps of a fault once it is settled: nothing in its request ledger (each request is forgotten when
+     * it is reported and answered), one entry per PRG response delivered (the report lists them).
+     */
+    @Test
+    void run_firstTouchSettled_ledgerHoldsNothingPerFault() throws Exception {
+        ScenarioRunner runner = new ScenarioRunner();
+
+        firstTouch(runner, 10_000);
+
+        assertThat(runner.observations().ledger.held()).as("requests and group balances held").isZero();
+        assertThat(runner.observations().delivered).hasSize(10_000);
     }
 }

@@ -37,7 +37,7 @@ class ObservedEventsInvariantsTest {
     @BeforeEach
     void boot() throws Exception {
         machine = TestMachines.quickstart().override(binder -> binder.bind(Iopf.class).toInstance(iopf)).build();
-        obs = new Observations(machine);
+        obs = new Observations(machine, PageResponseCode.FAILURE);
         acc0 = machine.device("acc0");
         when(iopf.partials(any())).thenReturn(List.of());
     }
@@ -48,7 +48,7 @@ class ObservedEventsInvariantsTest {
 
     private RunResult.InvariantEntry check(String name) {
         obs.finished();
-        return new Invariants(machine, obs, PageResponseCode.FAILURE).check().stream()
+        return new Invariants(machine, obs).check().stream()
                 .filter(i -> i.name().equals(name)).findFirst().orElseThrow();
     }
 
@@ -132,6 +132,55 @@ class ObservedEventsInvariantsTest {
 
         assertThat(check("nothing-outlives-remove-device").detail())
                 .contains("holds partial 0x1000 parked before the device left its iopf queue");
+    }
+
+    /** A partial handed over in two groups: the second finds it no longer parked (it was taken into the first). */
+    @Test
+    void groupHoldsEarlierPartials_partialInTwoGroups_failsSecondGroup() {
+        IommuFault a = fault(PASID, 3, 0x1000);
+        obs.faultReported(acc0, a, 0);
+        obs.groupDispatched(acc0, List.of(a, fault(PASID | LAST, 3, 0x3000)));
+        obs.stepStarting("page-request at f.yaml:12:5");
+        obs.groupDispatched(acc0, List.of(a, fault(PASID | LAST, 3, 0x4000)));
+
+        assertThat(check("group-holds-earlier-partials").detail()).isEqualTo("acc0 PASID 1 grpid 3 (step page-request"
+                + " at f.yaml:12:5): holds 0x1000, not parked for this device (never reported, or taken into an"
+                + " earlier group)");
+    }
+
+    /**
+     * A group answered a second time after it was settled (reported and answered once) still unbalances its group:
+     * the ledger forgets the request, not the balance.
+     */
+    @Test
+    void lpigAnsweredExactlyOnce_answeredAgainAfterSettled_failsAsExtraAnswer() {
+        IommuFault last = fault(PASID | LAST, 5, 0x3000);
+        obs.groupDispatched(acc0, List.of(last));
+        obs.faultReported(acc0, last, 0);
+        obs.pageResponse(acc0, last, new PageResponse(1, 5, PageResponseCode.SUCCESS), ResponseOrigin.SVA);
+        obs.stepStarting("run at f.yaml:20:5");
+        obs.pageResponse(acc0, last, new PageResponse(1, 5, PageResponseCode.SUCCESS), ResponseOrigin.SVA);
+
+        RunResult.InvariantEntry inv = check("lpig-answered-exactly-once");
+
+        assertThat(inv.holds()).isFalse();
+        assertThat(inv.detail()).isEqualTo("acc0 PASID 1 grpid 5 answered 1 extra time(s) (step run at f.yaml:20:5)");
+        assertThat(obs.ledger.held()).as("the unbalanced group, no request").isEqualTo(1);
+    }
+
+    /** A group left unanswered when its device left its iopf queue but answered later is no violation at the end. */
+    @Test
+    void nothingOutlivesRemoveDevice_groupAnsweredAfterRemoval_holds() {
+        when(iopf.faultParamUsers(acc0)).thenReturn(2);
+        obs.stepStarting("sva-bind at f.yaml:5:5");
+        IommuFault last = fault(PASID | LAST, 2, 0x3000);
+        obs.groupDispatched(acc0, List.of(last));
+        obs.faultReported(acc0, last, 0);
+        when(iopf.faultParamUsers(acc0)).thenReturn(0);
+        obs.stepStarting("run at f.yaml:8:5");
+        obs.pageResponse(acc0, last, new PageResponse(1, 2, PageResponseCode.INVALID), ResponseOrigin.REMOVE_DEVICE);
+
+        assertThat(check("nothing-outlives-remove-device").holds()).isTrue();
     }
 
     /** An access the IOMMU performed for a PASID no process owns is outside every mapping, named when it happened. */
