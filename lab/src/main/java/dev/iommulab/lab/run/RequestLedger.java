@@ -7,6 +7,7 @@ import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.fault.ResponseOrigin;
 import dev.iommulab.lab.run.Invariants.GroupId;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -14,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The invariants of linux-fault-stack.md §8b about requests and groups, judged as the events happen. What was seen
@@ -59,7 +61,8 @@ final class RequestLedger {
     private record Suspect(Device dev, Seen last, String step) {
     }
 
-    private final PageResponseCode abortCode;
+    /** The codes each origin may send (§8b.7). */
+    private final Map<ResponseOrigin, Set<PageResponseCode>> allowed = new EnumMap<>(ResponseOrigin.class);
     private final Map<IommuFault, Seen> open = new IdentityHashMap<>();
     private final Map<GroupId, Balance> balances = new LinkedHashMap<>();
     /** Per device, its groups handed to a handler in its current epoch and not answered: LPIG request to count. */
@@ -80,7 +83,9 @@ final class RequestLedger {
      * either FAILURE or INVALID is acceptable.
      */
     RequestLedger(PageResponseCode abortCode) {
-        this.abortCode = abortCode;
+        for (ResponseOrigin origin : ResponseOrigin.values()) {
+            allowed.put(origin, allowed(origin, abortCode));
+        }
     }
 
     /** iommu_report_device_fault() was entered with {@code fault}. */
@@ -117,26 +122,27 @@ final class RequestLedger {
     void dispatched(Device dev, List<IommuFault> faults, List<IommuFault> leftBehind, String step, int epoch) {
         work += faults.size();
         IommuFault last = faults.get(faults.size() - 1);
-        String name = Invariants.group(dev, last) + " (step " + step + ")";
+        Supplier<String> name = () -> Invariants.group(dev, last) + " (step " + step + ")";
         if (!last.lastPage()) {
-            badGroups.add(name + ": last entry is not the LPIG request");
+            badGroups.add(name.get() + ": last entry is not the LPIG request");
         }
         long previous = -1;
         for (IommuFault f : faults.subList(0, faults.size() - 1)) {
             Seen s = open.get(f);
             if (f.lastPage() || f.grpid() != last.grpid()) {
-                badGroups.add(name + ": holds a request of grpid " + f.grpid() + (f.lastPage() ? " (LPIG)" : ""));
+                badGroups.add(name.get() + ": holds a request of grpid " + f.grpid()
+                        + (f.lastPage() ? " (LPIG)" : ""));
             } else if (s == null) {
-                badGroups.add(name + String.format(": holds %#x, not parked for this device (never reported, or"
+                badGroups.add(name.get() + String.format(": holds %#x, not parked for this device (never reported, or"
                         + " taken into an earlier group)", f.addr()));
             } else if (!s.reported || s.reportedFor != dev) {
-                badGroups.add(name + String.format(": holds %#x, never reported for this device", f.addr()));
+                badGroups.add(name.get() + String.format(": holds %#x, never reported for this device", f.addr()));
             } else if (s.seq < previous) {
-                badGroups.add(name + String.format(": %#x is out of arrival order", f.addr()));
+                badGroups.add(name.get() + String.format(": %#x is out of arrival order", f.addr()));
             }
             previous = s == null || !s.reported ? previous : Math.max(previous, s.seq);
         }
-        leftBehind.forEach(p -> badGroups.add(name + String.format(": partial %#x left behind", p.addr())));
+        leftBehind.forEach(p -> badGroups.add(name.get() + String.format(": partial %#x left behind", p.addr())));
         for (IommuFault f : faults) {
             Seen s = open.get(f);
             if (s != null && s.reported && s.reportEpoch < epoch) {
@@ -168,22 +174,20 @@ final class RequestLedger {
     Long answered(Device dev, IommuFault evt, PageResponse response, ResponseOrigin origin, String step) {
         work++;
         Seen s = open.get(evt);
-        String group = Invariants.group(dev, evt);
         if (!evt.lastPage() && origin != ResponseOrigin.BAD_SETUP && origin != ResponseOrigin.DRIVER) {
-            nonLpigAnswered.add(group + " answered by " + origin.label() + " (step " + step + ")");
+            nonLpigAnswered.add(Invariants.group(dev, evt) + " answered by " + origin.label() + " (step " + step + ")");
         }
         if (response.grpid() != evt.grpid() || (evt.pasidValid() && response.pasid() != evt.pasid())) {
-            misaddressed.add(group + " answered as PASID " + response.pasid() + " grpid " + response.grpid()
-                    + " (step " + step + ")");
+            misaddressed.add(Invariants.group(dev, evt) + " answered as PASID " + response.pasid() + " grpid "
+                    + response.grpid() + " (step " + step + ")");
         } else if ((origin == ResponseOrigin.SVA || origin == ResponseOrigin.IOMMUFD)
                 && (s == null || !s.closedDispatchedGroup)) {
-            misaddressed.add(group + " answered by " + origin.label()
+            misaddressed.add(Invariants.group(dev, evt) + " answered by " + origin.label()
                     + " for a request that closed no group handed to it (step " + step + ")");
         }
-        Set<PageResponseCode> allowed = allowed(origin);
-        if (!allowed.contains(response.code())) {
-            codesByOrigin.add(group + " got " + response.code() + " from " + origin.label() + ", allowed " + allowed
-                    + " (step " + step + ")");
+        if (!allowed.get(origin).contains(response.code())) {
+            codesByOrigin.add(Invariants.group(dev, evt) + " got " + response.code() + " from " + origin.label()
+                    + ", allowed " + allowed.get(origin) + " (step " + step + ")");
         }
         if (evt.lastPage() && origin != ResponseOrigin.DRIVER) {
             GroupId key = GroupId.of(dev, evt);
@@ -205,7 +209,7 @@ final class RequestLedger {
     }
 
     /** §8b.7: who may send which code. */
-    private Set<PageResponseCode> allowed(ResponseOrigin origin) {
+    private static Set<PageResponseCode> allowed(ResponseOrigin origin, PageResponseCode abortCode) {
         return switch (origin) {
             case SVA, IOMMUFD -> EnumSet.of(PageResponseCode.SUCCESS, PageResponseCode.INVALID);
             case AUTO_RESPONSE, BAD_SETUP, REMOVE_DEVICE -> EnumSet.of(PageResponseCode.INVALID);
