@@ -35,7 +35,6 @@ final class RequestLedger {
         final IommuFault fault;
         boolean reported;
         Device reportedFor;
-        String reportStep;
         int reportEpoch;
         long seq;
         long reportedAtNs;
@@ -100,7 +99,6 @@ final class RequestLedger {
         Seen s = seen(fault);
         s.reported = true;
         s.reportedFor = dev;
-        s.reportStep = step;
         s.reportEpoch = epoch;
         s.seq = seq++;
         s.reportedAtNs = atNs;
