@@ -1,9 +1,7 @@
 package dev.iommulab.bench;
 
 import dev.iommulab.hw.iommu.AddressType;
-import dev.iommulab.hw.iommu.AtsCompletion;
 import dev.iommulab.hw.iommu.AtsTranslationRequest;
-import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.PcieFabric;
 import dev.iommulab.hw.mem.PhysicalMemory;
@@ -18,7 +16,6 @@ import dev.iommulab.hw.riscv.RiscvProcessContext;
 import dev.iommulab.hw.riscv.RiscvRegs;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.TimingModel;
-import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
@@ -34,13 +31,12 @@ import org.openjdk.jmh.annotations.Setup;
  * Translation Request, which the model always walks (riscv-iommu "PCIe ATS translation request handling"), so
  * only the directory caches help it.
  */
-public class RiscvTranslationBenchmark extends LabBenchmark {
+public class RiscvTranslationBenchmark extends TranslationBenchmark {
 
     private static final int DEVICE_ID = 0x0100;
     private static final int PROCESS_ID = 5;
     private static final int PSCID = 7;
     private static final long VA = 0x0000_0020_0000_0000L;
-    private static final int PAGES = 8;
     /** The mapped pages; the directory and page tables are below. */
     private static final long DATA = 32L << 20;
     private static final long FLAGS = RiscvPte.R | RiscvPte.W | RiscvPte.U | RiscvPte.A | RiscvPte.D;
@@ -49,11 +45,7 @@ public class RiscvTranslationBenchmark extends LabBenchmark {
     public String caches;
 
     private PhysicalMemory memory;
-    private RiscvIommu iommu;
     private TableFrames frames;
-    private int page;
-    private DmaRequest[] reads;
-    private AtsTranslationRequest[] translationRequests;
 
     @Setup(Level.Trial)
     public void build() {
@@ -65,8 +57,9 @@ public class RiscvTranslationBenchmark extends LabBenchmark {
             config = new RiscvConfig(config.name(), config.capabilities(), 0, 0, 0, config.atsInvalidationTimeoutNs(),
                     config.autoRespondPageRequests());
         }
-        iommu = new RiscvIommu(config, memory, loop, TimingModel.ESTIMATES,
+        RiscvIommu iommu = new RiscvIommu(config, memory, loop, TimingModel.ESTIMATES,
                 new PcieFabric(loop, TimingModel.ESTIMATES.pcieTlpNs()), fault -> { });
+        hw = iommu;
         long ddt = frames.allocate();
         long pdt = frames.allocate();
         long fsRoot = frames.allocate();
@@ -79,8 +72,6 @@ public class RiscvTranslationBenchmark extends LabBenchmark {
                 * (PROCESS_ID & 0xff);
         RiscvProcessContext.of(PSCID, 0, RiscvDeviceContext.encodeAtp(8, fsRoot)).writeTo(memory, pc);
         RiscvPageTable table = new RiscvPageTable(memory, RiscvPagingMode.SV39);
-        reads = new DmaRequest[PAGES];
-        translationRequests = new AtsTranslationRequest[PAGES];
         for (int i = 0; i < PAGES; i++) {
             long va = VA + 4096L * i;
             table.map(fsRoot, va, DATA + 4096L * i, 4096, FLAGS, frames::allocate);
@@ -104,17 +95,5 @@ public class RiscvTranslationBenchmark extends LabBenchmark {
             memory.writeLong(entry, value);
         }
         return RiscvRegs.ppnAddress(value);
-    }
-
-    @Benchmark
-    public DmaCompletion untranslatedRead() {
-        page = (page + 1) & (PAGES - 1);
-        return iommu.memoryRequest(reads[page]);
-    }
-
-    @Benchmark
-    public AtsCompletion translationRequest() {
-        page = (page + 1) & (PAGES - 1);
-        return iommu.translationRequest(translationRequests[page]);
     }
 }

@@ -1,9 +1,7 @@
 package dev.iommulab.bench;
 
 import dev.iommulab.hw.iommu.AddressType;
-import dev.iommulab.hw.iommu.AtsCompletion;
 import dev.iommulab.hw.iommu.AtsTranslationRequest;
-import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PcieFabric;
@@ -32,12 +30,11 @@ import org.openjdk.jmh.annotations.Setup;
  * {@code untranslatedRead} is an 8-byte untranslated DMA read through the same caches, to compare with
  * {@link RiscvTranslationBenchmark#untranslatedRead}.
  */
-public class VtdTranslationBenchmark extends LabBenchmark {
+public class VtdTranslationBenchmark extends TranslationBenchmark {
 
     private static final int RID = 0x0018;
     private static final int PASID = 1;
     private static final long VA = 0x7f00_0000_0000L;
-    private static final int PAGES = 8;
     /** The mapped pages; the tables and the page request queue are below. */
     private static final long DATA = 64L << 20;
 
@@ -48,9 +45,6 @@ public class VtdTranslationBenchmark extends LabBenchmark {
     private PhysicalMemory memory;
     private VtdUnit unit;
     private long prq;
-    private int page;
-    private AtsTranslationRequest[] requests;
-    private DmaRequest[] reads;
     private PageRequestMessage pageRequest;
 
     @Setup(Level.Trial)
@@ -64,6 +58,7 @@ public class VtdTranslationBenchmark extends LabBenchmark {
         }
         unit = new VtdUnit(config, memory, loop, TimingModel.ESTIMATES,
                 new PcieFabric(loop, TimingModel.ESTIMATES.pcieTlpNs()), fault -> { });
+        hw = unit;
         long root = frames.allocate();
         long ctxTable = frames.allocate();
         long dir = frames.allocate();
@@ -78,12 +73,10 @@ public class VtdTranslationBenchmark extends LabBenchmark {
         memory.writeLong(pe + 8, 1);
         memory.writeLong(pe, ((long) VtdEntries.PGTT_FIRST_STAGE << VtdEntries.PE_PGTT_SHIFT) | VtdEntries.PRESENT);
         X86PageTable table = new X86PageTable(memory, 4);
-        requests = new AtsTranslationRequest[PAGES];
-        reads = new DmaRequest[PAGES];
         for (int i = 0; i < PAGES; i++) {
             table.map4k(pgd, VA + 4096L * i, DATA + 4096L * i, X86Pte.US | X86Pte.RW | X86Pte.A | X86Pte.D,
                     frames::allocate);
-            requests[i] = new AtsTranslationRequest(RID, true, PASID, VA + 4096L * i, false, false, false);
+            translationRequests[i] = new AtsTranslationRequest(RID, true, PASID, VA + 4096L * i, false, false, false);
             reads[i] = new DmaRequest(RID, AddressType.UNTRANSLATED, true, PASID, VA + 4096L * i + 8, 8, Access.READ,
                     false, null);
         }
@@ -92,18 +85,6 @@ public class VtdTranslationBenchmark extends LabBenchmark {
         prq = frames.allocate();
         unit.writeReg(VtdRegs.PQA, prq);
         pageRequest = new PageRequestMessage(RID, true, PASID, false, false, true, false, true, 5, VA);
-    }
-
-    @Benchmark
-    public AtsCompletion translationRequest() {
-        page = (page + 1) & (PAGES - 1);
-        return unit.translationRequest(requests[page]);
-    }
-
-    @Benchmark
-    public DmaCompletion untranslatedRead() {
-        page = (page + 1) & (PAGES - 1);
-        return unit.memoryRequest(reads[page]);
     }
 
     /** The unit checks and queues the request (one walk latency later), then software consumes it. */

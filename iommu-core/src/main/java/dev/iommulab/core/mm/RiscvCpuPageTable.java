@@ -12,6 +12,9 @@ import java.util.function.LongSupplier;
 /** RISC-V Sv48 process page tables (arch/riscv/mm). */
 final class RiscvCpuPageTable implements CpuPageTable {
 
+    /** {@code _PAGE_PROT_NONE} is the global bit; a writable leaf is also dirty. */
+    private static final LeafBits BITS = new LeafBits(RiscvPte.V, RiscvPte.W, RiscvPte.W | RiscvPte.D, RiscvPte.G);
+
     private final PhysicalMemory memory;
     private final RiscvPageTable table;
 
@@ -22,8 +25,7 @@ final class RiscvCpuPageTable implements CpuPageTable {
 
     @Override
     public Pte lookup(long root, long va) {
-        long at = table.entryAddress(root, va, 0);
-        long pte = at < 0 ? 0 : memory.readLong(at);
+        long pte = LeafBits.read(memory, table.entryAddress(root, va, 0));
         return RiscvPte.isValid(pte) && RiscvPte.isLeaf(pte)
                 ? new Pte(true, (pte & RiscvPte.W) != 0, RiscvPte.address(pte)) : Pte.NONE;
     }
@@ -36,30 +38,15 @@ final class RiscvCpuPageTable implements CpuPageTable {
         table.map(root, va, frame, 4096, flags, allocateTable);
     }
 
-    /** RISC-V {@code _PAGE_PROT_NONE}: the global bit of an invalid entry that still maps a frame. */
-    private static final long PROT_NONE = RiscvPte.G;
-
     @Override
     public long clear(long root, long va) {
-        long at = table.entryAddress(root, va, 0);
-        long pte = at < 0 ? 0 : memory.readLong(at);
-        if (!RiscvPte.isValid(pte) && (pte & PROT_NONE) == 0) {
-            return -1;
-        }
-        memory.writeLong(at, 0);
-        return RiscvPte.address(pte);
+        long pte = BITS.clear(memory, table.entryAddress(root, va, 0));
+        return pte == 0 ? -1 : RiscvPte.address(pte);
     }
 
     @Override
     public boolean protect(long root, long va, boolean accessible, boolean writable) {
-        long at = table.entryAddress(root, va, 0);
-        long pte = at < 0 ? 0 : memory.readLong(at);
-        if (!RiscvPte.isValid(pte) && (pte & PROT_NONE) == 0) {
-            return false;
-        }
-        long bits = pte & ~(RiscvPte.V | RiscvPte.W | PROT_NONE);
-        memory.writeLong(at, bits | (accessible ? RiscvPte.V | (writable ? RiscvPte.W | RiscvPte.D : 0) : PROT_NONE));
-        return true;
+        return BITS.protect(memory, table.entryAddress(root, va, 0), accessible, writable);
     }
 
     @Override

@@ -9,6 +9,9 @@ import java.util.function.LongSupplier;
 /** x86-64 4-level process page tables (arch/x86/mm). */
 final class X86CpuPageTable implements CpuPageTable {
 
+    /** {@code _PAGE_PROTNONE} is the global bit. */
+    private static final LeafBits BITS = new LeafBits(X86Pte.P, X86Pte.RW, X86Pte.RW, X86Pte.G);
+
     private final PhysicalMemory memory;
     private final X86PageTable table;
 
@@ -19,8 +22,7 @@ final class X86CpuPageTable implements CpuPageTable {
 
     @Override
     public Pte lookup(long root, long va) {
-        long at = table.leafEntryAddress(root, va);
-        long pte = at < 0 ? 0 : memory.readLong(at);
+        long pte = LeafBits.read(memory, table.leafEntryAddress(root, va));
         return X86Pte.present(pte) ? new Pte(true, (pte & X86Pte.RW) != 0, X86Pte.address(pte)) : Pte.NONE;
     }
 
@@ -31,30 +33,15 @@ final class X86CpuPageTable implements CpuPageTable {
         table.map4k(root, va, frame, flags, allocateTable);
     }
 
-    /** x86 {@code _PAGE_PROTNONE}: the global bit of a non-present entry that still maps a frame. */
-    private static final long PROTNONE = X86Pte.G;
-
     @Override
     public long clear(long root, long va) {
-        long at = table.leafEntryAddress(root, va);
-        long pte = at < 0 ? 0 : memory.readLong(at);
-        if (!X86Pte.present(pte) && (pte & PROTNONE) == 0) {
-            return -1;
-        }
-        memory.writeLong(at, 0);
-        return X86Pte.address(pte);
+        long pte = BITS.clear(memory, table.leafEntryAddress(root, va));
+        return pte == 0 ? -1 : X86Pte.address(pte);
     }
 
     @Override
     public boolean protect(long root, long va, boolean accessible, boolean writable) {
-        long at = table.leafEntryAddress(root, va);
-        long pte = at < 0 ? 0 : memory.readLong(at);
-        if (!X86Pte.present(pte) && (pte & PROTNONE) == 0) {
-            return false;
-        }
-        long bits = pte & ~(X86Pte.P | X86Pte.RW | PROTNONE);
-        memory.writeLong(at, bits | (accessible ? X86Pte.P | (writable ? X86Pte.RW : 0) : PROTNONE));
-        return true;
+        return BITS.protect(memory, table.leafEntryAddress(root, va), accessible, writable);
     }
 
     @Override

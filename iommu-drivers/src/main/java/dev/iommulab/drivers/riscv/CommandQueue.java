@@ -99,12 +99,9 @@ final class CommandQueue {
         return sync();
     }
 
-    /** The hard IRQ handler riscv_iommu_queue_ipsr(): wakes the thread when {@code ipsr.cip} is set. */
+    /** The hard IRQ handler: wakes the thread when {@code ipsr.cip} is set (not traced). */
     void irq() {
-        if ((iommu.hw.readReg(RiscvRegs.IPSR) & queue.ipsrBit()) == 0) {
-            return;
-        }
-        iommu.loop.schedule(iommu.timing.threadWakeNs(), iommu.name + "-cmdq", this::process);
+        iommu.queueIpsr(queue, "cmdq", null, this::process);
     }
 
     /**

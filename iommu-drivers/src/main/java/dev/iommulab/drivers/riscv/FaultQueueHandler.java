@@ -42,13 +42,9 @@ final class FaultQueueHandler {
         this.recovery = recovery;
     }
 
-    /** The hard IRQ handler riscv_iommu_queue_ipsr(): wakes the thread when {@code ipsr.fip} is set. */
+    /** The hard IRQ handler: wakes the thread when {@code ipsr.fip} is set. */
     void irq() {
-        if ((iommu.hw.readReg(RiscvRegs.IPSR) & queue.ipsrBit()) == 0) {
-            return;
-        }
-        iommu.trace("riscv_iommu_queue_ipsr", "fault queue interrupt, waking the fault queue thread");
-        iommu.loop.schedule(iommu.timing.threadWakeNs(), iommu.name + "-fltq", this::process);
+        iommu.queueIpsr(queue, "fltq", "fault queue interrupt, waking the fault queue thread", this::process);
     }
 
     /** Counterpart of riscv_iommu_fltq_process(). */

@@ -68,13 +68,9 @@ final class PageRequestHandler {
         this.passDone = new Completion(iommu.name + "-priq_complete", iommu.loop);
     }
 
-    /** The hard IRQ handler riscv_iommu_queue_ipsr(): wakes the thread when {@code ipsr.pip} is set. */
+    /** The hard IRQ handler: wakes the thread when {@code ipsr.pip} is set. */
     void irq() {
-        if ((iommu.hw.readReg(RiscvRegs.IPSR) & queue.ipsrBit()) == 0) {
-            return;
-        }
-        iommu.trace("riscv_iommu_queue_ipsr", "page request interrupt, waking the page request thread");
-        iommu.loop.schedule(iommu.timing.threadWakeNs(), iommu.name + "-priq", this::process);
+        iommu.queueIpsr(queue, "priq", "page request interrupt, waking the page request thread", this::process);
     }
 
     /** The thread function, {@code riscv_iommu_priq_process()} of the lab. */

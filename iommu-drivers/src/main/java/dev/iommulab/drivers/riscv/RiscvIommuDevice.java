@@ -59,6 +59,21 @@ final class RiscvIommuDevice {
         log.info("%s: %s", devPrefix(), String.format(Locale.ROOT, format, args));
     }
 
+    /**
+     * The hard IRQ handler riscv_iommu_queue_ipsr() every queue shares: when the queue's bit is set in {@code ipsr},
+     * wakes its thread {@code process}, named {@code <unit>-<thread>}, after the thread wake-up latency.
+     * {@code wakeTrace}, when not null, is the journey's line for the wake-up.
+     */
+    void queueIpsr(HwQueue queue, String thread, String wakeTrace, Runnable process) {
+        if ((hw.readReg(RiscvRegs.IPSR) & queue.ipsrBit()) == 0) {
+            return;
+        }
+        if (wakeTrace != null) {
+            trace("riscv_iommu_queue_ipsr", "%s", wakeTrace);
+        }
+        loop.schedule(timing.threadWakeNs(), name + "-" + thread, process);
+    }
+
     /** One step of the journey, in the driver's layer, named after the kernel (or lab-extension) symbol. */
     void trace(String symbol, String format, Object... args) {
         loop.trace().step(loop.now(), Layer.DRIVER, symbol,

@@ -17,7 +17,7 @@ import java.util.Arrays;
  *
  * @param <E> the vendor's cached translation
  */
-public final class Iotlb<E> {
+public final class Iotlb<E> extends SlotCache<E> {
 
     /** Selects entries by the vendor's tag and entry. */
     @FunctionalInterface
@@ -25,30 +25,28 @@ public final class Iotlb<E> {
         boolean test(long tag, E entry);
     }
 
-    private final LruSlots<E> entries;
     private final long[] pageSizes;
-    private int lastHit = -1;
 
     /**
      * @param capacity  entries held; 0 caches nothing
      * @param pageSizes the sizes entries are filed under, probed in this order on a lookup (powers of two)
      */
     public Iotlb(int capacity, long... pageSizes) {
+        super(capacity);
         if (pageSizes.length == 0 || Arrays.stream(pageSizes).anyMatch(s -> s < 4096 || Long.bitCount(s) != 1)) {
             throw new IllegalArgumentException("page sizes must be powers of two of at least 4096: "
                     + Arrays.toString(pageSizes));
         }
-        this.entries = new LruSlots<>(capacity);
         this.pageSizes = pageSizes.clone();
     }
 
     /** The entry of {@code tag} whose page covers {@code addr}, now the most recently used, or null. */
     public E lookup(long tag, long addr) {
         for (long size : pageSizes) {
-            int s = entries.find(tag, filedUnder(addr, size));
+            int s = slots.find(tag, filedUnder(addr, size));
             if (s >= 0) {
                 lastHit = s;
-                return entries.value(s);
+                return slots.value(s);
             }
         }
         lastHit = -1;
@@ -57,7 +55,7 @@ public final class Iotlb<E> {
 
     /** Caches {@code entry} for {@code tag} under the page of {@code size} that holds {@code addr}. */
     public void fill(long tag, long addr, long size, E entry) {
-        entries.put(tag, filedUnder(addr, size), entry);
+        slots.put(tag, filedUnder(addr, size), entry);
     }
 
     /**
@@ -71,29 +69,6 @@ public final class Iotlb<E> {
 
     /** Drops every entry {@code selected} picks; returns how many. */
     public int invalidate(Selector<? super E> selected) {
-        return entries.removeIf((tag, page, e) -> selected.test(tag, e));
-    }
-
-    public int size() {
-        return entries.size();
-    }
-
-    int capacity() {
-        return entries.capacity();
-    }
-
-    /** The slot of the entry the last {@link #lookup} returned, -1 after a miss (for {@link RecentTranslations}). */
-    int lastHit() {
-        return lastHit;
-    }
-
-    /** Makes the entry in {@code slot} the most recently used, as a {@link #lookup} that finds it would. */
-    void touch(int slot) {
-        entries.touch(slot);
-    }
-
-    /** See {@link LruSlots#version()}. */
-    long version() {
-        return entries.version();
+        return slots.removeIf((tag, page, e) -> selected.test(tag, e));
     }
 }

@@ -10,7 +10,7 @@ package dev.iommulab.hw.iommu;
  *
  * @param <V> the cached value
  */
-public final class LongLruCache<V> {
+public final class LongLruCache<V> extends SlotCache<V> {
 
     /** Selects entries by tag and value. */
     @FunctionalInterface
@@ -18,12 +18,9 @@ public final class LongLruCache<V> {
         boolean test(long tag, V value);
     }
 
-    private final LruSlots<V> slots;
-    private int lastHit = -1;
-
     /** @param capacity entries held; 0 caches nothing */
     public LongLruCache(int capacity) {
-        this.slots = new LruSlots<>(capacity);
+        super(capacity);
     }
 
     /** The entry under {@code tag}, now the most recently used, or null. */
@@ -41,28 +38,5 @@ public final class LongLruCache<V> {
     /** Drops the entries {@code selected} picks; returns how many. */
     public int removeIf(Selector<? super V> selected) {
         return slots.removeIf((hi, tag, v) -> selected.test(tag, v));
-    }
-
-    public int size() {
-        return slots.size();
-    }
-
-    public int capacity() {
-        return slots.capacity();
-    }
-
-    /** The slot of the entry the last {@link #get} returned, -1 after a miss (for {@link RecentTranslations}). */
-    int lastHit() {
-        return lastHit;
-    }
-
-    /** Makes the entry in {@code slot} the most recently used, as a {@link #get} of it would. */
-    void touch(int slot) {
-        slots.touch(slot);
-    }
-
-    /** See {@link LruSlots#version()}. */
-    long version() {
-        return slots.version();
     }
 }

@@ -19,6 +19,8 @@ public enum RiscvPagingMode {
     SV48X4(4, 50, true, 9),
     SV57X4(5, 59, true, 10);
 
+    private static final RiscvPagingMode[] MODES = values();
+
     /** Size of a first-stage root table and of every non-root table. */
     public static final long TABLE_SIZE = 4096;
     /** Size (and alignment) of a G-stage root table. */
@@ -58,6 +60,20 @@ public enum RiscvPagingMode {
     /** The MODE field value in {@code iosatp}/{@code PC.fsc} (first stage) or {@code iohgatp} (G-stage). */
     public int encoding() {
         return encoding;
+    }
+
+    /**
+     * The mode a MODE field value names: {@code encoding} 8, 9 or 10 in the first-stage form ({@code iosatp},
+     * {@code PC.fsc}) or, with {@code gStage}, the G-stage form ({@code iohgatp}, {@code fctl.GXL} = 0); null for
+     * Bare and for every other value.
+     */
+    public static RiscvPagingMode of(int encoding, boolean gStage) {
+        for (RiscvPagingMode m : MODES) {
+            if (m.encoding == encoding && m.gStage == gStage) {
+                return m;
+            }
+        }
+        return null;
     }
 
     /** Size of the root table: 4 KiB, or 16 KiB for a G-stage form. */

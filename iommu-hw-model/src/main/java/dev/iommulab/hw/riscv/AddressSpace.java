@@ -33,21 +33,11 @@ record AddressSpace(RiscvPagingMode gMode, long gRoot, int gscid, boolean gade, 
 
     /** First-stage MODE encodings 8/9/10; null for Bare or anything else. */
     static RiscvPagingMode firstStageMode(int encoding) {
-        return switch (encoding) {
-            case 8 -> RiscvPagingMode.SV39;
-            case 9 -> RiscvPagingMode.SV48;
-            case 10 -> RiscvPagingMode.SV57;
-            default -> null;
-        };
+        return RiscvPagingMode.of(encoding, false);
     }
 
     /** iohgatp MODE encodings 8/9/10 (fctl.GXL = 0); null for Bare or anything else. */
     static RiscvPagingMode gStageMode(int encoding) {
-        return switch (encoding) {
-            case 8 -> RiscvPagingMode.SV39X4;
-            case 9 -> RiscvPagingMode.SV48X4;
-            case 10 -> RiscvPagingMode.SV57X4;
-            default -> null;
-        };
+        return RiscvPagingMode.of(encoding, true);
     }
 }

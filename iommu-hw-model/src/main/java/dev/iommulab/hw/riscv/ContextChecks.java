@@ -11,6 +11,8 @@ import static dev.iommulab.hw.riscv.RiscvDeviceContext.TC_SBE;
 import static dev.iommulab.hw.riscv.RiscvDeviceContext.TC_SXL;
 import static dev.iommulab.hw.riscv.RiscvDeviceContext.TC_T2GPA;
 
+import dev.iommulab.hw.pgtable.RiscvPagingMode;
+
 /**
  * The configuration checks of a located context: riscv-iommu "Device-context configuration checks"
  * (DC_MISCONFIG, cause 259) and "Process-context configuration checks" (PC_MISCONFIG, cause 267), for
@@ -72,23 +74,24 @@ final class ContextChecks {
 
     /** {@code iosatp.MODE} with {@code SXL} = 0: Bare, or a supported Sv39/Sv48/Sv57. */
     boolean firstStageModeSupported(int mode) {
-        return switch (mode) {
-            case 0 -> true;
-            case 8 -> config.has(RiscvRegs.CAP_SV39);
-            case 9 -> config.has(RiscvRegs.CAP_SV48);
-            case 10 -> config.has(RiscvRegs.CAP_SV57);
-            default -> false;
-        };
+        return mode == RiscvDeviceContext.MODE_BARE || supported(AddressSpace.firstStageMode(mode));
     }
 
+    /** {@code iohgatp.MODE} with {@code GXL} = 0: Bare, or a supported Sv39x4/Sv48x4/Sv57x4. */
     private boolean gStageModeSupported(int mode) {
-        return switch (mode) {
-            case 0 -> true;
-            case 8 -> config.has(RiscvRegs.CAP_SV39X4);
-            case 9 -> config.has(RiscvRegs.CAP_SV48X4);
-            case 10 -> config.has(RiscvRegs.CAP_SV57X4);
-            default -> false;
-        };
+        return mode == RiscvDeviceContext.MODE_BARE || supported(AddressSpace.gStageMode(mode));
+    }
+
+    /** Whether {@code capabilities} says the IOMMU implements {@code mode} (null, no mode: false). */
+    private boolean supported(RiscvPagingMode mode) {
+        return mode != null && config.has(switch (mode) {
+            case SV39 -> RiscvRegs.CAP_SV39;
+            case SV48 -> RiscvRegs.CAP_SV48;
+            case SV57 -> RiscvRegs.CAP_SV57;
+            case SV39X4 -> RiscvRegs.CAP_SV39X4;
+            case SV48X4 -> RiscvRegs.CAP_SV48X4;
+            case SV57X4 -> RiscvRegs.CAP_SV57X4;
+        });
     }
 
     private boolean pdtModeSupported(int mode) {

@@ -3,7 +3,6 @@ package dev.iommulab.lab.scenario;
 import dev.iommulab.lab.scenario.Tree.Entry;
 import dev.iommulab.lab.scenario.Tree.ListNode;
 import dev.iommulab.lab.scenario.Tree.MapNode;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -34,12 +33,7 @@ final class ExpectationBinder {
     }
 
     List<Expectation> expectations(ListNode list) {
-        List<Expectation> out = new ArrayList<>();
-        List<MapNode> nodes = SpecBinder.mappings(list, "expect", binding.problems());
-        for (int i = 0; i < nodes.size(); i++) {
-            out.add(nodes.get(i) == null ? null : expectation(nodes.get(i), "expect." + i));
-        }
-        return out;
+        return SpecBinder.bindEach(list, "expect", binding.problems(), this::expectation);
     }
 
     private Expectation expectation(MapNode item, String path) {

@@ -154,22 +154,12 @@ final class Fields {
 
     /** The mapping under {@code key}, or {@code null} when absent, null, or (reported) not a mapping. */
     MapNode map(String key) {
-        Node node = container(key);
-        if (node == null || node instanceof MapNode) {
-            return (MapNode) node;
-        }
-        error(node.pos(), key, "expected a mapping, found " + node.what());
-        return null;
+        return container(key, MapNode.class, "a mapping");
     }
 
     /** The list under {@code key}, or {@code null} when absent, null, or (reported) not a list. */
     ListNode list(String key) {
-        Node node = container(key);
-        if (node == null || node instanceof ListNode) {
-            return (ListNode) node;
-        }
-        error(node.pos(), key, "expected a list, found " + node.what());
-        return null;
+        return container(key, ListNode.class, "a list");
     }
 
     /**
@@ -198,8 +188,14 @@ final class Fields {
         error(map.pos(), key, "missing required key '" + key + "'");
     }
 
-    private Node container(String key) {
-        return has(key) && !isNull(key) ? map.get(key).value() : null;
+    /** The node of {@code type} under {@code key}, or {@code null} when absent, null, or (reported) another node. */
+    private <N extends Node> N container(String key, Class<N> type, String expected) {
+        Node node = has(key) && !isNull(key) ? map.get(key).value() : null;
+        if (node == null || type.isInstance(node)) {
+            return type.cast(node);
+        }
+        error(node.pos(), key, "expected " + expected + ", found " + node.what());
+        return null;
     }
 
     private <T> T required(String key, Function<String, T> parse) {

@@ -1,5 +1,6 @@
 package dev.iommulab.lab.scenario;
 
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -7,57 +8,46 @@ import java.util.regex.Pattern;
 final class Numbers {
 
     private static final String DIGITS = "(0[xX][0-9a-fA-F][0-9a-fA-F_]*|[0-9][0-9_]*)";
-    private static final Pattern SIZE = Pattern.compile(DIGITS + "\\s*(KiB|MiB|GiB)?");
-    private static final Pattern TIME = Pattern.compile(DIGITS + "\\s*(ns|us|ms)?");
+    private static final Syntax SIZE = new Syntax("number", "decimal or 0x hex, optionally with KiB, MiB or GiB",
+            "KiB|MiB|GiB", Map.of("KiB", 1L << 10, "MiB", 1L << 20, "GiB", 1L << 30));
+    private static final Syntax TIME = new Syntax("time", "a number of ns, optionally with ns, us or ms",
+            "ns|us|ms", Map.of("ns", 1L, "us", 1_000L, "ms", 1_000_000L));
 
     private Numbers() {
     }
 
     /** Decimal or {@code 0x} hex, optionally followed by {@code KiB}, {@code MiB} or {@code GiB}. */
     static long parseSize(String text) {
-        Matcher m = SIZE.matcher(text.strip());
-        if (!m.matches()) {
-            throw new IllegalArgumentException("invalid number '" + text
-                    + "'; expected decimal or 0x hex, optionally with KiB, MiB or GiB");
-        }
-        return scale(text, m.group(1), unitSize(m.group(2)));
+        return SIZE.parse(text);
     }
 
     /** A time in ns: decimal or {@code 0x} hex, optionally followed by {@code ns}, {@code us} or {@code ms}. */
     static long parseTime(String text) {
-        Matcher m = TIME.matcher(text.strip());
-        if (!m.matches()) {
-            throw new IllegalArgumentException("invalid time '" + text
-                    + "'; expected a number of ns, optionally with ns, us or ms");
-        }
-        return scale(text, m.group(1), unitTime(m.group(2)));
+        return TIME.parse(text);
     }
 
     /** Whether {@link #parseSize} accepts the text. */
     static boolean isSize(String text) {
-        return SIZE.matcher(text.strip()).matches();
+        return SIZE.pattern.matcher(text.strip()).matches();
     }
 
-    private static long unitSize(String unit) {
-        if (unit == null) {
-            return 1;
-        }
-        return switch (unit) {
-            case "KiB" -> 1L << 10;
-            case "MiB" -> 1L << 20;
-            default -> 1L << 30;
-        };
-    }
+    /**
+     * A number with an optional unit: {@code noun} and {@code expected} word the error, {@code units} gives each
+     * unit's scale (no unit: 1).
+     */
+    private record Syntax(String noun, String expected, Pattern pattern, Map<String, Long> units) {
 
-    private static long unitTime(String unit) {
-        if (unit == null) {
-            return 1;
+        Syntax(String noun, String expected, String unitAlternatives, Map<String, Long> units) {
+            this(noun, expected, Pattern.compile(DIGITS + "\\s*(" + unitAlternatives + ")?"), units);
         }
-        return switch (unit) {
-            case "us" -> 1_000L;
-            case "ms" -> 1_000_000L;
-            default -> 1L;
-        };
+
+        long parse(String text) {
+            Matcher m = pattern.matcher(text.strip());
+            if (!m.matches()) {
+                throw new IllegalArgumentException("invalid " + noun + " '" + text + "'; expected " + expected);
+            }
+            return scale(text, m.group(1), m.group(2) == null ? 1 : units.get(m.group(2)));
+        }
     }
 
     private static long scale(String text, String digits, long unit) {

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 /**
  * Binds the {@code devices} and {@code processes} sections and fills the binding's declared names (also
@@ -31,24 +32,30 @@ final class SpecBinder {
     }
 
     List<DeviceSpec> devices(ListNode list) {
-        List<DeviceSpec> out = new ArrayList<>();
-        List<MapNode> nodes = mappings(list, "devices", binding.problems());
-        for (int i = 0; i < nodes.size(); i++) {
-            out.add(nodes.get(i) == null ? null
-                    : device(new Fields(nodes.get(i), "devices." + i, binding, DEVICE_KEYS)));
-        }
+        List<DeviceSpec> out = bindEach(list, "devices", binding.problems(),
+                (item, path) -> device(new Fields(item, path, binding, DEVICE_KEYS)));
         binding.devices().addAll(deviceNames.keySet());
         return out;
     }
 
     List<ProcessSpec> processes(ListNode list) {
-        List<ProcessSpec> out = new ArrayList<>();
-        List<MapNode> nodes = mappings(list, "processes", binding.problems());
-        for (int i = 0; i < nodes.size(); i++) {
-            out.add(nodes.get(i) == null ? null
-                    : process(new Fields(nodes.get(i), "processes." + i, binding, PROCESS_KEYS)));
-        }
+        List<ProcessSpec> out = bindEach(list, "processes", binding.problems(),
+                (item, path) -> process(new Fields(item, path, binding, PROCESS_KEYS)));
         binding.processes().addAll(processNames.keySet());
+        return out;
+    }
+
+    /**
+     * The items of a list bound one by one: {@code bind} gets each mapping item with its path ({@code path.i});
+     * other items are reported (as {@link #mappings} does) and given as {@code null}, as is an item {@code bind}
+     * rejects.
+     */
+    static <T> List<T> bindEach(ListNode list, String path, Problems problems, BiFunction<MapNode, String, T> bind) {
+        List<MapNode> nodes = mappings(list, path, problems);
+        List<T> out = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            out.add(nodes.get(i) == null ? null : bind.apply(nodes.get(i), path + "." + i));
+        }
         return out;
     }
 

@@ -27,12 +27,7 @@ final class StepBinder {
     }
 
     List<Step> steps(ListNode list) {
-        List<Step> out = new ArrayList<>();
-        List<MapNode> nodes = SpecBinder.mappings(list, "steps", binding.problems());
-        for (int i = 0; i < nodes.size(); i++) {
-            out.add(nodes.get(i) == null ? null : step(nodes.get(i), "steps." + i));
-        }
-        return out;
+        return SpecBinder.bindEach(list, "steps", binding.problems(), this::step);
     }
 
     private Step step(MapNode item, String path) {
