@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * The machine's physical memory: a sparse array of 4 KiB frames, little-endian, zero where never
@@ -121,15 +122,32 @@ public final class PhysicalMemory {
 
     /** Writes {@code data} starting at {@code pa}. */
     public void write(long pa, byte[] data) {
-        check(pa, data.length);
+        write(pa, data, 0, data.length);
+    }
+
+    /** Writes bytes {@code [offset, offset + length)} of {@code data} starting at {@code pa}. */
+    public void write(long pa, byte[] data, int offset, int length) {
+        Objects.checkFromIndexSize(offset, length, data.length);
+        check(pa, length);
         int done = 0;
-        while (done < data.length) {
+        while (done < length) {
             long addr = pa + done;
             int off = (int) (addr & CHUNK_MASK);
-            int n = Math.min(data.length - done, CHUNK_BYTES - off);
-            System.arraycopy(data, done, chunkForWrite(addr), off, n);
+            int n = Math.min(length - done, CHUNK_BYTES - off);
+            System.arraycopy(data, offset + done, chunkForWrite(addr), off, n);
             done += n;
         }
+    }
+
+    public byte readByte(long pa) {
+        check(pa, 1);
+        byte[] chunk = chunk(pa);
+        return chunk == null ? 0 : chunk[(int) (pa & CHUNK_MASK)];
+    }
+
+    public void writeByte(long pa, byte value) {
+        check(pa, 1);
+        chunkForWrite(pa)[(int) (pa & CHUNK_MASK)] = value;
     }
 
     /** Sets {@code length} bytes starting at {@code pa} to zero. */

@@ -4,6 +4,7 @@ import dev.iommulab.hw.iommu.AddressType;
 import dev.iommulab.hw.iommu.CompletionStatus;
 import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
@@ -150,7 +151,7 @@ final class DmaEngine {
     }
 
     private void issue(AddressType type, Access access, long at, long addr, int length) {
-        byte[] data = access == Access.WRITE ? job.payload().bytes(at - job.addr(), length) : null;
+        WriteData data = access == Access.WRITE ? job.payload().slice(at - job.addr(), length) : null;
         DmaRequest request = new DmaRequest(ep.rid(), type, translator.pasidTagged(), Math.max(job.pasid(), 0), addr,
                 length, access, job.privileged(), data);
         if (access == Access.WRITE) {
