@@ -1,7 +1,7 @@
 package dev.iommulab.hw.sim;
 
+import java.util.Arrays;
 import java.util.Objects;
-import java.util.PriorityQueue;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -11,13 +11,18 @@ import java.util.function.BooleanSupplier;
  * {@link #runFor(long)} dispatch events one at a time on the caller's thread.
  *
  * <p>Same events scheduled in the same order with the same seed give the same trace, byte for byte.
+ *
+ * <p>The queue is a binary min-heap on (time, sequence) written out over an array: every simulated step is an event,
+ * and the comparison inlined here is most of what scheduling one costs.
  */
 public final class EventLoop {
 
     /** Guard against a livelocked model: more events than this in one run call is a bug. */
     static final long MAX_EVENTS_PER_RUN = 50_000_000L;
 
-    private final PriorityQueue<ScheduledEvent> queue = new PriorityQueue<>();
+    /** The events not dispatched yet, cancelled ones included until they reach the head: a heap in {@code [0, size)}. */
+    private ScheduledEvent[] queue = new ScheduledEvent[64];
+    private int size;
     private int live;
     private final SimRandom random;
     private final Trace trace;
@@ -88,7 +93,7 @@ public final class EventLoop {
         Objects.requireNonNull(label, "label");
         Objects.requireNonNull(action, "action");
         ScheduledEvent event = new ScheduledEvent(atNs, nextSequence++, label, action);
-        queue.add(event);
+        push(event);
         live++;
         return event;
     }
@@ -156,15 +161,15 @@ public final class EventLoop {
 
     /** The earliest event that is not cancelled; cancelled ones at the head are dropped. */
     private ScheduledEvent nextLive() {
-        while (queue.peek().cancelled) {
-            queue.poll();
+        while (queue[0].cancelled) {
+            pop();
         }
-        return queue.peek();
+        return queue[0];
     }
 
     private void dispatchNext() {
         ScheduledEvent event = nextLive();
-        queue.poll();
+        pop();
         live--;
         event.done = true;
         now = event.atNs();
@@ -175,8 +180,47 @@ public final class EventLoop {
         event.action().run();
     }
 
+    private void push(ScheduledEvent event) {
+        if (size == queue.length) {
+            queue = Arrays.copyOf(queue, size * 2);
+        }
+        int i = size++;
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            if (!event.before(queue[parent])) {
+                break;
+            }
+            queue[i] = queue[parent];
+            i = parent;
+        }
+        queue[i] = event;
+    }
+
+    /** Removes the head of the heap. */
+    private void pop() {
+        ScheduledEvent last = queue[--size];
+        queue[size] = null;
+        if (size == 0) {
+            return;
+        }
+        int i = 0;
+        int half = size >>> 1;
+        while (i < half) {
+            int child = 2 * i + 1;
+            if (child + 1 < size && queue[child + 1].before(queue[child])) {
+                child++;
+            }
+            if (!queue[child].before(last)) {
+                break;
+            }
+            queue[i] = queue[child];
+            i = child;
+        }
+        queue[i] = last;
+    }
+
     /** A scheduled event; cancelling it after it ran (or twice) does nothing. */
-    private final class ScheduledEvent implements Comparable<ScheduledEvent>, EventHandle {
+    private final class ScheduledEvent implements EventHandle {
         private final long atNs;
         private final long sequence;
         private final String label;
@@ -220,10 +264,9 @@ public final class EventLoop {
             return cancelled;
         }
 
-        @Override
-        public int compareTo(ScheduledEvent other) {
-            int byTime = Long.compare(atNs, other.atNs);
-            return byTime != 0 ? byTime : Long.compare(sequence, other.sequence);
+        /** Whether this event runs before {@code other}: earlier, or as early and scheduled first. */
+        boolean before(ScheduledEvent other) {
+            return atNs < other.atNs || atNs == other.atNs && sequence < other.sequence;
         }
     }
 }
