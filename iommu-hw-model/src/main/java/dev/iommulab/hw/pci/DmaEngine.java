@@ -78,9 +78,11 @@ final class DmaEngine {
     }
 
     void start() {
-        trace("dma", "%s starts DMA %s %#x+%d%s%s", ep.config().name(), job.access().name().toLowerCase(),
-                job.addr(), job.size(), job.pasid() >= 0 ? " PASID " + job.pasid() : "",
-                job.hasDescriptor() ? String.format(" (descriptor at %#x)", job.descriptorAddr()) : "");
+        if (loop.trace().enabled()) { // the arguments are strings built for the message
+            trace("dma", "%s starts DMA %s %#x+%d%s%s", ep.config().name(), job.access().name().toLowerCase(),
+                    job.addr(), job.size(), job.pasid() >= 0 ? " PASID " + job.pasid() : "",
+                    job.hasDescriptor() ? String.format(" (descriptor at %#x)", job.descriptorAddr()) : "");
+        }
         if (!ep.functional()) {
             trace("dma", "%s is non-functional since a descriptor fetch failed: FLR needed", ep.config().name());
             finish(DmaStatus.DEVICE_ERROR, -1);

@@ -129,19 +129,19 @@ final class PageTranslator {
             ep.atc.drop(pasidTag(), priv(), page);
         }
         if (c.grants(needWrite(), needExec())) {
-            engine.trace("ats", "%s ATS completion Success %s -> %#x, fills ATC", name, rights(c),
-                    c.translatedAddr());
+            engine.trace("ats", "%s ATS completion Success R=%d W=%d -> %#x, fills ATC", name, bit(c.read()),
+                    bit(c.write()), c.translatedAddr());
             long size = Atc.translationSize(c);
             engine.translated(AddressType.TRANSLATED, c.translatedAddr() + (page - (page & -size)));
             return;
         }
-        engine.trace("ats", "%s ATS completion Success %s for %#x: not accessible for %s", name,
-                rights(c), page, needWrite() ? "write" : needExec() ? "exec" : "read");
+        engine.trace("ats", "%s ATS completion Success R=%d W=%d for %#x: not accessible for %s", name,
+                bit(c.read()), bit(c.write()), page, needWrite() ? "write" : needExec() ? "exec" : "read");
         notAccessible(page);
     }
 
-    private static String rights(AtsCompletion c) {
-        return "R=" + (c.read() ? 1 : 0) + " W=" + (c.write() ? 1 : 0);
+    private static int bit(boolean set) {
+        return set ? 1 : 0;
     }
 
     private void notAccessible(long page) {
