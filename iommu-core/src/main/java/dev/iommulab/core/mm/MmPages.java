@@ -3,7 +3,6 @@ package dev.iommulab.core.mm;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeSet;
 import java.util.function.LongSupplier;
 
 /**
@@ -26,7 +25,7 @@ final class MmPages {
 
     private final CpuPageTable table;
     private final long root;
-    private final TreeSet<Long> populated = new TreeSet<>();
+    private final PageSet populated = new PageSet();
 
     MmPages(CpuPageTable table, long root) {
         this.table = table;
@@ -47,7 +46,7 @@ final class MmPages {
         long lo = Long.MAX_VALUE;
         long hi = Long.MIN_VALUE;
         List<Long> frames = new ArrayList<>();
-        for (Long va : List.copyOf(populated.subSet(start, end))) {
+        for (long va : populated.inRange(start, end)) {
             long frame = table.clear(root, va);
             populated.remove(va);
             if (frame >= 0) {
@@ -67,7 +66,7 @@ final class MmPages {
     Gathered protect(long start, long end, boolean accessible, boolean writable) {
         long lo = Long.MAX_VALUE;
         long hi = Long.MIN_VALUE;
-        for (Long va : populated.subSet(start, end)) {
+        for (long va : populated.inRange(start, end)) {
             CpuPageTable.Pte old = table.lookup(root, va);
             if (old.present() && (!accessible || old.writable() && !writable)) {
                 table.protect(root, va, accessible, false);
