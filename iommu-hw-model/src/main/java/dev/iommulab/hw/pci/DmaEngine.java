@@ -287,8 +287,10 @@ final class DmaEngine {
     private void finish(DmaStatus status, long faultAddr) {
         finished = true;
         ep.unregister(this);
-        trace("dma", "%s DMA %#x+%d ends: %s%s", ep.config().name(), job.addr(), job.size(),
-                status.label(), faultAddr >= 0 ? String.format(" at %#x", faultAddr) : "");
+        if (loop.trace().enabled()) { // the arguments are strings built for the message
+            trace("dma", "%s DMA %#x+%d ends: %s%s", ep.config().name(), job.addr(), job.size(),
+                    status.label(), faultAddr >= 0 ? String.format(" at %#x", faultAddr) : "");
+        }
         byte[] data = status == DmaStatus.OK && readData != null ? readData : new byte[0];
         done.accept(new DmaOutcome(job, status, faultAddr, startNs, loop.now(), data));
         if (onAbortDone != null) {
