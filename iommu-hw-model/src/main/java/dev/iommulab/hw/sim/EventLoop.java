@@ -13,17 +13,18 @@ import java.util.function.BooleanSupplier;
  * <p>Same events scheduled in the same order with the same seed give the same trace, byte for byte.
  *
  * <p>The queue is a binary min-heap on (time, sequence) written out over an array: every simulated step is an event,
- * and the comparison inlined here is most of what scheduling one costs.
+ * and the comparison inlined here is most of what scheduling one costs. Each event knows its place in the heap, so
+ * cancelling one takes it out at once: a timeout cancelled long before it was due (an ATS invalidation answered in
+ * time) would otherwise stay in the heap until its time came, and every event scheduled meanwhile would sift past it.
  */
 public final class EventLoop {
 
     /** Guard against a livelocked model: more events than this in one run call is a bug. */
     static final long MAX_EVENTS_PER_RUN = 50_000_000L;
 
-    /** The events not dispatched yet, cancelled ones included until they reach the head: a heap in {@code [0, size)}. */
+    /** The events waiting to run (cancelled ones are taken out): a heap in {@code [0, size)}. */
     private ScheduledEvent[] queue = new ScheduledEvent[64];
     private int size;
-    private int live;
     private final SimRandom random;
     private final Trace trace;
     private long now;
@@ -59,11 +60,11 @@ public final class EventLoop {
 
     /** Number of events waiting to run (cancelled ones excluded). */
     public int pendingEvents() {
-        return live;
+        return size;
     }
 
     public boolean isIdle() {
-        return live == 0;
+        return size == 0;
     }
 
     /**
@@ -94,14 +95,13 @@ public final class EventLoop {
         Objects.requireNonNull(action, "action");
         ScheduledEvent event = new ScheduledEvent(atNs, nextSequence++, label, action);
         push(event);
-        live++;
         return event;
     }
 
     /** Dispatches events until none is left. */
     public void runUntilIdle() {
         long budget = MAX_EVENTS_PER_RUN;
-        while (live > 0) {
+        while (size > 0) {
             dispatchNext();
             if (--budget == 0) {
                 throw new IllegalStateException("simulation did not become idle after "
@@ -127,7 +127,7 @@ public final class EventLoop {
             throw new IllegalArgumentException("deadlineNs " + deadlineNs + " lies before now " + now);
         }
         long budget = MAX_EVENTS_PER_RUN;
-        while (live > 0 && nextLive().atNs() <= deadlineNs) {
+        while (size > 0 && queue[0].atNs() <= deadlineNs) {
             dispatchNext();
             if (--budget == 0) {
                 throw new IllegalStateException("more than " + MAX_EVENTS_PER_RUN + " events before " + deadlineNs);
@@ -147,7 +147,7 @@ public final class EventLoop {
     public boolean runUntil(BooleanSupplier done) {
         long budget = MAX_EVENTS_PER_RUN;
         while (!done.getAsBoolean()) {
-            if (live == 0) {
+            if (size == 0) {
                 return false;
             }
             dispatchNext();
@@ -159,18 +159,9 @@ public final class EventLoop {
         return true;
     }
 
-    /** The earliest event that is not cancelled; cancelled ones at the head are dropped. */
-    private ScheduledEvent nextLive() {
-        while (queue[0].cancelled) {
-            pop();
-        }
-        return queue[0];
-    }
-
     private void dispatchNext() {
-        ScheduledEvent event = nextLive();
-        pop();
-        live--;
+        ScheduledEvent event = queue[0];
+        removeAt(0);
         event.done = true;
         now = event.atNs();
         dispatched++;
@@ -184,39 +175,56 @@ public final class EventLoop {
         if (size == queue.length) {
             queue = Arrays.copyOf(queue, size * 2);
         }
-        int i = size++;
-        while (i > 0) {
-            int parent = (i - 1) >>> 1;
+        siftUp(size++, event);
+    }
+
+    /** Takes out the event at {@code slot}, filling the hole with the last one. */
+    private void removeAt(int slot) {
+        queue[slot].slot = -1;
+        ScheduledEvent last = queue[--size];
+        queue[size] = null;
+        if (slot == size) {
+            return;
+        }
+        siftDown(slot, last);
+        if (queue[slot] == last) {
+            siftUp(slot, last);
+        }
+    }
+
+    /** Puts {@code event} at {@code slot} or above, moving later parents down. */
+    private void siftUp(int slot, ScheduledEvent event) {
+        while (slot > 0) {
+            int parent = (slot - 1) >>> 1;
             if (!event.before(queue[parent])) {
                 break;
             }
-            queue[i] = queue[parent];
-            i = parent;
+            place(slot, queue[parent]);
+            slot = parent;
         }
-        queue[i] = event;
+        place(slot, event);
     }
 
-    /** Removes the head of the heap. */
-    private void pop() {
-        ScheduledEvent last = queue[--size];
-        queue[size] = null;
-        if (size == 0) {
-            return;
-        }
-        int i = 0;
+    /** Puts {@code event} at {@code slot} or below, moving earlier children up. */
+    private void siftDown(int slot, ScheduledEvent event) {
         int half = size >>> 1;
-        while (i < half) {
-            int child = 2 * i + 1;
+        while (slot < half) {
+            int child = 2 * slot + 1;
             if (child + 1 < size && queue[child + 1].before(queue[child])) {
                 child++;
             }
-            if (!queue[child].before(last)) {
+            if (!queue[child].before(event)) {
                 break;
             }
-            queue[i] = queue[child];
-            i = child;
+            place(slot, queue[child]);
+            slot = child;
         }
-        queue[i] = last;
+        place(slot, event);
+    }
+
+    private void place(int slot, ScheduledEvent event) {
+        queue[slot] = event;
+        event.slot = slot;
     }
 
     /** A scheduled event; cancelling it after it ran (or twice) does nothing. */
@@ -227,6 +235,8 @@ public final class EventLoop {
         private final Runnable action;
         private boolean cancelled;
         private boolean done;
+        /** Where the event is in the heap; -1 once it left it (dispatched or cancelled). */
+        private int slot = -1;
 
         ScheduledEvent(long atNs, long sequence, String label, Runnable action) {
             this.atNs = atNs;
@@ -255,7 +265,7 @@ public final class EventLoop {
         public void cancel() {
             if (!cancelled && !done) {
                 cancelled = true;
-                live--;
+                removeAt(slot);
             }
         }
 

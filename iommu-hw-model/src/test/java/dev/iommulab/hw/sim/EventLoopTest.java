@@ -58,6 +58,21 @@ class EventLoopTest {
         }
     }
 
+    /** Cancelled timeouts far ahead neither run nor count as pending; the work scheduled after them runs alone. */
+    @Test
+    void cancel_farFutureTimeouts_neitherRunNorCountAsPending() {
+        for (int i = 0; i < 100; i++) {
+            loop.schedule(60_000_000_000L + i, "timeout", record("timeout" + i)).cancel();
+        }
+        loop.schedule(5, "work", record("work"));
+
+        assertThat(loop.pendingEvents()).isEqualTo(1);
+        loop.runUntilIdle();
+
+        assertThat(ran).containsExactly("work@5");
+        assertThat(loop.isIdle()).isTrue();
+    }
+
     /** DESIGN.md §2: events at the same time run in the order they were scheduled (sequence). */
     @Test
     void runUntilIdle_sameTimeEvents_runInSchedulingOrder() {
