@@ -7,7 +7,6 @@ import dev.iommulab.hw.iommu.CompletionStatus;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PrgResponseCode;
 import dev.iommulab.hw.pgtable.Access;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -185,12 +184,12 @@ final class PageTranslator {
             pages = (int) Math.max(1, Math.min(remaining, ep.pri().state().allocation()));
         }
         boolean tagged = pasidTagged();
-        List<PageRequestMessage> group = new ArrayList<>(pages);
+        PageRequestMessage[] group = new PageRequestMessage[pages];
         for (int i = 0; i < pages; i++) {
-            group.add(new PageRequestMessage(ep.rid(), tagged, Math.max(job.pasid(), 0), needExec() && tagged, priv(),
-                    !needWrite() || needExec(), needWrite(), i == pages - 1, prgi, page + i * PAGE));
+            group[i] = new PageRequestMessage(ep.rid(), tagged, Math.max(job.pasid(), 0), needExec() && tagged, priv(),
+                    !needWrite() || needExec(), needWrite(), i == pages - 1, prgi, page + i * PAGE);
         }
-        return group;
+        return List.of(group); // immutable already: the PRI capability keeps it without a copy
     }
 
     private void onPrgResponse(long page, PrgResponseCode code) {
