@@ -30,6 +30,8 @@ public final class PhysicalMemory {
     private static final long CHUNK_MASK = CHUNK_BYTES - 1;
     private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class,
             ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class,
+            ByteOrder.LITTLE_ENDIAN);
 
     private final long size;
     private final byte[][] chunks;
@@ -94,12 +96,26 @@ public final class PhysicalMemory {
     }
 
     public int readInt(long pa) {
+        check(pa, 4);
+        int off = (int) (pa & CHUNK_MASK);
+        if (off <= CHUNK_BYTES - 4) {
+            byte[] chunk = chunk(pa);
+            return chunk == null ? 0 : (int) INT_LE.get(chunk, off);
+        }
         byte[] bytes = read(pa, 4);
-        return (bytes[0] & 0xff) | (bytes[1] & 0xff) << 8 | (bytes[2] & 0xff) << 16 | (bytes[3] & 0xff) << 24;
+        return (int) INT_LE.get(bytes, 0);
     }
 
     public void writeInt(long pa, int value) {
-        write(pa, new byte[] {(byte) value, (byte) (value >>> 8), (byte) (value >>> 16), (byte) (value >>> 24)});
+        check(pa, 4);
+        int off = (int) (pa & CHUNK_MASK);
+        if (off <= CHUNK_BYTES - 4) {
+            INT_LE.set(chunkForWrite(pa), off, value);
+            return;
+        }
+        byte[] bytes = new byte[4];
+        INT_LE.set(bytes, 0, value);
+        write(pa, bytes);
     }
 
     /** Copies {@code length} bytes starting at {@code pa}. */

@@ -129,6 +129,18 @@ class PhysicalMemoryTest {
         assertThatThrownBy(() -> fourMib.write(0, data, 4, 5)).isInstanceOf(IndexOutOfBoundsException.class);
     }
 
+    /** An int across two 2 MiB chunks of the backing store is still four little-endian bytes. */
+    @Test
+    void writeInt_acrossChunkBoundary_readIntAndBytesAgree() {
+        PhysicalMemory fourMib = new PhysicalMemory(4L << 20);
+
+        fourMib.writeInt(0x1f_fffe, 0x1122_3344);
+
+        assertThat(fourMib.readInt(0x1f_fffe)).isEqualTo(0x1122_3344);
+        assertThat(fourMib.read(0x1f_fffe, 4)).containsExactly(0x44, 0x33, 0x22, 0x11);
+        assertThat(fourMib.readInt(0x20_0000)).as("two bytes in the next chunk").isEqualTo(0x1122);
+    }
+
     @Test
     void writeByte_anyAddress_readByteAndReadSeeIt() {
         memory.writeByte(0x3001, (byte) 0x9c);
