@@ -77,7 +77,7 @@ final class GroupAssembly {
     }
 
     private List<IommuFault> takePartials(FaultParam param, IommuFault evt) {
-        List<IommuFault> taken = new ArrayList<>();
+        List<IommuFault> taken = new ArrayList<>(param.partial.size() + 1); // the partials and evt: no regrowth
         param.partial.removeIf(p -> {
             if (policies.partialMatch().matches(p, evt)) {
                 taken.add(p);

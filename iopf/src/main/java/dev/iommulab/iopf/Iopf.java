@@ -151,8 +151,10 @@ public final class Iopf implements IoPgfault {
     @Override
     public int reportDeviceFault(Device dev, IommuFault evt) {
         events.faultReceived(dev, evt);
-        trace("iommu_report_device_fault", "%s PASID %d grpid %d %s %#x%s", dev.name(), evt.pasid(), evt.grpid(),
-                evt.permString(), evt.addr(), evt.lastPage() ? " LAST_PAGE" : "");
+        if (loop.trace().enabled()) { // permString() builds a string
+            trace("iommu_report_device_fault", "%s PASID %d grpid %d %s %#x%s", dev.name(), evt.pasid(),
+                    evt.grpid(), evt.permString(), evt.addr(), evt.lastPage() ? " LAST_PAGE" : "");
+        }
         int ret = policies.kernel().parksBeforeRouting() ? HistoricReport.report(this, dev, evt) : report(dev, evt);
         events.faultReported(dev, evt, ret);
         return ret;

@@ -30,8 +30,10 @@ final class Responses {
             return;
         }
         IommuFault last = group.lastFault;
-        loop.trace().step(loop.now(), Layer.IOPF, "iopf_group_response", "%s PASID %d grpid %d -> %s (%s)",
-                param.dev.name(), last.pasid(), last.grpid(), code, origin.label());
+        if (loop.trace().enabled()) { // label() builds a string
+            loop.trace().step(loop.now(), Layer.IOPF, "iopf_group_response", "%s PASID %d grpid %d -> %s (%s)",
+                    param.dev.name(), last.pasid(), last.grpid(), code, origin.label());
+        }
         send(param.dev, last, code, origin);
     }
 

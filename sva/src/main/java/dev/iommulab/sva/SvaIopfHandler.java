@@ -81,8 +81,10 @@ final class SvaIopfHandler {
     }
 
     private PageResponseCode step(IommuFault fault, String what, PageResponseCode result) {
-        loop.trace().step(loop.now(), Layer.SVA, "iommu_sva_handle_mm","PASID %d %#x %s: %s -> %s",
-                fault.pasid(), fault.addr(), fault.permString(), what, result);
+        if (loop.trace().enabled()) { // permString() builds a string
+            loop.trace().step(loop.now(), Layer.SVA, "iommu_sva_handle_mm", "PASID %d %#x %s: %s -> %s",
+                    fault.pasid(), fault.addr(), fault.permString(), what, result);
+        }
         return result;
     }
 }

@@ -105,6 +105,9 @@ public final class Workqueue {
     }
 
     private void releaseWaiters() {
+        if (waiters.isEmpty()) {
+            return;
+        }
         List<Waiter> ready = waiters.stream().filter(this::isFlushed).toList();
         waiters.removeAll(ready);
         ready.forEach(w -> w.whenFlushed().run());

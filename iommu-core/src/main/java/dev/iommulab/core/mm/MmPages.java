@@ -46,7 +46,7 @@ final class MmPages {
         long lo = Long.MAX_VALUE;
         long hi = Long.MIN_VALUE;
         List<Long> frames = new ArrayList<>();
-        for (long va : populated.between(start, end)) {
+        for (long va : populated.inRange(start, end)) {
             long frame = table.clear(root, va);
             populated.remove(va);
             if (frame >= 0) {
@@ -66,7 +66,7 @@ final class MmPages {
     Gathered protect(long start, long end, boolean accessible, boolean writable) {
         long lo = Long.MAX_VALUE;
         long hi = Long.MIN_VALUE;
-        for (long va : populated.between(start, end)) {
+        for (long va : populated.inRange(start, end)) {
             CpuPageTable.Pte old = table.lookup(root, va);
             if (old.present() && (!accessible || old.writable() && !writable)) {
                 table.protect(root, va, accessible, false);

@@ -397,6 +397,19 @@ public final class MmStruct {
         return out;
     }
 
+    /**
+     * The physical address the CPU reaches for {@code va} now, or -1 when nothing maps it: what {@link #read} reads
+     * from, for a caller that compares process memory in place ({@link #memory()}) instead of copying it.
+     */
+    public long physicalAddress(long va) {
+        return pageTable.translate(pgd, va);
+    }
+
+    /** The physical memory the process's pages live in. */
+    public PhysicalMemory memory() {
+        return memory;
+    }
+
     @Override
     public String toString() {
         return "mm(" + name + ")";

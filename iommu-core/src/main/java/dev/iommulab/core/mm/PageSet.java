@@ -5,9 +5,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A sorted set of page addresses kept as one 512-bit map per 2 MiB region — a last-level page table's worth of pages —
- * so that indexing a populated page costs a bit, not a tree node and a boxed key. {@link MmPages} keeps which pages
- * have a leaf in one, to walk only those.
+ * A set of page addresses in address order, for {@link MmPages}: one bitmap per 2 MiB of address space (512 pages,
+ * eight {@code long}s) in a map ordered by address, so that adding the page a fault installs sets a bit (in the
+ * bitmap of the last page added, most of the time) instead of boxing a {@code Long} into a tree of every page.
  */
 final class PageSet {
 
@@ -15,46 +15,48 @@ final class PageSet {
     private static final int REGION_SHIFT = 21;
     private static final int PAGES_PER_REGION = 1 << (REGION_SHIFT - PAGE_SHIFT);
 
+    /** Bitmaps by region number ({@code page >> 21}, signed: the order of the addresses); none is all zero. */
     private final TreeMap<Long, long[]> regions = new TreeMap<>();
-    /** The region last added to, and its bits: a first touch fills one region page after page. */
-    private long lastRegion = -1;
+    private long lastRegion;
+    /** The bitmap of {@link #lastRegion}, or null. */
     private long[] lastBits;
 
+    /** Adds the page at {@code page} (a multiple of 4 KiB). */
     void add(long page) {
-        long region = page >>> REGION_SHIFT;
-        if (region != lastRegion) {
-            lastBits = regions.computeIfAbsent(region, k -> new long[PAGES_PER_REGION / Long.SIZE]);
-            lastRegion = region;
-        }
-        int i = index(page);
-        lastBits[i >>> 6] |= 1L << i;
+        long region = page >> REGION_SHIFT;
+        long[] bits = lastBits != null && lastRegion == region ? lastBits
+                : regions.computeIfAbsent(region, r -> new long[PAGES_PER_REGION / Long.SIZE]);
+        int i = bit(page);
+        bits[i >>> 6] |= 1L << i;
+        lastRegion = region;
+        lastBits = bits;
     }
 
+    /** Removes the page at {@code page}, if present. */
     void remove(long page) {
-        long region = page >>> REGION_SHIFT;
+        long region = page >> REGION_SHIFT;
         long[] bits = regions.get(region);
         if (bits == null) {
             return;
         }
-        int i = index(page);
+        int i = bit(page);
         bits[i >>> 6] &= ~(1L << i);
         if (Arrays.stream(bits).allMatch(w -> w == 0)) {
             regions.remove(region);
-            if (region == lastRegion) {
-                lastRegion = -1;
+            if (bits == lastBits) {
                 lastBits = null;
             }
         }
     }
 
-    /** The pages of the set in {@code [start, end)}, ascending, in a new array (the caller may change the set). */
-    long[] between(long start, long end) {
+    /** The pages in {@code [start, end)}, in ascending order. */
+    long[] inRange(long start, long end) {
         if (start >= end) {
             return new long[0];
         }
         long[] out = new long[16];
         int n = 0;
-        for (Map.Entry<Long, long[]> e : regions.subMap(start >>> REGION_SHIFT, true, (end - 1) >>> REGION_SHIFT, true)
+        for (Map.Entry<Long, long[]> e : regions.subMap(start >> REGION_SHIFT, true, (end - 1) >> REGION_SHIFT, true)
                 .entrySet()) {
             long base = e.getKey() << REGION_SHIFT;
             long[] bits = e.getValue();
@@ -62,7 +64,9 @@ final class PageSet {
                 for (long word = bits[w]; word != 0; word &= word - 1) {
                     long page = base + ((long) (w * Long.SIZE + Long.numberOfTrailingZeros(word)) << PAGE_SHIFT);
                     if (page >= start && page < end) {
-                        out = n == out.length ? Arrays.copyOf(out, n * 2) : out;
+                        if (n == out.length) {
+                            out = Arrays.copyOf(out, n * 2);
+                        }
                         out[n++] = page;
                     }
                 }
@@ -71,7 +75,7 @@ final class PageSet {
         return Arrays.copyOf(out, n);
     }
 
-    private static int index(long page) {
+    private static int bit(long page) {
         return (int) (page >>> PAGE_SHIFT) & (PAGES_PER_REGION - 1);
     }
 }

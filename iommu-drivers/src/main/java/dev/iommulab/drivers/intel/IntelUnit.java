@@ -105,7 +105,9 @@ final class IntelUnit extends DriverUnit<DeviceInfo> {
 
     /** A driver step in the trace, prefixed with this unit's name; formatted only when the trace is on. */
     void trace(String symbol, String format, Object... args) {
-        loop().trace().step(loop().now(), Layer.DRIVER, symbol, "%s: " + format, Trace.prepend(name(), args));
+        if (loop().trace().enabled()) { // spares the prefixed format and arguments when nobody listens
+            loop().trace().step(loop().now(), Layer.DRIVER, symbol, "%s: " + format, Trace.prepend(name(), args));
+        }
     }
 
     /** A domain ID from IDA_START_DID up to cap_ndoms - 1 (65535 here); ENOSPC when they run out. */

@@ -45,6 +45,8 @@ final class PrqHandler {
     private final FaultEvents events;
     private final EventLoop loop;
     private final OverflowRecovery overflowRecovery;
+    /** The label of the thread's events, {@code <unit>-prq}. */
+    private final String threadLabel;
     /** {@code iommu->prq_complete}: completed at the end of every pass, what a PRQ drain waits on. */
     final Completion prqComplete;
     /** A pass is under way; {@code rerun}: an interrupt came meanwhile. */
@@ -64,6 +66,7 @@ final class PrqHandler {
         this.events = iommu.services().events();
         this.loop = iommu.loop();
         this.overflowRecovery = iommu.services().overflowRecovery();
+        this.threadLabel = iommu.name() + "-prq";
         this.prqComplete = new Completion(iommu.name() + "-prq_complete", loop);
     }
 
@@ -77,7 +80,7 @@ final class PrqHandler {
             return;
         }
         iommu.trace("prq_event_irq", "page request interrupt, waking the PRQ thread");
-        loop.schedule(iommu.timing().threadWakeNs(), iommu.name() + "-prq", this::prqEventThread);
+        loop.schedule(iommu.timing().threadWakeNs(), threadLabel, this::prqEventThread);
     }
 
     /**
@@ -105,7 +108,7 @@ final class PrqHandler {
             head = (head + VtdRegs.DESC_SIZE) & ringMask;
             if (recordNs > 0 && head != tail) {
                 long next = head;
-                loop.schedule(recordNs, iommu.name() + "-prq", () -> consume(next, tail));
+                loop.schedule(recordNs, threadLabel, () -> consume(next, tail));
                 return;
             }
         }
@@ -134,7 +137,7 @@ final class PrqHandler {
         running = false;
         if (rerun) {
             rerun = false;
-            loop.schedule(0, iommu.name() + "-prq", this::prqEventThread);
+            loop.schedule(0, threadLabel, this::prqEventThread);
         }
     }
 

@@ -7,6 +7,7 @@ import dev.iommulab.hw.riscv.RiscvRegs;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.sim.TimingModel;
+import dev.iommulab.hw.sim.Trace;
 import java.util.Locale;
 
 /**
@@ -76,7 +77,8 @@ final class RiscvIommuDevice {
 
     /** One step of the journey, in the driver's layer, named after the kernel (or lab-extension) symbol. */
     void trace(String symbol, String format, Object... args) {
-        loop.trace().step(loop.now(), Layer.DRIVER, symbol,
-                name + ": " + String.format(Locale.ROOT, format, args));
+        if (loop.trace().enabled()) { // formatted only when a sink reads it, as every model's trace is
+            loop.trace().step(loop.now(), Layer.DRIVER, symbol, "%s: " + format, Trace.prepend(name, args));
+        }
     }
 }

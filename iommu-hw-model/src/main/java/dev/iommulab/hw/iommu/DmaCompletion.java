@@ -40,7 +40,7 @@ public record DmaCompletion(CompletionStatus status, byte[] data, long pa) {
             return failed(CompletionStatus.UR);
         }
         if (request.access() == Access.WRITE) {
-            memory.write(pa, request.data());
+            request.data().writeTo(memory, pa);
             return ok(pa, null);
         }
         return ok(pa, memory.read(pa, request.length()));

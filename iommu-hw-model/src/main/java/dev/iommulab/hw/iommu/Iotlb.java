@@ -53,9 +53,28 @@ public final class Iotlb<E> extends SlotCache<E> {
         return null;
     }
 
-    /** Caches {@code entry} for {@code tag} under the page of {@code size} that holds {@code addr}. */
-    public void fill(long tag, long addr, long size, E entry) {
-        slots.put(tag, filedUnder(addr, size), entry);
+    /**
+     * The entry of {@code tag} filed under the page of {@code size} that holds {@code addr}, now the most recently
+     * used, or null: one probe, for a cache whose sizes in use change (a function's ATC).
+     */
+    public E lookup(long tag, long addr, long size) {
+        int s = slots.find(tag, filedUnder(addr, size));
+        lastHit = s;
+        return s < 0 ? null : slots.value(s);
+    }
+
+    /** Drops the entry of {@code tag} filed under the page of {@code size} that holds {@code addr}, if any. */
+    public boolean remove(long tag, long addr, long size) {
+        return slots.remove(tag, filedUnder(addr, size));
+    }
+
+    /**
+     * Caches {@code entry} for {@code tag} under the page of {@code size} that holds {@code addr}.
+     *
+     * @return the entry evicted for room (the least recently used), or null
+     */
+    public E fill(long tag, long addr, long size, E entry) {
+        return slots.put(tag, filedUnder(addr, size), entry);
     }
 
     /**

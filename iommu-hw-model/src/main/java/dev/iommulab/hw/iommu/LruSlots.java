@@ -97,10 +97,12 @@ final class LruSlots<V> {
     /**
      * Stores {@code value} under the keys as the most recently used entry (replacing the value already there),
      * evicting the least recently used entry when a new one finds the cache full. Capacity 0 stores nothing.
+     *
+     * @return the value evicted for room, or null
      */
-    void put(long hi, long lo, V value) {
+    V put(long hi, long lo, V value) {
         if (capacity == 0) {
-            return;
+            return null;
         }
         int p = position(hi, lo);
         int s = index[p] - 1;
@@ -108,9 +110,11 @@ final class LruSlots<V> {
         if (s >= 0) {
             values[s] = value;
             touch(s);
-            return;
+            return null;
         }
+        V evicted = null;
         if (size == capacity) {
+            evicted = value(lru);
             remove(lru);
             p = position(hi, lo);
         } else if (free == NONE) {
@@ -135,6 +139,19 @@ final class LruSlots<V> {
         }
         mru = s;
         size++;
+        return evicted;
+    }
+
+    /** Removes the entry under the keys; returns whether there was one. */
+    boolean remove(long hi, long lo) {
+        if (size == 0) {
+            return false;
+        }
+        int s = index[position(hi, lo)] - 1;
+        if (s >= 0) {
+            remove(s);
+        }
+        return s >= 0;
     }
 
     /** Removes the entries {@code selected} picks, least recently used first; returns how many. */

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * The machine's physical memory: a sparse array of 4 KiB frames, little-endian, zero where never
@@ -28,6 +29,8 @@ public final class PhysicalMemory {
     private static final int CHUNK_BYTES = 1 << CHUNK_SHIFT;
     private static final long CHUNK_MASK = CHUNK_BYTES - 1;
     private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class,
+            ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class,
             ByteOrder.LITTLE_ENDIAN);
 
     private final long size;
@@ -93,12 +96,26 @@ public final class PhysicalMemory {
     }
 
     public int readInt(long pa) {
+        check(pa, 4);
+        int off = (int) (pa & CHUNK_MASK);
+        if (off <= CHUNK_BYTES - 4) {
+            byte[] chunk = chunk(pa);
+            return chunk == null ? 0 : (int) INT_LE.get(chunk, off);
+        }
         byte[] bytes = read(pa, 4);
-        return (bytes[0] & 0xff) | (bytes[1] & 0xff) << 8 | (bytes[2] & 0xff) << 16 | (bytes[3] & 0xff) << 24;
+        return (int) INT_LE.get(bytes, 0);
     }
 
     public void writeInt(long pa, int value) {
-        write(pa, new byte[] {(byte) value, (byte) (value >>> 8), (byte) (value >>> 16), (byte) (value >>> 24)});
+        check(pa, 4);
+        int off = (int) (pa & CHUNK_MASK);
+        if (off <= CHUNK_BYTES - 4) {
+            INT_LE.set(chunkForWrite(pa), off, value);
+            return;
+        }
+        byte[] bytes = new byte[4];
+        INT_LE.set(bytes, 0, value);
+        write(pa, bytes);
     }
 
     /** Copies {@code length} bytes starting at {@code pa}. */
@@ -121,15 +138,32 @@ public final class PhysicalMemory {
 
     /** Writes {@code data} starting at {@code pa}. */
     public void write(long pa, byte[] data) {
-        check(pa, data.length);
+        write(pa, data, 0, data.length);
+    }
+
+    /** Writes bytes {@code [offset, offset + length)} of {@code data} starting at {@code pa}. */
+    public void write(long pa, byte[] data, int offset, int length) {
+        Objects.checkFromIndexSize(offset, length, data.length);
+        check(pa, length);
         int done = 0;
-        while (done < data.length) {
+        while (done < length) {
             long addr = pa + done;
             int off = (int) (addr & CHUNK_MASK);
-            int n = Math.min(data.length - done, CHUNK_BYTES - off);
-            System.arraycopy(data, done, chunkForWrite(addr), off, n);
+            int n = Math.min(length - done, CHUNK_BYTES - off);
+            System.arraycopy(data, offset + done, chunkForWrite(addr), off, n);
             done += n;
         }
+    }
+
+    public byte readByte(long pa) {
+        check(pa, 1);
+        byte[] chunk = chunk(pa);
+        return chunk == null ? 0 : chunk[(int) (pa & CHUNK_MASK)];
+    }
+
+    public void writeByte(long pa, byte value) {
+        check(pa, 1);
+        chunkForWrite(pa)[(int) (pa & CHUNK_MASK)] = value;
     }
 
     /** Sets {@code length} bytes starting at {@code pa} to zero. */

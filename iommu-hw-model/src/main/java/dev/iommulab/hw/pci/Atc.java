@@ -2,15 +2,16 @@ package dev.iommulab.hw.pci;
 
 import dev.iommulab.hw.iommu.AtsCompletion;
 import dev.iommulab.hw.iommu.AtsInvalidateRequest;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.TreeMap;
+import dev.iommulab.hw.iommu.Iotlb;
+import java.util.Arrays;
 
 /**
  * Address Translation Cache of a function: least-recently-used, keyed by (PASID, privileged, untranslated
  * range). A translation covers {@code pageSize} bytes (PCIe ATS: a Translation Completion may return a
  * larger, naturally aligned range); a capacity of 0 caches nothing.
+ *
+ * <p>The entries are an {@link Iotlb} under a tag packed from PASID and privileged, filed under each entry's own
+ * size; a lookup probes only the sizes cached at the moment, smallest first, so a hit allocates nothing.
  */
 final class Atc {
 
@@ -28,36 +29,16 @@ final class Atc {
         }
     }
 
-    /**
-     * An entry's tag. Its hash mixes the page number in, not the raw address: a record's hash of page-aligned
-     * addresses leaves 12 low bits zero, and consecutive pages then share a bucket of the map.
-     */
-    private record Key(int pasid, boolean priv, long base, long size) {
-        @Override
-        public int hashCode() {
-            long h = (base >>> 12) * 0x9e3779b97f4a7c15L + Long.numberOfTrailingZeros(size) * 31L + pasid * 2L
-                    + (priv ? 1 : 0);
-            return (int) (h ^ (h >>> 32));
-        }
-    }
-
     private final int capacity;
-    private final LinkedHashMap<Key, Entry> entries;
-    /** How many entries of each translation size are cached (lookups probe each size in use). */
-    private final TreeMap<Long, Integer> sizes = new TreeMap<>();
+    private final Iotlb<Entry> entries;
+    /** How many entries of each size 2^k are cached, at index k. */
+    private final int[] countBySize = new int[Long.SIZE];
+    /** Bit k set while {@code countBySize[k] > 0}: the sizes a lookup probes. */
+    private long sizesInUse;
 
     Atc(int capacity) {
         this.capacity = capacity;
-        this.entries = new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Key, Atc.Entry> eldest) {
-                if (size() <= Atc.this.capacity) {
-                    return false;
-                }
-                forget(eldest.getKey().size());
-                return true;
-            }
-        };
+        this.entries = new Iotlb<>(capacity, PAGE);
     }
 
     /** The size a completion covers: a power of two of at least 4 KiB; anything malformed counts as 4 KiB. */
@@ -66,9 +47,15 @@ final class Atc {
         return size >= PAGE && Long.bitCount(size) == 1 ? size : PAGE;
     }
 
+    /** The tag of (PASID or -1, privileged): unique for every pair. */
+    private static long tag(int pasid, boolean priv) {
+        return (long) pasid << 1 | (priv ? 1 : 0);
+    }
+
     Entry lookup(int pasid, boolean priv, long addr) {
-        for (long size : sizes.keySet()) {
-            Entry e = entries.get(new Key(pasid, priv, addr & -size, size));
+        long tag = tag(pasid, priv);
+        for (long sizes = sizesInUse; sizes != 0; sizes &= sizes - 1) {
+            Entry e = entries.lookup(tag, addr, Long.lowestOneBit(sizes));
             if (e != null) {
                 return e;
             }
@@ -84,16 +71,19 @@ final class Atc {
         }
         long size = translationSize(translation);
         long base = addr & -size;
-        entries.put(new Key(pasid, priv, base, size), new Entry(pasid, priv, base, size, translation));
-        sizes.merge(size, 1, Integer::sum);
+        Entry evicted = entries.fill(tag(pasid, priv), base, size, new Entry(pasid, priv, base, size, translation));
+        counted(size, +1);
+        if (evicted != null) {
+            counted(evicted.size(), -1);
+        }
     }
 
     /** Drops any entry covering {@code addr} for (pasid, priv). */
     void drop(int pasid, boolean priv, long addr) {
         Entry e;
         while ((e = lookup(pasid, priv, addr)) != null) {
-            entries.remove(new Key(e.pasid(), e.priv(), e.base(), e.size()));
-            forget(e.size());
+            entries.remove(tag(pasid, priv), e.base(), e.size());
+            counted(e.size(), -1);
         }
     }
 
@@ -102,16 +92,13 @@ final class Atc {
      * {@link #covers} for the PASID rules.
      */
     int invalidate(AtsInvalidateRequest request, boolean globalInvalidateSupported) {
-        int dropped = 0;
-        for (Iterator<Entry> it = entries.values().iterator(); it.hasNext(); ) {
-            Entry e = it.next();
-            if (covers(request, globalInvalidateSupported, e.pasid(), e.base(), e.size())) {
-                it.remove();
-                forget(e.size());
-                dropped++;
+        return entries.invalidate((tag, e) -> {
+            boolean covered = covers(request, globalInvalidateSupported, e.pasid(), e.base(), e.size());
+            if (covered) {
+                counted(e.size(), -1);
             }
-        }
-        return dropped;
+            return covered;
+        });
     }
 
     /**
@@ -130,15 +117,18 @@ final class Atc {
     }
 
     void invalidateAll() {
-        entries.clear();
-        sizes.clear();
+        entries.invalidate((tag, e) -> true);
+        Arrays.fill(countBySize, 0);
+        sizesInUse = 0;
     }
 
     int size() {
         return entries.size();
     }
 
-    private void forget(long size) {
-        sizes.computeIfPresent(size, (k, n) -> n == 1 ? null : n - 1);
+    private void counted(long size, int delta) {
+        int k = Long.numberOfTrailingZeros(size);
+        countBySize[k] += delta;
+        sizesInUse = countBySize[k] == 0 ? sizesInUse & ~size : sizesInUse | size;
     }
 }

@@ -80,6 +80,9 @@ final class AtsInvalidations {
 
     /** A read tag retired: invalidations that waited only for it complete now. */
     void onRetired(ReadTags.Tag tag) {
+        if (held.isEmpty()) { // every retired tag asks; an invalidation is rarely held
+            return;
+        }
         List<AtsInvalidateRequest> ready = new ArrayList<>();
         held.removeIf(h -> {
             h.reads().remove(tag);

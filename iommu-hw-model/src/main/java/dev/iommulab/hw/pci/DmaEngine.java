@@ -4,6 +4,7 @@ import dev.iommulab.hw.iommu.AddressType;
 import dev.iommulab.hw.iommu.CompletionStatus;
 import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
@@ -77,9 +78,11 @@ final class DmaEngine {
     }
 
     void start() {
-        trace("dma", "%s starts DMA %s %#x+%d%s%s", ep.config().name(), job.access().name().toLowerCase(),
-                job.addr(), job.size(), job.pasid() >= 0 ? " PASID " + job.pasid() : "",
-                job.hasDescriptor() ? String.format(" (descriptor at %#x)", job.descriptorAddr()) : "");
+        if (loop.trace().enabled()) { // the arguments are strings built for the message
+            trace("dma", "%s starts DMA %s %#x+%d%s%s", ep.config().name(), job.access().name().toLowerCase(),
+                    job.addr(), job.size(), job.pasid() >= 0 ? " PASID " + job.pasid() : "",
+                    job.hasDescriptor() ? String.format(" (descriptor at %#x)", job.descriptorAddr()) : "");
+        }
         if (!ep.functional()) {
             trace("dma", "%s is non-functional since a descriptor fetch failed: FLR needed", ep.config().name());
             finish(DmaStatus.DEVICE_ERROR, -1);
@@ -150,7 +153,7 @@ final class DmaEngine {
     }
 
     private void issue(AddressType type, Access access, long at, long addr, int length) {
-        byte[] data = access == Access.WRITE ? job.payload().bytes(at - job.addr(), length) : null;
+        WriteData data = access == Access.WRITE ? job.payload().slice(at - job.addr(), length) : null;
         DmaRequest request = new DmaRequest(ep.rid(), type, translator.pasidTagged(), Math.max(job.pasid(), 0), addr,
                 length, access, job.privileged(), data);
         if (access == Access.WRITE) {
@@ -284,8 +287,10 @@ final class DmaEngine {
     private void finish(DmaStatus status, long faultAddr) {
         finished = true;
         ep.unregister(this);
-        trace("dma", "%s DMA %#x+%d ends: %s%s", ep.config().name(), job.addr(), job.size(),
-                status.label(), faultAddr >= 0 ? String.format(" at %#x", faultAddr) : "");
+        if (loop.trace().enabled()) { // the arguments are strings built for the message
+            trace("dma", "%s DMA %#x+%d ends: %s%s", ep.config().name(), job.addr(), job.size(),
+                    status.label(), faultAddr >= 0 ? String.format(" at %#x", faultAddr) : "");
+        }
         byte[] data = status == DmaStatus.OK && readData != null ? readData : new byte[0];
         done.accept(new DmaOutcome(job, status, faultAddr, startNs, loop.now(), data));
         if (onAbortDone != null) {

@@ -1,14 +1,19 @@
 package dev.iommulab.hw.pci;
 
+import dev.iommulab.hw.iommu.WriteData;
+import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.SimRandom;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * The bytes a DMA write carries, asked for chunk by chunk as the {@link DmaEngine} issues its memory requests: a work
- * item holds at most one chunk of them at a time, so a write of any length costs no memory in proportion to its
- * length (nor does one whose first page faults). Either bytes given up front ({@link #of}) or a run of a seeded
- * random source ({@link #drawn}), which makes each chunk when it is asked for.
+ * The bytes a DMA write carries, written into memory chunk by chunk as the IOMMU performs the {@link DmaEngine}'s
+ * memory requests (each request carries a {@link #slice}, not a copy), so a write of any length costs no memory in
+ * proportion to its length (nor does one whose first page faults). Either bytes given up front ({@link #of}) or a
+ * run of a seeded random source ({@link #drawn}), which makes each chunk as it is written.
  */
 public sealed interface DmaPayload permits DmaPayload.Given, DmaPayload.Drawn {
 
@@ -16,11 +21,12 @@ public sealed interface DmaPayload permits DmaPayload.Given, DmaPayload.Drawn {
     long size();
 
     /**
-     * Bytes {@code [offset, offset + length)} of the payload, in a new array.
+     * Writes bytes {@code [offset, offset + length)} of the payload into {@code memory} from {@code pa} (what the
+     * IOMMU does with a memory write request of the payload), without an array in between.
      *
      * @throws IndexOutOfBoundsException outside the payload
      */
-    byte[] bytes(long offset, int length);
+    void writeTo(PhysicalMemory memory, long pa, long offset, int length);
 
     /**
      * Whether {@code actual} holds bytes {@code [offset, offset + actual.length)} of the payload (what a check of
@@ -29,6 +35,33 @@ public sealed interface DmaPayload permits DmaPayload.Given, DmaPayload.Drawn {
      * @throws IndexOutOfBoundsException outside the payload
      */
     boolean matches(long offset, byte[] actual);
+
+    /**
+     * Whether {@code memory} holds bytes {@code [offset, offset + length)} of the payload from {@code pa}, compared
+     * in place: no copy of the payload or of memory.
+     *
+     * @throws IndexOutOfBoundsException outside the payload
+     */
+    boolean matches(long offset, PhysicalMemory memory, long pa, int length);
+
+    /**
+     * Bytes {@code [offset, offset + length)} as the data of one memory write request: a view that writes them when
+     * the request is performed.
+     */
+    default WriteData slice(long offset, int length) {
+        Objects.checkFromIndexSize(offset, length, size());
+        return new WriteData() {
+            @Override
+            public int length() {
+                return length;
+            }
+
+            @Override
+            public void writeTo(PhysicalMemory memory, long pa) {
+                DmaPayload.this.writeTo(memory, pa, offset, length);
+            }
+        };
+    }
 
     /** The payload of {@code bytes} (copied). */
     static DmaPayload of(byte[] bytes) {
@@ -46,6 +79,9 @@ public sealed interface DmaPayload permits DmaPayload.Given, DmaPayload.Drawn {
     /** Bytes given up front. */
     final class Given implements DmaPayload {
 
+        private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class,
+                ByteOrder.LITTLE_ENDIAN);
+
         private final byte[] bytes;
 
         private Given(byte[] bytes) {
@@ -58,17 +94,32 @@ public sealed interface DmaPayload permits DmaPayload.Given, DmaPayload.Drawn {
         }
 
         @Override
-        public byte[] bytes(long offset, int length) {
+        public void writeTo(PhysicalMemory memory, long pa, long offset, int length) {
             Objects.checkFromIndexSize(offset, length, bytes.length);
-            byte[] out = new byte[length];
-            System.arraycopy(bytes, (int) offset, out, 0, length);
-            return out;
+            memory.write(pa, bytes, (int) offset, length);
         }
 
         @Override
         public boolean matches(long offset, byte[] actual) {
             Objects.checkFromIndexSize(offset, actual.length, bytes.length);
             return Arrays.equals(bytes, (int) offset, (int) offset + actual.length, actual, 0, actual.length);
+        }
+
+        @Override
+        public boolean matches(long offset, PhysicalMemory memory, long pa, int length) {
+            Objects.checkFromIndexSize(offset, length, bytes.length);
+            int i = 0;
+            for (; i + 8 <= length; i += 8) {
+                if (memory.readLong(pa + i) != (long) LONG_LE.get(bytes, (int) offset + i)) {
+                    return false;
+                }
+            }
+            for (; i < length; i++) {
+                if (memory.readByte(pa + i) != bytes[(int) offset + i]) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 
@@ -88,10 +139,9 @@ public sealed interface DmaPayload permits DmaPayload.Given, DmaPayload.Drawn {
         }
 
         @Override
-        public byte[] bytes(long offset, int length) {
-            byte[] out = run.copy(offset, length);
+        public void writeTo(PhysicalMemory memory, long pa, long offset, int length) {
+            run.writeTo(memory, pa, offset, length);
             produced += length;
-            return out;
         }
 
         @Override
@@ -99,7 +149,12 @@ public sealed interface DmaPayload permits DmaPayload.Given, DmaPayload.Drawn {
             return run.matches(offset, actual);
         }
 
-        /** How many bytes were made so far (a chunk asked for twice counts twice): none is kept. */
+        @Override
+        public boolean matches(long offset, PhysicalMemory memory, long pa, int length) {
+            return run.matches(offset, memory, pa, length);
+        }
+
+        /** How many bytes were written into memory so far (a chunk written twice counts twice): none is kept. */
         public long bytesProduced() {
             return produced;
         }

@@ -7,7 +7,6 @@ import dev.iommulab.hw.iommu.CompletionStatus;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PrgResponseCode;
 import dev.iommulab.hw.pgtable.Access;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -129,19 +128,19 @@ final class PageTranslator {
             ep.atc.drop(pasidTag(), priv(), page);
         }
         if (c.grants(needWrite(), needExec())) {
-            engine.trace("ats", "%s ATS completion Success %s -> %#x, fills ATC", name, rights(c),
-                    c.translatedAddr());
+            engine.trace("ats", "%s ATS completion Success R=%d W=%d -> %#x, fills ATC", name, bit(c.read()),
+                    bit(c.write()), c.translatedAddr());
             long size = Atc.translationSize(c);
             engine.translated(AddressType.TRANSLATED, c.translatedAddr() + (page - (page & -size)));
             return;
         }
-        engine.trace("ats", "%s ATS completion Success %s for %#x: not accessible for %s", name,
-                rights(c), page, needWrite() ? "write" : needExec() ? "exec" : "read");
+        engine.trace("ats", "%s ATS completion Success R=%d W=%d for %#x: not accessible for %s", name,
+                bit(c.read()), bit(c.write()), page, needWrite() ? "write" : needExec() ? "exec" : "read");
         notAccessible(page);
     }
 
-    private static String rights(AtsCompletion c) {
-        return "R=" + (c.read() ? 1 : 0) + " W=" + (c.write() ? 1 : 0);
+    private static int bit(boolean set) {
+        return set ? 1 : 0;
     }
 
     private void notAccessible(long page) {
@@ -185,12 +184,12 @@ final class PageTranslator {
             pages = (int) Math.max(1, Math.min(remaining, ep.pri().state().allocation()));
         }
         boolean tagged = pasidTagged();
-        List<PageRequestMessage> group = new ArrayList<>(pages);
+        PageRequestMessage[] group = new PageRequestMessage[pages];
         for (int i = 0; i < pages; i++) {
-            group.add(new PageRequestMessage(ep.rid(), tagged, Math.max(job.pasid(), 0), needExec() && tagged, priv(),
-                    !needWrite() || needExec(), needWrite(), i == pages - 1, prgi, page + i * PAGE));
+            group[i] = new PageRequestMessage(ep.rid(), tagged, Math.max(job.pasid(), 0), needExec() && tagged, priv(),
+                    !needWrite() || needExec(), needWrite(), i == pages - 1, prgi, page + i * PAGE);
         }
-        return group;
+        return List.of(group); // immutable already: the PRI capability keeps it without a copy
     }
 
     private void onPrgResponse(long page, PrgResponseCode code) {

@@ -10,10 +10,8 @@ import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.sim.TimingModel;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -40,7 +38,8 @@ public final class PcieEndpoint implements PcieFunction {
     private final ReadTags tags;
     private final PriCapability pri;
     private final AtsInvalidations invalidations;
-    private final Set<DmaEngine> engines = new LinkedHashSet<>();
+    /** The work items running, in the order they started (a few at most: a list beats hashing each engine). */
+    private final List<DmaEngine> engines = new ArrayList<>();
     private final List<Consumer<MemoryAccess>> accessListeners = new ArrayList<>();
     private boolean atsEnabled;
     private boolean pasidEnabled;

@@ -146,7 +146,9 @@ final class PriCapability {
         PriGroups.Unit next;
         while (usable() && (next = groups.nextSendable(allocation - creditsInUse)) != null) {
             groups.sent(next);
-            next.messages().forEach(this::transmit);
+            for (PageRequestMessage m : next.messages()) {
+                transmit(m);
+            }
             next.onSent().run();
         }
     }
@@ -159,8 +161,11 @@ final class PriCapability {
                 creditOverruns++;
             }
         }
-        trace("%s sends %s PRGI %d addr %#x%s%s", ep.config().name(), m.isStopMarker() ? "Stop Marker" : "Page Request",
-                m.prgi(), m.pageAddr(), m.pasidPresent() ? " PASID " + m.pasid() : "", m.last() ? " (LPIG)" : "");
+        if (ep.loop().trace().enabled()) { // the PASID part is a string built for the message
+            trace("%s sends %s PRGI %d addr %#x%s%s", ep.config().name(),
+                    m.isStopMarker() ? "Stop Marker" : "Page Request", m.prgi(), m.pageAddr(),
+                    m.pasidPresent() ? " PASID " + m.pasid() : "", m.last() ? " (LPIG)" : "");
+        }
         ep.loop().schedule(ep.timing().pcieTlpNs(), "page-request", () -> ep.iommu().pageRequest(m));
     }
 

@@ -3,11 +3,11 @@ package dev.iommulab.hw.pci;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -19,14 +19,31 @@ final class PriGroups {
 
     /** One group: requests sent so far (credits held), whether its LPIG went out, and who waits for it. */
     static final class Group {
+        /** When the group became known, among all groups: the order of {@link #known()}. */
+        final long order;
         int sent;
         boolean lastSent;
         PageRequestMessage lastMessage;
         PriCapability.GroupListener listener;
+
+        Group(long order) {
+            this.order = order;
+        }
     }
 
-    /** Requests that go out together once their credits are free; {@code onSent} runs when they have. */
-    record Unit(List<PageRequestMessage> messages, Runnable onSent) {
+    /**
+     * Requests that go out together once their credits are free; {@code onSent} runs when they have. {@code credits}
+     * counts the requests that take one (all but Stop Markers).
+     */
+    record Unit(List<PageRequestMessage> messages, Runnable onSent, int credits) {
+
+        static Unit of(List<PageRequestMessage> messages, Runnable onSent) {
+            int credits = 0;
+            for (PageRequestMessage m : messages) {
+                credits += m.isStopMarker() ? 0 : 1;
+            }
+            return new Unit(List.copyOf(messages), onSent, credits);
+        }
 
         PageRequestMessage first() {
             return messages.get(0);
@@ -36,31 +53,45 @@ final class PriGroups {
             return first().isStopMarker();
         }
 
-        int credits() {
-            return (int) messages.stream().filter(m -> !m.isStopMarker()).count();
-        }
-
         int pasidKey() {
             return first().pasidPresent() ? first().pasid() : -1;
         }
     }
 
-    private final Map<Integer, Group> groups = new LinkedHashMap<>();
+    /** The known groups by PRGI (null where none is): a response names its group by PRGI, 512 at most. */
+    private final Group[] groups = new Group[PageRequestMessage.PRGI_MASK + 1];
+    private long groupsKnown;
     private final Deque<Unit> queue = new ArrayDeque<>();
 
     boolean inUse(int prgi) {
-        return groups.containsKey(prgi);
+        return groups[prgi] != null;
     }
 
     Group group(int prgi) {
-        return groups.get(prgi);
+        return groups[prgi];
+    }
+
+    /** The known groups, in the order they became known. */
+    private List<Group> known() {
+        List<Group> known = new ArrayList<>();
+        for (Group g : groups) {
+            if (g != null) {
+                known.add(g);
+            }
+        }
+        known.sort(Comparator.comparingLong(g -> g.order));
+        return known;
     }
 
     /** Queues {@code messages} (one group's, or a Stop Marker) behind everything queued before. */
     void enqueue(List<PageRequestMessage> messages, PriCapability.GroupListener listener, Runnable onSent) {
-        Unit unit = new Unit(List.copyOf(messages), onSent);
+        Unit unit = Unit.of(messages, onSent);
         if (!unit.isStopMarker()) {
-            Group group = groups.computeIfAbsent(unit.first().prgi(), k -> new Group());
+            int prgi = unit.first().prgi();
+            if (groups[prgi] == null) {
+                groups[prgi] = new Group(groupsKnown++);
+            }
+            Group group = groups[prgi];
             if (listener != null) {
                 group.listener = listener;
             }
@@ -73,11 +104,14 @@ final class PriGroups {
      * Marker may also pass waiting units of other PASIDs (it only has to follow its own PASID's requests).
      */
     Unit nextSendable(int freeCredits) {
-        Set<Integer> waitingPasids = new HashSet<>();
+        Set<Integer> waitingPasids = null; // made when a unit has to wait: rarely
         for (Unit u : queue) {
-            boolean mayPass = waitingPasids.isEmpty() || u.credits() == 0 && !waitingPasids.contains(u.pasidKey());
+            boolean mayPass = waitingPasids == null || u.credits() == 0 && !waitingPasids.contains(u.pasidKey());
             if (mayPass && u.credits() <= freeCredits) {
                 return u;
+            }
+            if (waitingPasids == null) {
+                waitingPasids = new HashSet<>();
             }
             waitingPasids.add(u.pasidKey());
         }
@@ -89,7 +123,7 @@ final class PriGroups {
         queue.remove(unit);
         for (PageRequestMessage m : unit.messages()) {
             if (!m.isStopMarker()) {
-                Group group = groups.get(m.prgi());
+                Group group = groups[m.prgi()];
                 group.sent++;
                 group.lastSent |= m.last();
                 group.lastMessage = m;
@@ -100,13 +134,15 @@ final class PriGroups {
     /** The group's response came: it is forgotten, with any of its requests not sent yet. */
     Group answered(int prgi) {
         queue.removeIf(u -> !u.isStopMarker() && u.first().prgi() == prgi);
-        return groups.remove(prgi);
+        Group group = groups[prgi];
+        groups[prgi] = null;
+        return group;
     }
 
     /** Reset / FLR: everything is forgotten; returns the groups that were known. */
     List<Group> clear() {
-        List<Group> all = new ArrayList<>(groups.values());
-        groups.clear();
+        List<Group> all = known();
+        Arrays.fill(groups, null);
         queue.clear();
         return all;
     }
@@ -118,13 +154,17 @@ final class PriGroups {
     List<PriCapability.GroupListener> releaseAfterFailure() {
         queue.removeIf(u -> !u.isStopMarker());
         List<PriCapability.GroupListener> released = new ArrayList<>();
-        for (Group g : groups.values()) {
+        for (Group g : known()) {
             if (g.listener != null) {
                 released.add(g.listener);
                 g.listener = null;
             }
         }
-        groups.values().removeIf(g -> g.sent == 0);
+        for (int prgi = 0; prgi < groups.length; prgi++) {
+            if (groups[prgi] != null && groups[prgi].sent == 0) {
+                groups[prgi] = null;
+            }
+        }
         return released;
     }
 
@@ -132,25 +172,30 @@ final class PriGroups {
     List<Group> dropUnsent(int pasid) {
         List<Integer> prgis = new ArrayList<>();
         queue.removeIf(u -> {
-            Group g = u.isStopMarker() ? null : groups.get(u.first().prgi());
+            Group g = u.isStopMarker() ? null : groups[u.first().prgi()];
             boolean drop = g != null && g.sent == 0 && u.pasidKey() == pasid && u.first().pasidPresent();
             if (drop) {
                 prgis.add(u.first().prgi());
             }
             return drop;
         });
-        return prgis.stream().distinct().map(groups::remove).toList();
+        List<Group> dropped = new ArrayList<>();
+        for (int prgi : prgis.stream().distinct().toList()) {
+            dropped.add(groups[prgi]);
+            groups[prgi] = null;
+        }
+        return dropped;
     }
 
     /** The last request sent of each group of {@code pasid} that is open: sent, no LPIG sent or queued. */
     List<PageRequestMessage> openGroups(int pasid) {
         List<PageRequestMessage> open = new ArrayList<>();
-        groups.forEach((prgi, g) -> {
+        for (Group g : known()) {
             PageRequestMessage m = g.lastMessage;
-            if (g.sent > 0 && !g.lastSent && m.pasidPresent() && m.pasid() == pasid && !lpigQueued(prgi)) {
+            if (g.sent > 0 && !g.lastSent && m.pasidPresent() && m.pasid() == pasid && !lpigQueued(m.prgi())) {
                 open.add(m);
             }
-        });
+        }
         return open;
     }
 

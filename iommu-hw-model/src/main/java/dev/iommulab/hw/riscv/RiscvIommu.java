@@ -220,7 +220,9 @@ public final class RiscvIommu implements IommuHardware {
     }
 
     void trace(String symbol, String format, Object... args) {
-        loop.trace().step(loop.now(), Layer.IOMMU, symbol, "%s: " + format, Trace.prepend(config.name(), args));
+        if (loop.trace().enabled()) { // spares the prefixed format and arguments when nobody listens
+            loop.trace().step(loop.now(), Layer.IOMMU, symbol, "%s: " + format, Trace.prepend(config.name(), args));
+        }
     }
 
     PhysicalMemory memory() {

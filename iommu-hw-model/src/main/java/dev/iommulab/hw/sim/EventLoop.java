@@ -1,7 +1,7 @@
 package dev.iommulab.hw.sim;
 
+import java.util.Arrays;
 import java.util.Objects;
-import java.util.PriorityQueue;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -11,14 +11,20 @@ import java.util.function.BooleanSupplier;
  * {@link #runFor(long)} dispatch events one at a time on the caller's thread.
  *
  * <p>Same events scheduled in the same order with the same seed give the same trace, byte for byte.
+ *
+ * <p>The queue is a binary min-heap on (time, sequence) written out over an array: every simulated step is an event,
+ * and the comparison inlined here is most of what scheduling one costs. Each event knows its place in the heap, so
+ * cancelling one takes it out at once: a timeout cancelled long before it was due (an ATS invalidation answered in
+ * time) would otherwise stay in the heap until its time came, and every event scheduled meanwhile would sift past it.
  */
 public final class EventLoop {
 
     /** Guard against a livelocked model: more events than this in one run call is a bug. */
     static final long MAX_EVENTS_PER_RUN = 50_000_000L;
 
-    private final PriorityQueue<ScheduledEvent> queue = new PriorityQueue<>();
-    private int live;
+    /** The events waiting to run (cancelled ones are taken out): a heap in {@code [0, size)}. */
+    private ScheduledEvent[] queue = new ScheduledEvent[64];
+    private int size;
     private final SimRandom random;
     private final Trace trace;
     private long now;
@@ -54,11 +60,11 @@ public final class EventLoop {
 
     /** Number of events waiting to run (cancelled ones excluded). */
     public int pendingEvents() {
-        return live;
+        return size;
     }
 
     public boolean isIdle() {
-        return live == 0;
+        return size == 0;
     }
 
     /**
@@ -88,15 +94,14 @@ public final class EventLoop {
         Objects.requireNonNull(label, "label");
         Objects.requireNonNull(action, "action");
         ScheduledEvent event = new ScheduledEvent(atNs, nextSequence++, label, action);
-        queue.add(event);
-        live++;
+        push(event);
         return event;
     }
 
     /** Dispatches events until none is left. */
     public void runUntilIdle() {
         long budget = MAX_EVENTS_PER_RUN;
-        while (live > 0) {
+        while (size > 0) {
             dispatchNext();
             if (--budget == 0) {
                 throw new IllegalStateException("simulation did not become idle after "
@@ -122,7 +127,7 @@ public final class EventLoop {
             throw new IllegalArgumentException("deadlineNs " + deadlineNs + " lies before now " + now);
         }
         long budget = MAX_EVENTS_PER_RUN;
-        while (live > 0 && nextLive().atNs() <= deadlineNs) {
+        while (size > 0 && queue[0].atNs() <= deadlineNs) {
             dispatchNext();
             if (--budget == 0) {
                 throw new IllegalStateException("more than " + MAX_EVENTS_PER_RUN + " events before " + deadlineNs);
@@ -142,7 +147,7 @@ public final class EventLoop {
     public boolean runUntil(BooleanSupplier done) {
         long budget = MAX_EVENTS_PER_RUN;
         while (!done.getAsBoolean()) {
-            if (live == 0) {
+            if (size == 0) {
                 return false;
             }
             dispatchNext();
@@ -154,18 +159,9 @@ public final class EventLoop {
         return true;
     }
 
-    /** The earliest event that is not cancelled; cancelled ones at the head are dropped. */
-    private ScheduledEvent nextLive() {
-        while (queue.peek().cancelled) {
-            queue.poll();
-        }
-        return queue.peek();
-    }
-
     private void dispatchNext() {
-        ScheduledEvent event = nextLive();
-        queue.poll();
-        live--;
+        ScheduledEvent event = queue[0];
+        removeAt(0);
         event.done = true;
         now = event.atNs();
         dispatched++;
@@ -175,14 +171,72 @@ public final class EventLoop {
         event.action().run();
     }
 
+    private void push(ScheduledEvent event) {
+        if (size == queue.length) {
+            queue = Arrays.copyOf(queue, size * 2);
+        }
+        siftUp(size++, event);
+    }
+
+    /** Takes out the event at {@code slot}, filling the hole with the last one. */
+    private void removeAt(int slot) {
+        queue[slot].slot = -1;
+        ScheduledEvent last = queue[--size];
+        queue[size] = null;
+        if (slot == size) {
+            return;
+        }
+        siftDown(slot, last);
+        if (queue[slot] == last) {
+            siftUp(slot, last);
+        }
+    }
+
+    /** Puts {@code event} at {@code slot} or above, moving later parents down. */
+    private void siftUp(int slot, ScheduledEvent event) {
+        while (slot > 0) {
+            int parent = (slot - 1) >>> 1;
+            if (!event.before(queue[parent])) {
+                break;
+            }
+            place(slot, queue[parent]);
+            slot = parent;
+        }
+        place(slot, event);
+    }
+
+    /** Puts {@code event} at {@code slot} or below, moving earlier children up. */
+    private void siftDown(int slot, ScheduledEvent event) {
+        int half = size >>> 1;
+        while (slot < half) {
+            int child = 2 * slot + 1;
+            if (child + 1 < size && queue[child + 1].before(queue[child])) {
+                child++;
+            }
+            if (!queue[child].before(event)) {
+                break;
+            }
+            place(slot, queue[child]);
+            slot = child;
+        }
+        place(slot, event);
+    }
+
+    private void place(int slot, ScheduledEvent event) {
+        queue[slot] = event;
+        event.slot = slot;
+    }
+
     /** A scheduled event; cancelling it after it ran (or twice) does nothing. */
-    private final class ScheduledEvent implements Comparable<ScheduledEvent>, EventHandle {
+    private final class ScheduledEvent implements EventHandle {
         private final long atNs;
         private final long sequence;
         private final String label;
         private final Runnable action;
         private boolean cancelled;
         private boolean done;
+        /** Where the event is in the heap; -1 once it left it (dispatched or cancelled). */
+        private int slot = -1;
 
         ScheduledEvent(long atNs, long sequence, String label, Runnable action) {
             this.atNs = atNs;
@@ -211,7 +265,7 @@ public final class EventLoop {
         public void cancel() {
             if (!cancelled && !done) {
                 cancelled = true;
-                live--;
+                removeAt(slot);
             }
         }
 
@@ -220,10 +274,9 @@ public final class EventLoop {
             return cancelled;
         }
 
-        @Override
-        public int compareTo(ScheduledEvent other) {
-            int byTime = Long.compare(atNs, other.atNs);
-            return byTime != 0 ? byTime : Long.compare(sequence, other.sequence);
+        /** Whether this event runs before {@code other}: earlier, or as early and scheduled first. */
+        boolean before(ScheduledEvent other) {
+            return atNs < other.atNs || atNs == other.atNs && sequence < other.sequence;
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.iommulab.hw.sim;
 
+import dev.iommulab.hw.mem.PhysicalMemory;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -112,9 +113,7 @@ public final class SimRandom {
 
         /** Bytes {@code [offset, offset + length)} of the run, in a new array. */
         public byte[] copy(long offset, int length) {
-            if (offset < 0 || length < 0 || offset > count - length) {
-                throw new IndexOutOfBoundsException("bytes " + offset + "+" + length + " of " + count);
-            }
+            checkRange(offset, length);
             byte[] out = new byte[length];
             int i = 0;
             for (; i < length && ((offset + i) & 7) != 0; i++) {
@@ -129,11 +128,52 @@ public final class SimRandom {
             return out;
         }
 
+        /**
+         * Writes bytes {@code [offset, offset + length)} of the run into {@code memory} from {@code pa}, a 64-bit
+         * draw at a time where the run's words are whole: no array in between.
+         */
+        public void writeTo(PhysicalMemory memory, long pa, long offset, int length) {
+            checkRange(offset, length);
+            int i = 0;
+            for (; i < length && ((offset + i) & 7) != 0; i++) {
+                memory.writeByte(pa + i, at(offset + i));
+            }
+            for (long word = (offset + i) >>> 3; i + 8 <= length; i += 8, word++) {
+                memory.writeLong(pa + i, word(word));
+            }
+            for (; i < length; i++) {
+                memory.writeByte(pa + i, at(offset + i));
+            }
+        }
+
+        /**
+         * Whether {@code memory} holds bytes {@code [offset, offset + length)} of the run from {@code pa}, compared
+         * a 64-bit draw at a time where the run's words are whole: no copy of either side.
+         */
+        public boolean matches(long offset, PhysicalMemory memory, long pa, int length) {
+            checkRange(offset, length);
+            int i = 0;
+            for (; i < length && ((offset + i) & 7) != 0; i++) {
+                if (memory.readByte(pa + i) != at(offset + i)) {
+                    return false;
+                }
+            }
+            for (long word = (offset + i) >>> 3; i + 8 <= length; i += 8, word++) {
+                if (memory.readLong(pa + i) != word(word)) {
+                    return false;
+                }
+            }
+            for (; i < length; i++) {
+                if (memory.readByte(pa + i) != at(offset + i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
         /** Whether {@code actual} holds bytes {@code [offset, offset + actual.length)} of the run. */
         public boolean matches(long offset, byte[] actual) {
-            if (offset < 0 || offset > count - actual.length) {
-                throw new IndexOutOfBoundsException("bytes " + offset + "+" + actual.length + " of " + count);
-            }
+            checkRange(offset, actual.length);
             int i = 0;
             for (; i < actual.length && ((offset + i) & 7) != 0; i++) {
                 if (actual[i] != at(offset + i)) {
@@ -151,6 +191,12 @@ public final class SimRandom {
                 }
             }
             return true;
+        }
+
+        private void checkRange(long offset, int length) {
+            if (offset < 0 || length < 0 || offset > count - length) {
+                throw new IndexOutOfBoundsException("bytes " + offset + "+" + length + " of " + count);
+            }
         }
 
         private long word(long index) {

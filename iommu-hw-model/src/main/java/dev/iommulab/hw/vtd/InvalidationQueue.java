@@ -231,7 +231,9 @@ final class InvalidationQueue {
     }
 
     private void trace(String format, Object... args) {
-        unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-qi",
-                "%s: " + format, Trace.prepend(unit.config().name(), args));
+        if (unit.loop().trace().enabled()) { // spares the prefixed format and arguments when nobody listens
+            unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-qi",
+                    "%s: " + format, Trace.prepend(unit.config().name(), args));
+        }
     }
 }

@@ -193,7 +193,9 @@ final class PageRequestQueue {
     }
 
     private void trace(String format, Object... args) {
-        unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-prq",
-                "%s: " + format, Trace.prepend(unit.config().name(), args));
+        if (unit.loop().trace().enabled()) { // spares the prefixed format and arguments when nobody listens
+            unit.loop().trace().step(unit.loop().now(), Layer.IOMMU, "vtd-prq",
+                    "%s: " + format, Trace.prepend(unit.config().name(), args));
+        }
     }
 }

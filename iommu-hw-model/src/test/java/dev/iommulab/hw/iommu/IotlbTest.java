@@ -48,11 +48,28 @@ class IotlbTest {
     @Test
     void fill_overCapacity_leastRecentlyUsedEvicted() {
         Iotlb<String> tlb = new Iotlb<>(1, K4);
-        tlb.fill(1, 0x1000, K4, "a");
-        tlb.fill(1, 0x2000, K4, "b");
+        assertThat(tlb.fill(1, 0x1000, K4, "a")).as("nothing evicted").isNull();
+        assertThat(tlb.fill(1, 0x2000, K4, "b")).as("evicted for room").isEqualTo("a");
 
         assertThat(tlb.lookup(1, 0x1000)).isNull();
         assertThat(tlb.lookup(1, 0x2000)).isEqualTo("b");
+        assertThat(tlb.size()).isEqualTo(1);
+    }
+
+    /** One size probed: a 2 MiB entry is found under 2 MiB only, whatever sizes the IOTLB probes itself. */
+    @Test
+    void lookupOfSize_entryOfAnotherSize_missesAndRemoveDropsOnlyThatKey() {
+        Iotlb<String> tlb = new Iotlb<>(8, K4);
+        tlb.fill(1, 0x20_0000, M2, "2m");
+        tlb.fill(1, 0x20_0000, K4, "4k");
+
+        assertThat(tlb.lookup(1, 0x20_1234, M2)).isEqualTo("2m");
+        assertThat(tlb.lookup(1, 0x20_1234, K4)).isNull();
+        assertThat(tlb.lookup(1, 0x20_0010, K4)).isEqualTo("4k");
+        assertThat(tlb.remove(1, 0x20_0abc, M2)).isTrue();
+        assertThat(tlb.remove(1, 0x20_0abc, M2)).as("already gone").isFalse();
+        assertThat(tlb.lookup(1, 0x20_1234, M2)).isNull();
+        assertThat(tlb.lookup(1, 0x20_0010, K4)).isEqualTo("4k");
         assertThat(tlb.size()).isEqualTo(1);
     }
 

@@ -117,6 +117,41 @@ class PhysicalMemoryTest {
         assertThat(memory.read(0x2_0000, 16)).containsOnly(0);
     }
 
+    /** A slice of an array lands where asked, across a 2 MiB chunk of the backing store too. */
+    @Test
+    void write_sliceAcrossChunkBoundary_storesOnlyTheSlice() {
+        PhysicalMemory fourMib = new PhysicalMemory(4L << 20);
+        byte[] data = {1, 2, 3, 4, 5, 6, 7, 8};
+
+        fourMib.write(0x1f_fffe, data, 2, 5);
+
+        assertThat(fourMib.read(0x1f_fffd, 7)).containsExactly(0, 3, 4, 5, 6, 7, 0);
+        assertThatThrownBy(() -> fourMib.write(0, data, 4, 5)).isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    /** An int across two 2 MiB chunks of the backing store is still four little-endian bytes. */
+    @Test
+    void writeInt_acrossChunkBoundary_readIntAndBytesAgree() {
+        PhysicalMemory fourMib = new PhysicalMemory(4L << 20);
+
+        fourMib.writeInt(0x1f_fffe, 0x1122_3344);
+
+        assertThat(fourMib.readInt(0x1f_fffe)).isEqualTo(0x1122_3344);
+        assertThat(fourMib.read(0x1f_fffe, 4)).containsExactly(0x44, 0x33, 0x22, 0x11);
+        assertThat(fourMib.readInt(0x20_0000)).as("two bytes in the next chunk").isEqualTo(0x1122);
+    }
+
+    @Test
+    void writeByte_anyAddress_readByteAndReadSeeIt() {
+        memory.writeByte(0x3001, (byte) 0x9c);
+
+        assertThat(memory.readByte(0x3001)).isEqualTo((byte) 0x9c);
+        assertThat(memory.readByte(0x3000)).isZero();
+        assertThat(memory.readByte(0x9_0000)).as("never written").isZero();
+        assertThat(memory.read(0x3000, 2)).containsExactly(0, 0x9c);
+        assertThatThrownBy(() -> memory.readByte(SIZE)).isInstanceOf(IllegalArgumentException.class);
+    }
+
     /** Memory is whole 4 KiB frames. */
     @Test
     void constructor_sizeNotMultipleOfPage_throws() {

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.iommulab.hw.iommu.AddressType;
 import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.HwFault;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -54,7 +55,7 @@ class FaultQueueTest {
         f.enableFq(8, false);
 
         f.iommu.memoryRequest(new DmaRequest(DID, AddressType.UNTRANSLATED, true, PASID, VA, 8, access, false,
-                access == Access.WRITE ? new byte[8] : null));
+                access == Access.WRITE ? WriteData.of(new byte[8]) : null));
 
         assertThat(f.fqRecords()).singleElement().satisfies(r -> {
             assertThat(r.ttyp()).isEqualTo(ttyp);

@@ -11,6 +11,7 @@ import dev.iommulab.hw.iommu.AddressType;
 import dev.iommulab.hw.iommu.AtsTranslationRequest;
 import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.PageRequestMessage;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.sim.SimRandom;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -85,7 +86,7 @@ class GarbageInputTest {
                 Access access = Access.values()[rnd.nextInt(3)];
                 AddressType type = rnd.nextInt(4) == 0 ? AddressType.TRANSLATED : AddressType.UNTRANSLATED;
                 f.iommu.memoryRequest(new DmaRequest(rid, type, pv, pid, addr, 8, access, rnd.nextBoolean(),
-                        access == Access.WRITE ? new byte[8] : null));
+                        access == Access.WRITE ? WriteData.of(new byte[8]) : null));
             }
             case 1 -> f.iommu.translationRequest(new AtsTranslationRequest(rid, pv, pid, addr, rnd.nextBoolean(),
                     rnd.nextBoolean(), rnd.nextBoolean()));

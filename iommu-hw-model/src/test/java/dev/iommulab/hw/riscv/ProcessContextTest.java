@@ -15,6 +15,7 @@ import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.iommu.HwFaultReason;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.RiscvPte;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ class ProcessContextTest {
 
     private DmaRequest readAs(int pid, boolean supervisor, Access access) {
         return new DmaRequest(DID, AddressType.UNTRANSLATED, true, pid, VA, 8, access, supervisor,
-                access == Access.WRITE ? new byte[8] : null);
+                access == Access.WRITE ? WriteData.of(new byte[8]) : null);
     }
 
     private HwFault fault(DmaRequest r) {

@@ -13,6 +13,7 @@ import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.OperationMix.Op;
 import dev.iommulab.hw.iommu.OperationMix;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.RiscvPte;
 import java.util.ArrayList;
@@ -91,7 +92,7 @@ class RecentTranslationsTest {
                 }
                 case 1 -> {
                     return dma(new DmaRequest(did, AddressType.UNTRANSLATED, true, pid, va, 8, Access.WRITE, false,
-                            new byte[] {7, 7, 7, 7, 7, 7, 7, 7}));
+                            WriteData.of(new byte[] {7, 7, 7, 7, 7, 7, 7, 7})));
                 }
                 case 2 -> {
                     return f.iommu.translationRequest(new AtsTranslationRequest(did, true, pid, va, op.flag(), false,

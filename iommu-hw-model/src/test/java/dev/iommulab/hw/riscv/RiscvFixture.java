@@ -6,6 +6,7 @@ import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PcieFabric;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.RiscvPageTable;
@@ -266,15 +267,17 @@ final class RiscvFixture {
     }
 
     static DmaRequest write(long addr, byte[] data) {
-        return new DmaRequest(DID, AddressType.UNTRANSLATED, true, PASID, addr, data.length, Access.WRITE, false, data);
+        return new DmaRequest(DID, AddressType.UNTRANSLATED, true, PASID, addr, data.length, Access.WRITE, false,
+                WriteData.of(data));
     }
 
     static DmaRequest writeNoPasid(long addr, byte[] data) {
-        return new DmaRequest(DID, AddressType.UNTRANSLATED, false, 0, addr, data.length, Access.WRITE, false, data);
+        return new DmaRequest(DID, AddressType.UNTRANSLATED, false, 0, addr, data.length, Access.WRITE, false,
+                WriteData.of(data));
     }
 
     static DmaRequest translated(long addr, Access access) {
-        byte[] data = access == Access.WRITE ? new byte[8] : null;
+        WriteData data = access == Access.WRITE ? WriteData.of(new byte[8]) : null;
         return new DmaRequest(DID, AddressType.TRANSLATED, false, 0, addr, 8, access, false, data);
     }
 

@@ -18,6 +18,7 @@ import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.iommu.HwFaultReason;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.RiscvPageTable;
 import dev.iommulab.hw.pgtable.RiscvPagingMode;
@@ -261,7 +262,7 @@ class TwoStageTranslationTest {
         RiscvFixture single = outcomeFixture(flags, false);
         RiscvFixture nested = outcomeFixture(flags, true);
         DmaRequest r = new DmaRequest(DID, AddressType.UNTRANSLATED, false, 0, VA, 8, access, false,
-                access == Access.WRITE ? new byte[8] : null);
+                access == Access.WRITE ? WriteData.of(new byte[8]) : null);
 
         DmaCompletion a = single.iommu.memoryRequest(r);
         DmaCompletion b = nested.iommu.memoryRequest(r);

@@ -20,6 +20,59 @@ class EventLoopTest {
         return () -> ran.add(name + "@" + loop.now());
     }
 
+    /**
+     * Thousands of events at few distinct times, some scheduled from inside events and some cancelled: they run in
+     * (time, sequence) order, the order a sort of what was scheduled gives, and no cancelled one runs.
+     */
+    @Test
+    void runUntilIdle_manyEventsSomeCancelled_runInTimeThenSequenceOrder() {
+        SimRandom random = new SimRandom(3);
+        List<long[]> expected = new ArrayList<>();
+        List<long[]> order = new ArrayList<>();
+        long[] sequence = {0};
+        for (int i = 0; i < 3_000; i++) {
+            scheduleTracked(random, expected, order, sequence, i % 3 == 0);
+        }
+        loop.runUntilIdle();
+
+        expected.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+        assertThat(order).hasSize(expected.size()).isNotEmpty();
+        for (int i = 0; i < order.size(); i++) {
+            assertThat(order.get(i)).as("event %d", i).containsExactly(expected.get(i));
+        }
+    }
+
+    private void scheduleTracked(SimRandom random, List<long[]> expected, List<long[]> order, long[] sequence,
+                                 boolean spawns) {
+        long[] id = {loop.now() + random.nextInt(50), sequence[0]++};
+        EventHandle handle = loop.scheduleAt(id[0], "e", () -> {
+            order.add(id);
+            if (spawns && order.size() < 4_000) {
+                scheduleTracked(random, expected, order, sequence, false);
+            }
+        });
+        if (random.nextInt(5) == 0) {
+            handle.cancel();
+        } else {
+            expected.add(id);
+        }
+    }
+
+    /** Cancelled timeouts far ahead neither run nor count as pending; the work scheduled after them runs alone. */
+    @Test
+    void cancel_farFutureTimeouts_neitherRunNorCountAsPending() {
+        for (int i = 0; i < 100; i++) {
+            loop.schedule(60_000_000_000L + i, "timeout", record("timeout" + i)).cancel();
+        }
+        loop.schedule(5, "work", record("work"));
+
+        assertThat(loop.pendingEvents()).isEqualTo(1);
+        loop.runUntilIdle();
+
+        assertThat(ran).containsExactly("work@5");
+        assertThat(loop.isIdle()).isTrue();
+    }
+
     /** DESIGN.md §2: events at the same time run in the order they were scheduled (sequence). */
     @Test
     void runUntilIdle_sameTimeEvents_runInSchedulingOrder() {

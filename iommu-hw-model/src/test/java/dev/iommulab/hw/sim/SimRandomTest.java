@@ -3,6 +3,7 @@ package dev.iommulab.hw.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.iommulab.hw.mem.PhysicalMemory;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -93,6 +94,36 @@ class SimRandomTest {
         middle[20] ^= 0x80;
         assertThat(bytes.matches(3, middle)).as("a byte of an aligned word flipped").isFalse();
         assertThatThrownBy(() -> bytes.matches(90, new byte[11])).isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    /** Written into memory, a run holds the bytes copy() gives, whatever the alignment of either side. */
+    @Test
+    void writeTo_unalignedOffsetAndAddress_memoryHoldsTheCopy() {
+        SimRandom.Bytes bytes = new SimRandom(6).nextBytes(100);
+        PhysicalMemory memory = new PhysicalMemory(1 << 16);
+
+        bytes.writeTo(memory, 0x1005, 3, 90);
+
+        assertThat(memory.read(0x1005, 90)).isEqualTo(bytes.copy(3, 90));
+        assertThat(memory.read(0x1004, 1)).containsExactly(0);
+        assertThat(memory.read(0x1005 + 90, 1)).containsExactly(0);
+        assertThatThrownBy(() -> bytes.writeTo(memory, 0, 20, 81)).isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
+    void matchesMemory_writtenRun_trueAndAnyFlippedByteFalse() {
+        SimRandom.Bytes bytes = new SimRandom(7).nextBytes(100);
+        PhysicalMemory memory = new PhysicalMemory(1 << 16);
+        memory.write(0x2003, bytes.copy(5, 41));
+
+        assertThat(bytes.matches(5, memory, 0x2003, 41)).isTrue();
+        assertThat(bytes.matches(6, memory, 0x2003, 41)).as("shifted by one").isFalse();
+        for (int at : new int[] {0, 2, 20, 40}) {
+            memory.writeByte(0x2003 + at, (byte) (memory.readByte(0x2003 + at) ^ 1));
+            assertThat(bytes.matches(5, memory, 0x2003, 41)).as("byte %d flipped", at).isFalse();
+            memory.writeByte(0x2003 + at, (byte) (memory.readByte(0x2003 + at) ^ 1));
+        }
+        assertThatThrownBy(() -> bytes.matches(90, memory, 0, 11)).isInstanceOf(IndexOutOfBoundsException.class);
     }
 
     @Test

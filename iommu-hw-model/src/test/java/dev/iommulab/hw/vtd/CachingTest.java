@@ -11,6 +11,7 @@ import dev.iommulab.hw.iommu.AddressType;
 import dev.iommulab.hw.iommu.AtsTranslationRequest;
 import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.VtdSecondStageTable;
 import dev.iommulab.hw.pgtable.X86Pte;
@@ -47,7 +48,7 @@ class CachingTest {
 
     private DmaCompletion write(long addr) {
         return f.unit.memoryRequest(new DmaRequest(RID, AddressType.UNTRANSLATED, true, PASID, addr, 4, Access.WRITE,
-                false, new byte[] {9, 9, 9, 9}));
+                false, WriteData.of(new byte[] {9, 9, 9, 9})));
     }
 
     private void invalidate(QiDescriptor d) {

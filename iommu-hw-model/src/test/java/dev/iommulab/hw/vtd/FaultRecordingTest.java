@@ -10,6 +10,7 @@ import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.iommu.PageRequestMessage;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import org.junit.jupiter.api.Test;
 
@@ -38,7 +39,7 @@ class FaultRecordingTest {
     /** An untranslated write to an unmapped page: fault 0x71. */
     private DmaCompletion faultFrom(int sid) {
         DmaCompletion c = f.unit.memoryRequest(new DmaRequest(sid, AddressType.UNTRANSLATED, true, PASID,
-                UNMAPPED + 0x10, 4, Access.WRITE, false, new byte[] {1, 2, 3, 4}));
+                UNMAPPED + 0x10, 4, Access.WRITE, false, WriteData.of(new byte[] {1, 2, 3, 4})));
         f.settle();
         return c;
     }
@@ -179,7 +180,7 @@ class FaultRecordingTest {
 
     private static DmaRequest write(int sid) {
         return new DmaRequest(sid, AddressType.UNTRANSLATED, true, PASID, UNMAPPED, 4, Access.WRITE, false,
-                new byte[] {1, 2, 3, 4});
+                WriteData.of(new byte[] {1, 2, 3, 4}));
     }
 
     /** Scenario 30: with PPF already set, a record in a free register raises no new fault event. */

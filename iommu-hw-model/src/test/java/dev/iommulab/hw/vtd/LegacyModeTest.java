@@ -15,6 +15,7 @@ import dev.iommulab.hw.iommu.HwFaultReason;
 import dev.iommulab.hw.iommu.PageRequestMessage;
 import dev.iommulab.hw.iommu.PrgResponse;
 import dev.iommulab.hw.iommu.PrgResponseCode;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.VtdSecondStageTable;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ class LegacyModeTest {
 
     private DmaCompletion write(long addr) {
         return f.unit.memoryRequest(new DmaRequest(RID, AddressType.UNTRANSLATED, false, 0, addr, 4, Access.WRITE,
-                false, new byte[] {1, 2, 3, 4}));
+                false, WriteData.of(new byte[] {1, 2, 3, 4})));
     }
 
     private void legacy(int tt) {
@@ -107,7 +108,7 @@ class LegacyModeTest {
         legacy(VtdEntries.TT_DEVICE_TLB);
 
         DmaCompletion c = f.unit.memoryRequest(new DmaRequest(RID, AddressType.TRANSLATED, false, 0, PA, 4,
-                Access.WRITE, false, new byte[] {4, 4, 4, 4}));
+                Access.WRITE, false, WriteData.of(new byte[] {4, 4, 4, 4})));
 
         assertThat(c.ok()).isTrue();
         assertThat(f.memory.read(PA, 4)).containsExactly(4, 4, 4, 4);

@@ -10,6 +10,7 @@ import dev.iommulab.hw.iommu.AtsTranslationRequest;
 import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.HwFaultReason;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.VtdSecondStageTable;
 import dev.iommulab.hw.pgtable.X86Pte;
@@ -35,7 +36,7 @@ class NestedTranslationTest {
 
     private DmaCompletion dma(long addr, Access access) {
         return f.unit.memoryRequest(new DmaRequest(RID, AddressType.UNTRANSLATED, true, PASID, addr, 4, access, false,
-                access == Access.WRITE ? new byte[] {1, 2, 3, 4} : null));
+                access == Access.WRITE ? WriteData.of(new byte[] {1, 2, 3, 4}) : null));
     }
 
 

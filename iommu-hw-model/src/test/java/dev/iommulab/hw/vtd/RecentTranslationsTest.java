@@ -11,6 +11,7 @@ import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.OperationMix.Op;
 import dev.iommulab.hw.iommu.OperationMix;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.X86Pte;
 import java.util.ArrayList;
@@ -82,7 +83,7 @@ class RecentTranslationsTest {
                 case 0 -> dma(new DmaRequest(rid, AddressType.UNTRANSLATED, op.flag(), pasid, va + 8L * (op.c() & 1),
                         8, Access.READ, false, null));
                 case 1 -> dma(new DmaRequest(rid, AddressType.UNTRANSLATED, true, pasid, va, 8, Access.WRITE, false,
-                        new byte[] {7, 7, 7, 7, 7, 7, 7, 7}));
+                        WriteData.of(new byte[] {7, 7, 7, 7, 7, 7, 7, 7})));
                 case 2 -> f.unit.translationRequest(new AtsTranslationRequest(rid, true, pasid, va, op.flag(), false,
                         false)).toString();
                 case 3 -> {

@@ -8,6 +8,7 @@ import dev.iommulab.hw.iommu.AddressType;
 import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.HwFaultReason;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.X86Pte;
 import org.junit.jupiter.api.Test;
@@ -30,7 +31,7 @@ class ScalableFaultReasonsTest {
 
     private DmaCompletion dma(Access access, boolean priv) {
         return f.unit.memoryRequest(new DmaRequest(RID, AddressType.UNTRANSLATED, true, PASID, VA, 4, access, priv,
-                access == Access.WRITE ? new byte[] {1, 2, 3, 4} : null));
+                access == Access.WRITE ? WriteData.of(new byte[] {1, 2, 3, 4}) : null));
     }
 
     private DmaCompletion read() {
@@ -281,7 +282,7 @@ class ScalableFaultReasonsTest {
         f.writePasidEntry(PASID, VtdEntries.PRESENT | (long) VtdEntries.PGTT_PASS_THROUGH << 6, 0);
 
         f.unit.memoryRequest(new DmaRequest(RID, AddressType.UNTRANSLATED, true, PASID, 0xfee0_1000L, 4, Access.WRITE,
-                false, new byte[4]));
+                false, WriteData.of(new byte[4])));
 
         assertThat(f.faultCodes()).containsExactly(0x87);
         assertThat(f.faults.get(0).reason()).isEqualTo(HwFaultReason.MSI_REDIRECT_FAULT);
@@ -293,7 +294,7 @@ class ScalableFaultReasonsTest {
 
         assertThat(dma(Access.WRITE, false).ok()).isFalse();
         DmaCompletion c = f.unit.memoryRequest(new DmaRequest(RID, AddressType.UNTRANSLATED, true, PASID, PA, 4,
-                Access.WRITE, false, new byte[] {7, 7, 7, 7}));
+                Access.WRITE, false, WriteData.of(new byte[] {7, 7, 7, 7})));
 
         assertThat(c.ok()).isTrue();
         assertThat(f.memory.read(PA, 4)).containsExactly(7, 7, 7, 7);
@@ -324,7 +325,7 @@ class ScalableFaultReasonsTest {
         long pte = nc.map(VA, PA, X86Pte.RW | X86Pte.US);
 
         DmaCompletion c = nc.unit.memoryRequest(new DmaRequest(RID, AddressType.UNTRANSLATED, true, PASID, VA, 4,
-                Access.WRITE, false, new byte[4]));
+                Access.WRITE, false, WriteData.of(new byte[4])));
 
         assertThat(c.ok()).isTrue();
         assertThat(nc.memory.readLong(pte) & (X86Pte.A | X86Pte.D)).isEqualTo(X86Pte.A | X86Pte.D);

@@ -10,6 +10,7 @@ import dev.iommulab.hw.iommu.AtsTranslationRequest;
 import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.HwFaultReason;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.VtdSecondStageTable;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,7 @@ class SecondStageTranslationTest {
 
     private DmaCompletion dma(long addr, Access access) {
         return f.unit.memoryRequest(new DmaRequest(RID, AddressType.UNTRANSLATED, true, PASID, addr, 4, access, false,
-                access == Access.WRITE ? new byte[] {1, 2, 3, 4} : null));
+                access == Access.WRITE ? WriteData.of(new byte[] {1, 2, 3, 4}) : null));
     }
 
     // ---- second stage only ----

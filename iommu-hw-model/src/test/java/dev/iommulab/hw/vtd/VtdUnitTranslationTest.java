@@ -12,6 +12,7 @@ import dev.iommulab.hw.iommu.DmaCompletion;
 import dev.iommulab.hw.iommu.DmaRequest;
 import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.iommu.HwFaultReason;
+import dev.iommulab.hw.iommu.WriteData;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.pgtable.X86Pte;
 import org.junit.jupiter.api.DisplayName;
@@ -40,7 +41,7 @@ class VtdUnitTranslationTest {
 
     private static DmaRequest write(long addr, byte[] data) {
         return new DmaRequest(RID, AddressType.UNTRANSLATED, true, PASID, addr, data.length, Access.WRITE, false,
-                data);
+                WriteData.of(data));
     }
 
     /** §1.3 / DESIGN.md §3 step 2: a not-present page gives Success with R = W = 0 and no fault record. */
@@ -245,7 +246,7 @@ class VtdUnitTranslationTest {
         byte[] data = {5, 6, 7, 8};
 
         DmaCompletion completion = f.unit.memoryRequest(new DmaRequest(RID, AddressType.TRANSLATED, true, PASID,
-                PA + 0x20, 4, Access.WRITE, false, data));
+                PA + 0x20, 4, Access.WRITE, false, WriteData.of(data)));
 
         assertThat(completion.ok()).isTrue();
         assertThat(f.memory.read(PA + 0x20, 4)).isEqualTo(data);

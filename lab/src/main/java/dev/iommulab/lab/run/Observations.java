@@ -86,7 +86,10 @@ final class Observations implements FaultEvents.Listener {
         private boolean holds(MmStruct mm, long va) {
             for (long done = 0; done < job.size(); ) {
                 int chunk = (int) Math.min(job.size() - done, 4096 - ((va + done) & 4095));
-                if (!job.payload().matches(done, mm.read(va + done, chunk))) {
+                long pa = mm.physicalAddress(va + done);
+                boolean same = pa >= 0 ? job.payload().matches(done, mm.memory(), pa, chunk)
+                        : job.payload().matches(done, new byte[chunk]); // nothing maps it: reads as zero
+                if (!same) {
                     return false;
                 }
                 done += chunk;
