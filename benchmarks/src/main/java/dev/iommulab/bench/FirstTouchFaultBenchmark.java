@@ -4,6 +4,7 @@ import dev.iommulab.core.mm.MmStruct;
 import dev.iommulab.core.mm.Vma;
 import dev.iommulab.hw.pci.DmaJob;
 import dev.iommulab.hw.pci.DmaOutcome;
+import dev.iommulab.hw.pci.DmaPayload;
 import dev.iommulab.hw.pci.DmaStatus;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.lab.machine.Machine;
@@ -43,7 +44,8 @@ public class FirstTouchFaultBenchmark extends LabBenchmark {
 
     private static final long BASE = 0x7f00_0000_0000L;
     private static final long PAGE = 4096;
-    private static final byte[] DATA = new byte[(int) PAGE];
+    /** The bytes every write carries: made once, as a device's data buffer is (a job made from an array copies it). */
+    private static final DmaPayload DATA = DmaPayload.of(new byte[(int) PAGE]);
 
     @Param({"vtd", "riscv"})
     public String hardware;
@@ -77,8 +79,7 @@ public class FirstTouchFaultBenchmark extends LabBenchmark {
     public int firstTouch() {
         int ok = 0;
         for (int i = 0; i < BATCH; i++) {
-            DmaOutcome o = m.runDma("acc0", new DmaJob(BASE + i * PAGE, (int) PAGE, Access.WRITE, pasid, false,
-                    DATA));
+            DmaOutcome o = m.runDma("acc0", DmaJob.streaming(BASE + i * PAGE, PAGE, Access.WRITE, pasid, false, DATA));
             ok += o != null && o.status() == DmaStatus.OK ? 1 : 0;
         }
         if (ok != BATCH) {

@@ -1,7 +1,6 @@
 package dev.iommulab.core.kernel;
 
 import dev.iommulab.hw.mem.PhysicalMemory;
-import java.util.TreeSet;
 
 /**
  * The page allocator: hands out zeroed 4 KiB frames of physical memory above a reserved base. A frame given
@@ -15,7 +14,7 @@ public final class FrameAllocator {
     private final PhysicalMemory memory;
     private final FailureInjector failures;
     private final long first;
-    private final TreeSet<Long> freed = new TreeSet<>();
+    private final PageSet freed = new PageSet();
     private long next;
 
     public FrameAllocator(PhysicalMemory memory, long firstFrame, FailureInjector failures) {

@@ -1,5 +1,6 @@
 package dev.iommulab.core.mm;
 
+import dev.iommulab.core.kernel.PageSet;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import java.util.ArrayList;
 import java.util.List;

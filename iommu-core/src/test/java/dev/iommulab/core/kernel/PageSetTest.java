@@ -1,4 +1,4 @@
-package dev.iommulab.core.mm;
+package dev.iommulab.core.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -47,5 +47,29 @@ class PageSetTest {
         assertThat(set.inRange(start, end)).containsExactly(reference.subSet(start, end).stream()
                 .mapToLong(Long::longValue).toArray());
         assertThat(set.inRange(0, Long.MAX_VALUE)).hasSize(reference.size());
+    }
+
+    /** Seeded adds and removes, then a drain: size, membership and the lowest-first order of a TreeSet. */
+    @Test
+    void pollFirst_randomOperations_lowestFirstLikeTreeSet() {
+        PageSet set = new PageSet();
+        TreeSet<Long> reference = new TreeSet<>();
+        SimRandom random = new SimRandom(12);
+        for (int i = 0; i < 5_000; i++) {
+            long page = random.nextInt(4 * 512) * PAGE;
+            if (random.nextInt(3) == 0) {
+                set.remove(page);
+                reference.remove(page);
+            } else {
+                set.add(page);
+                reference.add(page);
+            }
+            assertThat(set.size()).as("size after operation %d (seed 12)", i).isEqualTo(reference.size());
+            assertThat(set.contains(page)).as("contains %#x (seed 12)", page).isEqualTo(reference.contains(page));
+        }
+        while (!reference.isEmpty()) {
+            assertThat(set.pollFirst()).isEqualTo(reference.pollFirst());
+        }
+        assertThat(set.isEmpty()).isTrue();
     }
 }

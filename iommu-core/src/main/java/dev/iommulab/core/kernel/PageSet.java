@@ -1,15 +1,16 @@
-package dev.iommulab.core.mm;
+package dev.iommulab.core.kernel;
 
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A set of page addresses in address order, for {@link MmPages}: one bitmap per 2 MiB of address space (512 pages,
- * eight {@code long}s) in a map ordered by address, so that adding the page a fault installs sets a bit (in the
- * bitmap of the last page added, most of the time) instead of boxing a {@code Long} into a tree of every page.
+ * A set of page addresses in address order: one bitmap per 2 MiB of address space (512 pages, eight {@code long}s)
+ * in a map ordered by address, so that adding a page sets a bit (in the bitmap of the last page added, most of the
+ * time) instead of boxing a {@code Long} into a tree of every page. An mm indexes the pages that have a leaf in one,
+ * the {@link FrameAllocator} the frames given back to it.
  */
-final class PageSet {
+public final class PageSet {
 
     private static final int PAGE_SHIFT = 12;
     private static final int REGION_SHIFT = 21;
@@ -18,28 +19,31 @@ final class PageSet {
     /** Bitmaps by region number ({@code page >> 21}, signed: the order of the addresses); none is all zero. */
     private final TreeMap<Long, long[]> regions = new TreeMap<>();
     private long lastRegion;
+    private long size;
     /** The bitmap of {@link #lastRegion}, or null. */
     private long[] lastBits;
 
     /** Adds the page at {@code page} (a multiple of 4 KiB). */
-    void add(long page) {
+    public void add(long page) {
         long region = page >> REGION_SHIFT;
         long[] bits = lastBits != null && lastRegion == region ? lastBits
                 : regions.computeIfAbsent(region, r -> new long[PAGES_PER_REGION / Long.SIZE]);
         int i = bit(page);
+        size += (bits[i >>> 6] & 1L << i) == 0 ? 1 : 0;
         bits[i >>> 6] |= 1L << i;
         lastRegion = region;
         lastBits = bits;
     }
 
     /** Removes the page at {@code page}, if present. */
-    void remove(long page) {
+    public void remove(long page) {
         long region = page >> REGION_SHIFT;
         long[] bits = regions.get(region);
         if (bits == null) {
             return;
         }
         int i = bit(page);
+        size -= (bits[i >>> 6] & 1L << i) == 0 ? 0 : 1;
         bits[i >>> 6] &= ~(1L << i);
         if (Arrays.stream(bits).allMatch(w -> w == 0)) {
             regions.remove(region);
@@ -49,8 +53,37 @@ final class PageSet {
         }
     }
 
+    public boolean contains(long page) {
+        long[] bits = regions.get(page >> REGION_SHIFT);
+        int i = bit(page);
+        return bits != null && (bits[i >>> 6] & 1L << i) != 0;
+    }
+
+    /** How many pages the set holds. */
+    public long size() {
+        return size;
+    }
+
+    public boolean isEmpty() {
+        return size == 0;
+    }
+
+    /** Removes and returns the lowest page of the set; the set must not be empty. */
+    public long pollFirst() {
+        Map.Entry<Long, long[]> first = regions.firstEntry();
+        long[] bits = first.getValue();
+        int w = 0;
+        while (bits[w] == 0) {
+            w++;
+        }
+        long page = (first.getKey() << REGION_SHIFT)
+                + ((long) (w * Long.SIZE + Long.numberOfTrailingZeros(bits[w])) << PAGE_SHIFT);
+        remove(page);
+        return page;
+    }
+
     /** The pages in {@code [start, end)}, in ascending order. */
-    long[] inRange(long start, long end) {
+    public long[] inRange(long start, long end) {
         if (start >= end) {
             return new long[0];
         }
