@@ -35,6 +35,12 @@ public final class PhysicalMemory {
 
     private final long size;
     private final byte[][] chunks;
+    /**
+     * Per chunk, one bit per frame that may hold a byte other than zero (written since it was last zeroed whole):
+     * {@link #zero} clears only those, so handing out a frame that was never written costs nothing (the page
+     * allocator zeroes every frame it hands out).
+     */
+    private final long[][] written;
 
     public PhysicalMemory(long size) {
         if (size <= 0 || (size & PAGE_MASK) != 0) {
@@ -46,6 +52,7 @@ public final class PhysicalMemory {
         }
         this.size = size;
         this.chunks = new byte[(int) chunkCount][];
+        this.written = new long[(int) chunkCount][];
     }
 
     /** The chunk holding {@code pa}, or null when nothing in it was ever written. */
@@ -53,14 +60,25 @@ public final class PhysicalMemory {
         return chunks[(int) (pa >>> CHUNK_SHIFT)];
     }
 
-    private byte[] chunkForWrite(long pa) {
+    /** The chunk holding {@code [pa, pa + length)} (inside one chunk), its frames there marked written. */
+    private byte[] chunkForWrite(long pa, int length) {
         int c = (int) (pa >>> CHUNK_SHIFT);
         byte[] chunk = chunks[c];
         if (chunk == null) {
             chunk = new byte[(int) Math.min(CHUNK_BYTES, size - ((long) c << CHUNK_SHIFT))];
             chunks[c] = chunk;
+            written[c] = new long[CHUNK_BYTES / PAGE_SIZE / Long.SIZE];
+        }
+        long[] bits = written[c];
+        int last = frameInChunk(pa + length - 1);
+        for (int f = frameInChunk(pa); f <= last; f++) {
+            bits[f >>> 6] |= 1L << f;
         }
         return chunk;
+    }
+
+    private static int frameInChunk(long pa) {
+        return (int) ((pa & CHUNK_MASK) >>> PAGE_SHIFT);
     }
 
     public long size() {
@@ -87,7 +105,7 @@ public final class PhysicalMemory {
         check(pa, 8);
         int off = (int) (pa & CHUNK_MASK);
         if (off <= CHUNK_BYTES - 8) {
-            LONG_LE.set(chunkForWrite(pa), off, value);
+            LONG_LE.set(chunkForWrite(pa, 8), off, value);
             return;
         }
         byte[] bytes = new byte[8];
@@ -110,7 +128,7 @@ public final class PhysicalMemory {
         check(pa, 4);
         int off = (int) (pa & CHUNK_MASK);
         if (off <= CHUNK_BYTES - 4) {
-            INT_LE.set(chunkForWrite(pa), off, value);
+            INT_LE.set(chunkForWrite(pa, 4), off, value);
             return;
         }
         byte[] bytes = new byte[4];
@@ -150,7 +168,7 @@ public final class PhysicalMemory {
             long addr = pa + done;
             int off = (int) (addr & CHUNK_MASK);
             int n = Math.min(length - done, CHUNK_BYTES - off);
-            System.arraycopy(data, offset + done, chunkForWrite(addr), off, n);
+            System.arraycopy(data, offset + done, chunkForWrite(addr, n), off, n);
             done += n;
         }
     }
@@ -163,7 +181,7 @@ public final class PhysicalMemory {
 
     public void writeByte(long pa, byte value) {
         check(pa, 1);
-        chunkForWrite(pa)[(int) (pa & CHUNK_MASK)] = value;
+        chunkForWrite(pa, 1)[(int) (pa & CHUNK_MASK)] = value;
     }
 
     /** Sets {@code length} bytes starting at {@code pa} to zero. */
@@ -172,11 +190,16 @@ public final class PhysicalMemory {
         long done = 0;
         while (done < length) {
             long addr = pa + done;
-            int off = (int) (addr & CHUNK_MASK);
-            int n = (int) Math.min(length - done, CHUNK_BYTES - off);
-            byte[] chunk = chunk(addr);
-            if (chunk != null) {
-                Arrays.fill(chunk, off, off + n, (byte) 0);
+            int n = (int) Math.min(length - done, PAGE_SIZE - (addr & PAGE_MASK));
+            int c = (int) (addr >>> CHUNK_SHIFT);
+            long[] bits = written[c];
+            int f = frameInChunk(addr);
+            if (bits != null && (bits[f >>> 6] & 1L << f) != 0) {
+                int off = (int) (addr & CHUNK_MASK);
+                Arrays.fill(chunks[c], off, off + n, (byte) 0);
+                if (n == PAGE_SIZE) {
+                    bits[f >>> 6] &= ~(1L << f);
+                }
             }
             done += n;
         }

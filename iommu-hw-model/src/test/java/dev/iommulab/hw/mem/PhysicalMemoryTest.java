@@ -159,4 +159,29 @@ class PhysicalMemoryTest {
         assertThatThrownBy(() -> new PhysicalMemory(0)).isInstanceOf(IllegalArgumentException.class);
         assertThat(new PhysicalMemory(8192).size()).isEqualTo(8192);
     }
+
+    /**
+     * Zeroing skips frames never written since they were last zeroed whole; every way of writing marks its frames,
+     * so each is cleared again: a write, a long and an int straddling frames, a byte, a partial zero that leaves the
+     * rest of its frame written.
+     */
+    @Test
+    void zero_framesWrittenEveryWay_allClearedAfterPartialZeroToo() {
+        PhysicalMemory mem = new PhysicalMemory(4L << 20);
+        long base = 0x1ff000;
+        mem.write(base + 0x10, new byte[] {1, 2, 3});
+        mem.writeLong(base + 0xffc, -1L);
+        mem.writeInt(base + 0x1008, 0x01020304);
+        mem.writeInt(base + 0x1ffe, 0x05060708);
+        mem.writeByte(base + 0x3000, (byte) 9);
+        mem.zero(base + 0x1000, 8);
+        assertThat(mem.readInt(base + 0x1008)).as("rest of a partly zeroed frame").isEqualTo(0x01020304);
+
+        mem.zero(base, 0x4000);
+
+        assertThat(mem.read(base, 0x4000)).containsOnly(0);
+        mem.writeByte(base + 0x2000, (byte) 5);
+        mem.zero(base + 0x2000, 0x1000);
+        assertThat(mem.readByte(base + 0x2000)).as("written again after a zero").isZero();
+    }
 }
