@@ -26,13 +26,11 @@ class PageSetTest {
         assertThat(set.inRange(0x2000, 0x2000)).isEmpty();
     }
 
-    @Test
-    void remove_randomOperations_sameAsTreeSet() {
-        PageSet set = new PageSet();
-        TreeSet<Long> reference = new TreeSet<>();
-        SimRandom random = new SimRandom(11);
+    /** Seeded adds (two in three) and removes of pages in {@code [base, base + span pages)}, on both sets. */
+    private static void play(long seed, long base, int span, PageSet set, TreeSet<Long> reference) {
+        SimRandom random = new SimRandom(seed);
         for (int i = 0; i < 20_000; i++) {
-            long page = 0x7f00_0000_0000L + random.nextInt(3 * 512) * PAGE;
+            long page = base + random.nextInt(span) * PAGE;
             if (random.nextInt(3) == 0) {
                 set.remove(page);
                 reference.remove(page);
@@ -41,6 +39,13 @@ class PageSetTest {
                 reference.add(page);
             }
         }
+    }
+
+    @Test
+    void remove_randomOperations_sameAsTreeSet() {
+        PageSet set = new PageSet();
+        TreeSet<Long> reference = new TreeSet<>();
+        play(11, 0x7f00_0000_0000L, 3 * 512, set, reference);
         long start = 0x7f00_0000_0000L + 100 * PAGE;
         long end = 0x7f00_0000_0000L + 1400 * PAGE;
 
@@ -49,23 +54,16 @@ class PageSetTest {
         assertThat(set.inRange(0, Long.MAX_VALUE)).hasSize(reference.size());
     }
 
-    /** Seeded adds and removes, then a drain: size, membership and the lowest-first order of a TreeSet. */
+    /** After seeded adds and removes: the size, membership, and a drain in the lowest-first order of a TreeSet. */
     @Test
     void pollFirst_randomOperations_lowestFirstLikeTreeSet() {
         PageSet set = new PageSet();
         TreeSet<Long> reference = new TreeSet<>();
-        SimRandom random = new SimRandom(12);
-        for (int i = 0; i < 5_000; i++) {
-            long page = random.nextInt(4 * 512) * PAGE;
-            if (random.nextInt(3) == 0) {
-                set.remove(page);
-                reference.remove(page);
-            } else {
-                set.add(page);
-                reference.add(page);
-            }
-            assertThat(set.size()).as("size after operation %d (seed 12)", i).isEqualTo(reference.size());
-            assertThat(set.contains(page)).as("contains %#x (seed 12)", page).isEqualTo(reference.contains(page));
+        play(12, 0, 4 * 512, set, reference);
+
+        assertThat(set.size()).isEqualTo(reference.size());
+        for (long page = 0; page < 4 * 512 * PAGE; page += PAGE) {
+            assertThat(set.contains(page)).as("contains %#x", page).isEqualTo(reference.contains(page));
         }
         while (!reference.isEmpty()) {
             assertThat(set.pollFirst()).isEqualTo(reference.pollFirst());
