@@ -212,12 +212,7 @@ public final class IoPgtable {
     }
 
     private boolean empty(long table) {
-        for (int i = 0; i < 512; i++) {
-            if (memory.readLong(table + 8L * i) != 0) {
-                return false;
-            }
-        }
-        return true;
+        return memory.isZero(table, PhysicalMemory.PAGE_SIZE);
     }
 
     /** Counterpart of {@code iova_to_phys}: the physical address {@code iova} maps to, or 0 when unmapped. */

@@ -33,6 +33,9 @@ public final class PhysicalMemory {
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class,
             ByteOrder.LITTLE_ENDIAN);
 
+    /** A frame of zeros, to compare with. */
+    private static final byte[] ZERO_PAGE = new byte[PAGE_SIZE];
+
     private final long size;
     private final byte[][] chunks;
     /**
@@ -182,6 +185,26 @@ public final class PhysicalMemory {
     public void writeByte(long pa, byte value) {
         check(pa, 1);
         chunkForWrite(pa, 1)[(int) (pa & CHUNK_MASK)] = value;
+    }
+
+    /** Whether every byte of {@code [pa, pa + length)} is zero (a frame never written is, without a look). */
+    public boolean isZero(long pa, long length) {
+        check(pa, length);
+        long done = 0;
+        while (done < length) {
+            long addr = pa + done;
+            int n = (int) Math.min(length - done, PAGE_SIZE - (addr & PAGE_MASK));
+            int c = (int) (addr >>> CHUNK_SHIFT);
+            long[] bits = written[c];
+            int f = frameInChunk(addr);
+            int off = (int) (addr & CHUNK_MASK);
+            if (bits != null && (bits[f >>> 6] & 1L << f) != 0
+                    && Arrays.mismatch(chunks[c], off, off + n, ZERO_PAGE, 0, n) >= 0) {
+                return false;
+            }
+            done += n;
+        }
+        return true;
     }
 
     /** Sets {@code length} bytes starting at {@code pa} to zero. */

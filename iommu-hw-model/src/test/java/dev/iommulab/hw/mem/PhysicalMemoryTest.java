@@ -184,4 +184,20 @@ class PhysicalMemoryTest {
         mem.zero(base + 0x2000, 0x1000);
         assertThat(mem.readByte(base + 0x2000)).as("written again after a zero").isZero();
     }
+
+    /** A range is zero until a byte in it is not: never written, written and zeroed again, across frames. */
+    @Test
+    void isZero_rangesWrittenAndZeroed_trueOnlyWhereEveryByteIsZero() {
+        PhysicalMemory mem = new PhysicalMemory(4L << 20);
+        assertThat(mem.isZero(0x1ff000, 0x3000)).as("never written").isTrue();
+
+        mem.writeByte(0x200fff, (byte) 1);
+        mem.writeLong(0x201000, 0);
+
+        assertThat(mem.isZero(0x1ff000, 0x3000)).as("one byte set").isFalse();
+        assertThat(mem.isZero(0x200000, 0xfff)).as("up to the byte").isTrue();
+        assertThat(mem.isZero(0x201000, 0x1000)).as("written with zeros").isTrue();
+        mem.zero(0x200000, 0x1000);
+        assertThat(mem.isZero(0x1ff000, 0x3000)).as("zeroed again").isTrue();
+    }
 }
