@@ -102,15 +102,25 @@ class ObservedEventsInvariantsTest {
                 .startsWith("acc0 PASID 1 grpid 0 got FAILURE from sva, allowed [SUCCESS, INVALID]");
     }
 
-    @Test
-    void nothingOutlivesRemoveDevice_groupUnansweredAtRemoval_failsNamingStep() {
+    /**
+     * A group of grpid 2 handed over during step 5:5 and left unanswered while the device leaves its iopf queue
+     * during step 7:5 (its fault param has no user when step 8:5 starts); returns its LPIG request.
+     */
+    private IommuFault groupLiveWhenDeviceLeaves() {
         when(iopf.faultParamUsers(acc0)).thenReturn(2);
         obs.stepStarting("sva-bind at f.yaml:5:5");
         IommuFault last = fault(PASID | LAST, 2, 0x3000);
         obs.groupDispatched(acc0, List.of(last));
+        obs.faultReported(acc0, last, 0);
         obs.stepStarting("sva-unbind at f.yaml:7:5");
         when(iopf.faultParamUsers(acc0)).thenReturn(0);
         obs.stepStarting("run at f.yaml:8:5");
+        return last;
+    }
+
+    @Test
+    void nothingOutlivesRemoveDevice_groupUnansweredAtRemoval_failsNamingStep() {
+        groupLiveWhenDeviceLeaves();
 
         RunResult.InvariantEntry inv = check("nothing-outlives-remove-device");
 
@@ -171,13 +181,7 @@ class ObservedEventsInvariantsTest {
     /** A group left unanswered when its device left its iopf queue but answered later is no violation at the end. */
     @Test
     void nothingOutlivesRemoveDevice_groupAnsweredAfterRemoval_holds() {
-        when(iopf.faultParamUsers(acc0)).thenReturn(2);
-        obs.stepStarting("sva-bind at f.yaml:5:5");
-        IommuFault last = fault(PASID | LAST, 2, 0x3000);
-        obs.groupDispatched(acc0, List.of(last));
-        obs.faultReported(acc0, last, 0);
-        when(iopf.faultParamUsers(acc0)).thenReturn(0);
-        obs.stepStarting("run at f.yaml:8:5");
+        IommuFault last = groupLiveWhenDeviceLeaves();
         obs.pageResponse(acc0, last, new PageResponse(1, 2, PageResponseCode.INVALID), ResponseOrigin.REMOVE_DEVICE);
 
         assertThat(check("nothing-outlives-remove-device").holds()).isTrue();

@@ -4,26 +4,14 @@ import static dev.iommulab.lab.scenario.ScenarioFiles.HEAD;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 14, point 5: a size, count or time the lab cannot handle exactly is refused at load, at its line, column
  * and key (or at the {@code --set} that gave it); the largest ones it can handle load.
  */
-class BigValuesTest {
-
-    @TempDir
-    Path dir;
-    ScenarioFiles files;
-
-    @BeforeEach
-    void setUp() {
-        files = new ScenarioFiles(dir);
-    }
+class BigValuesTest extends ScenarioFileTest {
 
     @Test
     void load_atOfLongMax_refusedAtItsValue() {

@@ -5,21 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code --set KEY=VALUE} overrides applied by {@link ScenarioLoader#load(Path, List)}. */
-class OverridesTest {
-
-    @TempDir
-    Path dir;
-    ScenarioFiles files;
-
-    @BeforeEach
-    void setUp() {
-        files = new ScenarioFiles(dir);
-    }
+class OverridesTest extends ScenarioFileTest {
 
     @Test
     void load_scalarOverride_replacesValue() throws Exception {

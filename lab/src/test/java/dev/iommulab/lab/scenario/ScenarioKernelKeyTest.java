@@ -3,23 +3,11 @@ package dev.iommulab.lab.scenario;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The top-level key {@code kernel} and the {@code back-pressure} response origin. */
-class ScenarioKernelKeyTest {
-
-    @TempDir
-    Path dir;
-    ScenarioFiles files;
-
-    @BeforeEach
-    void setUp() {
-        files = new ScenarioFiles(dir);
-    }
+class ScenarioKernelKeyTest extends ScenarioFileTest {
 
     @Test
     void load_noKernelKey_defaultsToLatest() throws Exception {

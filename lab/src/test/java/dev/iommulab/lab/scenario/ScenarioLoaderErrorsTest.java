@@ -8,21 +8,10 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Invalid scenario files (structure, declarations, YAML): each problem at its exact line, column and key. */
-class ScenarioLoaderErrorsTest {
-
-    @TempDir
-    Path dir;
-    ScenarioFiles files;
-
-    @BeforeEach
-    void setUp() {
-        files = new ScenarioFiles(dir);
-    }
+class ScenarioLoaderErrorsTest extends ScenarioFileTest {
 
     @Test
     void load_unknownDeviceKey_reportsKeyLineAndColumn() {

@@ -4,21 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Loading valid scenario files. */
-class ScenarioLoaderTest {
-
-    @TempDir
-    Path dir;
-    ScenarioFiles files;
-
-    @BeforeEach
-    void setUp() {
-        files = new ScenarioFiles(dir);
-    }
+class ScenarioLoaderTest extends ScenarioFileTest {
 
     @Test
     void load_contractExample_bindsEveryField() throws Exception {

@@ -4,26 +4,14 @@ import static dev.iommulab.lab.scenario.ScenarioFiles.at;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Invalid steps and expectations: each problem at its exact line, column and key. */
-class StepErrorsTest {
+class StepErrorsTest extends ScenarioFileTest {
 
     private static final String VFIO_STEPS = "vfio-bind, vfio-unbind, vfio-attach, vfio-replace, vfio-detach, "
             + "vfio-pasid-stop, ioas-map, ioas-unmap, fault-read, fault-write, fault-close, iommufd-close";
-
-    @TempDir
-    Path dir;
-    ScenarioFiles files;
-
-    @BeforeEach
-    void setUp() {
-        files = new ScenarioFiles(dir);
-    }
 
     @Test
     void load_undefinedDevice_reportsAtReference() {

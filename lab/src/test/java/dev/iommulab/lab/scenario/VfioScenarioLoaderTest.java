@@ -3,23 +3,11 @@ package dev.iommulab.lab.scenario;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The iommufd steps, expectations and keys of docs/scenario-format.md: what they bind to, and their problems. */
-class VfioScenarioLoaderTest {
-
-    @TempDir
-    Path dir;
-    ScenarioFiles files;
-
-    @BeforeEach
-    void setUp() {
-        files = new ScenarioFiles(dir);
-    }
+class VfioScenarioLoaderTest extends ScenarioFileTest {
 
     @Test
     void load_everyVfioStepAndKey_bindsRecords() throws Exception {
