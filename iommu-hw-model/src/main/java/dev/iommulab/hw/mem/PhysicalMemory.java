@@ -100,8 +100,7 @@ public final class PhysicalMemory {
             byte[] chunk = chunk(pa);
             return chunk == null ? 0 : (long) LONG_LE.get(chunk, off);
         }
-        byte[] bytes = read(pa, 8);
-        return (long) LONG_LE.get(bytes, 0);
+        return readAcross(pa, 8);
     }
 
     public void writeLong(long pa, long value) {
@@ -111,9 +110,7 @@ public final class PhysicalMemory {
             LONG_LE.set(chunkForWrite(pa, 8), off, value);
             return;
         }
-        byte[] bytes = new byte[8];
-        LONG_LE.set(bytes, 0, value);
-        write(pa, bytes);
+        writeAcross(pa, value, 8);
     }
 
     public int readInt(long pa) {
@@ -123,8 +120,7 @@ public final class PhysicalMemory {
             byte[] chunk = chunk(pa);
             return chunk == null ? 0 : (int) INT_LE.get(chunk, off);
         }
-        byte[] bytes = read(pa, 4);
-        return (int) INT_LE.get(bytes, 0);
+        return (int) readAcross(pa, 4);
     }
 
     public void writeInt(long pa, int value) {
@@ -134,8 +130,25 @@ public final class PhysicalMemory {
             INT_LE.set(chunkForWrite(pa, 4), off, value);
             return;
         }
-        byte[] bytes = new byte[4];
-        INT_LE.set(bytes, 0, value);
+        writeAcross(pa, value, 4);
+    }
+
+    /** The {@code n} bytes at {@code pa}, which straddle two chunks, as a little-endian number. */
+    private long readAcross(long pa, int n) {
+        byte[] bytes = read(pa, n);
+        long value = 0;
+        for (int i = n - 1; i >= 0; i--) {
+            value = value << 8 | bytes[i] & 0xff;
+        }
+        return value;
+    }
+
+    /** Writes the low {@code n} bytes of {@code value} little-endian at {@code pa}, straddling two chunks. */
+    private void writeAcross(long pa, long value, int n) {
+        byte[] bytes = new byte[n];
+        for (int i = 0; i < n; i++) {
+            bytes[i] = (byte) (value >>> 8 * i);
+        }
         write(pa, bytes);
     }
 

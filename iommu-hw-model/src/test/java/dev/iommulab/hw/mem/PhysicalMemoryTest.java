@@ -200,4 +200,17 @@ class PhysicalMemoryTest {
         mem.zero(0x200000, 0x1000);
         assertThat(mem.isZero(0x1ff000, 0x3000)).as("zeroed again").isTrue();
     }
+
+    /** A long and an int straddling the 2 MiB chunk boundary read back whole, high bits set included. */
+    @Test
+    void writeLong_acrossChunkBoundary_readsBackWhole() {
+        PhysicalMemory mem = new PhysicalMemory(8L << 20);
+
+        mem.writeLong(0x1ffffc, 0x8877_6655_4433_2211L);
+        mem.writeInt(0x3ffffe, 0xdead_beef);
+
+        assertThat(mem.readLong(0x1ffffc)).isEqualTo(0x8877_6655_4433_2211L);
+        assertThat(mem.read(0x200000, 4)).containsExactly(0x55, 0x66, 0x77, 0x88);
+        assertThat(mem.readInt(0x3ffffe)).isEqualTo(0xdead_beef);
+    }
 }
