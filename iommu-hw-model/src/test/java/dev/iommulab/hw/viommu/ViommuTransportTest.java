@@ -1,0 +1,93 @@
+package dev.iommulab.hw.viommu;
+
+import dev.iommulab.hw.virtio.VirtioStatus;
+import org.junit.jupiter.api.Test;
+
+import static dev.iommulab.hw.viommu.ViommuRig.EP;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The device as the transport shows it (virtio 1.x §3.1 Device Initialization, §5.13.4 configuration layout). */
+class ViommuTransportTest {
+
+    @Test
+    void readConfig_defaults_qemuValuesLittleEndian() {
+        VirtioIommu d = new ViommuRig(ViommuOptions.DEFAULTS).device;
+
+        assertThat(d.readConfig(ViommuWire.CONFIG_PAGE_SIZE_MASK, 8)).isEqualTo(0xffff_ffff_ffff_f000L);
+        assertThat(d.readConfig(ViommuWire.CONFIG_PAGE_SIZE_MASK, 2)).isEqualTo(0xf000L);
+        assertThat(d.readConfig(ViommuWire.CONFIG_INPUT_END, 8)).isEqualTo(-1L);
+        assertThat(d.readConfig(ViommuWire.CONFIG_DOMAIN_END, 4)).isEqualTo(0xffff_ffffL);
+        assertThat(d.readConfig(ViommuWire.CONFIG_PROBE_SIZE, 4)).isEqualTo(512);
+        assertThat(d.readConfig(ViommuWire.CONFIG_BYPASS, 1)).isOne();
+        assertThat(d.readConfig(ViommuWire.CONFIG_BYTES, 4)).as("past the end").isZero();
+    }
+
+    @Test
+    void writeStatus_featuresWithoutVersion1_featuresOkRefused() {
+        VirtioIommu d = new ViommuRig().device;
+        d.writeDriverFeatures(1L << ViommuWire.F_MAP_UNMAP | 1L << 40);
+
+        d.writeStatus(VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
+
+        assertThat(d.status() & VirtioStatus.FEATURES_OK).isZero();
+        assertThat(d.driverFeatures()).as("unoffered bit 40 dropped").isEqualTo(1L << ViommuWire.F_MAP_UNMAP);
+    }
+
+    @Test
+    void writeConfig_bypassWithoutFeatureOrBadValue_specIgnoresQemuNeedsReset() {
+        long noBypassConfig = ViommuOptions.QEMU_FEATURES & ~(1L << ViommuWire.F_BYPASS_CONFIG);
+        ViommuRig spec = new ViommuRig(ViommuOptions.DEFAULTS).boot(noBypassConfig, 0);
+        ViommuRig qemu = new ViommuRig(ViommuOptions.DEFAULTS.withImplementation(ViommuOptions.Implementation.QEMU))
+                .boot(0);
+
+        spec.device.writeConfig(ViommuWire.CONFIG_BYPASS, 1, 0);
+        qemu.device.writeConfig(ViommuWire.CONFIG_BYPASS, 1, 2);
+
+        assertThat(spec.device.bypass()).isOne();
+        assertThat(spec.device.needsReset()).isFalse();
+        assertThat(qemu.device.bypass()).isOne();
+        assertThat(qemu.device.vmmLog()).containsExactly("viommu: invalid config.bypass value '2'");
+    }
+
+    @Test
+    void notify_malformedChain_needsResetConfigInterruptAndNothingUsed() {
+        ViommuRig rig = new ViommuRig().boot(0);
+        long desc = rig.requests.layout().descAddr();
+        rig.memory.writeLong(desc, ViommuRig.REQUEST_AREA);
+        rig.memory.writeInt(desc + 8, 0); // a zero-length buffer
+        rig.memory.write(rig.requests.layout().availAddr() + 2, new byte[] {1, 0});
+
+        rig.device.notify(ViommuWire.REQUEST_QUEUE);
+        rig.loop.runUntilIdle();
+
+        assertThat(rig.device.needsReset()).isTrue();
+        assertThat(rig.configIrqs).isOne();
+        assertThat(rig.requests.hasUsed()).isFalse();
+        assertThat(rig.device.vmmLog()).singleElement().asString().contains("zero sized buffers are not allowed");
+    }
+
+    @Test
+    void writeStatus_zero_resetsDomainsAndRecoversFromNeedsReset() {
+        ViommuRig rig = new ViommuRig(ViommuRig.NO_BYPASS.withImplementation(ViommuOptions.Implementation.QEMU))
+                .boot(0);
+        rig.attach(1, EP);
+        rig.sendRaw(new ViommuRequest.Attach(2, EP, 0).encode(), 0);
+        assertThat(rig.device.needsReset()).isTrue();
+
+        rig.device.writeStatus(0);
+        rig.boot(2);
+
+        assertThat(rig.device.needsReset()).isFalse();
+        assertThat(rig.device.domainCount()).isZero();
+        assertThat(rig.attach(3, EP)).isEqualTo(ViommuStatus.OK);
+    }
+
+    @Test
+    void notify_beforeDriverOk_ignored() {
+        ViommuRig rig = new ViommuRig();
+        rig.device.notify(ViommuWire.REQUEST_QUEUE);
+        rig.loop.runUntilIdle();
+
+        assertThat(rig.device.needsReset()).isFalse();
+    }
+}
