@@ -182,8 +182,9 @@ final class Domains {
 
     /** virtio 1.x §5.13.6.5 MAP request; QEMU's virtio_iommu_map(). */
     ViommuStatus map(ViommuRequest.Map r, long negotiated) {
+        boolean mmio = (r.flags() & ViommuWire.MAP_F_MMIO) != 0;
         if ((r.flags() & ~ViommuWire.MAP_F_MASK) != 0
-                || spec() && (r.flags() & ViommuWire.MAP_F_MMIO) != 0 && !ViommuWire.has(negotiated, ViommuWire.F_MMIO)) {
+                || spec() && mmio && !ViommuWire.has(negotiated, ViommuWire.F_MMIO)) {
             return ViommuStatus.INVAL;
         }
         Domain d = domains.get(r.domain());

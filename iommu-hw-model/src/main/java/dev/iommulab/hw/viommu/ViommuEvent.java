@@ -15,7 +15,8 @@ public record ViommuEvent(long atNs, ViommuFault fault, boolean delivered, long 
     public ViommuEvent {
         Objects.requireNonNull(fault, "fault");
         if (delayNs < 0 || (!delivered && delayNs != 0)) {
-            throw new IllegalArgumentException("delay " + delayNs + " of an event " + (delivered ? "delivered" : "dropped"));
+            throw new IllegalArgumentException("delay " + delayNs + " of an event "
+                    + (delivered ? "delivered" : "dropped"));
         }
     }
 }

@@ -80,7 +80,8 @@ class ViommuRequestsTest {
         assertThat(rig.attach(2, EP)).isEqualTo(ViommuStatus.OK);
 
         assertThat(rig.device.domainCount()).isOne();
-        assertThat(rig.map(1, IOVA, IOVA + 0xfff, GPA, RW)).as("domain 1 ceased to exist").isEqualTo(ViommuStatus.NOENT);
+        assertThat(rig.map(1, IOVA, IOVA + 0xfff, GPA, RW)).as("domain 1 ceased to exist")
+                .isEqualTo(ViommuStatus.NOENT);
         assertThat(rig.read(EP, IOVA, 4).ok()).isFalse();
     }
 
