@@ -45,7 +45,7 @@ final class GroupDomains {
         if (d == null) {
             throw new KernelException(Errno.ENOMEM, "domain", dev.ops().name() + " returned no domain");
         }
-        if (d.owner() != dev.ops() || d.pgtable() == null) {
+        if (d.owner() != dev.ops() || d.pgsizeBitmap() == 0) {
             throw new IllegalStateException(dev.ops().name() + " returned " + d + " without its page table");
         }
         d.initType(type);

@@ -21,6 +21,9 @@ public final class IommuDomain {
     private final MmStruct mm;
     private final IoPgtable pgtable;
     private final IommuDomain parent;
+    /** Page sizes and last IOVA of a paging domain without an io-pgtable (0 for every other domain). */
+    private final long ownPgsizeBitmap;
+    private final long ownApertureEnd;
     private IopfHandler iopfHandler;
     private int users;
 
@@ -31,11 +34,11 @@ public final class IommuDomain {
      * {@code struct iommu_domain}.
      */
     public IommuDomain(DomainType type, IommuOps owner, IommuDomainOps ops, MmStruct mm) {
-        this(type, owner, ops, mm, null, null);
+        this(type, owner, ops, mm, null, null, 0, 0);
     }
 
     private IommuDomain(DomainType type, IommuOps owner, IommuDomainOps ops, MmStruct mm, IoPgtable pgtable,
-                        IommuDomain parent) {
+                        IommuDomain parent, long ownPgsizeBitmap, long ownApertureEnd) {
         this.type = Objects.requireNonNull(type, "type");
         this.owner = Objects.requireNonNull(owner, "owner");
         this.ops = Objects.requireNonNull(ops, "ops");
@@ -48,6 +51,8 @@ public final class IommuDomain {
         this.mm = mm;
         this.pgtable = pgtable;
         this.parent = parent;
+        this.ownPgsizeBitmap = ownPgsizeBitmap;
+        this.ownApertureEnd = ownApertureEnd;
     }
 
     /**
@@ -56,7 +61,22 @@ public final class IommuDomain {
      */
     public static IommuDomain paging(IommuOps owner, IommuDomainOps ops, IoPgtable pgtable) {
         return new IommuDomain(DomainType.UNMANAGED, owner, ops, null, Objects.requireNonNull(pgtable, "pgtable"),
-                null);
+                null, 0, 0);
+    }
+
+    /**
+     * A paging domain (UNMANAGED until the core makes it DMA) whose driver keeps the mappings itself, through its
+     * own {@link IommuDomainOps#mapPages}, {@link IommuDomainOps#unmapPages} and {@link IommuDomainOps#iovaToPhys}
+     * rather than an io-pgtable — as virtio-iommu's viommu_domain_alloc_paging() does.
+     *
+     * @param pgsizeBitmap {@code domain->pgsize_bitmap}, not 0
+     * @param apertureEnd  {@code domain->geometry.aperture_end}: the last IOVA the domain translates
+     */
+    public static IommuDomain paging(IommuOps owner, IommuDomainOps ops, long pgsizeBitmap, long apertureEnd) {
+        if (pgsizeBitmap == 0) {
+            throw new IllegalArgumentException("a paging domain maps at least one page size");
+        }
+        return new IommuDomain(DomainType.UNMANAGED, owner, ops, null, null, null, pgsizeBitmap, apertureEnd);
     }
 
     /** A NESTED domain on the paging domain {@code parent}, as a driver's {@code domain_alloc_nested} returns it. */
@@ -64,7 +84,7 @@ public final class IommuDomain {
         if (!Objects.requireNonNull(parent, "parent").type().isPaging()) {
             throw new IllegalArgumentException("a nested domain's parent is a paging domain, not " + parent.type());
         }
-        return new IommuDomain(DomainType.NESTED, owner, ops, null, null, parent);
+        return new IommuDomain(DomainType.NESTED, owner, ops, null, null, parent, 0, 0);
     }
 
     public DomainType type() {
@@ -73,7 +93,7 @@ public final class IommuDomain {
 
     /** iommu_domain_init() setting the type the core allocated a paging domain for (DMA or UNMANAGED). */
     void initType(DomainType pagingType) {
-        if (pgtable == null || !pagingType.isPaging()) {
+        if (pgsizeBitmap() == 0 || !pagingType.isPaging()) {
             throw new IllegalArgumentException(pagingType + " for a " + type + " domain");
         }
         this.type = pagingType;
@@ -107,14 +127,22 @@ public final class IommuDomain {
         return mm;
     }
 
-    /** The io-pgtable of a paging domain, or null for every other type. */
+    /** The io-pgtable of a paging domain, or null for every other type and for a driver that maps on its own. */
     public IoPgtable pgtable() {
         return pgtable;
     }
 
     /** {@code domain->pgsize_bitmap}: the page sizes the domain maps (0 for a domain without a page table). */
     public long pgsizeBitmap() {
-        return pgtable == null ? 0 : pgtable.pgsizeBitmap();
+        return pgtable == null ? ownPgsizeBitmap : pgtable.pgsizeBitmap();
+    }
+
+    /**
+     * {@code domain->geometry.aperture_end} of a paging domain: the last IOVA its io-pgtable (or its driver)
+     * translates; 0 for every other domain.
+     */
+    public long apertureEnd() {
+        return pgtable == null ? ownApertureEnd : (1L << pgtable.format().iovaBits()) - 1;
     }
 
     /** The parent (second-stage) domain of a NESTED domain, or null. */

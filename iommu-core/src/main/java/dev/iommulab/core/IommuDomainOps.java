@@ -2,6 +2,7 @@ package dev.iommulab.core;
 
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.core.pgtable.IoPgtable;
 
 /**
  * {@code struct iommu_domain_ops}: what the core asks of one domain, carried by the domain itself
@@ -62,6 +63,37 @@ public interface IommuDomainOps {
      * translation of the range could still be used. Counterpart of {@code domain->ops->iotlb_sync()}. The default
      * does nothing.
      */
+    /**
+     * {@code domain->ops->map_pages}: maps {@code pgcount} pages of {@code pgsize} at {@code iova} to {@code paddr}.
+     * By default the domain's io-pgtable does it (io_pgtable_ops->map_pages, as most drivers wire it); a driver
+     * that keeps its own mappings overrides this, {@link #unmapPages} and {@link #iovaToPhys} together.
+     */
+    default IoPgtable.Mapped mapPages(IommuDomain domain, long iova, long paddr, long pgsize, long pgcount, int prot) {
+        return domain.pgtable().mapPages(iova, paddr, pgsize, pgcount, prot);
+    }
+
+    /**
+     * {@code domain->ops->unmap_pages}: removes up to {@code pgcount} pages of {@code pgsize} at {@code iova},
+     * telling {@code sink} what to gather for the IOTLB sync; returns the bytes unmapped (0 at a hole).
+     */
+    default long unmapPages(IommuDomain domain, long iova, long pgsize, long pgcount, IoPgtable.UnmapSink sink) {
+        return domain.pgtable().unmapPages(iova, pgsize, pgcount, sink);
+    }
+
+    /** {@code domain->ops->iova_to_phys}: what {@code iova} maps to, 0 when nothing. */
+    default long iovaToPhys(IommuDomain domain, long iova) {
+        return domain.pgtable().iovaToPhys(iova);
+    }
+
+    /**
+     * {@code domain->ops->iotlb_sync_map}: called once a whole iommu_map() has succeeded, for hardware that must
+     * be told of new mappings (virtio-iommu sends the MAP requests it queued). Nothing by default.
+     *
+     * @throws dev.iommulab.core.kernel.KernelException when the mappings could not be made visible
+     */
+    default void iotlbSyncMap(IommuDomain domain, long iova, long size) {
+    }
+
     default void iotlbSync(IommuDomain domain, IotlbGather gather) {
     }
 

@@ -29,7 +29,7 @@ public final class IommuMap {
      *                         the domain's IOVA space, EEXIST over a mapping, ENOMEM without table pages)
      */
     public static void map(IommuDomain domain, long iova, long paddr, long size, int prot) {
-        IoPgtable pt = pagingTable(domain, true);
+        mappable(domain, true);
         long minPagesz = Long.lowestOneBit(domain.pgsizeBitmap());
         if (((iova | paddr | size) & (minPagesz - 1)) != 0 || size < 0) {
             throw new KernelException(Errno.EINVAL, "iova", String.format(
@@ -39,7 +39,7 @@ public final class IommuMap {
         while (done < size) {
             long[] count = new long[1];
             long pgsize = pgsize(domain.pgsizeBitmap(), iova + done, paddr + done, size - done, count);
-            IoPgtable.Mapped m = pt.mapPages(iova + done, paddr + done, pgsize, count[0], prot);
+            IoPgtable.Mapped m = domain.ops().mapPages(domain, iova + done, paddr + done, pgsize, count[0], prot);
             done += m.bytes();
             if (!m.ok()) {
                 if (done > 0) {
@@ -47,6 +47,12 @@ public final class IommuMap {
                 }
                 throw m.error();
             }
+        }
+        try {
+            domain.ops().iotlbSyncMap(domain, iova, size);
+        } catch (KernelException e) {
+            unmap(domain, iova, size);
+            throw e;
         }
     }
 
@@ -68,9 +74,8 @@ public final class IommuMap {
      * their caches. (A gather that meets a disjoint range or another page size syncs what it holds first.)
      */
     public static long unmapFast(IommuDomain domain, long iova, long size, IotlbGather gather) {
-        IoPgtable pt = pagingTable(domain, false);
         long minPagesz = Long.lowestOneBit(domain.pgsizeBitmap());
-        if (pt == null || ((iova | size) & (minPagesz - 1)) != 0 || size <= 0) {
+        if (!mappable(domain, false) || ((iova | size) & (minPagesz - 1)) != 0 || size <= 0) {
             return 0;
         }
         IoPgtable.UnmapSink sink = new IoPgtable.UnmapSink() {
@@ -90,7 +95,7 @@ public final class IommuMap {
         while (unmapped < size) {
             long[] count = new long[1];
             long pgsize = pgsize(domain.pgsizeBitmap(), iova + unmapped, iova + unmapped, size - unmapped, count);
-            long n = pt.unmapPages(iova + unmapped, pgsize, count[0], sink);
+            long n = domain.ops().unmapPages(domain, iova + unmapped, pgsize, count[0], sink);
             if (n == 0) {
                 break;
             }
@@ -129,23 +134,24 @@ public final class IommuMap {
         if (domain.type() == DomainType.IDENTITY) {
             return iova;
         }
-        return domain.pgtable() == null ? 0 : domain.pgtable().iovaToPhys(iova);
+        return mappable(domain, false) ? domain.ops().iovaToPhys(domain, iova) : 0;
     }
 
-    private static IoPgtable pagingTable(IommuDomain domain, boolean strict) {
+    /** Whether {@code domain} is a paging domain with page sizes; with {@code strict}, throws when not. */
+    private static boolean mappable(IommuDomain domain, boolean strict) {
         if (!domain.type().isPaging()) {
             if (strict) {
                 throw new KernelException(Errno.EINVAL, "domain", domain.type() + " is not a paging domain");
             }
-            return null;
+            return false;
         }
-        if (domain.pgtable() == null || domain.pgsizeBitmap() == 0) {
+        if (domain.pgsizeBitmap() == 0) {
             if (strict) {
                 throw new KernelException(Errno.ENODEV, "domain", "paging domain without a page table");
             }
-            return null;
+            return false;
         }
-        return domain.pgtable();
+        return true;
     }
 
     /**

@@ -257,7 +257,7 @@ public final class IommuDma {
         boolean workaroundBefore = d.pci32bitWorkaround;
         int shift = iovad.shift();
         long pages = size >>> shift;
-        long apertureEnd = (1L << domain.pgtable().format().iovaBits()) - 1;
+        long apertureEnd = domain.apertureEnd();
         long dmaLimit = Long.compareUnsigned(d.dmaMask, apertureEnd) < 0 ? d.dmaMask : apertureEnd;
         long pfn = 0;
         String notice = null;
