@@ -16,6 +16,7 @@ public abstract class IommuDriver implements IommuOps {
     private final String name;
     private IommuDomain blocked;
     private IommuDomain identity;
+    private boolean staticSet;
 
     protected IommuDriver(String name) {
         this.name = name;
@@ -23,13 +24,16 @@ public abstract class IommuDriver implements IommuOps {
 
     /**
      * Sets the static domains; a driver calls it once from its constructor, when the state its domains need exists.
+     * Either may be null for a driver without it (virtio-iommu has no blocked domain, and an identity domain only
+     * with BYPASS_CONFIG): the core then blocks with an empty paging domain.
      */
     protected final void staticDomains(DriverDomain blocked, DriverDomain identity) {
-        if (this.blocked != null) {
+        if (staticSet) {
             throw new IllegalStateException(name + ": static domains set twice");
         }
-        this.blocked = blocked.domain();
-        this.identity = identity.domain();
+        staticSet = true;
+        this.blocked = blocked == null ? null : blocked.domain();
+        this.identity = identity == null ? null : identity.domain();
     }
 
     @Override

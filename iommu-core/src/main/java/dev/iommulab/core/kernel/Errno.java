@@ -9,7 +9,11 @@ public enum Errno {
     /** Bad file descriptor: a file that was closed. */
     EBADF(9),
     /** Function not implemented: report_iommu_fault() with no fault handler installed. */
-    ENOSYS(38);
+    ENOSYS(38),
+    /** I/O error: a virtio-iommu request the device failed (IOERR, DEVERR). */
+    EIO(5),
+    /** Result out of range: a virtio-iommu request answered RANGE. */
+    ERANGE(34);
 
     private final int number;
 
