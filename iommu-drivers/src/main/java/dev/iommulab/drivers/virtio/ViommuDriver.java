@@ -24,9 +24,9 @@ import java.util.List;
  * empty paging domain), no PASID, no SVA, no page responses. Faults arrive on the event queue and are logged
  * ({@code virtio_iommu virtio0: page fault from EP 16 at 0x20000 [R]}); mainline reports them nowhere else.
  *
- * <p>Lab option {@code reportIommuFault}: the driver does what its "TODO: find EP by ID and report_iommu_fault" says —
- * the endpoint's current domain gets {@code report_iommu_fault()}, so a fault handler a device driver installed with
- * {@code iommu_set_fault_handler()} runs.
+ * <p>Lab option {@code reportIommuFault}: the driver does what its "TODO: find EP by ID and report_iommu_fault"
+ * says — the endpoint's current domain gets {@code report_iommu_fault()}, so a fault handler a device driver
+ * installed with {@code iommu_set_fault_handler()} runs.
  */
 public final class ViommuDriver extends IommuDriver {
 
