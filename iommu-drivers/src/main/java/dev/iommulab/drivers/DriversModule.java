@@ -4,6 +4,7 @@ import com.google.inject.AbstractModule;
 import com.google.inject.multibindings.MapBinder;
 import dev.iommulab.drivers.intel.VtdPlatform;
 import dev.iommulab.drivers.riscv.RiscvPlatform;
+import dev.iommulab.drivers.virtio.VirtioPlatform;
 
 /**
  * The platforms this lab knows, by {@code hardware.model} name. Another module may add one:
@@ -17,6 +18,7 @@ public final class DriversModule extends AbstractModule {
         MapBinder<String, Platform> platforms = MapBinder.newMapBinder(binder(), String.class, Platform.class);
         platforms.addBinding("vtd").toInstance(new VtdPlatform());
         platforms.addBinding("riscv").toInstance(new RiscvPlatform());
+        platforms.addBinding("virtio-iommu").toInstance(new VirtioPlatform());
         install(new DriverPolicyModule());
         install(DriverPolicyModule.defaults());
     }

@@ -28,6 +28,11 @@ public final class PcieFabric {
         }
     }
 
+    /** Whether a function with requester ID {@code rid} sits on the fabric. */
+    public boolean has(int rid) {
+        return functions.containsKey(rid);
+    }
+
     /** Sends an ATS Invalidate Request downstream; it arrives one TLP latency later. */
     public void sendAtsInvalidate(AtsInvalidateRequest request) {
         PcieFunction target = functions.get(request.rid());

@@ -1,5 +1,6 @@
 package dev.iommulab.hw.viommu;
 
+import dev.iommulab.hw.iommu.PcieFabric;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.viommu.ViommuOptions.Implementation;
 
@@ -76,6 +77,9 @@ final class Domains {
     private final PhysicalMemory memory;
     private final Map<Integer, Endpoint> endpoints = new HashMap<>();
     private final Map<Integer, Domain> domains = new HashMap<>();
+    /** Where endpoints not added one by one are found (QEMU: a PCI device on the IOMMU's bus), or null. */
+    private PcieFabric fabric;
+    private List<ResvRegion> fabricRegions = List.of();
 
     Domains(ViommuOptions options, PhysicalMemory memory) {
         this.options = options;
@@ -88,9 +92,20 @@ final class Domains {
         }
     }
 
+    /** Every function on {@code fabric} is an endpoint behind the device, with {@code regions} reserved. */
+    void endpointsOn(PcieFabric onFabric, List<ResvRegion> regions) {
+        this.fabric = onFabric;
+        this.fabricRegions = List.copyOf(regions);
+    }
+
     /** The platform's endpoint {@code id}, or null when no such endpoint sits behind the device. */
     Endpoint endpoint(int id) {
-        return endpoints.get(id);
+        Endpoint ep = endpoints.get(id);
+        if (ep == null && fabric != null && fabric.has(id)) {
+            ep = new Endpoint(id, fabricRegions);
+            endpoints.put(id, ep);
+        }
+        return ep;
     }
 
     Domain domain(int id) {

@@ -15,14 +15,14 @@ final class RequestHandler {
      * What to do with the chain: push it back with {@code written} bytes, or break the device with QEMU's
      * virtio_error() {@code error} text (nothing pushed).
      */
-    record Outcome(int written, String error) {
+    record Outcome(int written, String error, String what) {
 
-        static Outcome written(int bytes) {
-            return new Outcome(bytes, null);
+        static Outcome written(int bytes, String what) {
+            return new Outcome(bytes, null, what);
         }
 
         static Outcome broken(String error) {
-            return new Outcome(0, error);
+            return new Outcome(0, error, error);
         }
     }
 
@@ -45,22 +45,24 @@ final class RequestHandler {
 
     Outcome handle(DescriptorChain chain, long negotiated) {
         if (chain.readableBytes() < ViommuWire.HEAD_BYTES || chain.writableBytes() < ViommuWire.TAIL_BYTES) {
-            return spec() ? Outcome.written(0) : Outcome.broken("virtio-iommu bad head/tail size");
+            return spec() ? Outcome.written(0, "no room for head or tail: returned unwritten")
+                    : Outcome.broken("virtio-iommu bad head/tail size");
         }
         byte[] request = chain.gather(memory, MAX_REQUEST);
         int type = request[0] & 0xff;
         int need = ViommuRequest.readableBytes(type);
         if (need < 0) {
-            return spec() ? Outcome.written(0) : tail(chain, ViommuStatus.UNSUPP);
+            return spec() ? Outcome.written(0, "unknown type " + type + ": returned unwritten")
+                    : tail(chain, ViommuStatus.UNSUPP, "unknown type " + type);
         }
         if (request.length < need) {
-            return tail(chain, ViommuStatus.INVAL);
+            return tail(chain, ViommuStatus.INVAL, "type " + type + " shorter than its request");
         }
         ViommuRequest req = ViommuRequest.decode(request);
         if (req instanceof ViommuRequest.Probe p) {
             return probe(chain, p);
         }
-        return tail(chain, apply(req, negotiated));
+        return tail(chain, apply(req, negotiated), req.toString());
     }
 
     private ViommuStatus apply(ViommuRequest req, long negotiated) {
@@ -88,11 +90,11 @@ final class RequestHandler {
      */
     private Outcome probe(DescriptorChain chain, ViommuRequest.Probe p) {
         if (!options.offers(ViommuWire.F_PROBE)) {
-            return Outcome.written(0);
+            return Outcome.written(0, p + " without F_PROBE: returned unwritten");
         }
         int size = options.probeSize();
         if (chain.writableBytes() < size + ViommuWire.TAIL_BYTES) {
-            return tail(chain, spec() ? ViommuStatus.INVAL : ViommuStatus.DEVERR);
+            return tail(chain, spec() ? ViommuStatus.INVAL : ViommuStatus.DEVERR, p + " with a small buffer");
         }
         byte[] out = new byte[size + ViommuWire.TAIL_BYTES];
         Domains.Endpoint ep = domains.endpoint(p.endpoint());
@@ -109,10 +111,10 @@ final class RequestHandler {
             }
         }
         out[size] = (byte) status.code();
-        return Outcome.written(chain.scatter(memory, out));
+        return Outcome.written(chain.scatter(memory, out), p + ": " + status);
     }
 
-    private Outcome tail(DescriptorChain chain, ViommuStatus status) {
-        return Outcome.written(chain.scatter(memory, new byte[] {(byte) status.code(), 0, 0, 0}));
+    private Outcome tail(DescriptorChain chain, ViommuStatus status, String what) {
+        return Outcome.written(chain.scatter(memory, new byte[] {(byte) status.code(), 0, 0, 0}), what + ": " + status);
     }
 }

@@ -60,6 +60,12 @@ public sealed interface ViommuRequest {
         };
     }
 
+    /** Unknown flag bits and nonzero reserved bytes, when there are any, for a request's description. */
+    private static String extra(int unknownFlags, long reserved) {
+        return (unknownFlags != 0 ? String.format(" flags %#x", unknownFlags) : "")
+                + (reserved != 0 ? String.format(" reserved %#x", reserved) : "");
+    }
+
     /**
      * {@code struct virtio_iommu_req_attach}: attach {@code endpoint} to {@code domain}, creating the domain.
      *
@@ -80,6 +86,12 @@ public sealed interface ViommuRequest {
         public void encodeBody(ByteBuffer out) {
             out.putInt(domain).putInt(endpoint).putInt(flags).putInt(reserved);
         }
+
+        @Override
+        public String toString() {
+            return String.format("ATTACH domain %d endpoint %d%s%s", domain, endpoint,
+                    (flags & ViommuWire.ATTACH_F_BYPASS) != 0 ? " BYPASS" : "", extra(flags & ~1, reserved));
+        }
     }
 
     /** {@code struct virtio_iommu_req_detach}; {@code reserved} is ignored by the device. */
@@ -98,6 +110,11 @@ public sealed interface ViommuRequest {
         public void encodeBody(ByteBuffer out) {
             out.putInt(domain).putInt(endpoint).putLong(reserved);
         }
+
+        @Override
+        public String toString() {
+            return String.format("DETACH domain %d endpoint %d", domain, endpoint);
+        }
     }
 
     /** {@code struct virtio_iommu_req_map}: {@code [virtStart, virtEnd]} (inclusive) to {@code physStart}. */
@@ -111,6 +128,13 @@ public sealed interface ViommuRequest {
         @Override
         public void encodeBody(ByteBuffer out) {
             out.putInt(domain).putLong(virtStart).putLong(virtEnd).putLong(physStart).putInt(flags);
+        }
+
+        @Override
+        public String toString() {
+            return String.format("MAP domain %d [%#x, %#x] -> %#x %s%s%s%s", domain, virtStart, virtEnd, physStart,
+                    (flags & ViommuWire.MAP_F_READ) != 0 ? "R" : "-", (flags & ViommuWire.MAP_F_WRITE) != 0 ? "W" : "-",
+                    (flags & ViommuWire.MAP_F_MMIO) != 0 ? " MMIO" : "", extra(flags & ~ViommuWire.MAP_F_MASK, 0));
         }
     }
 
@@ -130,6 +154,11 @@ public sealed interface ViommuRequest {
         public void encodeBody(ByteBuffer out) {
             out.putInt(domain).putLong(virtStart).putLong(virtEnd).putInt(reserved);
         }
+
+        @Override
+        public String toString() {
+            return String.format("UNMAP domain %d [%#x, %#x]%s", domain, virtStart, virtEnd, extra(0, reserved));
+        }
     }
 
     /** {@code struct virtio_iommu_req_probe}: the endpoint's properties (its writable part is probe_size + 4). */
@@ -143,6 +172,11 @@ public sealed interface ViommuRequest {
         @Override
         public void encodeBody(ByteBuffer out) {
             out.putInt(endpoint).put(new byte[64]);
+        }
+
+        @Override
+        public String toString() {
+            return "PROBE endpoint " + endpoint;
         }
     }
 }

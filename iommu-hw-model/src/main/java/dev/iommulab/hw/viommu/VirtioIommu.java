@@ -9,6 +9,7 @@ import dev.iommulab.hw.iommu.HwFaultObserver;
 import dev.iommulab.hw.iommu.IommuHardware;
 import dev.iommulab.hw.iommu.InterruptLine;
 import dev.iommulab.hw.iommu.PageRequestMessage;
+import dev.iommulab.hw.iommu.PcieFabric;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.hw.sim.Layer;
@@ -91,6 +92,15 @@ public final class VirtioIommu implements IommuHardware {
      */
     public void addEndpoint(int id, List<ResvRegion> regions) {
         domains.addEndpoint(id, regions);
+    }
+
+    /**
+     * Every function on {@code fabric} sits behind this IOMMU (QEMU: every PCI device on its bus), each with the
+     * reserved regions {@code regions} (QEMU's {@code reserved-regions} property); endpoints added one by one keep
+     * their own.
+     */
+    public void endpointsOn(PcieFabric fabric, List<ResvRegion> regions) {
+        domains.endpointsOn(Objects.requireNonNull(fabric, "fabric"), regions);
     }
 
     /** A system reset: a device reset, and {@code config.bypass} back to its boot value. */
@@ -213,7 +223,7 @@ public final class VirtioIommu implements IommuHardware {
                 return;
             }
             q.push(p.chain(), outcome.written());
-            trace("viommu-request", "request %d answered, %d bytes written", p.chain().head(), outcome.written());
+            trace("viommu_handle_command", "%s", outcome.what());
             interrupt(ViommuWire.REQUEST_QUEUE);
         }
     }
@@ -228,7 +238,8 @@ public final class VirtioIommu implements IommuHardware {
         if (r.allowed()) {
             return DmaCompletion.perform(memory, r.gpa(), request);
         }
-        trace("viommu-fault", "%s fault from endpoint %d at %#x", r.fault().reason(), request.rid(), request.addr());
+        trace("viommu_translate", "%s fault from endpoint %d at %#x", r.fault().reason(), request.rid(),
+                request.addr());
         events.report(r.fault(), request.access(), r.reason());
         return DmaCompletion.failed(CompletionStatus.UR);
     }

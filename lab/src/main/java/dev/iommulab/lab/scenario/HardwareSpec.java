@@ -19,7 +19,7 @@ import java.util.Objects;
 public record HardwareSpec(String model, Map<String, Object> options) {
 
     /** The hardware models a scenario may name. */
-    public static final List<String> MODELS = List.of("vtd", "riscv", "smmuv3", "amd");
+    public static final List<String> MODELS = List.of("vtd", "riscv", "smmuv3", "amd", "virtio-iommu");
 
     /** Validates the model name and copies the options, keeping their order. */
     public HardwareSpec {

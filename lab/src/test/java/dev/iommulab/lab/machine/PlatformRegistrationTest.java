@@ -48,8 +48,8 @@ class PlatformRegistrationTest {
     }
 
     @Test
-    void platforms_builtIn_listsVtdAndRiscv() {
-        assertThat(Machine.platforms(List.of())).containsOnlyKeys("vtd", "riscv");
+    void platforms_builtIn_listsVtdRiscvAndVirtioIommu() {
+        assertThat(Machine.platforms(List.of())).containsOnlyKeys("vtd", "riscv", "virtio-iommu");
     }
 
     @Test
@@ -76,6 +76,6 @@ class PlatformRegistrationTest {
         MachineBuilder smmu = machine("smmuv3");
 
         assertThatThrownBy(smmu::build).isInstanceOf(MachineConfigException.class)
-                .hasMessageContaining("model 'smmuv3' is not available yet; available: riscv, vtd");
+                .hasMessageContaining("model 'smmuv3' is not available yet; available: riscv, virtio-iommu, vtd");
     }
 }

@@ -97,7 +97,7 @@ class ModelTest {
     @Test
     void hardwareSpec_unknownModel_throws() {
         assertThatThrownBy(() -> HardwareSpec.of("x86")).hasMessage("unknown hardware model 'x86'; allowed: vtd, "
-                + "riscv, smmuv3, amd");
+                + "riscv, smmuv3, amd, virtio-iommu");
     }
 
     @Test

@@ -83,7 +83,7 @@ class StepErrorsTest extends ScenarioFileTest {
                 """);
 
         assertThat(problems).extracting(ScenarioProblem::message).containsExactly(
-                "unknown model 'vtx'; allowed: vtd, riscv, smmuv3, amd",
+                "unknown model 'vtx'; allowed: vtd, riscv, smmuv3, amd, virtio-iommu",
                 "unknown profile 'gpu'; allowed: accelerator, nic, nvme, generic",
                 "unknown domain 'paging'; allowed: dma, identity, blocked",
                 "invalid prot 'rwz'; allowed: the letters r, w, x (e.g. r, rw, rwx) or none",
