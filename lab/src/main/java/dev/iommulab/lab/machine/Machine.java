@@ -41,6 +41,7 @@ import dev.iommulab.iopf.Iopf;
 import dev.iommulab.iopf.IopfModule;
 import dev.iommulab.iopf.IopfPolicyModule;
 import dev.iommulab.lab.scenario.DeviceSpec;
+import dev.iommulab.lab.scenario.GuestSpec;
 import dev.iommulab.lab.scenario.ProcessSpec;
 import dev.iommulab.lab.scenario.Scenario;
 import dev.iommulab.lab.scenario.VmaSpec;
@@ -136,6 +137,50 @@ public final class Machine {
      */
     public static Machine boot(Scenario scenario, Module... overrides) throws MachineConfigException {
         return builder(scenario).override(overrides).build();
+    }
+
+    /**
+     * Boots the guest {@code guest} of {@code scenario} on the host's event loop: a machine of its own — guest-physical
+     * memory, the virtual IOMMU as its hardware, the guest kernel with the scenario's kernel label and seed, the
+     * guest's emulated devices probed behind the virtual IOMMU.
+     *
+     * @throws MachineConfigException for a virtual IOMMU option this lab does not have (key under {@code guests})
+     */
+    public static Machine bootGuest(GuestSpec guest, Scenario scenario, EventLoop loop) throws MachineConfigException {
+        PhysicalMemory memory = new PhysicalMemory(guest.memoryBytes());
+        return guestBuilder(guest, scenario).override(binder -> {
+            binder.bind(EventLoop.class).toInstance(loop);
+            binder.bind(PhysicalMemory.class).toInstance(memory);
+        }).build();
+    }
+
+    /**
+     * Fails when a guest's virtual IOMMU model or option is not available, or a guest device's backing is one this
+     * lab cannot build yet (an assigned host device).
+     */
+    public static void checkGuests(Scenario scenario) throws MachineConfigException {
+        for (GuestSpec g : scenario.guests()) {
+            try {
+                guestBuilder(g, scenario).check();
+            } catch (MachineConfigException e) {
+                throw new MachineConfigException("guests." + g.name() + ".viommu." + e.key().replace("hardware.", ""),
+                        e.getMessage().substring(e.key().length() + 2));
+            }
+            for (GuestSpec.Device d : g.devices()) {
+                if (!d.emulated()) {
+                    throw new MachineConfigException("guests." + g.name() + ".devices." + d.spec().name() + ".backing",
+                            "backing 'assigned' is not available yet; available: emulated");
+                }
+            }
+        }
+    }
+
+    private static MachineBuilder guestBuilder(GuestSpec guest, Scenario scenario) {
+        MachineBuilder builder = builder().hardware(guest.viommuModel()).kernel(scenario.kernel())
+                .seed(scenario.seed());
+        guest.viommuOptions().forEach(builder::hardwareOption);
+        guest.devices().stream().filter(GuestSpec.Device::emulated).forEach(d -> builder.device(d.spec()));
+        return builder;
     }
 
     /**

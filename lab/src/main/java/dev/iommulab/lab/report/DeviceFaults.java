@@ -18,8 +18,8 @@ public record DeviceFaults(String name, long recorded, long coalesced, long lost
     /** Every device of the run (in the run's order, then any other device a fault names), faults or not. */
     public static List<DeviceFaults> of(RunResult result) {
         Set<String> names = new LinkedHashSet<>();
-        result.devices().forEach(d -> names.add(d.name()));
-        result.faultRecords().forEach(f -> names.add(f.device()));
+        result.devices().forEach(d -> names.add(qualified(d.guest(), d.name())));
+        result.faultRecords().forEach(f -> names.add(qualified(f.guest(), f.device())));
         List<DeviceFaults> out = new ArrayList<>();
         for (String name : names) {
             long recorded = 0;
@@ -27,7 +27,7 @@ public record DeviceFaults(String name, long recorded, long coalesced, long lost
             long lost = 0;
             Long first = null;
             for (RunResult.FaultRecordEntry f : result.faultRecords()) {
-                if (!f.device().equals(name)) {
+                if (!qualified(f.guest(), f.device()).equals(name)) {
                     continue;
                 }
                 if (f.recorded()) {
@@ -42,6 +42,11 @@ public record DeviceFaults(String name, long recorded, long coalesced, long lost
             out.add(new DeviceFaults(name, recorded, coalesced, lost, first));
         }
         return out;
+    }
+
+    /** A device's name in reports: a guest's as {@code vm0/vnet0}, the host's as it is. */
+    public static String qualified(String guest, String device) {
+        return guest == null ? device : guest + "/" + device;
     }
 
     /** Whether the device had any fault at all. */

@@ -27,6 +27,14 @@ public final class TextReporter {
         LargeRun.journeyRest(out, r);
         section(out, "Kernel log (dmesg)");
         lines(out, LargeRun.first(r.log()), r.log().size(), "log lines");
+        for (RunResult.GuestEntry g : r.guests()) {
+            section(out, "Guest " + g.name() + ": kernel log (dmesg)");
+            lines(out, LargeRun.first(g.log()), g.log().size(), "log lines");
+            if (g.deviceNeedsReset() || g.hung()) {
+                out.append(String.format("  %s%s%n", g.deviceNeedsReset() ? "the virtio-iommu needs a reset" : "",
+                        g.hung() ? (g.deviceNeedsReset() ? "; " : "") + "the guest hung waiting for a request" : ""));
+            }
+        }
         section(out, "Page responses");
         lines(out, LargeRun.first(r.pageResponses()).stream().map(p -> String.format(Locale.ROOT,
                 "%12s  %s PASID %s grpid %d: %s (wire %s) from %s", time(p.atNs()), p.device(),
@@ -35,7 +43,7 @@ public final class TextReporter {
         LargeRun.pageResponsesByDevice(out, r);
         section(out, "DMA");
         lines(out, LargeRun.first(r.dma()).stream().map(d -> String.format(Locale.ROOT, "%s %s %s+%d%s: %s%s%s%s",
-                d.device(), d.access(), d.addr(), d.size(), d.pasid() == null ? "" : " PASID " + d.pasid(),
+                DeviceFaults.qualified(d.guest(), d.device()), d.access(), d.addr(), d.size(), d.pasid() == null ? "" : " PASID " + d.pasid(),
                 d.status(), d.latencyNs() == null ? "" : " after " + time(d.latencyNs()),
                 d.faultAddr() == null ? "" : " at " + d.faultAddr(),
                 d.memoryMatches() == null ? "" : d.memoryMatches() ? "; the bytes are in the process's memory"
@@ -44,16 +52,23 @@ public final class TextReporter {
         LargeRun.dmaByDevice(out, r);
         section(out, "Fault records");
         lines(out, LargeRun.first(r.faultRecords()).stream().map(f -> String.format(Locale.ROOT,
-                "%12s  %s PASID %s %s %s: %s (%s)%s", time(f.atNs()), f.device(), f.pasid() == null ? "-" : f.pasid(),
+                "%12s  %s PASID %s %s %s: %s (%s)%s", time(f.atNs()), DeviceFaults.qualified(f.guest(), f.device()),
+                f.pasid() == null ? "-" : f.pasid(),
                 f.access(), f.addr(), f.reason(), f.vendorCode(),
                 f.recorded() ? "" : f.coalesced() ? " coalesced" : " not recorded")).toList(), r.faultRecords().size(),
                 "fault records");
         DeviceFaults.of(r).stream().filter(DeviceFaults::any).forEach(f -> out.append(String.format(Locale.ROOT,
                 "  %s: %d recorded, %d coalesced, %d lost; first recorded %s%n", f.name(), f.recorded(), f.coalesced(),
                 f.lost(), f.firstRecordedNs() == null ? "never" : "at " + time(f.firstRecordedNs()))));
+        if (!r.virtioEvents().isEmpty()) {
+            section(out, "virtio-iommu fault events");
+            lines(out, LargeRun.first(r.virtioEvents()).stream().map(TextReporter::virtioEvent).toList(),
+                    r.virtioEvents().size(), "events");
+        }
         section(out, "Devices");
         lines(out, r.devices().stream().map(d -> String.format(Locale.ROOT,
-                "%s: PRI %s, RF %d, UPRGI %d, credits in use %d, partials parked %d", d.name(),
+                "%s: PRI %s, RF %d, UPRGI %d, credits in use %d, partials parked %d",
+                DeviceFaults.qualified(d.guest(), d.name()),
                 d.priEnabled() ? "enabled" : "disabled", d.priResponseFailure() ? 1 : 0, d.uprgi() ? 1 : 0,
                 d.creditsInUse(), d.partialsParked())).toList());
         if (!r.userspace().isEmpty()) {
@@ -74,6 +89,13 @@ public final class TextReporter {
         out.append(String.format(Locale.ROOT, "%nOutcome: %s after %s simulated%n",
                 r.passed() ? "PASS" : "FAIL", time(r.simulatedNs())));
         return out.toString();
+    }
+
+    private static String virtioEvent(RunResult.VirtioEventEntry e) {
+        String fate = !e.delivered() ? "dropped (no event buffer)"
+                : e.delayNs() == 0 ? "delivered" : "delivered " + time(e.delayNs()) + " later";
+        return String.format(Locale.ROOT, "%12s  %s (EP %d) %s %s %s: %s", time(e.atNs()),
+                DeviceFaults.qualified(e.guest(), e.device()), e.endpoint(), e.reason(), e.flags(), e.address(), fate);
     }
 
     private static void section(StringBuilder out, String title) {

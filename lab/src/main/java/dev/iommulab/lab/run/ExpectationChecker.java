@@ -7,10 +7,12 @@ import dev.iommulab.lab.scenario.FaultQueueExpect;
 import dev.iommulab.lab.scenario.FaultReadExpect;
 import dev.iommulab.lab.scenario.FaultRecordExpect;
 import dev.iommulab.lab.scenario.FaultWriteExpect;
+import dev.iommulab.lab.scenario.GuestExpect;
 import dev.iommulab.lab.scenario.LogExpect;
 import dev.iommulab.lab.scenario.ParkedExpect;
 import dev.iommulab.lab.scenario.PageResponseExpect;
 import dev.iommulab.lab.scenario.StepErrorExpect;
+import dev.iommulab.lab.scenario.VirtioEventExpect;
 import dev.iommulab.vfio.IommufdFault;
 import java.util.List;
 import java.util.Objects;
@@ -32,25 +34,37 @@ final class ExpectationChecker {
     }
 
     private RunResult.ExpectationEntry check(Expectation e) {
+        if (e instanceof GuestExpect g) {
+            RunResult.ExpectationEntry inner = check(g.expectation(), g.guest());
+            return new RunResult.ExpectationEntry(e.describe(), inner.holds(), inner.seen());
+        }
+        return check(e, null);
+    }
+
+    /** {@code e} judged on what happened in {@code guest} (null: on the host). */
+    private RunResult.ExpectationEntry check(Expectation e, String guest) {
         if (e instanceof PageResponseExpect p) {
-            long n = result.pageResponses().stream().filter(r -> r.device().equals(p.device())
+            long n = result.pageResponses().stream().filter(r -> Objects.equals(r.guest(), guest)
+                    && r.device().equals(p.device())
                     && r.code().equals(p.code()) && (p.origin() == null || p.origin().equals(r.origin()))
                     && (p.grpid() == null || p.grpid() == r.grpid())
                     && (p.pasid() == null || Objects.equals(p.pasid(), r.pasid()))).count();
             return counted(e, n, p.count());
         }
         if (e instanceof DmaExpect d) {
-            long n = result.dma().stream().filter(x -> x.device().equals(d.device()) && x.status().equals(d.status()))
-                    .count();
+            long n = result.dma().stream().filter(x -> Objects.equals(x.guest(), guest)
+                    && x.device().equals(d.device()) && x.status().equals(d.status())).count();
             return counted(e, n, d.count());
         }
         if (e instanceof FaultRecordExpect f) {
-            long n = result.faultRecords().stream().filter(x -> x.device().equals(f.device())
+            long n = result.faultRecords().stream().filter(x -> Objects.equals(x.guest(), guest)
+                    && x.device().equals(f.device())
                     && x.reason().equals(f.reason()) && (f.recorded() == null || f.recorded() == x.recorded())).count();
             return counted(e, n, f.count());
         }
         if (e instanceof DeviceExpect d) {
-            return result.devices().stream().filter(x -> x.name().equals(d.name())).findFirst()
+            return result.devices().stream().filter(x -> Objects.equals(x.guest(), guest) && x.name().equals(d.name()))
+                    .findFirst()
                     .map(x -> {
                         boolean holds = (d.priEnabled() == null || d.priEnabled() == x.priEnabled())
                                 && (d.priResponseFailure() == null || d.priResponseFailure() == x.priResponseFailure());
@@ -80,8 +94,16 @@ final class ExpectationChecker {
         if (e instanceof FaultQueueExpect fq) {
             return faultQueue(fq);
         }
+        if (e instanceof VirtioEventExpect v) {
+            long n = result.virtioEvents().stream().filter(x -> Objects.equals(x.guest(), guest)
+                    && x.device().equals(v.device()) && x.reason().equals(v.reason())
+                    && (v.delivered() == null || v.delivered() == x.delivered())).count();
+            return counted(e, n, v.count());
+        }
         if (e instanceof LogExpect l) {
-            boolean found = result.log().stream().anyMatch(line -> line.contains(l.contains()));
+            List<String> log = guest == null ? result.log() : result.guests().stream()
+                    .filter(g -> g.name().equals(guest)).findFirst().map(RunResult.GuestEntry::log).orElse(List.of());
+            boolean found = log.stream().anyMatch(line -> line.contains(l.contains()));
             return new RunResult.ExpectationEntry(e.describe(), found, found ? "found" : "not in the log");
         }
         throw new IllegalArgumentException("unknown expectation " + e);

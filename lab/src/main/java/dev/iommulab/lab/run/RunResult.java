@@ -14,12 +14,14 @@ import java.util.Map;
  * {@code page-request} step, the step to the PRG response of its group. {@code parkedAfterSteps} (not in the JSON)
  * are the partials parked after each step, what {@code parked} expectations look at.
  */
-@JsonPropertyOrder({"scenario", "seed", "hardware", "kernel", "policies", "outcome", "simulatedNs", "pageResponses", "dma", "faultRecords",
-        "devices", "userspace", "log", "stepErrors", "invariants", "expectations", "counters"})
+@JsonPropertyOrder({"scenario", "seed", "hardware", "kernel", "policies", "outcome", "simulatedNs", "pageResponses",
+        "dma", "faultRecords", "virtioEvents", "devices", "userspace", "log", "guests", "stepErrors", "invariants", "expectations",
+        "counters"})
 public record RunResult(String scenario, long seed, String hardware, String kernel, Map<String, String> policies,
                         String outcome, long simulatedNs,
                         List<PageResponseEntry> pageResponses, List<DmaEntry> dma, List<FaultRecordEntry> faultRecords,
-                        List<DeviceEntry> devices, List<UserspaceEntry> userspace, List<String> log,
+                        List<VirtioEventEntry> virtioEvents, List<DeviceEntry> devices, List<UserspaceEntry> userspace,
+                        List<String> log, List<GuestEntry> guests,
                         List<StepErrorEntry> stepErrors, List<InvariantEntry> invariants,
                         List<ExpectationEntry> expectations, Map<String, Long> counters,
                         @JsonIgnore List<TraceEvent.Step> journey, @JsonIgnore List<Long> serviceLatenciesNs,
@@ -33,12 +35,12 @@ public record RunResult(String scenario, long seed, String hardware, String kern
      * response reaching the function; null when no report preceded it (the hardware answered by itself).
      */
     public record PageResponseEntry(long atNs, String device, Integer pasid, int grpid, String code, String wireCode,
-                                    String origin, @JsonIgnore Long latencyNs) {
+                                    String origin, @JsonIgnore Long latencyNs, String guest) {
     }
 
     /** One DMA work item. {@code memoryMatches} is set for SVA writes that completed. */
     public record DmaEntry(String device, Integer pasid, String addr, long size, String access, String status,
-                           Long latencyNs, String faultAddr, Boolean memoryMatches) {
+                           Long latencyNs, String faultAddr, Boolean memoryMatches, String guest) {
     }
 
     /**
@@ -47,7 +49,7 @@ public record RunResult(String scenario, long seed, String hardware, String kern
      * (the invented hardware option {@code fault-quota}).
      */
     public record FaultRecordEntry(long atNs, String device, Integer pasid, String addr, String access, String reason,
-                                   String vendorCode, boolean recorded, boolean coalesced) {
+                                   String vendorCode, boolean recorded, boolean coalesced, String guest) {
     }
 
     /**
@@ -55,7 +57,24 @@ public record RunResult(String scenario, long seed, String hardware, String kern
      * parked on its partial list (reported non-last requests waiting for their LPIG).
      */
     public record DeviceEntry(String name, boolean priEnabled, boolean priResponseFailure, boolean uprgi,
-                              int creditsInUse, int partialsParked) {
+                              int creditsInUse, int partialsParked, String guest) {
+    }
+
+    /**
+     * One fault of a virtio-iommu and what became of its event: delivered ({@code delayNs} after the fault when the
+     * device waited for a buffer) or dropped. {@code guest}: the guest's name, null for the host.
+     *
+     * @param flags the record's flags by name, e.g. {@code READ|ADDRESS}
+     */
+    public record VirtioEventEntry(long atNs, String guest, String device, int endpoint, String reason, String flags,
+                                   String address, boolean delivered, long delayNs) {
+    }
+
+    /**
+     * A guest at the end of the run: its kernel log, whether its virtio-iommu needs a reset, and whether its driver
+     * hung waiting for a request the device never returned.
+     */
+    public record GuestEntry(String name, List<String> log, boolean deviceNeedsReset, boolean hung) {
     }
 
     /**

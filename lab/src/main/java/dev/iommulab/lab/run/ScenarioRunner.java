@@ -5,13 +5,17 @@ import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.machine.MachineConfigException;
+import dev.iommulab.lab.scenario.GuestSpec;
+import dev.iommulab.lab.scenario.GuestStep;
 import dev.iommulab.lab.scenario.Scenario;
 import dev.iommulab.lab.scenario.Step;
 import dev.iommulab.lab.scenario.StepErrorExpect;
 import dev.iommulab.lab.scenario.StepKinds;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.Set;
 
@@ -71,6 +75,12 @@ public final class ScenarioRunner {
         machine.loop().trace().addSink(journey);
         Observations observations = new Observations(machine, abortCode(scenario));
         StepExecutor executor = new StepExecutor(machine, observations);
+        Map<String, GuestRun> guests = new LinkedHashMap<>();
+        for (GuestSpec g : scenario.guests()) {
+            Machine gm = Machine.bootGuest(g, scenario, machine.loop());
+            Observations go = new Observations(gm, abortCode(scenario));
+            guests.put(g.name(), new GuestRun(g.name(), gm, go, new StepExecutor(gm, go)));
+        }
         List<RunResult.StepErrorEntry> errors = new ArrayList<>();
         for (Step step : scenario.steps()) {
             if (step.atNs() != null) {
@@ -78,18 +88,25 @@ public final class ScenarioRunner {
             } else {
                 machine.loop().runUntilIdle();
             }
-            observations.stepStarting(step.kind() + " at " + step.location());
+            String label = step.kind() + " at " + step.location();
+            observations.stepStarting(label);
+            guests.values().forEach(g -> g.observations().stepStarting(label));
             try {
-                executor.execute(step);
+                if (step instanceof GuestStep gs) {
+                    guests.get(gs.guest()).executor().execute(gs.step());
+                } else {
+                    executor.execute(step);
+                }
             } catch (KernelException e) {
                 errors.add(new RunResult.StepErrorEntry(step.kind(), step.location().toString(), e.errno().name(),
                         e.getMessage(), expected(scenario, step.kind(), e.errno().name())));
             }
         }
         observations.finished();
+        guests.values().forEach(g -> g.observations().finished());
         this.observations = observations;
-        RunResult result = new ResultAssembler(scenario, machine, observations, journey, errors)
-                .assemble();
+        RunResult result = new ResultAssembler(scenario, machine, observations, journey, errors,
+                List.copyOf(guests.values())).assemble();
         Observers.FOUND.forEach(o -> o.ran(this, result));
         return result;
     }
@@ -109,6 +126,7 @@ public final class ScenarioRunner {
     public static void check(Scenario scenario) throws MachineConfigException {
         checkSteps(scenario, Set.copyOf(StepKinds.keys()));
         Machine.checkHardware(scenario);
+        Machine.checkGuests(scenario);
     }
 
     /** The step part of {@link #check}: every step kind of {@code scenario} is in {@code supported}. */

@@ -6,7 +6,8 @@ package dev.iommulab.lab.scenario;
  */
 public sealed interface Expectation
         permits PageResponseExpect, DmaExpect, FaultRecordExpect, DeviceExpect, LogExpect, ParkedExpect,
-        StepErrorExpect, FaultReadExpect, FaultWriteExpect, FaultQueueExpect {
+        StepErrorExpect, FaultReadExpect, FaultWriteExpect, FaultQueueExpect, GuestExpect,
+        VirtioEventExpect {
 
     /** Where the expectation is written (its kind key). */
     SourceLocation location();

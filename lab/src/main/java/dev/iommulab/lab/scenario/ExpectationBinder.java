@@ -3,25 +3,30 @@ package dev.iommulab.lab.scenario;
 import dev.iommulab.lab.scenario.Tree.Entry;
 import dev.iommulab.lab.scenario.Tree.ListNode;
 import dev.iommulab.lab.scenario.Tree.MapNode;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /** Binds the {@code expect} list: each item is a mapping with one expectation kind key. */
 final class ExpectationBinder {
 
-    private static final Map<String, List<String>> KINDS = Map.of(
-            "page-response", List.of("device", "code", "origin", "grpid", "pasid", "count"),
-            "dma", List.of("device", "status", "count"),
-            "fault-record", List.of("device", "reason", "recorded", "count"),
-            "device", List.of("name", "pri-enabled", "pri-response-failure"),
-            "log", List.of("contains"),
-            "parked", List.of("device", "pasid", "count", "after-step"),
-            "step-error", List.of("step", "errno", "count"),
-            "fault-read", List.of("process", "by", "pasid", "grpid", "last", "records", "groups"),
-            "fault-write", List.of("process", "by", "code", "cookie", "accepted", "count"),
-            "fault-queue", List.of("process", "unread", "unanswered", "after-step"));
+    private static final Map<String, List<String>> KINDS = Map.ofEntries(
+            Map.entry("page-response", List.of("device", "code", "origin", "grpid", "pasid", "count")),
+            Map.entry("dma", List.of("device", "status", "count")),
+            Map.entry("fault-record", List.of("device", "reason", "recorded", "count")),
+            Map.entry("device", List.of("name", "pri-enabled", "pri-response-failure")),
+            Map.entry("log", List.of("contains")),
+            Map.entry("parked", List.of("device", "pasid", "count", "after-step")),
+            Map.entry("step-error", List.of("step", "errno", "count")),
+            Map.entry("fault-read", List.of("process", "by", "pasid", "grpid", "last", "records", "groups")),
+            Map.entry("fault-write", List.of("process", "by", "code", "cookie", "accepted", "count")),
+            Map.entry("fault-queue", List.of("process", "unread", "unanswered", "after-step")),
+            Map.entry("virtio-event", List.of("device", "reason", "delivered", "count")));
     private static final List<String> KIND_NAMES = List.of("page-response", "dma", "fault-record", "device", "log",
-            "parked", "step-error", "fault-read", "fault-write", "fault-queue");
+            "parked", "step-error", "fault-read", "fault-write", "fault-queue", "virtio-event");
+    /** The kinds that may be about a guest ({@code guest:}). */
+    private static final List<String> GUEST_KINDS = List.of("page-response", "dma", "fault-record", "device", "log",
+            "parked", "virtio-event");
 
     private final Binding binding;
     private final int stepCount;
@@ -47,9 +52,19 @@ final class ExpectationBinder {
             return null;
         }
         SourceLocation loc = kind.keyPos().location() != null ? kind.keyPos().location() : item.pos().location();
-        Fields f = new Fields(args, outer.path(kind.key()), binding, KINDS.get(kind.key()));
+        List<String> keys = new ArrayList<>(KINDS.get(kind.key()));
+        String guest = null;
+        if (GUEST_KINDS.contains(kind.key())) {
+            keys.add("guest");
+            guest = StepBinder.guest(args, outer.path(kind.key()), binding);
+        }
+        Fields f = new Fields(args, outer.path(kind.key()), guest == null ? binding : binding.inGuest(guest), keys);
+        f.string("guest", null);
         Expectation e = bind(kind.key(), f, loc);
-        return f.ok() && outer.ok() ? e : null;
+        if (!f.ok() || !outer.ok() || e == null) {
+            return null;
+        }
+        return guest == null ? e : new GuestExpect(guest, e);
     }
 
     private Expectation bind(String kind, Fields f, SourceLocation loc) {
@@ -64,12 +79,22 @@ final class ExpectationBinder {
                 return device(f, loc);
             case "parked":
                 return parked(f, loc);
+            case "virtio-event":
+                return virtioEvent(f, loc);
             case "step-error", "fault-read", "fault-write", "fault-queue":
                 return new VfioExpectationArgs(stepCount).bind(kind, f, loc);
             default:
                 String contains = f.text("contains");
                 return f.ok() ? new LogExpect(contains, loc) : null;
         }
+    }
+
+    private static Expectation virtioEvent(Fields f, SourceLocation loc) {
+        String device = f.device("device");
+        String reason = f.choice("reason", VirtioEventExpect.REASONS);
+        Boolean delivered = f.bool("delivered", null);
+        Integer count = count(f);
+        return f.ok() ? new VirtioEventExpect(device, reason, delivered, count, loc) : null;
     }
 
     private static Expectation dma(Fields f, SourceLocation loc) {

@@ -1,6 +1,7 @@
 package dev.iommulab.lab.scenario;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -26,13 +27,14 @@ import java.util.Set;
  * @param policies     policy overrides by dotted policy key, e.g. {@code iopf.abort-response} (unmodifiable)
  * @param devices      endpoints (unmodifiable)
  * @param processes    processes (unmodifiable)
+ * @param guests       virtual machines, each with its own kernel and devices (unmodifiable)
  * @param steps        what happens, in order (unmodifiable)
  * @param expectations what must hold after the run (unmodifiable)
  * @param source       the file the scenario came from
  */
 public record Scenario(String name, String description, long seed, String kernel, HardwareSpec hardware,
                        Map<String, String> policies, List<DeviceSpec> devices, List<ProcessSpec> processes,
-                       List<Step> steps, List<Expectation> expectations, Path source) {
+                       List<GuestSpec> guests, List<Step> steps, List<Expectation> expectations, Path source) {
 
     /** Default seed when the file has none. */
     public static final long DEFAULT_SEED = 1;
@@ -52,6 +54,7 @@ public record Scenario(String name, String description, long seed, String kernel
         policies = copyPolicies(policies);
         devices = List.copyOf(devices);
         processes = List.copyOf(processes);
+        guests = List.copyOf(guests);
         steps = List.copyOf(steps);
         expectations = List.copyOf(expectations);
         Set<String> deviceNames = unique(devices.stream().map(DeviceSpec::name).toList(), "device name");
@@ -59,6 +62,15 @@ public record Scenario(String name, String description, long seed, String kernel
         Set<String> processNames = unique(processes.stream().map(ProcessSpec::name).toList(), "process name");
         checkReferences(steps, deviceNames, processNames);
         checkReferences(expectations, deviceNames, processNames);
+        checkGuests(guests, steps, expectations, deviceNames);
+    }
+
+    /** A scenario without guests. */
+    public Scenario(String name, String description, long seed, String kernel, HardwareSpec hardware,
+                    Map<String, String> policies, List<DeviceSpec> devices, List<ProcessSpec> processes,
+                    List<Step> steps, List<Expectation> expectations, Path source) {
+        this(name, description, seed, kernel, hardware, policies, devices, processes, List.of(), steps,
+                expectations, source);
     }
 
     /** A scenario following the latest kernel. */
@@ -72,6 +84,11 @@ public record Scenario(String name, String description, long seed, String kernel
     /** The device with this name, if declared. */
     public Optional<DeviceSpec> device(String deviceName) {
         return devices.stream().filter(d -> d.name().equals(deviceName)).findFirst();
+    }
+
+    /** The guest with this name, if declared. */
+    public Optional<GuestSpec> guest(String guestName) {
+        return guests.stream().filter(g -> g.name().equals(guestName)).findFirst();
     }
 
     /** The process with this name, if declared. */
@@ -94,6 +111,51 @@ public record Scenario(String name, String description, long seed, String kernel
             }
         }
         return seen;
+    }
+
+    /**
+     * Guest names are unique; a guest step or expectation names a declared guest and that guest's devices; an
+     * assigned device names a host device, once.
+     */
+    private static void checkGuests(List<GuestSpec> guests, List<Step> steps, List<Expectation> expectations,
+                                    Set<String> hostDevices) {
+        unique(guests.stream().map(GuestSpec::name).toList(), "guest name");
+        Map<String, Set<String>> guestDevices = new LinkedHashMap<>();
+        List<String> assigned = new ArrayList<>();
+        for (GuestSpec g : guests) {
+            guestDevices.put(g.name(), unique(g.devices().stream().map(d -> d.spec().name()).toList(),
+                    "device name in guest " + g.name()));
+            unique(g.devices().stream().map(d -> Integer.toString(d.spec().rid())).toList(),
+                    "device rid in guest " + g.name());
+            for (GuestSpec.Device d : g.devices()) {
+                if (!d.emulated()) {
+                    if (!hostDevices.contains(d.hostDevice())) {
+                        throw new IllegalArgumentException("undefined host device " + d.hostDevice() + " assigned to "
+                                + g.name());
+                    }
+                    assigned.add(d.hostDevice());
+                }
+            }
+        }
+        unique(assigned, "assigned host device");
+        for (Object item : concat(steps, expectations)) {
+            String guest = item instanceof GuestStep s ? s.guest() : item instanceof GuestExpect e ? e.guest() : null;
+            if (guest == null) {
+                continue;
+            }
+            Set<String> devices = guestDevices.get(guest);
+            if (devices == null) {
+                throw new IllegalArgumentException("undefined guest " + guest + " in " + item);
+            }
+            Object inner = item instanceof GuestStep s ? s.step() : ((GuestExpect) item).expectation();
+            checkReferences(List.of(inner), devices, Set.of());
+        }
+    }
+
+    private static List<Object> concat(List<Step> steps, List<Expectation> expectations) {
+        List<Object> all = new ArrayList<>(steps);
+        all.addAll(expectations);
+        return all;
     }
 
     private static void checkReferences(List<?> items, Set<String> devices, Set<String> processes) {

@@ -6,7 +6,6 @@ import dev.iommulab.lab.scenario.Tree.Node;
 import dev.iommulab.lab.scenario.Tree.ScalarNode;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -14,7 +13,7 @@ import java.util.Map;
 final class ScenarioBinder {
 
     private static final List<String> TOP_KEYS = List.of("name", "description", "seed", "kernel", "hardware",
-            "policies", "devices", "processes", "steps", "expect");
+            "policies", "devices", "processes", "guests", "steps", "expect");
     private static final List<String> HARDWARE_KEYS = List.of("model", "options");
 
     private final Path file;
@@ -31,7 +30,7 @@ final class ScenarioBinder {
             problems.add(root.pos(), "", "a scenario file must be a mapping of keys, found " + root.what());
             return null;
         }
-        Binding binding = new Binding(problems, new LinkedHashSet<>(), new LinkedHashSet<>());
+        Binding binding = Binding.of(problems);
         Fields f = new Fields(map, "", binding, TOP_KEYS);
         String name = f.text("name");
         String description = f.string("description", "");
@@ -43,14 +42,15 @@ final class ScenarioBinder {
         SpecBinder specs = new SpecBinder(binding);
         List<DeviceSpec> devices = specs.devices(f.list("devices"));
         List<ProcessSpec> processes = specs.processes(f.list("processes"));
+        List<GuestSpec> guests = new GuestBinder(binding).guests(f.list("guests"));
         List<Step> steps = new StepBinder(binding).steps(f.list("steps"));
         List<Expectation> expectations = new ExpectationBinder(binding, steps.size()).expectations(f.list("expect"));
         if (!problems.isEmpty()) {
             return null;
         }
         try {
-            return new Scenario(name, description, seed, kernel, hardware, policies, devices, processes, steps,
-                    expectations, file);
+            return new Scenario(name, description, seed, kernel, hardware, policies, devices, processes, guests,
+                    steps, expectations, file);
         } catch (IllegalArgumentException e) {
             problems.add(map.pos(), "", e.getMessage());
             return null;
@@ -71,9 +71,15 @@ final class ScenarioBinder {
         }
         Fields f = new Fields(map, "hardware", binding, HARDWARE_KEYS);
         String model = f.choice("model", HardwareSpec.MODELS);
+        Map<String, Object> options = options(f);
+        return f.ok() ? new HardwareSpec(model, options) : null;
+    }
+
+    /** The {@code options} of a hardware model (the host's, or a guest's virtual IOMMU), in file order. */
+    static Map<String, Object> options(Fields f) {
         Map<String, Object> options = new LinkedHashMap<>();
         scalars(f, "options").forEach((k, v) -> options.put(k, option(f, "options." + k, v)));
-        return f.ok() ? new HardwareSpec(model, options) : null;
+        return options;
     }
 
     /** A mapping whose values must all be scalars (policies, hardware options), in file order. */

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BiFunction;
 
 /**
@@ -18,6 +19,8 @@ final class SpecBinder {
 
     private static final List<String> DEVICE_KEYS = List.of("name", "bdf", "profile", "ats", "pri", "pasid-bits",
             "pri-credits", "atc-entries", "virtual-function");
+    private static final List<String> GUEST_DEVICE_KEYS = List.of("name", "bdf", "profile", "ats", "pri",
+            "pasid-bits", "pri-credits", "atc-entries", "virtual-function", "backing", "host-device");
     private static final List<String> PROCESS_KEYS = List.of("name", "vmas", "user-response");
     private static final List<String> VMA_KEYS = List.of("start", "size", "prot");
 
@@ -34,6 +37,30 @@ final class SpecBinder {
     List<DeviceSpec> devices(ListNode list) {
         List<DeviceSpec> out = bindEach(list, "devices", binding.problems(),
                 (item, path) -> device(new Fields(item, path, binding, DEVICE_KEYS)));
+        binding.devices().addAll(deviceNames.keySet());
+        return out;
+    }
+
+    /**
+     * A guest's {@code devices}: the keys of the host's, plus {@code backing} ({@code emulated}, the default, or
+     * {@code assigned}) and {@code host-device} (a device of {@code hostDevices}, for an assigned one).
+     */
+    List<GuestSpec.Device> guestDevices(ListNode list, String path, Set<String> hostDevices) {
+        List<GuestSpec.Device> out = bindEach(list, path, binding.problems(), (item, at) -> {
+            Fields f = new Fields(item, at, binding, GUEST_DEVICE_KEYS);
+            DeviceSpec spec = device(f);
+            String backing = f.choice("backing", GuestSpec.BACKINGS, "emulated");
+            String host = f.string("host-device", null);
+            if ("assigned".equals(backing) && host == null) {
+                f.missing("host-device");
+            } else if ("emulated".equals(backing) && host != null) {
+                f.error(f.valuePos("host-device"), "host-device", "only an assigned device has a host device");
+            } else if (host != null && !hostDevices.contains(host)) {
+                f.error(f.valuePos("host-device"), "host-device", "unknown host device '" + host + "'; declared: "
+                        + String.join(", ", hostDevices));
+            }
+            return f.ok() && spec != null ? new GuestSpec.Device(spec, backing, host) : null;
+        });
         binding.devices().addAll(deviceNames.keySet());
         return out;
     }
@@ -138,7 +165,7 @@ final class SpecBinder {
         return f.ok() ? new VmaSpec(start, size, prot) : null;
     }
 
-    private static String unique(Fields f, String key, Map<String, Pos> seen, String what) {
+    static String unique(Fields f, String key, Map<String, Pos> seen, String what) {
         String name = f.text(key);
         if (name != null) {
             Pos first = seen.putIfAbsent(name, f.valuePos(key));

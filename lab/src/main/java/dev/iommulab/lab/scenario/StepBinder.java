@@ -101,13 +101,36 @@ final class StepBinder {
         StepKinds.Kind<?> k = StepKinds.byKey(kind.key());
         List<String> keys = new ArrayList<>(k.argKeys());
         keys.add("at");
-        Fields f = new Fields(args, path, binding, keys);
+        keys.add("guest");
+        String guest = guest(args, path);
+        Fields f = new Fields(args, path, guest == null ? binding : binding.inGuest(guest), keys);
         Long innerAt = f.time("at", null);
         if (innerAt != null && outerAt != null) {
             f.error(f.valuePos("at"), "at", "'at' is given both beside and inside the step");
         }
+        f.string("guest", null);
         Step step = k.binder().bind(f, innerAt != null ? innerAt : outerAt, loc);
-        return f.ok() ? step : null;
+        if (!f.ok() || step == null) {
+            return null;
+        }
+        return guest == null ? step : new GuestStep(guest, step);
+    }
+
+    /** The {@code guest} of a step or expectation, checked against the declared guests; null without one. */
+    static String guest(MapNode args, String path, Binding binding) {
+        Entry e = args.get("guest");
+        if (e == null || !(e.value() instanceof ScalarNode s) || s.isNull()) {
+            return null;
+        }
+        if (!binding.guests().containsKey(s.text())) {
+            binding.problems().add(s.pos(), path + ".guest", "unknown guest '" + s.text() + "'; declared: "
+                    + (binding.guests().isEmpty() ? "none" : String.join(", ", binding.guests().keySet())));
+        }
+        return s.text();
+    }
+
+    private String guest(MapNode args, String path) {
+        return guest(args, path, binding);
     }
 
     private static List<String> itemKeys() {

@@ -25,9 +25,11 @@ class StepKindsTest {
 
     private static final Path FORMAT = Path.of("..", "docs", "scenario-format.md");
 
+    /** Every step kind has one entry; {@link GuestStep} is no kind of its own but any step done inside a guest. */
     @Test
     void table_everyPermittedStepKind_hasExactlyOneEntry() {
-        List<Class<?>> permitted = Arrays.asList(Step.class.getPermittedSubclasses());
+        List<Class<?>> permitted = Arrays.stream(Step.class.getPermittedSubclasses())
+                .filter(c -> c != GuestStep.class).collect(Collectors.toList());
         Map<Class<?>, Long> entries = StepKinds.TABLE.stream()
                 .collect(Collectors.groupingBy(StepKinds.Kind::type, Collectors.counting()));
 
