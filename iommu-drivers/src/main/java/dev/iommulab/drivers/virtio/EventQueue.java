@@ -4,6 +4,8 @@ import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.kernel.Ratelimit;
 import dev.iommulab.hw.mem.PhysicalMemory;
+import dev.iommulab.hw.sim.EventLoop;
+import dev.iommulab.hw.sim.Layer;
 import dev.iommulab.hw.viommu.ViommuWire;
 import dev.iommulab.hw.viommu.VirtioIommu;
 import dev.iommulab.hw.virtio.Segment;
@@ -37,9 +39,11 @@ final class EventQueue {
     private final KernelLog log;
     private final String prefix;
     private final FaultSink sink;
+    private final EventLoop loop;
 
-    EventQueue(VirtioIommu device, VirtqueueLayout layout, boolean eventIdx, PhysicalMemory memory, KernelLog log,
-               String prefix, FaultSink sink) {
+    EventQueue(VirtioIommu device, VirtqueueLayout layout, boolean eventIdx, PhysicalMemory memory, EventLoop loop,
+               KernelLog log, String prefix, FaultSink sink) {
+        this.loop = loop;
         this.device = device;
         this.vq = VirtqueueDriver.create(memory, layout, eventIdx);
         this.memory = memory;
@@ -69,6 +73,11 @@ final class EventQueue {
         for (var used = vq.getBuf(); used.isPresent(); used = vq.getBuf()) {
             long buffer = used.get().token();
             long len = used.get().len();
+            if (loop.trace().enabled()) {
+                loop.trace().step(loop.now(), Layer.DRIVER, "viommu_event_handler", String.format(
+                        "%sevent buffer %#x back, %d bytes: reason %d, endpoint %d; posted again", prefix, buffer, len,
+                        memory.readByte(buffer) & 0xff, memory.readInt(buffer + 8)));
+            }
             if (len > ViommuWire.FAULT_BYTES) {
                 log.err("%sinvalid event buffer (len %d != %d)", prefix, len, ViommuWire.FAULT_BYTES);
             } else if ((memory.readInt(buffer) & 0xffff_ff00) == 0) {

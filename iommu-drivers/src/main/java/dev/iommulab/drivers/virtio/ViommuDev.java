@@ -95,8 +95,8 @@ final class ViommuDev extends DriverUnit<ViommuEndpoint> {
         boolean eventIdx = has(ViommuWire.F_EVENT_IDX);
         this.requests = new RequestQueue(device, queue(ViommuWire.REQUEST_QUEUE, queueSize), eventIdx, frames(),
                 loop(), probeSize);
-        this.events = new EventQueue(device, queue(ViommuWire.EVENT_QUEUE, queueSize), eventIdx, memory(), log(),
-                prefix(), sink);
+        this.events = new EventQueue(device, queue(ViommuWire.EVENT_QUEUE, queueSize), eventIdx, memory(), loop(),
+                log(), prefix(), sink);
         device.setQueueInterrupt(ViommuWire.EVENT_QUEUE, events::interrupt);
         device.writeStatus(VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK
                 | VirtioStatus.DRIVER_OK);

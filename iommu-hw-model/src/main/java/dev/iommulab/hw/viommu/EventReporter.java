@@ -56,7 +56,7 @@ final class EventReporter {
             if (options.noBuffer() == NoBuffer.WAIT && !device.needsReset()) {
                 hold(d);
             } else {
-                device.logOnce("no buffer available in event queue to report event");
+                device.logOnce("virtio_iommu_report_fault", "no buffer available in event queue to report event");
                 settle(d, false);
             }
         }
@@ -92,7 +92,7 @@ final class EventReporter {
         if (held.size() < options.waitDepth()) {
             held.addLast(d);
         } else {
-            device.logOnce("event backlog full: event dropped");
+            device.logOnce("virtio_iommu_report_fault", "event backlog full: event dropped");
             settle(d, false);
         }
     }

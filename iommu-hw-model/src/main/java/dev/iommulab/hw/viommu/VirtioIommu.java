@@ -263,7 +263,10 @@ public final class VirtioIommu implements IommuHardware {
         return needsReset;
     }
 
-    /** What the VMM printed about this device, in order; a once-only message appears once. */
+    /**
+     * What the VMM printed about this device, in order, as QEMU prints it (without the program name): its
+     * {@code virtio_error()} texts and its once-only reports, which name the function.
+     */
     public List<String> vmmLog() {
         return List.copyOf(vmmLog);
     }
@@ -301,7 +304,7 @@ public final class VirtioIommu implements IommuHardware {
 
     /** QEMU's virtio_error(): the device needs a reset, its queues stop, the driver gets a config interrupt. */
     void fail(String message) {
-        vmmLog.add(name + ": " + message);
+        vmmLog.add(message);
         trace("viommu-error", "%s: DEVICE_NEEDS_RESET", message);
         if (!needsReset && (status & VirtioStatus.DRIVER_OK) != 0) {
             raise(configLine);
@@ -309,10 +312,10 @@ public final class VirtioIommu implements IommuHardware {
         needsReset = true;
     }
 
-    /** QEMU's error_report_once(): each text is printed the first time only. */
-    void logOnce(String message) {
+    /** QEMU's {@code error_report_once("%s: ...", __func__)}: each text is printed the first time only. */
+    void logOnce(String function, String message) {
         if (logged.add(message)) {
-            vmmLog.add(name + ": " + message);
+            vmmLog.add(function + ": " + message);
         }
     }
 

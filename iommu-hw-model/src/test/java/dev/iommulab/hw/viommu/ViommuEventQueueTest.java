@@ -58,7 +58,8 @@ class ViommuEventQueueTest {
         assertThat(rig.takeEvents()).hasSize(1);
         assertThat(rig.events).extracting(ViommuEvent::delivered).containsExactly(true, false, false);
         assertThat(rig.faults).extracting(HwFault::recorded).containsExactly(true, false, false);
-        assertThat(rig.device.vmmLog()).containsExactly("viommu: no buffer available in event queue to report event");
+        assertThat(rig.device.vmmLog())
+                .containsExactly("virtio_iommu_report_fault: no buffer available in event queue to report event");
         assertThat(rig.device.eventsDropped()).isEqualTo(2);
     }
 
@@ -90,7 +91,8 @@ class ViommuEventQueueTest {
 
         faults(rig, 3);
         assertThat(rig.events).extracting(ViommuEvent::delivered).containsExactly(false);
-        assertThat(rig.device.vmmLog()).containsExactly("viommu: event backlog full: event dropped");
+        assertThat(rig.device.vmmLog())
+                .containsExactly("virtio_iommu_report_fault: event backlog full: event dropped");
 
         rig.device.writeStatus(0);
 
@@ -113,7 +115,7 @@ class ViommuEventQueueTest {
         assertThat(spec.device.needsReset()).isFalse();
         assertThat(qemu.device.needsReset()).isTrue();
         assertThat(qemu.device.status() & VirtioStatus.DEVICE_NEEDS_RESET).isNotZero();
-        assertThat(qemu.device.vmmLog()).containsExactly("viommu: error buffer of wrong size");
+        assertThat(qemu.device.vmmLog()).containsExactly("error buffer of wrong size");
         assertThat(qemu.configIrqs).isOne();
     }
 

@@ -46,7 +46,7 @@ class ViommuTransportTest {
         assertThat(spec.device.bypass()).isOne();
         assertThat(spec.device.needsReset()).isFalse();
         assertThat(qemu.device.bypass()).isOne();
-        assertThat(qemu.device.vmmLog()).containsExactly("viommu: invalid config.bypass value '2'");
+        assertThat(qemu.device.vmmLog()).containsExactly("invalid config.bypass value '2'");
     }
 
     @Test

@@ -184,7 +184,7 @@ class ViommuUnmapProbeTest {
 
         assertThat(qemu.sendRaw(body, 0)).as("nothing returned").isEqualTo(-1);
         assertThat(qemu.device.needsReset()).isTrue();
-        assertThat(qemu.device.vmmLog()).containsExactly("viommu: virtio-iommu bad head/tail size");
+        assertThat(qemu.device.vmmLog()).containsExactly("virtio-iommu bad head/tail size");
         assertThat(qemu.configIrqs).isOne();
         assertThat(qemu.device.domainCount()).isZero();
     }

@@ -94,7 +94,7 @@ final class Compare implements Callable<Integer> {
                 err.println(Crash.line(e, key + "=" + values.get(i)));
                 status = Crash.EXIT;
                 rows.add(new CompareRow(values.get(i), scenario.name(), scenario.seed(), "error", Map.of(), List.of(),
-                        Map.of(), null, null, 0, List.of()));
+                        Map.of(), null, null, 0, List.of(), CompareRow.VirtioEvents.NONE));
             }
         }
         CompareReporter reporter = new CompareReporter(file.toString(), key);

@@ -14,8 +14,10 @@ import dev.iommulab.core.dma.DmaPolicyModule;
 import dev.iommulab.core.dma.IommuDma;
 import dev.iommulab.core.fault.FaultEvents;
 import dev.iommulab.core.fault.LegacyFaultReporting;
+import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FailureInjector;
 import dev.iommulab.core.kernel.FrameAllocator;
+import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.core.kernel.KernelLog;
 import dev.iommulab.core.mm.CpuPageTable;
 import dev.iommulab.core.mm.MmStruct;
@@ -58,6 +60,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
 
 /**
  * One simulated machine assembled from the layers' Guice modules: hardware, core, io-pgfault, driver, SVA and the
@@ -179,7 +182,13 @@ public final class Machine {
         MachineBuilder builder = builder().hardware(guest.viommuModel()).kernel(scenario.kernel())
                 .seed(scenario.seed());
         guest.viommuOptions().forEach(builder::hardwareOption);
-        guest.devices().stream().filter(GuestSpec.Device::emulated).forEach(d -> builder.device(d.spec()));
+        for (GuestSpec.Device d : guest.devices()) {
+            if (d.emulated() && d.viot()) {
+                builder.device(d.spec());
+            } else if (d.emulated()) {
+                builder.unprobedDevice(d.spec());
+            }
+        }
         return builder;
     }
 
@@ -225,7 +234,7 @@ public final class Machine {
     }
 
     /** Probes {@code deviceSpecs} and creates {@code processSpecs}, in order (the builder's last step). */
-    void populate(List<DeviceSpec> deviceSpecs, List<ProcessSpec> processSpecs) {
+    void populate(List<DeviceSpec> deviceSpecs, Set<String> unprobed, List<ProcessSpec> processSpecs) {
         IommuOps ops = component(IommuOps.class);
         IommuHardware iommu = component(IommuHardware.class);
         PcieFabric fabric = component(PcieFabric.class);
@@ -239,7 +248,9 @@ public final class Machine {
             ep.connect(iommu);
             fabric.attach(ep);
             endpoints.put(spec.name(), ep);
-            devices.put(spec.name(), core.probeDevice(ep, ops));
+            if (!unprobed.contains(spec.name())) {
+                devices.put(spec.name(), core.probeDevice(ep, ops));
+            }
         }
         FrameAllocator frames = component(FrameAllocator.class);
         long zeroPage = frames.allocate();
@@ -291,6 +302,19 @@ public final class Machine {
     /** The kernel's view of device {@code name}, or null. */
     public Device device(String name) {
         return devices.get(name);
+    }
+
+    /**
+     * The kernel's device {@code name}, for a step that needs the kernel to know it.
+     *
+     * @throws KernelException ENODEV for an endpoint the kernel was not told sits behind the IOMMU
+     */
+    public Device knownDevice(String name) {
+        Device dev = devices.get(name);
+        if (dev == null) {
+            throw new KernelException(Errno.ENODEV, "device", name + " is not behind an IOMMU this kernel knows");
+        }
+        return dev;
     }
 
     /** The address space of process {@code name}, or null. */

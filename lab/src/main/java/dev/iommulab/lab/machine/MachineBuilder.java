@@ -14,10 +14,12 @@ import dev.iommulab.lab.scenario.Scenario;
 import dev.iommulab.lab.scenario.VmaSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
@@ -51,6 +53,8 @@ public final class MachineBuilder {
     private final Map<String, String> policies = new LinkedHashMap<>();
     private long seed = Scenario.DEFAULT_SEED;
     private final Map<String, DeviceSpec> devices = new LinkedHashMap<>();
+    /** Devices the kernel is not told sit behind the IOMMU: connected to it, never probed. */
+    private final Set<String> unprobed = new HashSet<>();
     private final Map<String, ProcessSpec> processes = new LinkedHashMap<>();
     private final List<Module> overrides = new ArrayList<>();
 
@@ -122,6 +126,16 @@ public final class MachineBuilder {
         return this;
     }
 
+    /**
+     * An endpoint behind the IOMMU that the kernel is not told about (a guest device missing from the firmware's
+     * VIOT): its DMA goes through the IOMMU, but the kernel never probes or attaches it.
+     */
+    public MachineBuilder unprobedDevice(DeviceSpec spec) {
+        device(spec);
+        unprobed.add(spec.name());
+        return this;
+    }
+
     /** A process whose address space {@code configure} lays out, e.g. {@code p -> p.vma(start, size, "rw")}. */
     public MachineBuilder process(String name, Consumer<ProcessOptions> configure) {
         ProcessOptions p = new ProcessOptions();
@@ -173,7 +187,7 @@ public final class MachineBuilder {
      */
     public Machine build() throws MachineConfigException {
         Machine machine = new Machine(Guice.createInjector(module()));
-        machine.populate(List.copyOf(devices.values()), List.copyOf(processes.values()));
+        machine.populate(List.copyOf(devices.values()), Set.copyOf(unprobed), List.copyOf(processes.values()));
         machine.announce();
         return machine;
     }

@@ -28,15 +28,26 @@ public final class CompareReporter {
     /** An aligned table, one row per run. */
     public String text(List<CompareRow> rows) {
         List<List<String>> table = new ArrayList<>();
-        table.add(List.of(key, "outcome", "page responses", "device PRI", "DMA", "latency p50", "latency p99",
-                "faults recorded/coalesced/lost", "first recorded fault"));
+        boolean virtio = rows.stream().anyMatch(r -> r.virtio().any());
+        List<String> header = new ArrayList<>(List.of(key, "outcome", "page responses", "device PRI", "DMA",
+                "latency p50", "latency p99", "faults recorded/coalesced/lost", "first recorded fault"));
+        if (virtio) {
+            header.add("virtio events delivered/delayed/dropped");
+        }
+        table.add(header);
         for (CompareRow r : rows) {
-            table.add(List.of(r.value(), r.outcome(), counts(r.responses()), r.devices().stream()
-                            .map(d -> d.name() + " PRI " + (d.priEnabled() ? "on" : "off") + " RF "
+            List<String> row = new ArrayList<>(List.of(r.value(), r.outcome(), counts(r.responses()), r.devices()
+                            .stream().map(d -> d.name() + " PRI " + (d.priEnabled() ? "on" : "off") + " RF "
                                     + (d.priResponseFailure() ? 1 : 0)).collect(Collectors.joining(", ")),
                     counts(r.dma()), time(r.p50Ns()), time(r.p99Ns()),
                     faulting(r, f -> f.name() + " " + f.recorded() + "/" + f.coalesced() + "/" + f.lost()),
                     faulting(r, f -> f.name() + " " + time(f.firstRecordedNs()))));
+            if (virtio) {
+                CompareRow.VirtioEvents v = r.virtio();
+                row.add(v.delivered() + "/" + v.delayed() + "/" + v.dropped()
+                        + (v.delayed() > 0 ? " (longest wait " + time(v.maxDelayNs()) + ")" : ""));
+            }
+            table.add(row);
         }
         int[] widths = new int[table.get(0).size()];
         table.forEach(row -> {
@@ -58,6 +69,10 @@ public final class CompareReporter {
         out.append(String.format(Locale.ROOT, "Faults: per device that faulted, faults the IOMMU recorded / coalesced"
                 + " into a pending record (fault-quota) / lost (no record: overflow, suppression); first recorded"
                 + " fault: simulated time of the device's first record.%n"));
+        if (virtio) {
+            out.append(String.format(Locale.ROOT, "virtio events: fault records of a virtio-iommu delivered in an event"
+                    + " buffer at once / after waiting for the driver to add one / dropped for want of a buffer.%n"));
+        }
         return out.toString();
     }
 

@@ -18,13 +18,34 @@ import org.HdrHistogram.Histogram;
  * @param dma       DMA status to count, sorted
  * @param p50Ns     median latency, or null without samples
  * @param p99Ns     99th percentile latency, or null without samples
+ * @param virtio    what became of the virtio-iommu fault events of the run (all zero without a virtio-iommu)
  */
 public record CompareRow(String value, String scenario, long seed, String outcome, Map<String, Long> responses,
                          List<DevicePri> devices, Map<String, Long> dma, Long p50Ns, Long p99Ns,
-                         long latencySamples, List<DeviceFaults> faults) {
+                         long latencySamples, List<DeviceFaults> faults, VirtioEvents virtio) {
 
     /** PRI state of a device at the end of the run. */
     public record DevicePri(String name, boolean priEnabled, boolean priResponseFailure) {
+    }
+
+    /**
+     * The virtio-iommu fault events of a run: delivered at once, delivered after waiting for a buffer (the longest
+     * wait), dropped.
+     */
+    public record VirtioEvents(long delivered, long delayed, long dropped, long maxDelayNs) {
+
+        public static final VirtioEvents NONE = new VirtioEvents(0, 0, 0, 0);
+
+        static VirtioEvents of(List<RunResult.VirtioEventEntry> events) {
+            long delivered = events.stream().filter(e -> e.delivered() && e.delayNs() == 0).count();
+            long delayed = events.stream().filter(e -> e.delivered() && e.delayNs() > 0).count();
+            long maxDelay = events.stream().mapToLong(RunResult.VirtioEventEntry::delayNs).max().orElse(0);
+            return new VirtioEvents(delivered, delayed, events.size() - delivered - delayed, maxDelay);
+        }
+
+        public boolean any() {
+            return delivered + delayed + dropped > 0;
+        }
     }
 
     public CompareRow {
@@ -41,11 +62,13 @@ public record CompareRow(String value, String scenario, long seed, String outcom
         Map<String, Long> dma = new TreeMap<>();
         result.dma().forEach(d -> dma.merge(d.status(), 1L, Long::sum));
         List<DevicePri> devices = result.devices().stream()
-                .map(d -> new DevicePri(d.name(), d.priEnabled(), d.priResponseFailure())).toList();
+                .map(d -> new DevicePri(DeviceFaults.qualified(d.guest(), d.name()), d.priEnabled(),
+                        d.priResponseFailure())).toList();
         Histogram h = new Histogram(3);
         result.serviceLatenciesNs().forEach(h::recordValue);
         boolean any = h.getTotalCount() > 0;
         return new CompareRow(value, result.scenario(), result.seed(), result.outcome(), responses, devices, dma, any ? h.getValueAtPercentile(50) : null,
-                any ? h.getValueAtPercentile(99) : null, h.getTotalCount(), DeviceFaults.of(result));
+                any ? h.getValueAtPercentile(99) : null, h.getTotalCount(), DeviceFaults.of(result),
+                VirtioEvents.of(result.virtioEvents()));
     }
 }

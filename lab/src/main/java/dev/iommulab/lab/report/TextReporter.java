@@ -30,6 +30,10 @@ public final class TextReporter {
         for (RunResult.GuestEntry g : r.guests()) {
             section(out, "Guest " + g.name() + ": kernel log (dmesg)");
             lines(out, LargeRun.first(g.log()), g.log().size(), "log lines");
+            if (!g.vmmLog().isEmpty()) {
+                out.append("  VMM:").append(System.lineSeparator());
+                lines(out, g.vmmLog().stream().map(l -> "  " + l).toList());
+            }
             if (g.deviceNeedsReset() || g.hung()) {
                 out.append(String.format("  %s%s%n", g.deviceNeedsReset() ? "the virtio-iommu needs a reset" : "",
                         g.hung() ? (g.deviceNeedsReset() ? "; " : "") + "the guest hung waiting for a request" : ""));

@@ -82,7 +82,7 @@ final class DeviceSteps implements StepHandlers.Device {
      * the IOTLB may keep translating the IOVA to the freed buffer until the flush queue flushes.
      */
     private void dmaApi(Dma s, Access access, DmaPayload payload) {
-        Device dev = machine.device(s.device());
+        Device dev = machine.knownDevice(s.device());
         IommuDma api = machine.dma();
         DmaDirection dir = access == Access.WRITE ? DmaDirection.DMA_FROM_DEVICE : DmaDirection.DMA_TO_DEVICE;
         FrameAllocator frames = machine.frames();

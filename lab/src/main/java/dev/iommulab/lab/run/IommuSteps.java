@@ -39,7 +39,7 @@ final class IommuSteps implements StepHandlers.Iommu {
      */
     @Override
     public void attach(Attach s) {
-        Device dev = machine.device(s.device());
+        Device dev = machine.knownDevice(s.device());
         IommuCore core = machine.core();
         IommuDomain current = core.getDomainForDev(dev);
         boolean coreOwned = current == null || current == dev.group().blockingDomain()

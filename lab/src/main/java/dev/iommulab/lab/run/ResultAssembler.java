@@ -100,9 +100,10 @@ final class ResultAssembler {
     }
 
     private static RunResult.GuestEntry guest(GuestRun g) {
-        boolean needsReset = g.machine().hardware() instanceof VirtioIommu v && v.needsReset();
+        VirtioIommu viommu = g.machine().hardware() instanceof VirtioIommu v ? v : null;
         boolean hung = g.machine().ops() instanceof ViommuDriver d && d.hung();
-        return new RunResult.GuestEntry(g.name(), formatted(g.machine()), needsReset, hung);
+        return new RunResult.GuestEntry(g.name(), formatted(g.machine()),
+                viommu == null ? List.of() : viommu.vmmLog(), viommu != null && viommu.needsReset(), hung);
     }
 
     /** The machine's invariants; a guest's are named after it ({@code vm0/dma-within-mappings}). */

@@ -71,10 +71,12 @@ public record RunResult(String scenario, long seed, String hardware, String kern
     }
 
     /**
-     * A guest at the end of the run: its kernel log, whether its virtio-iommu needs a reset, and whether its driver
-     * hung waiting for a request the device never returned.
+     * A guest at the end of the run: its kernel log, what the VMM printed about its virtual IOMMU (QEMU's
+     * {@code error_report_once()} and {@code virtio_error()} lines), whether the virtual IOMMU needs a reset, and
+     * whether the guest's driver hung waiting for a request the device never returned.
      */
-    public record GuestEntry(String name, List<String> log, boolean deviceNeedsReset, boolean hung) {
+    public record GuestEntry(String name, List<String> log, List<String> vmmLog, boolean deviceNeedsReset,
+                             boolean hung) {
     }
 
     /**

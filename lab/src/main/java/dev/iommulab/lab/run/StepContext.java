@@ -32,7 +32,7 @@ final class StepContext {
 
     /** The domain at {@code device}'s RID. @throws KernelException ENODEV when it has none */
     IommuDomain ridDomain(String device) {
-        Device dev = machine.device(device);
+        Device dev = machine.knownDevice(device);
         IommuDomain domain = machine.core().getDomainForDev(dev);
         if (domain == null) {
             throw new KernelException(Errno.ENODEV, "device", device + " has no domain at its RID");

@@ -31,8 +31,11 @@ public record GuestSpec(String name, long memoryBytes, String viommuModel, Map<S
      * @param backing    {@code emulated} (the VMM emulates it and translates its DMA through the virtual IOMMU) or
      *                   {@code assigned} (a host function, {@code hostDevice}, passed through)
      * @param hostDevice the host device an assigned device is; null for an emulated one
+     * @param viot       whether the guest firmware's VIOT table names the device as behind the virtual IOMMU; false:
+     *                   the guest kernel never learns it is, never probes or attaches it, while the VMM still
+     *                   translates its DMA (a misconfiguration that QEMU's default {@code boot-bypass} hides)
      */
-    public record Device(DeviceSpec spec, String backing, String hostDevice) {
+    public record Device(DeviceSpec spec, String backing, String hostDevice, boolean viot) {
 
         public Device {
             Objects.requireNonNull(spec, "spec");

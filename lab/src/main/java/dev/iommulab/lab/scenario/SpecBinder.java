@@ -20,7 +20,7 @@ final class SpecBinder {
     private static final List<String> DEVICE_KEYS = List.of("name", "bdf", "profile", "ats", "pri", "pasid-bits",
             "pri-credits", "atc-entries", "virtual-function");
     private static final List<String> GUEST_DEVICE_KEYS = List.of("name", "bdf", "profile", "ats", "pri",
-            "pasid-bits", "pri-credits", "atc-entries", "virtual-function", "backing", "host-device");
+            "pasid-bits", "pri-credits", "atc-entries", "virtual-function", "backing", "host-device", "viot");
     private static final List<String> PROCESS_KEYS = List.of("name", "vmas", "user-response");
     private static final List<String> VMA_KEYS = List.of("start", "size", "prot");
 
@@ -59,7 +59,8 @@ final class SpecBinder {
                 f.error(f.valuePos("host-device"), "host-device", "unknown host device '" + host + "'; declared: "
                         + String.join(", ", hostDevices));
             }
-            return f.ok() && spec != null ? new GuestSpec.Device(spec, backing, host) : null;
+            Boolean viot = f.bool("viot", true);
+            return f.ok() && spec != null ? new GuestSpec.Device(spec, backing, host, viot) : null;
         });
         binding.devices().addAll(deviceNames.keySet());
         return out;
