@@ -40,6 +40,7 @@ final class EventQueue {
     private final String prefix;
     private final FaultSink sink;
     private final EventLoop loop;
+    private long taken;
 
     EventQueue(VirtioIommu device, VirtqueueLayout layout, boolean eventIdx, PhysicalMemory memory, EventLoop loop,
                KernelLog log, String prefix, FaultSink sink) {
@@ -68,11 +69,17 @@ final class EventQueue {
         return vq.addSgs(List.of(), List.of(new Segment(buffer, ViommuWire.FAULT_BYTES)), buffer).isPresent();
     }
 
+    /** Used event buffers the handler took back so far. */
+    long taken() {
+        return taken;
+    }
+
     /** {@code viommu_event_handler()}. */
     void interrupt() {
         for (var used = vq.getBuf(); used.isPresent(); used = vq.getBuf()) {
             long buffer = used.get().token();
             long len = used.get().len();
+            taken++;
             if (loop.trace().enabled()) {
                 loop.trace().step(loop.now(), Layer.DRIVER, "viommu_event_handler", String.format(
                         "%sevent buffer %#x back, %d bytes: reason %d, endpoint %d; posted again", prefix, buffer, len,

@@ -132,6 +132,10 @@ final class ViommuDev extends DriverUnit<ViommuEndpoint> {
         return "virtio_iommu " + name + ": ";
     }
 
+    EventQueue events() {
+        return events;
+    }
+
     RequestQueue requests() {
         return requests;
     }

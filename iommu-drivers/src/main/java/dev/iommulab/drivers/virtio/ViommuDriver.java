@@ -96,6 +96,11 @@ public final class ViommuDriver extends IommuDriver {
         return viommu.requests().hung();
     }
 
+    /** Event buffers the driver's event handler took back from the device so far, each holding one record. */
+    public long eventsTaken() {
+        return viommu.events().taken();
+    }
+
     /** The virtio device status as the guest reads it. */
     public int deviceStatus() {
         return viommu.device().status();

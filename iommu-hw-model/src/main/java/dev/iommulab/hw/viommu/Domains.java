@@ -116,6 +116,20 @@ final class Domains {
         return domains.size();
     }
 
+    /**
+     * What a request can change, in a comparable form: each domain (by ID) with its kind, its endpoints and its
+     * mappings. Two equal snapshots mean the guest can tell no difference.
+     */
+    String snapshot() {
+        StringBuilder out = new StringBuilder();
+        new TreeMap<>(domains).forEach((id, d) -> {
+            out.append(Integer.toUnsignedString(id)).append(d.bypass ? " bypass [" : " [");
+            d.endpoints.stream().mapToInt(e -> e.id).sorted().forEach(e -> out.append(e).append(' '));
+            out.append("] ").append(d.mappings.values()).append('\n');
+        });
+        return out.toString();
+    }
+
     /** What a device reset leaves: no domain, every endpoint unattached and unknown. */
     void reset() {
         domains.clear();

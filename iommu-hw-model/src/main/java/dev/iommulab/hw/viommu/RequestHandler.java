@@ -15,14 +15,14 @@ final class RequestHandler {
      * What to do with the chain: push it back with {@code written} bytes, or break the device with QEMU's
      * virtio_error() {@code error} text (nothing pushed).
      */
-    record Outcome(int written, String error, String what) {
+    record Outcome(int written, String error, String what, ViommuStatus status) {
 
         static Outcome written(int bytes, String what) {
-            return new Outcome(bytes, null, what);
+            return new Outcome(bytes, null, what, null);
         }
 
         static Outcome broken(String error) {
-            return new Outcome(0, error, error);
+            return new Outcome(0, error, error, null);
         }
     }
 
@@ -111,10 +111,11 @@ final class RequestHandler {
             }
         }
         out[size] = (byte) status.code();
-        return Outcome.written(chain.scatter(memory, out), p + ": " + status);
+        return new Outcome(chain.scatter(memory, out), null, p + ": " + status, status);
     }
 
     private Outcome tail(DescriptorChain chain, ViommuStatus status, String what) {
-        return Outcome.written(chain.scatter(memory, new byte[] {(byte) status.code(), 0, 0, 0}), what + ": " + status);
+        return new Outcome(chain.scatter(memory, new byte[] {(byte) status.code(), 0, 0, 0}), null, what + ": " + status,
+                status);
     }
 }

@@ -56,6 +56,8 @@ public final class VirtioIommu implements IommuHardware {
     private final InterruptLine[] queueLines = new InterruptLine[QUEUES];
     private final Set<String> logged = new LinkedHashSet<>();
     private final List<String> vmmLog = new ArrayList<>();
+    private final List<Refusal> refusals = new ArrayList<>();
+    private long faultsDetected;
     private InterruptLine configLine;
     private long driverFeatures;
     private int status;
@@ -217,7 +219,11 @@ public final class VirtioIommu implements IommuHardware {
             if (!(popped instanceof PopResult.Popped p)) {
                 return;
             }
+            String before = domains.snapshot();
             RequestHandler.Outcome outcome = requests.handle(p.chain(), driverFeatures);
+            if (outcome.status() != ViommuStatus.OK) {
+                refusals.add(new Refusal(outcome.what(), outcome.status(), !before.equals(domains.snapshot())));
+            }
             if (outcome.error() != null) {
                 fail(outcome.error());
                 return;
@@ -240,6 +246,7 @@ public final class VirtioIommu implements IommuHardware {
         }
         trace("viommu_translate", "%s fault from endpoint %d at %#x", r.fault().reason(), request.rid(),
                 request.addr());
+        faultsDetected++;
         events.report(r.fault(), request.access(), r.reason());
         return DmaCompletion.failed(CompletionStatus.UR);
     }
@@ -269,6 +276,23 @@ public final class VirtioIommu implements IommuHardware {
      */
     public List<String> vmmLog() {
         return List.copyOf(vmmLog);
+    }
+
+    /**
+     * A request the device did not answer OK: what it was, its status (null when it was returned unwritten or broke
+     * the device), and whether the device's domains, attachments or mappings differ after it.
+     */
+    public record Refusal(String request, ViommuStatus status, boolean changedState) {
+    }
+
+    /** Every request not answered OK, in order. */
+    public List<Refusal> refusals() {
+        return List.copyOf(refusals);
+    }
+
+    /** Accesses refused so far: each is one fault, whatever became of its record. */
+    public long faultsDetected() {
+        return faultsDetected;
     }
 
     /** Fault records delivered, dropped, and held for a buffer. */

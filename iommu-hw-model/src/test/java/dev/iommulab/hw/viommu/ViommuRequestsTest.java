@@ -214,4 +214,42 @@ class ViommuRequestsTest {
 
         assertThat(bare.map(1, IOVA, IOVA + 0xfff, GPA, RW)).isEqualTo(ViommuStatus.UNSUPP);
     }
+
+    /**
+     * A hostile driver's requests, each refused: the device keeps a record of them, and none changed its domains,
+     * attachments or mappings (what the lab's {@code refused-requests-change-nothing} invariant reads).
+     */
+    @Test
+    void refusals_hostileDriverSpec_recordedAndNoneChangedState() {
+        rig.attach(1, EP);
+        rig.map(1, IOVA, IOVA + 0x1fff, GPA, RW);
+
+        rig.map(1, IOVA + 0x1000, IOVA + 0x2fff, GPA, RW);
+        rig.map(7, IOVA, IOVA + 0xfff, GPA, RW);
+        rig.map(1, 0x40000, 0x40fff, ViommuRig.MEMORY_BYTES, RW);
+        rig.send(new ViommuRequest.Unmap(1, IOVA, IOVA + 0xfff));
+        rig.send(new ViommuRequest.Attach(1, 0x99, 0));
+        rig.send(new ViommuRequest.Detach(9, EP));
+
+        assertThat(rig.device.refusals()).extracting(VirtioIommu.Refusal::status).containsExactly(
+                ViommuStatus.INVAL, ViommuStatus.NOENT, ViommuStatus.FAULT, ViommuStatus.RANGE, ViommuStatus.NOENT,
+                ViommuStatus.INVAL);
+        assertThat(rig.device.refusals()).noneMatch(VirtioIommu.Refusal::changedState);
+        assertThat(rig.read(EP, IOVA + 0x1000, 4).ok()).isTrue();
+    }
+
+    /** QEMU's ATTACH detaches before it checks the bypass kind: the refused request changed the device's state. */
+    @Test
+    void refusals_qemuAttachBypassMismatch_changedState() {
+        qemu.attach(1, EP);
+        qemu.send(new ViommuRequest.Attach(2, EP2, ViommuWire.ATTACH_F_BYPASS));
+
+        qemu.attach(2, EP);
+
+        assertThat(qemu.device.refusals()).singleElement().satisfies(r -> {
+            assertThat(r.status()).isEqualTo(ViommuStatus.INVAL);
+            assertThat(r.changedState()).isTrue();
+            assertThat(r.request()).startsWith("ATTACH domain 2 endpoint 16");
+        });
+    }
 }

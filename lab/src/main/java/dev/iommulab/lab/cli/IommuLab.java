@@ -104,6 +104,7 @@ public final class IommuLab implements Callable<Integer> {
         String message = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length())
                 : e.getMessage();
         err.println(e.key().startsWith("policies.") || e.key().startsWith("hardware.") || e.key().equals("kernel")
+                || e.key().startsWith("guests.")
                 ? new ScenarioLoader().problemAt(file, overrides, e.key(), message) : file + ": " + e.getMessage());
         return EXIT_INVALID;
     }

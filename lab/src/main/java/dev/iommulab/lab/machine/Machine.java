@@ -162,16 +162,18 @@ public final class Machine {
      * lab cannot build yet (an assigned host device).
      */
     public static void checkGuests(Scenario scenario) throws MachineConfigException {
-        for (GuestSpec g : scenario.guests()) {
+        for (int i = 0; i < scenario.guests().size(); i++) {
+            GuestSpec g = scenario.guests().get(i);
+            String at = "guests." + i;
             try {
                 guestBuilder(g, scenario).check();
             } catch (MachineConfigException e) {
-                throw new MachineConfigException("guests." + g.name() + ".viommu." + e.key().replace("hardware.", ""),
+                throw new MachineConfigException(at + ".viommu." + e.key().replace("hardware.", ""),
                         e.getMessage().substring(e.key().length() + 2));
             }
-            for (GuestSpec.Device d : g.devices()) {
-                if (!d.emulated()) {
-                    throw new MachineConfigException("guests." + g.name() + ".devices." + d.spec().name() + ".backing",
+            for (int j = 0; j < g.devices().size(); j++) {
+                if (!g.devices().get(j).emulated()) {
+                    throw new MachineConfigException(at + ".devices." + j + ".backing",
                             "backing 'assigned' is not available yet; available: emulated");
                 }
             }

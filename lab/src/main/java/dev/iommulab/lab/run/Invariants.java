@@ -4,6 +4,7 @@ import dev.iommulab.core.Device;
 import dev.iommulab.core.fault.IommuFault;
 import dev.iommulab.core.fault.IopfGroup;
 import dev.iommulab.hw.pci.PcieEndpoint;
+import dev.iommulab.hw.viommu.VirtioIommu;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.machine.VfioProcess;
 import java.util.ArrayList;
@@ -36,6 +37,9 @@ final class Invariants {
                 nothingOutlivesRemoveDevice(), responseCodesByOrigin(), creditsWithinAllocation()));
         out.addAll(new MemoryInvariants(machine, obs).check());
         out.add(iommufdGroupsHeldOnce());
+        if (machine.hardware() instanceof VirtioIommu v && obs.guestDma != null) {
+            out.addAll(new ViommuInvariants(machine, v, obs.guestDma).check());
+        }
         return out;
     }
 

@@ -15,6 +15,7 @@ import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.hw.pgtable.Access;
 import dev.iommulab.hw.sim.EventLoop;
 import dev.iommulab.iopf.Iopf;
+import dev.iommulab.hw.viommu.VirtioIommu;
 import dev.iommulab.lab.machine.Machine;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -108,6 +109,8 @@ final class Observations implements FaultEvents.Listener {
     final List<DmaItem> dma = new ArrayList<>();
     /** Every PASID access the IOMMU performed, judged against the mappings at that instant. */
     final MappingWatch mappings;
+    /** Behind a virtio-iommu (a guest): every access, judged against what the guest mapped; else null. */
+    final GuestDmaWatch guestDma;
     /** Raw LPIG page requests sent by steps, per device/grpid, with their send time (for latency). */
     final Map<GroupKey, Deque<Long>> rawLpigSentAt = new HashMap<>();
     final List<Long> rawServiceLatencies = new ArrayList<>();
@@ -141,6 +144,7 @@ final class Observations implements FaultEvents.Listener {
             ep.addPrgResponseListener(r -> onDelivered(ep.config().name(), r));
         }
         mappings = new MappingWatch(machine, () -> step);
+        guestDma = machine.hardware() instanceof VirtioIommu ? new GuestDmaWatch(machine, () -> step) : null;
     }
 
     /** The runner is about to perform {@code label}; samples the devices' fault params and partials first. */
