@@ -53,7 +53,7 @@ final class EventQueue {
         this.sink = sink;
     }
 
-    /** {@code viommu_fill_evtq()}: {@code count} buffers of 24 bytes, from frames of {@code frames}; no kick. */
+    /** Counterpart of viommu_fill_evtq(): {@code count} buffers of 24 bytes, from frames of {@code frames}; no kick. */
     void fill(FrameAllocator frames, int count) {
         int perFrame = PhysicalMemory.PAGE_SIZE / ViommuWire.FAULT_BYTES;
         long frame = 0;
@@ -74,7 +74,7 @@ final class EventQueue {
         return taken;
     }
 
-    /** {@code viommu_event_handler()}. */
+    /** Counterpart of viommu_event_handler(). */
     void interrupt() {
         for (var used = vq.getBuf(); used.isPresent(); used = vq.getBuf()) {
             long buffer = used.get().token();
@@ -100,7 +100,7 @@ final class EventQueue {
         }
     }
 
-    /** {@code viommu_fault_handler()}. */
+    /** Counterpart of viommu_fault_handler(). */
     private void fault(int reason, int flags, int endpoint, long address) {
         String what = switch (reason) {
             case 1 -> "domain";

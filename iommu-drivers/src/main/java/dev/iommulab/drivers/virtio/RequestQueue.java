@@ -66,7 +66,7 @@ final class RequestQueue {
     }
 
     /**
-     * {@code viommu_send_req_sync()}: adds {@code readable} and {@code writable} zero bytes, syncs, and returns the
+     * Counterpart of viommu_send_req_sync(): adds {@code readable} and {@code writable} zero bytes, syncs, and returns the
      * errno of the tail as the caller sees it afterwards; {@code out} (of {@code writable} bytes, or null) gets the
      * writable part the same way.
      */
@@ -77,7 +77,7 @@ final class RequestQueue {
         return errno(writeback);
     }
 
-    /** {@code viommu_add_req()}: queues a request with a 4-byte tail; its status is never looked at. */
+    /** Counterpart of viommu_add_req(): queues a request with a 4-byte tail; its status is never looked at. */
     void add(byte[] readable) {
         add(readable, ViommuWire.TAIL_BYTES, null);
     }
@@ -100,7 +100,7 @@ final class RequestQueue {
         requests.add(req);
     }
 
-    /** {@code __viommu_sync_req()}: kick, then take back every request in flight. */
+    /** Counterpart of __viommu_sync_req(): kick, then take back every request in flight. */
     void sync() {
         if (requests.isEmpty()) {
             return;
@@ -153,7 +153,7 @@ final class RequestQueue {
         return freeSlots.pop();
     }
 
-    /** {@code viommu_get_req_errno()}: 0 or the negative errno of the tail's status (the last four bytes). */
+    /** Counterpart of viommu_get_req_errno(): 0 or the negative errno of the tail's status (the last four bytes). */
     static int errno(byte[] writable) {
         ViommuStatus s = ViommuStatus.of(writable[writable.length - ViommuWire.TAIL_BYTES] & 0xff);
         Errno e = s == null ? Errno.EIO : switch (s) {

@@ -54,7 +54,7 @@ final class ViommuDev extends DriverUnit<ViommuEndpoint> {
     private final Set<Long> domainIds = new TreeSet<>();
 
     /**
-     * viommu_probe().
+     * Counterpart of viommu_probe().
      *
      * @param name         the virtio device's name ({@code virtio0}), the prefix of its log lines
      * @param queueSize    entries of each virtqueue (the transport's maximum, QEMU's 256)
@@ -176,7 +176,7 @@ final class ViommuDev extends DriverUnit<ViommuEndpoint> {
     }
 
     /**
-     * viommu_probe_device() with viommu_probe_endpoint(): a PROBE for the endpoint when the device has properties,
+     * Counterpart of viommu_probe_endpoint(), with what viommu_probe_device() adds: a PROBE for the endpoint when the device has properties,
      * its RESV_MEM properties kept as reserved regions. A failed PROBE fails the probe (the device gets no IOMMU).
      */
     @Override
@@ -215,7 +215,7 @@ final class ViommuDev extends DriverUnit<ViommuEndpoint> {
         }
     }
 
-    /** viommu_add_resv_mem(): false for a property too short or a range that overflows. */
+    /** Counterpart of viommu_add_resv_mem(): false for a property too short or a range that overflows. */
     private boolean addResvMem(Device dev, ByteBuffer props, int at, int len, List<IommuResvRegion> regions) {
         if (len < 24 || at + 24 > probeSize) {
             return false;
@@ -239,7 +239,7 @@ final class ViommuDev extends DriverUnit<ViommuEndpoint> {
         return true;
     }
 
-    /** viommu_get_resv_regions(): the endpoint's regions, and the software MSI window when none is MSI. */
+    /** Counterpart of viommu_get_resv_regions(): the endpoint's regions, and the software MSI window when none is MSI. */
     List<IommuResvRegion> resvRegions(Device dev) {
         List<IommuResvRegion> out = new ArrayList<>(info(dev).resvRegions);
         if (out.stream().noneMatch(r -> r.type() == IommuResvRegion.Type.MSI)) {

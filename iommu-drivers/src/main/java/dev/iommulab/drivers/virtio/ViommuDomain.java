@@ -61,7 +61,7 @@ final class ViommuDomain extends DriverDomain {
     }
 
     /**
-     * viommu_attach_dev() (viommu_attach_identity_domain() for the identity domain): the old domain loses the endpoint
+     * Counterpart of viommu_attach_dev() (and of viommu_attach_identity_domain() for the identity domain): the old domain loses the endpoint
      * first (the device detaches it implicitly), then ATTACH is sent and waited for; the first endpoint of a paging
      * domain has its mappings replayed.
      *
@@ -83,7 +83,7 @@ final class ViommuDomain extends DriverDomain {
         vdev.setAttached(IommuCore.IOMMU_NO_PASID, this);
     }
 
-    /** viommu_replay_mappings(): every mapping sent again, each waited for; the first failure stops it. */
+    /** Counterpart of viommu_replay_mappings(): every mapping sent again, each waited for; the first failure stops it. */
     private void replayMappings() {
         for (Mapping m : mappings.values()) {
             check(viommu.requests().sendSync(mapRequest(m), ViommuWire.TAIL_BYTES, null), "MAP replay");
@@ -101,7 +101,7 @@ final class ViommuDomain extends DriverDomain {
     }
 
     /**
-     * viommu_map_pages(): the mapping goes into the domain's tree and, while endpoints are attached, a MAP request is
+     * Counterpart of viommu_map_pages(): the mapping goes into the domain's tree and, while endpoints are attached, a MAP request is
      * queued without waiting (iotlb_sync_map sends it). A prot the device cannot express is EINVAL.
      */
     @Override
@@ -127,7 +127,7 @@ final class ViommuDomain extends DriverDomain {
     }
 
     /**
-     * viommu_unmap_pages(): removes the mappings covering the range, whole (0 when fewer bytes than asked were mapped,
+     * Counterpart of viommu_unmap_pages(): removes the mappings covering the range, whole (0 when fewer bytes than asked were mapped,
      * or a mapping starts before {@code iova}); with endpoints attached an UNMAP is queued, which the IOTLB sync
      * sends. The range goes to {@code sink} so that the core calls that sync (Linux calls iotlb_sync whatever the
      * gather holds).
@@ -151,7 +151,7 @@ final class ViommuDomain extends DriverDomain {
         return unmapped;
     }
 
-    /** viommu_del_mappings(): removes whole mappings from the first overlapping one; stops at one starting earlier. */
+    /** Counterpart of viommu_del_mappings(): removes whole mappings from the first overlapping one; stops at one starting earlier. */
     private long delMappings(long iova, long last) {
         long unmapped = 0;
         Map.Entry<Long, Mapping> below = mappings.lowerEntry(iova);
@@ -166,7 +166,7 @@ final class ViommuDomain extends DriverDomain {
         return unmapped;
     }
 
-    /** viommu_iova_to_phys(): from the driver's own tree, not the device. */
+    /** Counterpart of viommu_iova_to_phys(): from the driver's own tree, not the device. */
     @Override
     public long iovaToPhys(IommuDomain domain, long iova) {
         Map.Entry<Long, Mapping> e = mappings.floorEntry(iova);
@@ -176,13 +176,13 @@ final class ViommuDomain extends DriverDomain {
         return e.getValue().paddr() + (iova - e.getValue().start());
     }
 
-    /** viommu_iotlb_sync(): waits for every queued request. */
+    /** Counterpart of viommu_iotlb_sync(): waits for every queued request. */
     @Override
     public void iotlbSync(IommuDomain domain, IotlbGather gather) {
         viommu.requests().sync();
     }
 
-    /** viommu_iotlb_sync_map(): sends the queued MAP requests and waits, when an endpoint is attached. */
+    /** Counterpart of viommu_iotlb_sync_map(): sends the queued MAP requests and waits, when an endpoint is attached. */
     @Override
     public void iotlbSyncMap(IommuDomain domain, long iova, long size) {
         if (nrEndpoints > 0) {
@@ -190,7 +190,7 @@ final class ViommuDomain extends DriverDomain {
         }
     }
 
-    /** viommu_flush_iotlb_all(). */
+    /** Counterpart of viommu_flush_iotlb_all(). */
     @Override
     public void flushIotlbAll(IommuDomain domain) {
         if (nrEndpoints > 0) {
@@ -198,7 +198,7 @@ final class ViommuDomain extends DriverDomain {
         }
     }
 
-    /** viommu_domain_free(): the ID goes back; the device already forgot the domain or will with its last endpoint. */
+    /** Counterpart of viommu_domain_free(): the ID goes back; the device already forgot the domain or will with its last endpoint. */
     @Override
     public void free(IommuDomain domain) {
         if (!identity) {

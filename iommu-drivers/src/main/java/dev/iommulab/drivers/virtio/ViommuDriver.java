@@ -112,7 +112,7 @@ public final class ViommuDriver extends IommuDriver {
     }
 
     /**
-     * viommu_domain_alloc_paging(): a domain with the device's page sizes and input range, and the lowest free ID;
+     * Counterpart of viommu_domain_alloc_paging(): a domain with the device's page sizes and input range, and the lowest free ID;
      * ENODEV when the device's granule is larger than the guest's page.
      */
     @Override
@@ -127,7 +127,7 @@ public final class ViommuDriver extends IommuDriver {
         return ViommuDomain.paging(this, viommu, viommu.allocDomainId()).domain();
     }
 
-    /** viommu_capable(): cache coherency and deferred flush. */
+    /** Counterpart of viommu_capable(): cache coherency and deferred flush. */
     @Override
     public boolean capable(Device dev, IommuCap cap) {
         return cap == IommuCap.CACHE_COHERENCY || cap == IommuCap.DEFERRED_FLUSH;

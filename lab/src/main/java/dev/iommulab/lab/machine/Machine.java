@@ -406,6 +406,11 @@ public final class Machine {
     }
 
     /** The simulated physical memory the hardware walks. */
+    /** How long simulated work takes on this machine. */
+    public TimingModel timing() {
+        return component(TimingModel.class);
+    }
+
     public PhysicalMemory memory() {
         return component(PhysicalMemory.class);
     }

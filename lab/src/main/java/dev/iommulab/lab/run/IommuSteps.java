@@ -5,13 +5,18 @@ import dev.iommulab.core.DomainType;
 import dev.iommulab.core.IommuCore;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuMap;
+import dev.iommulab.core.fault.IommuFaultHandler;
+import dev.iommulab.core.fault.IommuFaultHandlers;
 import dev.iommulab.core.kernel.Errno;
 import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.core.kernel.Workqueue;
 import dev.iommulab.core.pgtable.IommuProt;
+import dev.iommulab.hw.pci.PcieEndpoint;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.scenario.Attach;
 import dev.iommulab.lab.scenario.FailAllocations;
+import dev.iommulab.lab.scenario.FaultHandlerStep;
 import dev.iommulab.lab.scenario.MapStep;
 import dev.iommulab.lab.scenario.RemoveDevice;
 import dev.iommulab.lab.scenario.StepHandlers;
@@ -25,6 +30,8 @@ final class IommuSteps implements StepHandlers.Iommu {
 
     private final StepContext ctx;
     private final Machine machine;
+    /** The system workqueue ({@code system_wq}), made when a reset handler first needs it. */
+    private Workqueue events;
 
     IommuSteps(StepContext ctx) {
         this.ctx = ctx;
@@ -47,6 +54,7 @@ final class IommuSteps implements StepHandlers.Iommu {
         IommuDomain domain = switch (s.domain()) {
             case "dma" -> core.domainAllocPaging(dev, machine.dma().dmaDomainType(), 0);
             case "identity" -> dev.ops().identityDomain();
+            case "unmanaged" -> core.pagingDomainAlloc(dev);
             default -> null;
         };
         if (domain == null && "identity".equals(s.domain())) {
@@ -61,7 +69,7 @@ final class IommuSteps implements StepHandlers.Iommu {
         } else {
             core.groupReplaceDomain(dev.group(), domain);
         }
-        if (domain != null && domain.type() != DomainType.IDENTITY) {
+        if (domain != null && (domain.type() == DomainType.DMA || domain.type() == DomainType.DMA_FQ)) {
             machine.dma().initDomain(domain, dev);
         }
         ctx.trace("attach", dev.name() + " RID -> " + core.getDomainForDev(dev));
@@ -100,6 +108,30 @@ final class IommuSteps implements StepHandlers.Iommu {
     public void removeDevice(RemoveDevice s) {
         Device dev = machine.device(s.device());
         machine.iopf().queueRemoveDevice(machine.iopf().queueOf(dev), dev);
+    }
+
+    /**
+     * Step {@code fault-handler}: iommu_set_fault_handler() on the domain at the device's RID, with the pattern's
+     * handler of {@link IommuFaultHandlers}; the reset pattern queues its recovery on the system workqueue.
+     */
+    @Override
+    public void faultHandler(FaultHandlerStep s) {
+        IommuDomain domain = ctx.ridDomain(s.device());
+        PcieEndpoint ep = machine.endpoint(s.device());
+        IommuFaultHandler handler = switch (s.handler()) {
+            case "print" -> IommuFaultHandlers.print(machine.log());
+            case "reset" -> IommuFaultHandlers.resetDevice(ep, machine.log(), systemWorkqueue());
+            default -> IommuFaultHandlers.dumpDeviceState(ep, machine.log());
+        };
+        machine.legacyFaultReporting().setFaultHandler(domain, handler, null);
+        ctx.trace("iommu_set_fault_handler", s.device() + ": " + s.handler() + " handler on " + domain);
+    }
+
+    private Workqueue systemWorkqueue() {
+        if (events == null) {
+            events = new Workqueue("events", machine.loop(), machine.timing().threadWakeNs());
+        }
+        return events;
     }
 
     /** Step {@code fail-allocations}: the next {@code count} allocations at {@code site} fail. */

@@ -14,7 +14,7 @@ public record Attach(String device, String domain, Long atNs, SourceLocation loc
         implements Step, DeviceRef {
 
     /** Domain types a device can be attached to. */
-    public static final List<String> DOMAINS = List.of("dma", "identity", "blocked");
+    public static final List<String> DOMAINS = List.of("dma", "identity", "blocked", "unmanaged");
 
     /** Validates the fields. */
     public Attach {

@@ -10,7 +10,8 @@ package dev.iommulab.lab.scenario;
 public sealed interface Step
         permits SvaBind, SvaUnbind, Attach, MapStep, UnmapStep, Dma, PageRequest, StopMarker, PasidStop, Mmap, Munmap,
         Mprotect, ExitProcess, FailAllocations, Flr, RemoveDevice, Run, VfioBind, VfioUnbind, VfioAttach, VfioReplace,
-        VfioDetach, VfioPasidStop, IoasMap, IoasUnmap, FaultRead, FaultWrite, FaultClose, IommufdClose, GuestStep {
+        VfioDetach, VfioPasidStop, IoasMap, IoasUnmap, FaultRead, FaultWrite, FaultClose, IommufdClose, GuestStep,
+        FaultHandlerStep {
 
     /** The file key of this step kind, e.g. {@code sva-bind} (from {@link StepKinds}). */
     default String kind() {

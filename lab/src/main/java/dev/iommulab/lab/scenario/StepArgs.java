@@ -60,6 +60,12 @@ final class StepArgs {
         };
     }
 
+    static FaultHandlerStep faultHandler(Fields f, Long at, SourceLocation loc) {
+        String device = f.device("device");
+        String handler = f.choice("handler", FaultHandlerStep.HANDLERS);
+        return f.ok() ? new FaultHandlerStep(device, handler, at, loc) : null;
+    }
+
     static Attach attach(Fields f, Long at, SourceLocation loc) {
         String device = f.device("device");
         String domain = f.choice("domain", Attach.DOMAINS);

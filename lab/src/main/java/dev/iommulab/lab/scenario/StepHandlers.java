@@ -50,6 +50,8 @@ public interface StepHandlers {
 
         void removeDevice(RemoveDevice step);
 
+        void faultHandler(FaultHandlerStep step);
+
         void failAllocations(FailAllocations step);
     }
 

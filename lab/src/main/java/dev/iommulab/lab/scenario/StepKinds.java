@@ -68,6 +68,8 @@ public final class StepKinds {
             kind("flr", Flr.class, List.of("device"), StepArgs.device(Flr::new), (h, s) -> h.device().flr(s)),
             kind("remove-device", RemoveDevice.class, List.of("device"), StepArgs.device(RemoveDevice::new),
                     (h, s) -> h.iommu().removeDevice(s)),
+            kind("fault-handler", FaultHandlerStep.class, List.of("device", "handler"), StepArgs::faultHandler,
+                    (h, s) -> h.iommu().faultHandler(s)),
             kind("run", Run.class, List.of("for"), StepArgs::run, StepHandlers::run),
             kind("vfio-bind", VfioBind.class, List.of("device", "process"), StepArgs.deviceAndProcess(VfioBind::new),
                     (h, s) -> h.userspace().vfioBind(s)),
