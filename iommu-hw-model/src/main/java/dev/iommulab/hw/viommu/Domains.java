@@ -217,11 +217,9 @@ final class Domains {
             return ViommuStatus.INVAL;
         }
         Domain d = domains.get(r.domain());
-        if (d == null) {
-            return ViommuStatus.NOENT;
-        }
-        if (d.bypass || Long.compareUnsigned(r.virtEnd(), r.virtStart()) < 0) {
-            return ViommuStatus.INVAL;
+        ViommuStatus target = checkTarget(d, r.virtStart(), r.virtEnd());
+        if (target != ViommuStatus.OK) {
+            return target;
         }
         if (spec()) {
             ViommuStatus s = checkMapRange(r);
@@ -234,6 +232,17 @@ final class Domains {
         }
         d.mappings.put(r.virtStart(), new Mapping(r.virtStart(), r.virtEnd(), r.physStart(), r.flags()));
         return ViommuStatus.OK;
+    }
+
+    /**
+     * The domain a MAP or UNMAP works on: NOENT when it does not exist, INVAL for a bypass domain (no mappings) or a
+     * range that ends before it starts; else OK.
+     */
+    private static ViommuStatus checkTarget(Domain d, long start, long end) {
+        if (d == null) {
+            return ViommuStatus.NOENT;
+        }
+        return d.bypass || Long.compareUnsigned(end, start) < 0 ? ViommuStatus.INVAL : ViommuStatus.OK;
     }
 
     /** The checks of a MAP only the specification asks for: alignment, the input range, guest memory. */
@@ -263,11 +272,9 @@ final class Domains {
             return ViommuStatus.INVAL;
         }
         Domain d = domains.get(r.domain());
-        if (d == null) {
-            return ViommuStatus.NOENT;
-        }
-        if (d.bypass || Long.compareUnsigned(r.virtEnd(), r.virtStart()) < 0) {
-            return ViommuStatus.INVAL;
+        ViommuStatus target = checkTarget(d, r.virtStart(), r.virtEnd());
+        if (target != ViommuStatus.OK) {
+            return target;
         }
         List<Mapping> hit = d.overlapping(r.virtStart(), r.virtEnd());
         for (Mapping m : hit) {
