@@ -79,7 +79,7 @@ public final class ScenarioRunner {
         for (GuestSpec g : scenario.guests()) {
             Machine gm = Machine.bootGuest(g, scenario, machine.loop());
             Observations go = new Observations(gm, abortCode(scenario));
-            guests.put(g.name(), new GuestRun(g.name(), gm, go, new StepExecutor(gm, go)));
+            guests.put(g.name(), new GuestRun(g.name(), gm, go, new StepExecutor(gm, go, g.name())));
         }
         List<RunResult.StepErrorEntry> errors = new ArrayList<>();
         for (Step step : scenario.steps()) {

@@ -18,16 +18,20 @@ final class StepContext {
     final Machine machine;
     final EventLoop loop;
     final Observations observations;
+    /** What the journey's lab lines start with: {@code "vm0: "} inside a guest, nothing on the host. */
+    private final String prefix;
 
-    StepContext(Machine machine, Observations observations) {
+    /** The context of the host's steps ({@code guest} null) or of guest {@code guest}'s. */
+    StepContext(Machine machine, Observations observations, String guest) {
         this.machine = machine;
         this.loop = machine.loop();
         this.observations = observations;
+        this.prefix = guest == null ? "" : guest + ": ";
     }
 
     /** A {@code LAB} line of the journey at the current time. */
     void trace(String symbol, String message) {
-        loop.trace().step(loop.now(), Layer.LAB, symbol, message);
+        loop.trace().step(loop.now(), Layer.LAB, symbol, prefix + message);
     }
 
     /** The domain at {@code device}'s RID. @throws KernelException ENODEV when it has none */

@@ -21,7 +21,12 @@ final class StepExecutor implements StepHandlers {
     private final UserspaceSteps userspace;
 
     StepExecutor(Machine machine, Observations observations) {
-        this.ctx = new StepContext(machine, observations);
+        this(machine, observations, null);
+    }
+
+    /** The executor of the steps of guest {@code guest} (null: the host's). */
+    StepExecutor(Machine machine, Observations observations, String guest) {
+        this.ctx = new StepContext(machine, observations, guest);
         this.sva = new SvaSteps(ctx);
         this.mm = new MmSteps(ctx);
         this.iommu = new IommuSteps(ctx);

@@ -85,7 +85,7 @@ class StepErrorsTest extends ScenarioFileTest {
         assertThat(problems).extracting(ScenarioProblem::message).containsExactly(
                 "unknown model 'vtx'; allowed: vtd, riscv, smmuv3, amd, virtio-iommu",
                 "unknown profile 'gpu'; allowed: accelerator, nic, nvme, generic",
-                "unknown domain 'paging'; allowed: dma, identity, blocked",
+                "unknown domain 'paging'; allowed: dma, identity, blocked, unmanaged",
                 "invalid prot 'rwz'; allowed: the letters r, w, x (e.g. r, rw, rwx) or none",
                 "unknown access 'rw'; allowed: read, write, exec",
                 "unknown code 'OK'; allowed: SUCCESS, INVALID, FAILURE",
@@ -111,10 +111,10 @@ class StepErrorsTest extends ScenarioFileTest {
                 tuple("11:30", "one step per list item; found 'flr' and 'remove-device'"),
                 tuple("12:5", "a step needs one of: sva-bind, sva-unbind, attach, map, "
                         + "unmap, dma, page-request, stop-marker, pasid-stop, mmap, munmap, mprotect, exit-process, "
-                        + "fail-allocations, flr, remove-device, run, " + VFIO_STEPS),
+                        + "fail-allocations, flr, remove-device, fault-handler, run, " + VFIO_STEPS),
                 tuple("13:5", "unknown key 'reboot'; allowed: sva-bind, sva-unbind, "
                         + "attach, map, unmap, dma, page-request, stop-marker, pasid-stop, mmap, munmap, mprotect, "
-                        + "exit-process, fail-allocations, flr, remove-device, run, " + VFIO_STEPS + ", at"),
+                        + "exit-process, fail-allocations, flr, remove-device, fault-handler, run, " + VFIO_STEPS + ", at"),
                 tuple("14:10", "expected 'idle' or {for: TIME}, found 'forever'"),
                 tuple("15:10", "expected a mapping of arguments, found a scalar"),
                 tuple("16:42", "grpid must be in 0..511, got 512"),
