@@ -114,7 +114,8 @@ class StepErrorsTest extends ScenarioFileTest {
                         + "fail-allocations, flr, remove-device, fault-handler, run, " + VFIO_STEPS),
                 tuple("13:5", "unknown key 'reboot'; allowed: sva-bind, sva-unbind, "
                         + "attach, map, unmap, dma, page-request, stop-marker, pasid-stop, mmap, munmap, mprotect, "
-                        + "exit-process, fail-allocations, flr, remove-device, fault-handler, run, " + VFIO_STEPS + ", at"),
+                        + "exit-process, fail-allocations, flr, remove-device, fault-handler, run, " + VFIO_STEPS
+                        + ", at"),
                 tuple("14:10", "expected 'idle' or {for: TIME}, found 'forever'"),
                 tuple("15:10", "expected a mapping of arguments, found a scalar"),
                 tuple("16:42", "grpid must be in 0..511, got 512"),
