@@ -4,6 +4,9 @@ import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.viommu.ViommuOptions.Implementation;
 import dev.iommulab.hw.virtio.DescriptorChain;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * One chain popped from the request queue, answered: QEMU's virtio_iommu_handle_command() for one element, with the
  * specification's answers where it departs from them (virtio 1.x §5.13.6 Device operations). The tail is written
@@ -32,6 +35,7 @@ final class RequestHandler {
     private final ViommuOptions options;
     private final PhysicalMemory memory;
     private final Domains domains;
+    private final List<ViommuRefusal> refusals = new ArrayList<>();
 
     RequestHandler(ViommuOptions options, PhysicalMemory memory, Domains domains) {
         this.options = options;
@@ -43,7 +47,22 @@ final class RequestHandler {
         return options.implementation() == Implementation.SPEC;
     }
 
+    /** Every request not answered OK so far. */
+    List<ViommuRefusal> refusals() {
+        return List.copyOf(refusals);
+    }
+
+    /** Answers one request; a refusal is recorded with whether the device's state changed all the same. */
     Outcome handle(DescriptorChain chain, long negotiated) {
+        String before = domains.snapshot();
+        Outcome outcome = answer(chain, negotiated);
+        if (outcome.status() != ViommuStatus.OK) {
+            refusals.add(new ViommuRefusal(outcome.what(), outcome.status(), !before.equals(domains.snapshot())));
+        }
+        return outcome;
+    }
+
+    private Outcome answer(DescriptorChain chain, long negotiated) {
         if (chain.readableBytes() < ViommuWire.HEAD_BYTES || chain.writableBytes() < ViommuWire.TAIL_BYTES) {
             return spec() ? Outcome.written(0, "no room for head or tail: returned unwritten")
                     : Outcome.broken("virtio-iommu bad head/tail size");

@@ -38,6 +38,10 @@ import java.util.Set;
  * {@link #vmmLog()}. An error that breaks the device — a malformed chain, or one of QEMU's own virtio_error() cases
  * under {@link ViommuOptions.Implementation#QEMU} — sets {@link VirtioStatus#DEVICE_NEEDS_RESET}, stops both queues
  * and raises the configuration interrupt; only a reset (status 0) brings the device back.
+ *
+ * <p>Longer than 300 lines on purpose: it is the device's whole public surface — the transport the guest driver
+ * sees and the device side its endpoints see — each entry a few lines handing the work to its parts
+ * ({@code ConfigSpace}, {@code RequestHandler}, {@code Domains}, {@code Translator}, {@code EventReporter}).
  */
 public final class VirtioIommu implements IommuHardware {
 
@@ -56,13 +60,12 @@ public final class VirtioIommu implements IommuHardware {
     private final InterruptLine[] queueLines = new InterruptLine[QUEUES];
     private final Set<String> logged = new LinkedHashSet<>();
     private final List<String> vmmLog = new ArrayList<>();
-    private final List<Refusal> refusals = new ArrayList<>();
     private long faultsDetected;
     private InterruptLine configLine;
     private long driverFeatures;
     private int status;
     private boolean needsReset;
-    private int bypass;
+    private final ConfigSpace config;
 
     /**
      * @param memory guest-physical memory: the queues, the buffers and every translated access live there
@@ -79,7 +82,7 @@ public final class VirtioIommu implements IommuHardware {
         this.requests = new RequestHandler(options, memory, domains);
         this.events = new EventReporter(this, memory, loop, Objects.requireNonNull(faultObserver, "faultObserver"),
                 Objects.requireNonNull(eventObserver, "eventObserver"));
-        this.bypass = options.bootBypass() ? 1 : 0;
+        this.config = new ConfigSpace(options);
     }
 
     public ViommuOptions options() {
@@ -108,7 +111,7 @@ public final class VirtioIommu implements IommuHardware {
     /** A system reset: a device reset, and {@code config.bypass} back to its boot value. */
     public void systemReset() {
         reset();
-        bypass = options.bootBypass() ? 1 : 0;
+        config.systemReset();
     }
 
     // ---- transport ----
@@ -148,13 +151,7 @@ public final class VirtioIommu implements IommuHardware {
 
     /** Reads {@code width} (1, 2, 4 or 8) bytes of {@code struct virtio_iommu_config} at {@code offset}. */
     public long readConfig(int offset, int width) {
-        byte[] config = ConfigSpace.encode(options, bypass);
-        long value = 0;
-        for (int i = width - 1; i >= 0; i--) {
-            int at = offset + i;
-            value = value << 8 | (at >= 0 && at < config.length ? config[at] & 0xff : 0);
-        }
-        return value;
+        return config.read(offset, width);
     }
 
     /**
@@ -162,20 +159,9 @@ public final class VirtioIommu implements IommuHardware {
      * 0 or 1. QEMU breaks the device on any other write to it; by the specification the write is ignored.
      */
     public void writeConfig(int offset, int width, long value) {
-        if (offset != ViommuWire.CONFIG_BYPASS || width != 1) {
-            return;
-        }
-        boolean qemu = options.implementation() == ViommuOptions.Implementation.QEMU;
-        if (!ViommuWire.has(driverFeatures, ViommuWire.F_BYPASS_CONFIG)) {
-            if (qemu) {
-                fail("cannot set config.bypass");
-            }
-        } else if (value != 0 && value != 1) {
-            if (qemu) {
-                fail(String.format("invalid config.bypass value '%d'", value));
-            }
-        } else {
-            bypass = (int) value;
+        String error = config.write(offset, width, value, driverFeatures);
+        if (error != null && options.implementation() == ViommuOptions.Implementation.QEMU) {
+            fail(error);
         }
     }
 
@@ -219,11 +205,7 @@ public final class VirtioIommu implements IommuHardware {
             if (!(popped instanceof PopResult.Popped p)) {
                 return;
             }
-            String before = domains.snapshot();
             RequestHandler.Outcome outcome = requests.handle(p.chain(), driverFeatures);
-            if (outcome.status() != ViommuStatus.OK) {
-                refusals.add(new Refusal(outcome.what(), outcome.status(), !before.equals(domains.snapshot())));
-            }
             if (outcome.error() != null) {
                 fail(outcome.error());
                 return;
@@ -238,7 +220,7 @@ public final class VirtioIommu implements IommuHardware {
 
     @Override
     public DmaCompletion memoryRequest(DmaRequest request) {
-        boolean unattachedBypass = options.offers(ViommuWire.F_BYPASS_CONFIG) && bypass == 1
+        boolean unattachedBypass = options.offers(ViommuWire.F_BYPASS_CONFIG) && config.bypass() == 1
                 || ViommuWire.has(driverFeatures, ViommuWire.F_BYPASS);
         Translator.Result r = translator.translate(request, unattachedBypass);
         if (r.allowed()) {
@@ -278,16 +260,9 @@ public final class VirtioIommu implements IommuHardware {
         return List.copyOf(vmmLog);
     }
 
-    /**
-     * A request the device did not answer OK: what it was, its status (null when it was returned unwritten or broke
-     * the device), and whether the device's domains, attachments or mappings differ after it.
-     */
-    public record Refusal(String request, ViommuStatus status, boolean changedState) {
-    }
-
     /** Every request not answered OK, in order. */
-    public List<Refusal> refusals() {
-        return List.copyOf(refusals);
+    public List<ViommuRefusal> refusals() {
+        return requests.refusals();
     }
 
     /** Accesses refused so far: each is one fault, whatever became of its record. */
@@ -310,7 +285,7 @@ public final class VirtioIommu implements IommuHardware {
 
     /** The current {@code config.bypass}. */
     public int bypass() {
-        return bypass;
+        return config.bypass();
     }
 
     /** Domains that exist now. */

@@ -231,10 +231,10 @@ class ViommuRequestsTest {
         rig.send(new ViommuRequest.Attach(1, 0x99, 0));
         rig.send(new ViommuRequest.Detach(9, EP));
 
-        assertThat(rig.device.refusals()).extracting(VirtioIommu.Refusal::status).containsExactly(
+        assertThat(rig.device.refusals()).extracting(ViommuRefusal::status).containsExactly(
                 ViommuStatus.INVAL, ViommuStatus.NOENT, ViommuStatus.FAULT, ViommuStatus.RANGE, ViommuStatus.NOENT,
                 ViommuStatus.INVAL);
-        assertThat(rig.device.refusals()).noneMatch(VirtioIommu.Refusal::changedState);
+        assertThat(rig.device.refusals()).noneMatch(ViommuRefusal::changedState);
         assertThat(rig.read(EP, IOVA + 0x1000, 4).ok()).isTrue();
     }
 

@@ -43,7 +43,6 @@ import dev.iommulab.iopf.Iopf;
 import dev.iommulab.iopf.IopfModule;
 import dev.iommulab.iopf.IopfPolicyModule;
 import dev.iommulab.lab.scenario.DeviceSpec;
-import dev.iommulab.lab.scenario.GuestSpec;
 import dev.iommulab.lab.scenario.ProcessSpec;
 import dev.iommulab.lab.scenario.Scenario;
 import dev.iommulab.lab.scenario.VmaSpec;
@@ -140,58 +139,6 @@ public final class Machine {
      */
     public static Machine boot(Scenario scenario, Module... overrides) throws MachineConfigException {
         return builder(scenario).override(overrides).build();
-    }
-
-    /**
-     * Boots the guest {@code guest} of {@code scenario} on the host's event loop: a machine of its own — guest-physical
-     * memory, the virtual IOMMU as its hardware, the guest kernel with the scenario's kernel label and seed, the
-     * guest's emulated devices probed behind the virtual IOMMU.
-     *
-     * @throws MachineConfigException for a virtual IOMMU option this lab does not have (key under {@code guests})
-     */
-    public static Machine bootGuest(GuestSpec guest, Scenario scenario, EventLoop loop) throws MachineConfigException {
-        PhysicalMemory memory = new PhysicalMemory(guest.memoryBytes());
-        return guestBuilder(guest, scenario).override(binder -> {
-            binder.bind(EventLoop.class).toInstance(loop);
-            binder.bind(PhysicalMemory.class).toInstance(memory);
-        }).build();
-    }
-
-    /**
-     * Fails when a guest's virtual IOMMU model or option is not available, or a guest device's backing is one this
-     * lab cannot build yet (an assigned host device).
-     */
-    public static void checkGuests(Scenario scenario) throws MachineConfigException {
-        for (int i = 0; i < scenario.guests().size(); i++) {
-            GuestSpec g = scenario.guests().get(i);
-            String at = "guests." + i;
-            try {
-                guestBuilder(g, scenario).check();
-            } catch (MachineConfigException e) {
-                throw new MachineConfigException(at + ".viommu." + e.key().replace("hardware.", ""),
-                        e.getMessage().substring(e.key().length() + 2));
-            }
-            for (int j = 0; j < g.devices().size(); j++) {
-                if (!g.devices().get(j).emulated()) {
-                    throw new MachineConfigException(at + ".devices." + j + ".backing",
-                            "backing 'assigned' is not available yet; available: emulated");
-                }
-            }
-        }
-    }
-
-    private static MachineBuilder guestBuilder(GuestSpec guest, Scenario scenario) {
-        MachineBuilder builder = builder().hardware(guest.viommuModel()).kernel(scenario.kernel())
-                .seed(scenario.seed());
-        guest.viommuOptions().forEach(builder::hardwareOption);
-        for (GuestSpec.Device d : guest.devices()) {
-            if (d.emulated() && d.viot()) {
-                builder.device(d.spec());
-            } else if (d.emulated()) {
-                builder.unprobedDevice(d.spec());
-            }
-        }
-        return builder;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.iommulab.lab.run;
 import com.google.inject.Module;
 import dev.iommulab.core.fault.PageResponseCode;
 import dev.iommulab.core.kernel.KernelException;
+import dev.iommulab.lab.machine.GuestMachines;
 import dev.iommulab.lab.machine.Machine;
 import dev.iommulab.lab.machine.MachineConfigException;
 import dev.iommulab.lab.scenario.GuestSpec;
@@ -77,7 +78,7 @@ public final class ScenarioRunner {
         StepExecutor executor = new StepExecutor(machine, observations);
         Map<String, GuestRun> guests = new LinkedHashMap<>();
         for (GuestSpec g : scenario.guests()) {
-            Machine gm = Machine.bootGuest(g, scenario, machine.loop());
+            Machine gm = GuestMachines.boot(g, scenario, machine.loop());
             Observations go = new Observations(gm, abortCode(scenario));
             guests.put(g.name(), new GuestRun(g.name(), gm, go, new StepExecutor(gm, go, g.name())));
         }
@@ -126,7 +127,7 @@ public final class ScenarioRunner {
     public static void check(Scenario scenario) throws MachineConfigException {
         checkSteps(scenario, Set.copyOf(StepKinds.keys()));
         Machine.checkHardware(scenario);
-        Machine.checkGuests(scenario);
+        GuestMachines.check(scenario);
     }
 
     /** The step part of {@link #check}: every step kind of {@code scenario} is in {@code supported}. */

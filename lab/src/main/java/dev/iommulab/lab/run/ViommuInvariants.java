@@ -2,6 +2,7 @@ package dev.iommulab.lab.run;
 
 import dev.iommulab.drivers.virtio.ViommuDriver;
 import dev.iommulab.hw.viommu.ViommuOptions;
+import dev.iommulab.hw.viommu.ViommuRefusal;
 import dev.iommulab.hw.viommu.VirtioIommu;
 import dev.iommulab.lab.machine.Machine;
 
@@ -56,7 +57,7 @@ final class ViommuInvariants {
      * refused after the detach, an UNMAP stopping half-way): under its implementation they are counted, not failed.
      */
     private RunResult.InvariantEntry refusedRequestsChangeNothing() {
-        List<String> changed = device.refusals().stream().filter(VirtioIommu.Refusal::changedState)
+        List<String> changed = device.refusals().stream().filter(ViommuRefusal::changedState)
                 .map(r -> r.request() + " changed the device's state").toList();
         String detail = device.refusals().size() + " refused request(s)";
         if (device.options().implementation() == ViommuOptions.Implementation.QEMU && !changed.isEmpty()) {
