@@ -61,6 +61,24 @@ public final class FrameAllocator {
     }
 
     /**
+     * {@link #allocateContiguous(int)} starting at a multiple of {@code alignment} (a power of two, at least a
+     * page); the frames skipped to get there are free for {@link #allocate()}.
+     */
+    public long allocateContiguous(int pages, long alignment) {
+        if (alignment < PhysicalMemory.PAGE_SIZE || Long.bitCount(alignment) != 1) {
+            throw new IllegalArgumentException("alignment must be a power of two of at least a page: " + alignment);
+        }
+        long start = (next + alignment - 1) & -alignment;
+        if (!memory.contains(start, (long) pages * PhysicalMemory.PAGE_SIZE)) {
+            throw new KernelException(Errno.ENOMEM, "frame", "out of physical memory");
+        }
+        while (next < start) {
+            freed.add(fresh());
+        }
+        return allocateContiguous(pages);
+    }
+
+    /**
      * Counterpart of __free_page() for a frame from {@link #allocate()}: it may be handed out again.
      *
      * @throws KernelException EINVAL for a frame that is not allocated (never handed out, or freed already)

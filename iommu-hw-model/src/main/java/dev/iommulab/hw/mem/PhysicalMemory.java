@@ -37,6 +37,10 @@ public final class PhysicalMemory {
     private static final byte[] ZERO_PAGE = new byte[PAGE_SIZE];
 
     private final long size;
+    /** Where this memory's first chunk is in {@link #chunks}: 0, or the first chunk of a {@link #window}. */
+    private final int chunkBase;
+    /** Bytes of the whole memory the chunks belong to (a window's root). */
+    private final long rootSize;
     private final byte[][] chunks;
     /**
      * Per chunk, one bit per frame that may hold a byte other than zero (written since it was last zeroed whole):
@@ -54,21 +58,51 @@ public final class PhysicalMemory {
             throw new IllegalArgumentException("memory too large: " + size);
         }
         this.size = size;
+        this.chunkBase = 0;
+        this.rootSize = size;
         this.chunks = new byte[(int) chunkCount][];
         this.written = new long[(int) chunkCount][];
     }
 
+    private PhysicalMemory(PhysicalMemory root, long base, long size) {
+        this.size = size;
+        this.chunkBase = root.chunkBase + (int) (base >>> CHUNK_SHIFT);
+        this.rootSize = root.rootSize;
+        this.chunks = root.chunks;
+        this.written = root.written;
+    }
+
+    /**
+     * The memory {@code [base, base + size)} of this one seen as a memory of its own, from address 0: the same bytes,
+     * read and written through either (a guest's physical memory, backed by host frames).
+     *
+     * @throws IllegalArgumentException when {@code base} is not 2 MiB aligned, {@code size} not a positive multiple
+     *                                  of 4 KiB, or the range not inside this memory
+     */
+    public PhysicalMemory window(long base, long size) {
+        if ((base & CHUNK_MASK) != 0 || size <= 0 || (size & PAGE_MASK) != 0 || !contains(base, size)) {
+            throw new IllegalArgumentException(String.format("no window of %#x bytes at %#x: 2 MiB aligned, inside"
+                    + " memory of %#x bytes", size, base, this.size));
+        }
+        return new PhysicalMemory(this, base, size);
+    }
+
+    /** Index in {@link #chunks} of the chunk holding {@code pa}. */
+    private int chunkIndex(long pa) {
+        return chunkBase + (int) (pa >>> CHUNK_SHIFT);
+    }
+
     /** The chunk holding {@code pa}, or null when nothing in it was ever written. */
     private byte[] chunk(long pa) {
-        return chunks[(int) (pa >>> CHUNK_SHIFT)];
+        return chunks[chunkIndex(pa)];
     }
 
     /** The chunk holding {@code [pa, pa + length)} (inside one chunk), its frames there marked written. */
     private byte[] chunkForWrite(long pa, int length) {
-        int c = (int) (pa >>> CHUNK_SHIFT);
+        int c = chunkIndex(pa);
         byte[] chunk = chunks[c];
         if (chunk == null) {
-            chunk = new byte[(int) Math.min(CHUNK_BYTES, size - ((long) c << CHUNK_SHIFT))];
+            chunk = new byte[(int) Math.min(CHUNK_BYTES, rootSize - ((long) c << CHUNK_SHIFT))];
             chunks[c] = chunk;
             written[c] = new long[CHUNK_BYTES / PAGE_SIZE / Long.SIZE];
         }
@@ -234,7 +268,7 @@ public final class PhysicalMemory {
         while (done < length) {
             long addr = pa + done;
             int n = (int) Math.min(length - done, PAGE_SIZE - (addr & PAGE_MASK));
-            int c = (int) (addr >>> CHUNK_SHIFT);
+            int c = chunkIndex(addr);
             long[] bits = written[c];
             int f = frameInChunk(addr);
             if (bits != null && (bits[f >>> 6] & 1L << f) != 0 && !part.visit(c, f, (int) (addr & CHUNK_MASK), n)) {

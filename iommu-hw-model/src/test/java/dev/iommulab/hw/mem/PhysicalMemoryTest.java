@@ -213,4 +213,32 @@ class PhysicalMemoryTest {
         assertThat(mem.read(0x200000, 4)).containsExactly(0x55, 0x66, 0x77, 0x88);
         assertThat(mem.readInt(0x3ffffe)).isEqualTo(0xdead_beef);
     }
+
+    /** A window is the same bytes from address 0: writes through either are read through the other. */
+    @Test
+    void window_writesThroughEither_seenThroughTheOther() {
+        PhysicalMemory root = new PhysicalMemory(16L << 20);
+        PhysicalMemory guest = root.window(4L << 20, 4L << 20);
+
+        guest.writeLong(0x1000, 0x1122334455667788L);
+        root.write((4L << 20) + 0x20_0000 - 2, new byte[] {1, 2, 3, 4});
+
+        assertThat(root.readLong((4L << 20) + 0x1000)).isEqualTo(0x1122334455667788L);
+        assertThat(guest.readInt(0x20_0000 - 2)).isEqualTo(0x04030201);
+        assertThat(guest.isZero(0x2000, 0x1000)).isTrue();
+        guest.zero(0x1000, 0x1000);
+        assertThat(root.readLong((4L << 20) + 0x1000)).isZero();
+        assertThat(guest.size()).isEqualTo(4L << 20);
+    }
+
+    @Test
+    void window_outsideOrMisaligned_throwsAndAccessBeyondItThrows() {
+        PhysicalMemory root = new PhysicalMemory(16L << 20);
+        PhysicalMemory guest = root.window(2L << 20, 2L << 20);
+
+        assertThatThrownBy(() -> root.window(0x1000, 2L << 20)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> root.window(14L << 20, 4L << 20)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> guest.readLong(2L << 20)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(guest.window(0, 2L << 20).readLong(0)).isZero();
+    }
 }

@@ -47,6 +47,7 @@ public final class ScenarioRunner {
     /** The machine, after {@link #run}, for tests that look deeper than the result. */
     private Machine machine;
     private Observations observations;
+    private Map<String, GuestRun> guests = Map.of();
     private int journeyLimit = DEFAULT_JOURNEY_LIMIT;
 
     /** How many journey steps a result keeps in full unless told otherwise; the rest are counted per layer. */
@@ -78,7 +79,7 @@ public final class ScenarioRunner {
         StepExecutor executor = new StepExecutor(machine, observations);
         Map<String, GuestRun> guests = new LinkedHashMap<>();
         for (GuestSpec g : scenario.guests()) {
-            Machine gm = GuestMachines.boot(g, scenario, machine.loop());
+            Machine gm = GuestMachines.boot(g, scenario, machine);
             Observations go = new Observations(gm, abortCode(scenario));
             guests.put(g.name(), new GuestRun(g.name(), gm, go, new StepExecutor(gm, go, g.name())));
         }
@@ -106,6 +107,7 @@ public final class ScenarioRunner {
         observations.finished();
         guests.values().forEach(g -> g.observations().finished());
         this.observations = observations;
+        this.guests = guests;
         RunResult result = new ResultAssembler(scenario, machine, observations, journey, errors,
                 List.copyOf(guests.values())).assemble();
         Observers.FOUND.forEach(o -> o.ran(this, result));
@@ -171,6 +173,12 @@ public final class ScenarioRunner {
 
     public Machine machine() {
         return machine;
+    }
+
+    /** The machine of guest {@code name} in the last run, for tests that look deeper than the result; else null. */
+    public Machine guest(String name) {
+        GuestRun g = guests.get(name);
+        return g == null ? null : g.machine();
     }
 
     /** What the last run observed, for tests that look at its work items and its work; null before the first run. */

@@ -138,4 +138,32 @@ class GuestRunTest {
                     assertThat(i.detail()).isEqualTo("1 fault(s): 1 delivered, 0 dropped, 0 held; the guest took 0");
                 });
     }
+
+    /** Guest memory is host memory: what the guest kernel wrote is at the host frames the VMM took for it. */
+    @Test
+    void run_guestMemory_backedByHostFrames() throws Exception {
+        RunResult r = run("""
+                name: g
+                hardware: { model: vtd }
+                guests:
+                  - name: vm0
+                    memory: 64MiB
+                    viommu: { model: virtio-iommu }
+                    devices:
+                      - { name: nic0, bdf: "00:02.0", profile: nic }
+                steps:
+                  - attach: { guest: vm0, device: nic0, domain: dma }
+                """);
+        Machine guest = runner.guest("vm0");
+        String where = r.journey().stream().filter(s -> s.symbol().equals("guest")).findFirst().orElseThrow()
+                .message();
+        long base = Long.decode(where.substring(where.lastIndexOf(' ') + 1));
+        guest.memory().writeLong(0x123_4000L, 0x55aa_55aa_55aa_55aaL);
+
+        assertThat(where).startsWith("vm0: 64 MiB of guest memory at host 0x");
+        assertThat(guest.memory().size()).isEqualTo(64L << 20);
+        assertThat(base % (2L << 20)).isZero();
+        assertThat(runner.machine().memory().readLong(base + 0x123_4000L)).isEqualTo(0x55aa_55aa_55aa_55aaL);
+        assertThat(runner.guest("vm1")).isNull();
+    }
 }
