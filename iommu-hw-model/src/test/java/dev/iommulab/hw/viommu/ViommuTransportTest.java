@@ -49,13 +49,21 @@ class ViommuTransportTest {
         assertThat(qemu.device.vmmLog()).containsExactly("invalid config.bypass value '2'");
     }
 
+    /**
+     * A hostile driver's malformed chain (a zero-length buffer) breaks the device — DEVICE_NEEDS_RESET, a configuration
+     * interrupt, nothing in the used ring — and changes nothing it had: the domain and its mapping still translate.
+     */
     @Test
-    void notify_malformedChain_needsResetConfigInterruptAndNothingUsed() {
+    void notify_malformedChain_needsResetConfigInterruptAndNothingChanged() {
         ViommuRig rig = new ViommuRig().boot(0);
-        long desc = rig.requests.layout().descAddr();
+        rig.attach(1, EP);
+        rig.map(1, 0x10000, 0x10fff, 0x20_0000, ViommuWire.MAP_F_READ);
+        int used = rig.requests.lastUsedIdx();
+        long desc = rig.requests.layout().descAddr() + 16L * 2;
         rig.memory.writeLong(desc, ViommuRig.REQUEST_AREA);
         rig.memory.writeInt(desc + 8, 0); // a zero-length buffer
-        rig.memory.write(rig.requests.layout().availAddr() + 2, new byte[] {1, 0});
+        rig.memory.write(rig.requests.layout().availAddr() + 4 + 2 * 2, new byte[] {2, 0});
+        rig.memory.write(rig.requests.layout().availAddr() + 2, new byte[] {3, 0});
 
         rig.device.notify(ViommuWire.REQUEST_QUEUE);
         rig.loop.runUntilIdle();
@@ -63,7 +71,10 @@ class ViommuTransportTest {
         assertThat(rig.device.needsReset()).isTrue();
         assertThat(rig.configIrqs).isOne();
         assertThat(rig.requests.hasUsed()).isFalse();
+        assertThat(rig.requests.lastUsedIdx()).isEqualTo(used);
         assertThat(rig.device.vmmLog()).singleElement().asString().contains("zero sized buffers are not allowed");
+        assertThat(rig.device.domainCount()).isOne();
+        assertThat(rig.read(EP, 0x10000, 4).ok()).isTrue();
     }
 
     @Test
