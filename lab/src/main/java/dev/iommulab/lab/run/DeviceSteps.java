@@ -55,6 +55,9 @@ final class DeviceSteps implements StepHandlers.Device {
             return;
         }
         DmaJob job = DmaJob.streaming(s.addr(), s.size(), access, pasid, s.privileged(), payload);
+        if (s.descriptor() != null) {
+            job = job.withDescriptor(s.descriptor(), Dma.DESCRIPTOR_BYTES);
+        }
         start(s, pasid, job, outcome -> { });
     }
 

@@ -15,19 +15,24 @@ import java.util.List;
  * @param process declared process whose PASID is used, or {@code null} for the RID domain
  * @param privileged whether the request is privileged (supervisor)
  * @param pasid a raw PASID (one attached through iommufd), or {@code null}; exclusive with {@code process}
+ * @param descriptor where the device first fetches a {@link #DESCRIPTOR_BYTES}-byte descriptor (same address space
+ *                   as {@code addr}), or {@code null}; a failed fetch leaves the device non-functional until FLR
  * @param atNs simulated time to run at, or {@code null}
  * @param location where the step is written
  */
 public record Dma(String device, Long addr, long size, String access, String process, boolean privileged,
-                  Integer pasid, Long atNs, SourceLocation location) implements Step, DeviceRef, ProcessRef {
+                  Integer pasid, Long descriptor, Long atNs, SourceLocation location)
+        implements Step, DeviceRef, ProcessRef {
 
     /** Access kinds of DMA and page requests. */
     public static final List<String> ACCESSES = List.of("read", "write", "exec");
+    /** Bytes of the descriptor a {@code descriptor} makes the device fetch first (a NIC's receive descriptor). */
+    public static final int DESCRIPTOR_BYTES = 16;
 
-    /** A {@code dma} without a raw PASID. */
+    /** A {@code dma} without a raw PASID or a descriptor. */
     public Dma(String device, Long addr, long size, String access, String process, boolean privileged, Long atNs,
                SourceLocation location) {
-        this(device, addr, size, access, process, privileged, null, atNs, location);
+        this(device, addr, size, access, process, privileged, null, null, atNs, location);
     }
 
     /** Validates the fields. */
@@ -46,6 +51,9 @@ public record Dma(String device, Long addr, long size, String access, String pro
         Checks.optionalRange(pasid, 0, Checks.MAX_PASID, "pasid");
         if (pasid != null && (process != null || addr == null)) {
             throw new IllegalArgumentException("pasid: needs addr and excludes process");
+        }
+        if (descriptor != null && (addr == null || descriptor < 0 || (descriptor & 0xfff) + DESCRIPTOR_BYTES > 4096)) {
+            throw new IllegalArgumentException("descriptor: needs addr, and its 16 bytes stay within one 4 KiB page");
         }
         Checks.step(atNs, location);
     }

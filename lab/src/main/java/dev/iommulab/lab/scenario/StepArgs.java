@@ -107,7 +107,14 @@ final class StepArgs {
         }
         String access = f.choice("access", Dma.ACCESSES);
         Boolean privileged = f.bool("privileged", false);
-        return f.ok() ? new Dma(device, addr, size, access, process, privileged, pasid, at, loc) : null;
+        Long descriptor = f.number("descriptor", null);
+        if (descriptor != null && addr == null) {
+            f.error(f.valuePos("descriptor"), "descriptor", "a descriptor fetch needs addr (not the DMA API form)");
+        } else if (descriptor != null && (descriptor & 0xfff) + Dma.DESCRIPTOR_BYTES > 4096) {
+            f.error(f.valuePos("descriptor"), "descriptor", String.format("the %d-byte descriptor at %#x crosses a"
+                    + " 4 KiB page", Dma.DESCRIPTOR_BYTES, descriptor));
+        }
+        return f.ok() ? new Dma(device, addr, size, access, process, privileged, pasid, descriptor, at, loc) : null;
     }
 
     /** Reports at {@code size} a range {@code [start, start + size)} that ends beyond {@code Long.MAX_VALUE}. */

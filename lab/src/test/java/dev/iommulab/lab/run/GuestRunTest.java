@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * Guests in a run: a second kernel on the host's event loop, whose entries, log and expectations stay its own; and
@@ -165,5 +166,37 @@ class GuestRunTest {
         assertThat(base % (2L << 20)).isZero();
         assertThat(runner.machine().memory().readLong(base + 0x123_4000L)).isEqualTo(0x55aa_55aa_55aa_55aaL);
         assertThat(runner.guest("vm1")).isNull();
+    }
+
+    /**
+     * An emulated device whose descriptor fetch the virtio-iommu refuses stops, as its profile says (non-functional
+     * until FLR), and an FLR brings it back; the refused fetch is a MAPPING event like any access.
+     */
+    @Test
+    void run_descriptorFetchRefused_deviceStopsUntilFlr() throws Exception {
+        RunResult r = run("""
+                name: g
+                hardware: { model: vtd }
+                guests:
+                  - name: vm0
+                    memory: 64MiB
+                    viommu: { model: virtio-iommu, options: { bypass: false } }
+                    devices:
+                      - { name: nic0, bdf: "00:02.0", profile: nic }
+                steps:
+                  - attach: { guest: vm0, device: nic0, domain: dma }
+                  - map: { guest: vm0, device: nic0, iova: 0x10000, size: 4KiB, prot: rw }
+                  - dma: { guest: vm0, device: nic0, addr: 0x10000, size: 64, access: write, descriptor: 0x30000 }
+                  - dma: { guest: vm0, device: nic0, addr: 0x10000, size: 64, access: write }
+                  - flr: { guest: vm0, device: nic0 }
+                  - dma: { guest: vm0, device: nic0, addr: 0x10000, size: 64, access: write }
+                  - run: idle
+                expect:
+                  - virtio-event: { guest: vm0, device: nic0, reason: MAPPING, count: 1 }
+                """);
+
+        assertThat(r.dma()).extracting(RunResult.DmaEntry::status, RunResult.DmaEntry::faultAddr)
+                .containsExactly(tuple("ur", "0x30000"), tuple("device-error", null), tuple("ok", null));
+        assertThat(r.passed()).isTrue();
     }
 }
