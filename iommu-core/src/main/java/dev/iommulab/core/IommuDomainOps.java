@@ -57,13 +57,6 @@ public interface IommuDomainOps {
     }
 
     /**
-     * {@code iotlb_sync}: invalidate the IOTLB and the device-TLBs of the devices attached to {@code domain} for the
-     * range {@code gather} holds. Called by {@link IommuMap#iotlbSync} (unmap, the DMA API's strict and flush-queue
-     * paths) before the freed table pages go back to the allocator; must not fail, and must not return while a
-     * translation of the range could still be used. Counterpart of {@code domain->ops->iotlb_sync()}. The default
-     * does nothing.
-     */
-    /**
      * {@code domain->ops->map_pages}: maps {@code pgcount} pages of {@code pgsize} at {@code iova} to {@code paddr}.
      * By default the domain's io-pgtable does it (io_pgtable_ops->map_pages, as most drivers wire it); a driver
      * that keeps its own mappings overrides this, {@link #unmapPages} and {@link #iovaToPhys} together.
@@ -94,6 +87,13 @@ public interface IommuDomainOps {
     default void iotlbSyncMap(IommuDomain domain, long iova, long size) {
     }
 
+    /**
+     * {@code iotlb_sync}: invalidate the IOTLB and the device-TLBs of the devices attached to {@code domain} for the
+     * range {@code gather} holds. Called by {@link IommuMap#iotlbSync} (unmap, the DMA API's strict and flush-queue
+     * paths) before the freed table pages go back to the allocator; must not fail, and must not return while a
+     * translation of the range could still be used. Counterpart of {@code domain->ops->iotlb_sync()}. The default
+     * does nothing.
+     */
     default void iotlbSync(IommuDomain domain, IotlbGather gather) {
     }
 

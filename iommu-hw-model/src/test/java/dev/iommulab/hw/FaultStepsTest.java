@@ -7,10 +7,13 @@ import dev.iommulab.hw.viommu.ViommuFaultReason;
 import dev.iommulab.hw.vtd.VtdFaultReason;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.Arrays;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,8 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class FaultStepsTest {
 
-    @ParameterizedTest(name = "VT-d {0} -> {1}")
-    @CsvSource({
+    /** Every VT-d reason of the model and its step, written out independently of the table under test. */
+    private static final String[] VTD_ROWS = {
         "ROOT_NOT_PRESENT, DEVICE_CONTEXT",
         "CONTEXT_NOT_PRESENT, DEVICE_CONTEXT",
         "CONTEXT_INVALID, DEVICE_CONTEXT",
@@ -84,16 +87,25 @@ class FaultStepsTest {
         "INTERRUPT_ADDRESS, NONE",
         "FL_AD_NO_SNOOP, PAGE_TABLE_ENTRY",
         "FL_AD_UPDATE_FAILED, PAGE_TABLE_ENTRY",
-    })
+    };
+
+    static Stream<Arguments> vtdRows() {
+        return Arrays.stream(VTD_ROWS).map(r -> r.split(", ")).map(r -> Arguments.of(VtdFaultReason.valueOf(r[0]),
+                WalkStep.valueOf(r[1])));
+    }
+
+    @ParameterizedTest(name = "VT-d {0} -> {1}")
+    @MethodSource("vtdRows")
     void of_vtdReason_step(VtdFaultReason reason, WalkStep step) {
         assertThat(FaultSteps.of(reason)).isEqualTo(step);
         assertThat(FaultSteps.of(Model.VTD, reason.code())).isEqualTo(step);
     }
 
-    /** Every VT-d reason the model defines has a row above. */
+    /** Every VT-d reason the model defines has a row above, once. */
     @Test
     void of_everyVtdReason_hasARow() {
-        assertThat(Arrays.stream(VtdFaultReason.values()).map(Enum::name)).hasSize(62);
+        assertThat(Arrays.stream(VTD_ROWS).map(r -> r.split(", ")[0]))
+                .containsExactlyInAnyOrderElementsOf(Arrays.stream(VtdFaultReason.values()).map(Enum::name).toList());
     }
 
     @ParameterizedTest(name = "RISC-V cause {0} -> {1}")

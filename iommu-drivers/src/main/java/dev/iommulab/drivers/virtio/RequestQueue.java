@@ -5,6 +5,7 @@ import dev.iommulab.core.kernel.FrameAllocator;
 import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.hw.mem.PhysicalMemory;
 import dev.iommulab.hw.sim.EventLoop;
+import dev.iommulab.hw.viommu.ViommuRequest;
 import dev.iommulab.hw.viommu.ViommuStatus;
 import dev.iommulab.hw.viommu.ViommuWire;
 import dev.iommulab.hw.viommu.VirtioIommu;
@@ -54,10 +55,16 @@ final class RequestQueue {
         this.vq = VirtqueueDriver.create(memory, layout, eventIdx);
         this.frames = frames;
         this.loop = loop;
-        this.slotBytes = Math.max(64, Integer.highestOneBit(76 + probeSize - 1) << 1);
-        if (slotBytes > PhysicalMemory.PAGE_SIZE) {
-            throw new KernelException(Errno.EINVAL, "probe_size", "probe_size " + probeSize + " beyond a page");
+        if (probeSize < 0 || probeSize > PhysicalMemory.PAGE_SIZE - 80) {
+            throw new KernelException(Errno.EINVAL, "probe_size", "probe_size " + Integer.toUnsignedString(probeSize)
+                    + ": a PROBE must fit in a page");
         }
+        this.slotBytes = Math.max(64, Integer.highestOneBit(76 + probeSize - 1) << 1);
+    }
+
+    /** The requests added and not yet returned by the device (queued, or sent and not answered), oldest first. */
+    List<ViommuRequest> pending() {
+        return requests.stream().map(r -> ViommuRequest.decode(memory.read(r.buffer(), r.writeOffset()))).toList();
     }
 
     /** Whether a synchronous request never came back: the guest would be spinning in __viommu_sync_req(). */
@@ -66,8 +73,8 @@ final class RequestQueue {
     }
 
     /**
-     * Counterpart of viommu_send_req_sync(): adds {@code readable} and {@code writable} zero bytes, syncs, and returns the
-     * errno of the tail as the caller sees it afterwards; {@code out} (of {@code writable} bytes, or null) gets the
+     * Counterpart of viommu_send_req_sync(): adds {@code readable} and {@code writable} zero bytes, syncs, and returns
+     * the errno of the tail as the caller sees it afterwards; {@code out} (of {@code writable} bytes, or null) gets the
      * writable part the same way.
      */
     int sendSync(byte[] readable, int writable, byte[] out) {

@@ -98,11 +98,17 @@ final class ViommuDev extends DriverUnit<ViommuEndpoint> {
         this.events = new EventQueue(device, queue(ViommuWire.EVENT_QUEUE, queueSize), eventIdx, memory(), loop(),
                 log(), prefix(), sink);
         device.setQueueInterrupt(ViommuWire.EVENT_QUEUE, events::interrupt);
+        device.setConfigInterrupt(this::configChanged);
         device.writeStatus(VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK
                 | VirtioStatus.DRIVER_OK);
         events.fill(frames(), Math.min(eventBuffers, queueSize));
         log().info("%sinput address: %d bits", prefix(), orderBase2(inputEnd));
         log().info("%spage mask: %s", prefix(), EventQueue.hex(pgsizeBitmap));
+    }
+
+    /** viommu_config_changed(), called by the virtio core on a configuration interrupt: it only warns. */
+    private void configChanged() {
+        log().warn("%sconfig changed", prefix());
     }
 
     private VirtqueueLayout queue(int index, int size) {
@@ -176,8 +182,9 @@ final class ViommuDev extends DriverUnit<ViommuEndpoint> {
     }
 
     /**
-     * Counterpart of viommu_probe_endpoint(), with what viommu_probe_device() adds: a PROBE for the endpoint when the device has properties,
-     * its RESV_MEM properties kept as reserved regions. A failed PROBE fails the probe (the device gets no IOMMU).
+     * Counterpart of viommu_probe_endpoint(), with what viommu_probe_device() adds: a PROBE for the endpoint when the
+     * device has properties, its RESV_MEM properties kept as reserved regions. A failed PROBE fails the probe (the
+     * device gets no IOMMU).
      */
     @Override
     protected ViommuEndpoint probe(Device dev, PcieEndpoint pci) {
@@ -239,7 +246,9 @@ final class ViommuDev extends DriverUnit<ViommuEndpoint> {
         return true;
     }
 
-    /** Counterpart of viommu_get_resv_regions(): the endpoint's regions, and the software MSI window when none is MSI. */
+    /**
+     * Counterpart of viommu_get_resv_regions(): the endpoint's regions, and the software MSI window when none is MSI.
+     */
     List<IommuResvRegion> resvRegions(Device dev) {
         List<IommuResvRegion> out = new ArrayList<>(info(dev).resvRegions);
         if (out.stream().noneMatch(r -> r.type() == IommuResvRegion.Type.MSI)) {

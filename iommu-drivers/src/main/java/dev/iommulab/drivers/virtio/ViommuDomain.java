@@ -61,9 +61,9 @@ final class ViommuDomain extends DriverDomain {
     }
 
     /**
-     * Counterpart of viommu_attach_dev() (and of viommu_attach_identity_domain() for the identity domain): the old domain loses the endpoint
-     * first (the device detaches it implicitly), then ATTACH is sent and waited for; the first endpoint of a paging
-     * domain has its mappings replayed.
+     * Counterpart of viommu_attach_dev() (and of viommu_attach_identity_domain() for the identity domain): the old
+     * domain loses the endpoint first (the device detaches it implicitly), then ATTACH is sent and waited for; the
+     * first endpoint of a paging domain has its mappings replayed.
      *
      * @throws KernelException the errno of the device's status
      */
@@ -83,7 +83,9 @@ final class ViommuDomain extends DriverDomain {
         vdev.setAttached(IommuCore.IOMMU_NO_PASID, this);
     }
 
-    /** Counterpart of viommu_replay_mappings(): every mapping sent again, each waited for; the first failure stops it. */
+    /**
+     * Counterpart of viommu_replay_mappings(): every mapping sent again, each waited for; the first failure stops it.
+     */
     private void replayMappings() {
         for (Mapping m : mappings.values()) {
             check(viommu.requests().sendSync(mapRequest(m), ViommuWire.TAIL_BYTES, null), "MAP replay");
@@ -101,8 +103,8 @@ final class ViommuDomain extends DriverDomain {
     }
 
     /**
-     * Counterpart of viommu_map_pages(): the mapping goes into the domain's tree and, while endpoints are attached, a MAP request is
-     * queued without waiting (iotlb_sync_map sends it). A prot the device cannot express is EINVAL.
+     * Counterpart of viommu_map_pages(): the mapping goes into the domain's tree and, while endpoints are attached, a
+     * MAP request is queued without waiting (iotlb_sync_map sends it). A prot the device cannot express is EINVAL.
      */
     @Override
     public IoPgtable.Mapped mapPages(IommuDomain domain, long iova, long paddr, long pgsize, long pgcount, int prot) {
@@ -127,10 +129,10 @@ final class ViommuDomain extends DriverDomain {
     }
 
     /**
-     * Counterpart of viommu_unmap_pages(): removes the mappings covering the range, whole (0 when fewer bytes than asked were mapped,
-     * or a mapping starts before {@code iova}); with endpoints attached an UNMAP is queued, which the IOTLB sync
-     * sends. The range goes to {@code sink} so that the core calls that sync (Linux calls iotlb_sync whatever the
-     * gather holds).
+     * Counterpart of viommu_unmap_pages(): removes the mappings covering the range, whole (0 when fewer bytes than
+     * asked were mapped, or a mapping starts before {@code iova}); with endpoints attached an UNMAP is queued, which
+     * the IOTLB sync sends. The range goes to {@code sink} so that the core calls that sync (Linux calls iotlb_sync
+     * whatever the gather holds).
      */
     @Override
     public long unmapPages(IommuDomain domain, long iova, long pgsize, long pgcount, IoPgtable.UnmapSink sink) {
@@ -151,7 +153,10 @@ final class ViommuDomain extends DriverDomain {
         return unmapped;
     }
 
-    /** Counterpart of viommu_del_mappings(): removes whole mappings from the first overlapping one; stops at one starting earlier. */
+    /**
+     * Counterpart of viommu_del_mappings(): removes whole mappings from the first overlapping one; stops at one
+     * starting earlier.
+     */
     private long delMappings(long iova, long last) {
         long unmapped = 0;
         Map.Entry<Long, Mapping> below = mappings.lowerEntry(iova);
@@ -182,7 +187,9 @@ final class ViommuDomain extends DriverDomain {
         viommu.requests().sync();
     }
 
-    /** Counterpart of viommu_iotlb_sync_map(): sends the queued MAP requests and waits, when an endpoint is attached. */
+    /**
+     * Counterpart of viommu_iotlb_sync_map(): sends the queued MAP requests and waits, when an endpoint is attached.
+     */
     @Override
     public void iotlbSyncMap(IommuDomain domain, long iova, long size) {
         if (nrEndpoints > 0) {
@@ -198,7 +205,10 @@ final class ViommuDomain extends DriverDomain {
         }
     }
 
-    /** Counterpart of viommu_domain_free(): the ID goes back; the device already forgot the domain or will with its last endpoint. */
+    /**
+     * Counterpart of viommu_domain_free(): the ID goes back; the device already forgot the domain or will with its last
+     * endpoint.
+     */
     @Override
     public void free(IommuDomain domain) {
         if (!identity) {

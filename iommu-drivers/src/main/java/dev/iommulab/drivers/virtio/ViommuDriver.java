@@ -12,6 +12,7 @@ import dev.iommulab.core.kernel.KernelException;
 import dev.iommulab.drivers.DriverServices;
 import dev.iommulab.drivers.DriverUnit;
 import dev.iommulab.drivers.IommuDriver;
+import dev.iommulab.hw.viommu.ViommuRequest;
 import dev.iommulab.hw.viommu.ViommuWire;
 import dev.iommulab.hw.viommu.VirtioIommu;
 
@@ -96,6 +97,19 @@ public final class ViommuDriver extends IommuDriver {
         return viommu.requests().hung();
     }
 
+    /**
+     * Whether an UNMAP of {@code iova} in {@code domain} is queued and not yet answered: the guest no longer maps the
+     * IOVA, but the device may still translate it until the UNMAP goes out (the DMA API's flush queue holds it back).
+     */
+    public boolean unmapPending(IommuDomain domain, long iova) {
+        if (!(domain.ops() instanceof ViommuDomain d)) {
+            return false;
+        }
+        return viommu.requests().pending().stream().anyMatch(r -> r instanceof ViommuRequest.Unmap u
+                && u.domain() == d.id && Long.compareUnsigned(iova, u.virtStart()) >= 0
+                && Long.compareUnsigned(iova, u.virtEnd()) <= 0);
+    }
+
     /** Event buffers the driver's event handler took back from the device so far, each holding one record. */
     public long eventsTaken() {
         return viommu.events().taken();
@@ -112,8 +126,8 @@ public final class ViommuDriver extends IommuDriver {
     }
 
     /**
-     * Counterpart of viommu_domain_alloc_paging(): a domain with the device's page sizes and input range, and the lowest free ID;
-     * ENODEV when the device's granule is larger than the guest's page.
+     * Counterpart of viommu_domain_alloc_paging(): a domain with the device's page sizes and input range, and the
+     * lowest free ID; ENODEV when the device's granule is larger than the guest's page.
      */
     @Override
     public IommuDomain domainAllocPaging(Device dev, int flags) {

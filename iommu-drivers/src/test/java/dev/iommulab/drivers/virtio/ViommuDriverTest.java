@@ -162,7 +162,7 @@ class ViommuDriverTest {
         assertThat(g.dmesg()).contains("virtio_iommu virtio0: page fault from EP 16 at 0x10000 [W]");
     }
 
-    /** dev_err_ratelimited(): ten lines in five seconds, then "callbacks suppressed". */
+    /** dev_err_ratelimited(): ten lines in five seconds; the other twenty are suppressed, the events all delivered. */
     @Test
     void eventHandler_faultStorm_ratelimited() {
         Device dev = g.probe();
@@ -230,7 +230,10 @@ class ViommuDriverTest {
                 "pci 0000:00:02.0: Unhandled context fault: iova=0x00020000, flags=0x1");
     }
 
-    /** A device that stops answering (QEMU's virtio_error): the driver's synchronous request never returns. */
+    /**
+     * A device that stops answering (QEMU's virtio_error): its configuration interrupt makes viommu_config_changed()
+     * warn, and the driver's synchronous request never returns.
+     */
     @Test
     void attach_deviceBroken_hungAndEio() {
         GuestFixture q = new GuestFixture(ViommuOptions.DEFAULTS.withBootBypass(false)
@@ -242,5 +245,6 @@ class ViommuDriverTest {
                 .isInstanceOfSatisfying(KernelException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EIO));
         assertThat(q.driver.hung()).isTrue();
         assertThat(q.driver.deviceStatus() & VirtioStatus.DEVICE_NEEDS_RESET).isNotZero();
+        assertThat(q.dmesg()).as("viommu_config_changed()").contains("virtio_iommu virtio0: config changed");
     }
 }

@@ -45,8 +45,8 @@ final class ConfigSpace {
      * @return the text QEMU's {@code virtio_error()} prints for a refused write to {@code bypass}, else null
      */
     String write(int offset, int width, long value, long negotiated) {
-        if (offset != ViommuWire.CONFIG_BYPASS || width != 1) {
-            return null;
+        if (offset != ViommuWire.CONFIG_BYPASS || width != 1 || value == bypass) {
+            return null; // QEMU's virtio_iommu_set_config() looks only at a bypass that changes
         }
         if (!ViommuWire.has(negotiated, ViommuWire.F_BYPASS_CONFIG)) {
             return "cannot set config.bypass";

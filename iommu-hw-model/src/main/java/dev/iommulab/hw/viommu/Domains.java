@@ -77,6 +77,7 @@ final class Domains {
     private final PhysicalMemory memory;
     private final Map<Integer, Endpoint> endpoints = new HashMap<>();
     private final Map<Integer, Domain> domains = new HashMap<>();
+    private long version;
     /** Where endpoints not added one by one are found (QEMU: a PCI device on the IOMMU's bus), or null. */
     private PcieFabric fabric;
     private List<ResvRegion> fabricRegions = List.of();
@@ -117,21 +118,16 @@ final class Domains {
     }
 
     /**
-     * What a request can change, in a comparable form: each domain (by ID) with its kind, its endpoints and its
-     * mappings. Two equal snapshots mean the guest can tell no difference.
+     * How many times the device's domains, attachments or mappings changed: a request that leaves it as it was
+     * changed nothing the guest could tell.
      */
-    String snapshot() {
-        StringBuilder out = new StringBuilder();
-        new TreeMap<>(domains).forEach((id, d) -> {
-            out.append(Integer.toUnsignedString(id)).append(d.bypass ? " bypass [" : " [");
-            d.endpoints.stream().mapToInt(e -> e.id).sorted().forEach(e -> out.append(e).append(' '));
-            out.append("] ").append(d.mappings.values()).append('\n');
-        });
-        return out.toString();
+    long version() {
+        return version;
     }
 
     /** What a device reset leaves: no domain, every endpoint unattached and unknown. */
     void reset() {
+        version++;
         domains.clear();
         endpoints.values().forEach(e -> {
             e.domain = null;
@@ -151,7 +147,7 @@ final class Domains {
         if (spec() && options.offers(ViommuWire.F_DOMAIN_RANGE) && outsideDomainRange(r.domain())) {
             return ViommuStatus.RANGE;
         }
-        Endpoint ep = endpoints.get(r.endpoint());
+        Endpoint ep = endpoint(r.endpoint());
         if (ep == null) {
             return ViommuStatus.NOENT;
         }
@@ -179,12 +175,13 @@ final class Domains {
         }
         target.endpoints.add(ep);
         ep.domain = target;
+        version++;
         return ViommuStatus.OK;
     }
 
     /** virtio 1.x §5.13.6.4 DETACH request; QEMU's virtio_iommu_detach(). */
     ViommuStatus detach(ViommuRequest.Detach r) {
-        Endpoint ep = endpoints.get(r.endpoint());
+        Endpoint ep = endpoint(r.endpoint());
         if (ep == null || !spec() && !ep.known) {
             return ViommuStatus.NOENT;
         }
@@ -201,6 +198,7 @@ final class Domains {
 
     /** The endpoint leaves its domain, which ceases to exist with its mappings when it was the last one. */
     private void leave(Endpoint ep) {
+        version++;
         Domain d = ep.domain;
         d.endpoints.remove(ep);
         ep.domain = null;
@@ -231,6 +229,7 @@ final class Domains {
             return ViommuStatus.INVAL;
         }
         d.mappings.put(r.virtStart(), new Mapping(r.virtStart(), r.virtEnd(), r.physStart(), r.flags()));
+        version++;
         return ViommuStatus.OK;
     }
 
@@ -285,9 +284,12 @@ final class Domains {
             }
             if (!spec()) {
                 d.mappings.remove(m.start());
+                version++;
             }
         }
-        hit.forEach(m -> d.mappings.remove(m.start()));
+        if (!hit.isEmpty() && d.mappings.keySet().removeAll(hit.stream().map(Mapping::start).toList())) {
+            version++;
+        }
         return ViommuStatus.OK;
     }
 

@@ -13,6 +13,7 @@ import dev.iommulab.hw.virtio.VirtqueueDevice;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 
 /**
  * The event queue's producer: QEMU's virtio_iommu_report_fault(), one 24-byte record per fault in the next buffer
@@ -50,13 +51,14 @@ final class EventReporter {
     /** A fault just detected. */
     void report(ViommuFault fault, Access access, HwFaultReason common) {
         Detected d = new Detected(loop.now(), fault, access, common);
+        refill(); // buffers the driver added without a kick (Linux fills the queue so) take held records first
         if (!held.isEmpty()) {
             hold(d); // records leave in the order of their faults
         } else if (!deliver(d)) {
             if (options.noBuffer() == NoBuffer.WAIT && !device.needsReset()) {
                 hold(d);
             } else {
-                device.logOnce("virtio_iommu_report_fault", "no buffer available in event queue to report event");
+                device.logOnce("no-buffer", "no buffer available in event queue to report event");
                 settle(d, false);
             }
         }
@@ -67,6 +69,11 @@ final class EventReporter {
         while (!held.isEmpty() && deliver(held.peekFirst())) {
             held.removeFirst();
         }
+    }
+
+    /** The faults whose records wait for a buffer, oldest first. */
+    List<ViommuFault> heldFaults() {
+        return held.stream().map(Detected::fault).toList();
     }
 
     /** A device reset: every held record is lost. */
@@ -92,7 +99,7 @@ final class EventReporter {
         if (held.size() < options.waitDepth()) {
             held.addLast(d);
         } else {
-            device.logOnce("virtio_iommu_report_fault", "event backlog full: event dropped");
+            device.logOnce("backlog", "event backlog full: event dropped");
             settle(d, false);
         }
     }

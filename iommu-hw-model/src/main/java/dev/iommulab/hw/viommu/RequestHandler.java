@@ -54,10 +54,10 @@ final class RequestHandler {
 
     /** Answers one request; a refusal is recorded with whether the device's state changed all the same. */
     Outcome handle(DescriptorChain chain, long negotiated) {
-        String before = domains.snapshot();
+        long before = domains.version();
         Outcome outcome = answer(chain, negotiated);
         if (outcome.status() != ViommuStatus.OK) {
-            refusals.add(new ViommuRefusal(outcome.what(), outcome.status(), !before.equals(domains.snapshot())));
+            refusals.add(new ViommuRefusal(outcome.what(), outcome.status(), before != domains.version()));
         }
         return outcome;
     }
@@ -134,7 +134,7 @@ final class RequestHandler {
     }
 
     private Outcome tail(DescriptorChain chain, ViommuStatus status, String what) {
-        return new Outcome(chain.scatter(memory, new byte[] {(byte) status.code(), 0, 0, 0}), null, what + ": " + status,
-                status);
+        int written = chain.scatter(memory, new byte[] {(byte) status.code(), 0, 0, 0});
+        return new Outcome(written, null, what + ": " + status, status);
     }
 }

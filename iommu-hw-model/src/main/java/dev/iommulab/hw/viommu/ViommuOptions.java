@@ -85,9 +85,11 @@ public record ViommuOptions(Implementation implementation, NoBuffer noBuffer, in
         /**
          * The specification's device requirements, MUST and SHOULD alike: a malformed request is returned unwritten
          * (used length 0); ATTACH refuses nonzero reserved bytes (INVAL) and a bypass mismatch before detaching
-         * anything; MAP checks alignment, the input range and guest memory (RANGE, RANGE, FAULT); an UNMAP that
-         * would split a mapping removes nothing (RANGE); an unattached endpoint faults with DOMAIN; a fault
-         * carries the access's READ or WRITE flag.
+         * anything; MAP checks alignment (RANGE); an UNMAP that would split a mapping removes nothing (RANGE); an
+         * unattached endpoint faults with DOMAIN. Where the specification names no status or leaves the choice,
+         * this model's choices: RANGE for a MAP outside {@code input_range} (or a domain outside
+         * {@code domain_range}), FAULT for a MAP of memory the guest does not have, and the access's READ or WRITE
+         * flag on every fault record (QEMU sets it only on permission faults).
          */
         SPEC,
         /**

@@ -167,13 +167,18 @@ public final class VirtioIommu implements IommuHardware {
 
     /** The driver gives queue {@code index} its rings (queue_desc, queue_driver, queue_device, queue_enable). */
     public void setQueue(int index, VirtqueueLayout layout) {
+        if (index < 0 || index >= QUEUES) {
+            return; // no such queue: the transport ignores it
+        }
         queues[index] = new VirtqueueDevice(memory, layout,
                 ViommuWire.has(driverFeatures, ViommuWire.F_EVENT_IDX));
     }
 
     /** The MSI-X vector of queue {@code index}. */
     public void setQueueInterrupt(int index, InterruptLine line) {
-        queueLines[index] = line;
+        if (index >= 0 && index < QUEUES) {
+            queueLines[index] = line;
+        }
     }
 
     /** The configuration-change vector, raised when the device needs a reset. */
@@ -183,6 +188,9 @@ public final class VirtioIommu implements IommuHardware {
 
     /** The driver's notification (kick) of queue {@code index}; the device handles it after a VM exit. */
     public void notify(int index) {
+        if (index < 0 || index >= QUEUES) {
+            return; // a notification of a queue the device does not have, ignored as QEMU does
+        }
         loop.schedule(timing.vmExitNs(), "viommu-notify", () -> {
             if (liveQueue(index) == null) {
                 return;
@@ -229,6 +237,9 @@ public final class VirtioIommu implements IommuHardware {
         trace("viommu_translate", "%s fault from endpoint %d at %#x", r.fault().reason(), request.rid(),
                 request.addr());
         faultsDetected++;
+        if (r.report() != null && options.implementation() == ViommuOptions.Implementation.QEMU) {
+            logOnce("translate-" + r.site(), "virtio_iommu_translate " + r.report());
+        }
         events.report(r.fault(), request.access(), r.reason());
         return DmaCompletion.failed(CompletionStatus.UR);
     }
@@ -254,7 +265,8 @@ public final class VirtioIommu implements IommuHardware {
 
     /**
      * What the VMM printed about this device, in order, as QEMU prints it (without the program name): its
-     * {@code virtio_error()} texts and its once-only reports, which name the function.
+     * {@code virtio_error()} texts and its once-only reports (under {@link ViommuOptions.Implementation#QEMU} also
+     * those of virtio_iommu_translate(), which name the function).
      */
     public List<String> vmmLog() {
         return List.copyOf(vmmLog);
@@ -281,6 +293,11 @@ public final class VirtioIommu implements IommuHardware {
 
     public int eventsHeld() {
         return events.held();
+    }
+
+    /** The faults whose records still wait for an event buffer ({@code no-buffer: wait}), oldest first. */
+    public List<ViommuFault> heldFaults() {
+        return events.heldFaults();
     }
 
     /** The current {@code config.bypass}. */
@@ -311,10 +328,10 @@ public final class VirtioIommu implements IommuHardware {
         needsReset = true;
     }
 
-    /** QEMU's {@code error_report_once("%s: ...", __func__)}: each text is printed the first time only. */
-    void logOnce(String function, String message) {
-        if (logged.add(message)) {
-            vmmLog.add(function + ": " + message);
+    /** QEMU's {@code error_report_once()}: the call site {@code site} prints {@code line} the first time only. */
+    void logOnce(String site, String line) {
+        if (logged.add(site)) {
+            vmmLog.add(line);
         }
     }
 

@@ -184,4 +184,23 @@ class ViommuTranslationTest {
         assertThat(rig.takeEvents()).extracting(ViommuTranslationTest::decode)
                 .containsExactly(new ViommuFault(ViommuFaultReason.UNKNOWN, FAULT_F_ADDRESS, 0x77, IOVA));
     }
+
+    /**
+     * QEMU's virtio_iommu_translate() prints each of its refusals once per call site, whatever the arguments:
+     * not attached, no mapping, permission.
+     */
+    @Test
+    void translate_qemuRefusals_eachCallSitePrintedOnce() {
+        ViommuRig qemu = new ViommuRig(ViommuRig.NO_BYPASS.withImplementation(Implementation.QEMU)).boot(8);
+        qemu.attach(1, EP);
+        qemu.map(1, IOVA, IOVA + 0xfff, GPA, ViommuWire.MAP_F_READ);
+
+        qemu.read(EP, 0x40000, 4);
+        qemu.read(EP, 0x50000, 4);
+        qemu.write(EP, IOVA, new byte[] {1});
+        qemu.write(EP, IOVA + 8, new byte[] {1});
+
+        assertThat(qemu.device.vmmLog()).containsExactly("virtio_iommu_translate no mapping for 0x40000 for sid=16",
+                "virtio_iommu_translate permission error on 0x10000(2): allowed=1");
+    }
 }

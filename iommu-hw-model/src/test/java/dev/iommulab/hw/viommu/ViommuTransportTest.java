@@ -1,7 +1,14 @@
 package dev.iommulab.hw.viommu;
 
+import dev.iommulab.hw.iommu.PcieFabric;
+import dev.iommulab.hw.pci.DeviceProfile;
+import dev.iommulab.hw.pci.EndpointConfig;
+import dev.iommulab.hw.pci.PcieEndpoint;
+import dev.iommulab.hw.sim.TimingModel;
 import dev.iommulab.hw.virtio.VirtioStatus;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static dev.iommulab.hw.viommu.ViommuRig.EP;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -46,6 +53,7 @@ class ViommuTransportTest {
         assertThat(spec.device.bypass()).isOne();
         assertThat(spec.device.needsReset()).isFalse();
         assertThat(qemu.device.bypass()).isOne();
+        assertThat(qemu.device.needsReset()).isTrue();
         assertThat(qemu.device.vmmLog()).containsExactly("invalid config.bypass value '2'");
     }
 
@@ -97,6 +105,43 @@ class ViommuTransportTest {
     void notify_beforeDriverOk_ignored() {
         ViommuRig rig = new ViommuRig();
         rig.device.notify(ViommuWire.REQUEST_QUEUE);
+        rig.loop.runUntilIdle();
+
+        assertThat(rig.device.needsReset()).isFalse();
+    }
+
+    /** QEMU's virtio_iommu_set_config() breaks the device only for a bypass that changes; the same value is fine. */
+    @Test
+    void writeConfig_qemuSameBypassWithoutFeature_ignored() {
+        long noBypassConfig = ViommuOptions.QEMU_FEATURES & ~(1L << ViommuWire.F_BYPASS_CONFIG);
+        ViommuRig qemu = new ViommuRig(ViommuOptions.DEFAULTS.withImplementation(ViommuOptions.Implementation.QEMU))
+                .boot(noBypassConfig, 0);
+
+        qemu.device.writeConfig(ViommuWire.CONFIG_BYPASS, 1, 1);
+
+        assertThat(qemu.device.needsReset()).isFalse();
+    }
+
+    /** Every function on the fabric is an endpoint: ATTACH finds it without a PROBE first. */
+    @Test
+    void attach_endpointOnFabricWithoutProbe_ok() {
+        ViommuRig rig = new ViommuRig();
+        PcieFabric fabric = new PcieFabric(rig.loop, 500);
+        fabric.attach(new PcieEndpoint(new EndpointConfig("f", 0x28, DeviceProfile.NIC, false, false, 0, 1, 0, 1),
+                rig.loop, TimingModel.ESTIMATES));
+        rig.device.endpointsOn(fabric, List.of());
+        rig.boot(0);
+
+        assertThat(rig.attach(1, 0x28)).isEqualTo(ViommuStatus.OK);
+        assertThat(rig.attach(1, 0x30)).as("no such function").isEqualTo(ViommuStatus.NOENT);
+    }
+
+    /** A notification of a queue the device does not have is ignored. */
+    @Test
+    void notify_queueIndexOutOfRange_ignored() {
+        ViommuRig rig = new ViommuRig().boot(0);
+
+        rig.device.notify(5);
         rig.loop.runUntilIdle();
 
         assertThat(rig.device.needsReset()).isFalse();

@@ -352,12 +352,12 @@ public final class Machine {
         return component(IommuHardware.class);
     }
 
-    /** The simulated physical memory the hardware walks. */
     /** How long simulated work takes on this machine. */
     public TimingModel timing() {
         return component(TimingModel.class);
     }
 
+    /** The simulated physical memory the hardware walks. */
     public PhysicalMemory memory() {
         return component(PhysicalMemory.class);
     }

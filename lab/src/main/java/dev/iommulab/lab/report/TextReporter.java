@@ -96,7 +96,7 @@ public final class TextReporter {
     }
 
     private static String virtioEvent(RunResult.VirtioEventEntry e) {
-        String fate = !e.delivered() ? "dropped (no event buffer)"
+        String fate = !e.delivered() ? "dropped"
                 : e.delayNs() == 0 ? "delivered" : "delivered " + time(e.delayNs()) + " later";
         return String.format(Locale.ROOT, "%12s  %s (EP %d) %s %s %s: %s", time(e.atNs()),
                 DeviceFaults.qualified(e.guest(), e.device()), e.endpoint(), e.reason(), e.flags(), e.address(), fate);

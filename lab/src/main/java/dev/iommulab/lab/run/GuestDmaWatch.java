@@ -2,6 +2,7 @@ package dev.iommulab.lab.run;
 
 import dev.iommulab.core.Device;
 import dev.iommulab.core.DomainType;
+import dev.iommulab.drivers.virtio.ViommuDriver;
 import dev.iommulab.core.IommuDomain;
 import dev.iommulab.core.IommuMap;
 import dev.iommulab.hw.pci.MemoryAccess;
@@ -18,8 +19,8 @@ import java.util.function.Supplier;
  * against the guest's own view (the virtio-iommu driver's tree of mappings, iommu_iova_to_phys()): a device in a
  * paging domain reaches the guest-physical frame its IOVA maps to; a device in the identity domain, or one the guest
  * kernel does not know is behind the IOMMU (and so hands guest-physical addresses), reaches its own address. An
- * IOVA of a DMA_FQ domain that the guest no longer maps may still wait in the flush queue, its UNMAP not yet sent:
- * such an access is counted, not judged.
+ * IOVA the guest no longer maps but whose UNMAP the guest driver has queued and not yet seen answered (the DMA API's
+ * flush queue holds it back) may still be translated: such an access is counted, not judged.
  */
 final class GuestDmaWatch {
 
@@ -47,7 +48,7 @@ final class GuestDmaWatch {
             expected = -1;
         } else {
             long phys = IommuMap.iovaToPhys(domain, a.va() & PAGE_MASK);
-            if (phys == 0 && domain.type() == DomainType.DMA_FQ) {
+            if (phys == 0 && machine.ops() instanceof ViommuDriver driver && driver.unmapPending(domain, a.va())) {
                 inFlushQueue++;
                 return;
             }

@@ -106,7 +106,7 @@ final class IommuSteps implements StepHandlers.Iommu {
     /** Step {@code remove-device}: iopf_queue_remove_device() on the queue the device is on. */
     @Override
     public void removeDevice(RemoveDevice s) {
-        Device dev = machine.device(s.device());
+        Device dev = machine.knownDevice(s.device());
         machine.iopf().queueRemoveDevice(machine.iopf().queueOf(dev), dev);
     }
 

@@ -1,11 +1,13 @@
 package dev.iommulab.lab.run;
 
-import dev.iommulab.hw.iommu.HwFault;
 import dev.iommulab.hw.pci.DmaStatus;
 import dev.iommulab.hw.pci.PcieEndpoint;
+import dev.iommulab.hw.viommu.VirtioIommu;
 import dev.iommulab.lab.machine.Machine;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The invariants of DESIGN.md §5 about memory and fault records: a device never touches memory outside what the
@@ -37,13 +39,22 @@ final class MemoryInvariants {
                 obs.mappings.judged + " access(es) with a PASID judged; accesses without a PASID are not");
     }
 
+    /** A page a requester faulted at. */
+    private record FaultedPage(int rid, long page) {
+    }
+
     /**
      * A DMA of a function without ATS that the IOMMU blocked (ur, ca, dropped) left a fault the IOMMU
-     * detected at its address: recorded, or counted as lost ({@code recorded: false}).
+     * detected at its address: recorded, or counted as lost ({@code recorded: false}) — or, behind a virtio-iommu
+     * with {@code no-buffer: wait}, still waiting for an event buffer.
      */
     private RunResult.InvariantEntry faultRecordedOrLost() {
         List<String> bad = new ArrayList<>();
-        List<HwFault> faults = machine.faultRecorder().faults();
+        Set<FaultedPage> faulted = new HashSet<>();
+        machine.faultRecorder().faults().forEach(f -> faulted.add(new FaultedPage(f.rid(), f.addr() & PAGE_MASK)));
+        if (machine.hardware() instanceof VirtioIommu v) {
+            v.heldFaults().forEach(f -> faulted.add(new FaultedPage(f.endpoint(), f.address() & PAGE_MASK)));
+        }
         for (Observations.DmaItem item : obs.visit(obs.dma)) {
             PcieEndpoint ep = machine.endpoint(item.device);
             if (item.outcome == null || ep.config().ats() || item.outcome.faultAddr() < 0
@@ -52,8 +63,7 @@ final class MemoryInvariants {
                 continue;
             }
             long page = item.outcome.faultAddr() & PAGE_MASK;
-            boolean seen = faults.stream().anyMatch(f -> f.rid() == ep.rid() && (f.addr() & PAGE_MASK) == page);
-            if (!seen) {
+            if (!faulted.contains(new FaultedPage(ep.rid(), page))) {
                 bad.add(String.format("%s %s %#x ended %s with no fault record and no lost-record count (step %s)",
                         item.device, item.job.access().name().toLowerCase(), item.outcome.faultAddr(),
                         item.outcome.status().label(), item.step));

@@ -106,7 +106,7 @@ final class ResultAssembler {
                 viommu == null ? List.of() : viommu.vmmLog(), viommu != null && viommu.needsReset(), hung);
     }
 
-    /** The machine's invariants; a guest's are named after it ({@code vm0/dma-within-mappings}). */
+    /** The machine's invariants; a guest's are named after it ({@code vm0/guest-dma-within-mappings}). */
     private List<RunResult.InvariantEntry> invariants(Part p) {
         List<RunResult.InvariantEntry> checked = new Invariants(p.machine(), p.obs()).check();
         return p.guest() == null ? checked : checked.stream().map(i -> new RunResult.InvariantEntry(

@@ -15,8 +15,8 @@ import java.util.Map;
  * are the partials parked after each step, what {@code parked} expectations look at.
  */
 @JsonPropertyOrder({"scenario", "seed", "hardware", "kernel", "policies", "outcome", "simulatedNs", "pageResponses",
-        "dma", "faultRecords", "virtioEvents", "devices", "userspace", "log", "guests", "stepErrors", "invariants", "expectations",
-        "counters"})
+        "dma", "faultRecords", "virtioEvents", "devices", "userspace", "log", "guests", "stepErrors", "invariants",
+        "expectations", "counters"})
 public record RunResult(String scenario, long seed, String hardware, String kernel, Map<String, String> policies,
                         String outcome, long simulatedNs,
                         List<PageResponseEntry> pageResponses, List<DmaEntry> dma, List<FaultRecordEntry> faultRecords,

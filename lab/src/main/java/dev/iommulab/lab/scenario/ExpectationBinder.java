@@ -26,7 +26,7 @@ final class ExpectationBinder {
             "parked", "step-error", "fault-read", "fault-write", "fault-queue", "virtio-event");
     /** The kinds that may be about a guest ({@code guest:}). */
     private static final List<String> GUEST_KINDS = List.of("page-response", "dma", "fault-record", "device", "log",
-            "parked", "virtio-event");
+            "virtio-event");
 
     private final Binding binding;
     private final int stepCount;
