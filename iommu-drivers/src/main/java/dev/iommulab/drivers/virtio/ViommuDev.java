@@ -222,7 +222,10 @@ final class ViommuDev extends DriverUnit<ViommuEndpoint> {
         }
     }
 
-    /** Counterpart of viommu_add_resv_mem(): false for a property too short or a range that overflows. */
+    /**
+     * Counterpart of viommu_add_resv_mem(): false for a property too short or a range that overflows — and, unlike
+     * Linux, for a region at or above 2^63, which the core's {@code IommuResvRegion} cannot hold.
+     */
     private boolean addResvMem(Device dev, ByteBuffer props, int at, int len, List<IommuResvRegion> regions) {
         if (len < 24 || at + 24 > probeSize) {
             return false;

@@ -46,7 +46,8 @@ final class LargeRun {
         if (r.pageResponses().size() <= SHOWN) {
             return;
         }
-        byDevice(r.pageResponses(), RunResult.PageResponseEntry::device).forEach((device, entries) -> out.append(
+        byDevice(r.pageResponses(), p -> DeviceFaults.qualified(p.guest(), p.device()))
+                .forEach((device, entries) -> out.append(
                 String.format(Locale.ROOT, "  %s: %,d page responses: %s; from %s; report to response %s%n", device,
                         entries.size(), counts(entries, RunResult.PageResponseEntry::code),
                         counts(entries, RunResult.PageResponseEntry::origin),
@@ -58,7 +59,8 @@ final class LargeRun {
         if (r.dma().size() <= SHOWN) {
             return;
         }
-        byDevice(r.dma(), RunResult.DmaEntry::device).forEach((device, entries) -> out.append(String.format(
+        byDevice(r.dma(), d -> DeviceFaults.qualified(d.guest(), d.device()))
+                .forEach((device, entries) -> out.append(String.format(
                 Locale.ROOT, "  %s: %,d DMA work items: %s; latency %s%n", device, entries.size(),
                 counts(entries, RunResult.DmaEntry::status),
                 percentiles(entries.stream().map(RunResult.DmaEntry::latencyNs).toList()))));
