@@ -20,9 +20,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A driver sending random requests — well-formed and hostile alike — against the device, checked after every
  * request against a reference kept by this test from the requests the device answered OK, with the plain meaning
  * of each (virtio 1.x §5.13.6): ATTACH moves the endpoint (a domain left without endpoints is gone, mappings and
- * all; one it is attached to already stays as it is; a bypass domain translates 1:1), DETACH leaves it unattached, MAP adds its range, UNMAP removes the mappings inside its range. Every page
- * each endpoint reads must then reach exactly where the reference says, or fault when it says nothing; a refused
- * request therefore cannot have changed anything either. The seed names the sequence: a failing one replays exactly.
+ * all; one it is attached to already stays as it is; a bypass domain translates 1:1), DETACH leaves it unattached,
+ * MAP adds its range, UNMAP removes the mappings inside its range. Every page each endpoint reads must then reach
+ * exactly where the reference says, or fault when it says nothing; a refused request therefore cannot have changed
+ * anything either, and a request the specification requires to succeed must. The seed names the sequence: a failing
+ * one replays exactly.
  */
 class ViommuRandomTest {
 
@@ -76,8 +78,8 @@ class ViommuRandomTest {
         return switch (r.nextInt(8)) {
             case 0, 1 -> new ViommuRequest.Attach(domain, endpoint, r.nextInt(10) == 0 ? 1 : 0);
             case 2 -> new ViommuRequest.Detach(domain, endpoint);
-            case 3, 4, 5 -> new ViommuRequest.Map(domain, first * PAGE, (last + 1) * PAGE - (r.nextInt(12) == 0 ? 2 : 1),
-                    GPA + r.nextInt(64) * PAGE, 1 + r.nextInt(3));
+            case 3, 4, 5 -> new ViommuRequest.Map(domain, first * PAGE,
+                    (last + 1) * PAGE - (r.nextInt(12) == 0 ? 2 : 1), GPA + r.nextInt(64) * PAGE, 1 + r.nextInt(3));
             default -> new ViommuRequest.Unmap(domain, first * PAGE, (last + 1) * PAGE - 1);
         };
     }
@@ -132,7 +134,8 @@ class ViommuRandomTest {
         } else if (req instanceof ViommuRequest.Detach d) {
             leave(d.endpoint());
         } else if (req instanceof ViommuRequest.Map m) {
-            domains.get(m.domain()).put(m.virtStart() / PAGE, new long[] {m.virtEnd() / PAGE, m.physStart(), m.flags()});
+            domains.get(m.domain()).put(m.virtStart() / PAGE,
+                    new long[] {m.virtEnd() / PAGE, m.physStart(), m.flags()});
         } else if (req instanceof ViommuRequest.Unmap u) {
             domains.get(u.domain()).subMap(u.virtStart() / PAGE, true, u.virtEnd() / PAGE, true).clear();
         }
