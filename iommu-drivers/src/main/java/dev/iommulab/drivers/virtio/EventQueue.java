@@ -44,10 +44,10 @@ final class EventQueue {
 
     EventQueue(VirtioIommu device, VirtqueueLayout layout, boolean eventIdx, PhysicalMemory memory, EventLoop loop,
                KernelLog log, String prefix, FaultSink sink) {
-        this.loop = loop;
         this.device = device;
         this.vq = VirtqueueDriver.create(memory, layout, eventIdx);
         this.memory = memory;
+        this.loop = loop;
         this.log = log;
         this.prefix = prefix;
         this.sink = sink;
