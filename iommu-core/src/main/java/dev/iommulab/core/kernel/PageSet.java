@@ -38,19 +38,28 @@ public final class PageSet {
     /** Removes the page at {@code page}, if present. */
     public void remove(long page) {
         long region = page >> REGION_SHIFT;
-        long[] bits = regions.get(region);
+        long[] bits = lastBits != null && lastRegion == region ? lastBits : regions.get(region);
         if (bits == null) {
             return;
         }
         int i = bit(page);
         size -= (bits[i >>> 6] & 1L << i) == 0 ? 0 : 1;
         bits[i >>> 6] &= ~(1L << i);
-        if (Arrays.stream(bits).allMatch(w -> w == 0)) {
+        if (bits[i >>> 6] == 0 && allZero(bits)) {
             regions.remove(region);
             if (bits == lastBits) {
                 lastBits = null;
             }
         }
+    }
+
+    private static boolean allZero(long[] bits) {
+        for (long w : bits) {
+            if (w != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public boolean contains(long page) {
