@@ -32,6 +32,23 @@ class GuestRunTest {
 
     private final ScenarioRunner runner = new ScenarioRunner();
 
+    /**
+     * A run of a host without devices and guest vm0 (64 MiB, a virtio-iommu with {@code viommuOptions} appended to its
+     * model) with one NIC nic0 at 00:02.0 ({@code nicKeys} appended), then {@code body} (steps, expectations).
+     */
+    private RunResult runGuest(String viommuOptions, String nicKeys, String body) throws Exception {
+        return run("""
+                name: g
+                hardware: { model: vtd }
+                guests:
+                  - name: vm0
+                    memory: 64MiB
+                    viommu: { model: virtio-iommu%s }
+                    devices:
+                      - { name: nic0, bdf: "00:02.0", profile: nic%s }
+                """.formatted(viommuOptions, nicKeys) + body);
+    }
+
     private RunResult run(String yaml) throws Exception {
         return runner.run(new ScenarioLoader().load(ScenarioFiles.write(dir, "g.yaml", yaml)));
     }
@@ -71,15 +88,7 @@ class GuestRunTest {
     /** A guest device the guest kernel does not know (viot: false): kernel steps on it fail with ENODEV. */
     @Test
     void run_attachUnprobedGuestDevice_enodevStepError() throws Exception {
-        RunResult r = run("""
-                name: g
-                hardware: { model: vtd }
-                guests:
-                  - name: vm0
-                    memory: 64MiB
-                    viommu: { model: virtio-iommu }
-                    devices:
-                      - { name: nic0, bdf: "00:02.0", profile: nic, viot: false }
+        RunResult r = runGuest("", ", viot: false", """
                 steps:
                   - attach: { guest: vm0, device: nic0, domain: dma }
                 """);
@@ -143,15 +152,7 @@ class GuestRunTest {
     /** Guest memory is host memory: what the guest kernel wrote is at the host frames the VMM took for it. */
     @Test
     void run_guestMemory_backedByHostFrames() throws Exception {
-        RunResult r = run("""
-                name: g
-                hardware: { model: vtd }
-                guests:
-                  - name: vm0
-                    memory: 64MiB
-                    viommu: { model: virtio-iommu }
-                    devices:
-                      - { name: nic0, bdf: "00:02.0", profile: nic }
+        RunResult r = runGuest("", "", """
                 steps:
                   - attach: { guest: vm0, device: nic0, domain: dma }
                 """);
@@ -174,15 +175,7 @@ class GuestRunTest {
      */
     @Test
     void run_descriptorFetchRefused_deviceStopsUntilFlr() throws Exception {
-        RunResult r = run("""
-                name: g
-                hardware: { model: vtd }
-                guests:
-                  - name: vm0
-                    memory: 64MiB
-                    viommu: { model: virtio-iommu, options: { bypass: false } }
-                    devices:
-                      - { name: nic0, bdf: "00:02.0", profile: nic }
+        RunResult r = runGuest(", options: { bypass: false }", "", """
                 steps:
                   - attach: { guest: vm0, device: nic0, domain: dma }
                   - map: { guest: vm0, device: nic0, iova: 0x10000, size: 4KiB, prot: rw }
